@@ -1,0 +1,118 @@
+//! Values with rules, each parsed once where it enters.
+
+use std::fmt;
+
+/// An email stored normalized: trimmed and lower-case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Email, String> {
+        let e = raw.trim().to_lowercase();
+        let valid = e.len() <= 254
+            && e.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !e.chars().any(char::is_whitespace)
+            });
+        if valid { Ok(Email(e)) } else { Err(format!("{:?} is not an email address", raw.trim())) }
+    }
+
+    /// The normalized form of whatever was typed, valid or not (throttle keys).
+    pub fn normalize_loose(raw: &str) -> String {
+        raw.trim().to_lowercase()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A tenant's id in its workspace, as operators type it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct TenantExternalId(String);
+
+impl TenantExternalId {
+    pub fn parse(raw: &str) -> Result<TenantExternalId, String> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err("tenant id must not be empty".into());
+        }
+        if s.len() > 200 || s.chars().any(char::is_control) {
+            return Err(format!("{s:?} is not a valid tenant id"));
+        }
+        Ok(TenantExternalId(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TenantExternalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A runbook's registry key, e.g. `findings.backfill-lifecycle`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RunbookKey(pub &'static str);
+
+impl fmt::Display for RunbookKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// Why an operator starts a run. Blank is never a reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason(String);
+
+impl Reason {
+    pub const MAX_LEN: usize = 500;
+
+    /// `required`: whether this door must give one (the console does).
+    pub fn parse(raw: Option<&str>, required: bool) -> Result<Option<Reason>, String> {
+        match raw.map(str::trim) {
+            None if required => Err("a reason is required".into()),
+            None => Ok(None),
+            Some("") => Err("the reason must not be empty".into()),
+            Some(r) if r.chars().count() > Reason::MAX_LEN => {
+                Err(format!("the reason is longer than {} characters", Reason::MAX_LEN))
+            }
+            Some(r) if r.chars().any(|c| c.is_control() && c != '\n') => {
+                Err("the reason contains control characters".into())
+            }
+            Some(r) => Ok(Some(Reason(r.to_owned()))),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_lowered() {
+        assert_eq!(Email::parse("  Ops@Example.COM ").unwrap().as_str(), "ops@example.com");
+        assert!(Email::parse("nope").is_err());
+        assert!(Email::parse("a@b@c").is_err());
+    }
+
+    #[test]
+    fn reasons_are_never_blank() {
+        assert!(Reason::parse(Some("   "), false).is_err());
+        assert!(Reason::parse(None, true).is_err());
+        assert_eq!(Reason::parse(None, false).unwrap(), None);
+        assert_eq!(Reason::parse(Some(" fix "), true).unwrap().unwrap().as_str(), "fix");
+    }
+}

@@ -1,0 +1,118 @@
+//! How the CLI shows things: JSON (Appendix A) with `--json`, text otherwise.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::runs::Run;
+use crate::service::Preflight;
+
+pub fn json<T: Serialize + ?Sized>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("tenantatlas: cannot encode output: {e}"),
+    }
+}
+
+/// One value as JSON, or one line of text.
+pub fn line<T: Serialize + ?Sized>(as_json: bool, value: &T, text: &str) {
+    if as_json { json(value) } else { println!("{text}") }
+}
+
+pub fn run(as_json: bool, run: &Run) {
+    if as_json {
+        return json(run);
+    }
+    let c = &run.summary_counts;
+    let outcome = match run.outcome {
+        crate::runs::Outcome::Pending => String::new(),
+        o => format!(" ({})", o.as_str()),
+    };
+    println!("Run {} · {} · {}", run.id, run.run_type, run.context.scope.describe());
+    println!("  status:   {}{}", run.status.as_str(), outcome);
+    println!(
+        "  tenants:  {}/{} processed, {} succeeded, {} failed",
+        c.processed, c.total, c.succeeded, c.failed
+    );
+    println!("  items:    {} updated, {} skipped, {} failed", c.items_updated, c.items_skipped, c.items_failed);
+    if let Some(reason) = &run.context.reason {
+        println!("  reason:   {reason}");
+    }
+    println!("  started by: {}", serde_json::to_string(&run.context.initiator).unwrap_or_default());
+    println!(
+        "  created {} · started {} · completed {}",
+        run.created_at.to_rfc3339(),
+        run.started_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into()),
+        run.completed_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into())
+    );
+    if !run.failures.is_empty() {
+        println!("  failures:");
+        for f in &run.failures {
+            println!(
+                "    {:<16} {:<32} {}",
+                f.tenant_external_id.as_deref().unwrap_or("-"),
+                f.reason_code,
+                f.message
+            );
+        }
+    }
+}
+
+pub fn runs(as_json: bool, runs: &[Run]) {
+    if as_json {
+        return json(runs);
+    }
+    if runs.is_empty() {
+        println!("no runs");
+    }
+    for r in runs {
+        let c = &r.summary_counts;
+        println!(
+            "{:>6}  {:<30} {:<10} {:<20} {:>5}/{:<5} {}",
+            r.id,
+            r.run_type,
+            r.status.as_str(),
+            r.outcome.as_str(),
+            c.processed,
+            c.total,
+            r.created_at.format("%Y-%m-%d %H:%M:%S")
+        );
+    }
+}
+
+pub fn preflight(as_json: bool, p: &Preflight) {
+    if as_json {
+        return json(p);
+    }
+    println!("Preflight {} · {}", p.runbook, p.scope.describe());
+    println!("  tenants in scope: {}", p.tenants);
+    println!("  items pending:    {}", p.items_pending);
+    for t in p.per_tenant.iter().filter(|t| t.items_pending > 0).take(20) {
+        println!("    {:<24} {}", t.tenant_external_id, t.items_pending);
+    }
+    let more = p.per_tenant.iter().filter(|t| t.items_pending > 0).count().saturating_sub(20);
+    if more > 0 {
+        println!("    … and {more} more tenant(s) with work");
+    }
+    match p.active_run_id {
+        Some(id) => println!("  active run:       {id} (starting again returns it)"),
+        None => println!("  active run:       none"),
+    }
+    println!("  can start:        {}", if p.can_start { "yes" } else { "no" });
+}
+
+pub fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} tenants  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+pub fn update_progress(bar: &ProgressBar, run: &Run) {
+    let c = &run.summary_counts;
+    bar.set_length(c.total as u64);
+    bar.set_position(c.processed as u64);
+    bar.set_message(format!("{} items updated, {} failed tenant(s)", c.items_updated, c.failed));
+    bar.tick();
+}

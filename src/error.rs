@@ -1,0 +1,40 @@
+//! The service's errors. Each door maps them once: HTTP status, CLI exit code.
+//! What a user reads is the `Display` text; storage detail is only logged.
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request itself is wrong (HTTP 422, CLI exit 2).
+    #[error("{0}")]
+    BadInput(String),
+    /// A named thing does not exist (HTTP 404, CLI exit 2).
+    #[error("{0}")]
+    NotFound(String),
+    /// The actor lacks a capability (HTTP 403, CLI exit 2).
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    /// The thing exists but is in the wrong state for this (HTTP 409, CLI exit 2).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database error")]
+    Storage(#[from] sqlx::Error),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Whether the caller, not the system, is at fault.
+    pub fn is_caller_error(&self) -> bool {
+        matches!(self, Error::BadInput(_) | Error::NotFound(_) | Error::Forbidden(_) | Error::Conflict(_))
+    }
+
+    /// The full chain, for logs.
+    pub fn detail(&self) -> String {
+        match self {
+            Error::Storage(e) => format!("database error: {e}"),
+            Error::Internal(e) => format!("internal error: {e:#}"),
+            other => other.to_string(),
+        }
+    }
+}

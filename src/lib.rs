@@ -1,0 +1,21 @@
+//! TenantAtlas Ops: the platform-operations runbook system.
+//!
+//! - [`domain`]: workspaces, tenants, findings, capabilities, checked values
+//! - [`runs`]: operation runs and the OperationRunService
+//! - [`runbooks`]: the registry and one module per runbook
+//! - [`queue`]: the durable job queue's workers
+//! - [`service`]: the runbook service every door calls
+//! - [`storage`]: the database seam (SQLite and PostgreSQL)
+//! - [`doors`]: the web console, the CLI, the deploy hook
+
+pub mod app;
+pub mod clock;
+pub mod domain;
+pub mod doors;
+pub mod error;
+pub mod queue;
+pub mod runbooks;
+pub mod runs;
+pub mod service;
+pub mod storage;
+pub mod telemetry;

@@ -1,0 +1,127 @@
+//! Runbooks: registered maintenance procedures. Each is one module with its
+//! preflight counter and its per-tenant work; adding one is adding a module
+//! and a line in [`Registry::standard`].
+
+pub mod findings_lifecycle;
+pub mod workspace_ids;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+
+use crate::domain::{Capability, RunbookKey};
+use crate::runs::{OperationRunService, TenantResult};
+use crate::storage::{Db, Tx};
+
+/// Items pending in one tenant, as preflight shows them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct TenantPending {
+    #[serde(skip)]
+    pub tenant_id: i64,
+    pub tenant_external_id: String,
+    pub items_pending: i64,
+}
+
+/// Why a tenant's work stopped short.
+#[derive(Debug)]
+pub enum JobError {
+    /// The run was cancelled or the lease was lost: stop, record nothing.
+    Stopped,
+    /// Infrastructure failed; the job is retried with backoff.
+    Failed(String),
+}
+
+impl From<sqlx::Error> for JobError {
+    fn from(e: sqlx::Error) -> Self {
+        JobError::Failed(format!("database error: {e}"))
+    }
+}
+
+impl From<crate::error::Error> for JobError {
+    fn from(e: crate::error::Error) -> Self {
+        JobError::Failed(e.detail())
+    }
+}
+
+/// What a runbook's tenant work gets to do its job.
+pub struct TenantJob {
+    pub db: Db,
+    pub run_id: i64,
+    pub tenant_id: i64,
+    pub workspace_id: i64,
+    pub chunk_size: i64,
+    stop: Arc<AtomicBool>,
+}
+
+impl TenantJob {
+    pub fn new(db: Db, run_id: i64, tenant_id: i64, workspace_id: i64, chunk_size: i64, stop: Arc<AtomicBool>) -> Self {
+        TenantJob { db, run_id, tenant_id, workspace_id, chunk_size, stop }
+    }
+
+    pub fn should_stop(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Counts the chunk's updated items on the run and commits the chunk, in
+    /// its one transaction; a run completed meanwhile rolls it back.
+    pub async fn commit_chunk(&self, mut tx: Tx, items_updated: i64) -> Result<(), JobError> {
+        if self.should_stop() {
+            tx.rollback().await?;
+            return Err(JobError::Stopped);
+        }
+        if !OperationRunService::record_chunk(&mut tx, self.run_id, self.tenant_id, items_updated).await? {
+            tx.rollback().await?;
+            return Err(JobError::Stopped);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+pub trait Runbook: Send + Sync {
+    fn key(&self) -> RunbookKey;
+    fn title(&self) -> &'static str;
+    fn description(&self) -> &'static str;
+    /// What the items are called ("findings").
+    fn item_noun(&self) -> &'static str;
+    /// The capability needed to start it.
+    fn capability(&self) -> Capability {
+        Capability::RUNBOOKS_RUN
+    }
+    /// Whether `deploy:hook` runs it.
+    fn runs_on_deploy(&self) -> bool;
+    /// Items needing work per tenant of the workspace (or just `tenant_id`).
+    /// Writes nothing.
+    async fn pending(&self, db: &Db, workspace_id: i64, tenant_id: Option<i64>) -> Result<Vec<TenantPending>, sqlx::Error>;
+    /// Does one tenant's work in bounded chunks.
+    async fn run_tenant(&self, job: &TenantJob) -> Result<TenantResult, JobError>;
+}
+
+pub struct Registry {
+    runbooks: Vec<Arc<dyn Runbook>>,
+}
+
+impl Registry {
+    pub fn standard() -> Registry {
+        Registry {
+            runbooks: vec![
+                Arc::new(findings_lifecycle::FindingsLifecycleBackfill),
+                Arc::new(workspace_ids::WorkspaceIdsBackfill),
+            ],
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<Arc<dyn Runbook>> {
+        self.runbooks.iter().find(|r| r.key().0 == key).cloned()
+    }
+
+    pub fn all(&self) -> &[Arc<dyn Runbook>] {
+        &self.runbooks
+    }
+
+    pub fn keys(&self) -> Vec<&'static str> {
+        self.runbooks.iter().map(|r| r.key().0).collect()
+    }
+}

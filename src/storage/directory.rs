@@ -1,0 +1,97 @@
+//! Statements of workspaces, tenants, people and the audit log.
+
+use chrono::{DateTime, Utc};
+
+use crate::args;
+use crate::domain::{DEFAULT_WORKSPACE_SLUG, PLATFORM_TENANT_EXTERNAL_ID, Tenant, Workspace};
+use crate::storage::{Db, Tx};
+
+/// Creates the `default` workspace and its `platform` tenant when missing.
+pub async fn bootstrap(db: &Db, now: DateTime<Utc>) -> Result<Workspace, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    tx.execute(
+        "INSERT INTO workspaces (slug, name, created_at) VALUES ($1, 'Default', $2) ON CONFLICT (slug) DO NOTHING",
+        args![DEFAULT_WORKSPACE_SLUG, now],
+    )
+    .await?;
+    let ws = tx
+        .fetch_one::<Workspace>("SELECT id, slug, name FROM workspaces WHERE slug = $1", args![DEFAULT_WORKSPACE_SLUG])
+        .await?;
+    tx.execute(
+        "INSERT INTO tenants (workspace_id, external_id, name, created_at) VALUES ($1, $2, 'Platform', $3) \
+         ON CONFLICT (workspace_id, external_id) DO NOTHING",
+        args![ws.id, PLATFORM_TENANT_EXTERNAL_ID, now],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ws)
+}
+
+pub async fn workspace_by_slug(db: &Db, slug: &str) -> Result<Option<Workspace>, sqlx::Error> {
+    db.fetch_optional("SELECT id, slug, name FROM workspaces WHERE slug = $1", args![slug]).await
+}
+
+pub async fn tenant_by_external_id(db: &Db, workspace_id: i64, external_id: &str) -> Result<Option<Tenant>, sqlx::Error> {
+    db.fetch_optional(
+        "SELECT id, workspace_id, external_id, name FROM tenants WHERE workspace_id = $1 AND external_id = $2",
+        args![workspace_id, external_id],
+    )
+    .await
+}
+
+pub async fn tenants_of(db: &Db, workspace_id: i64) -> Result<Vec<Tenant>, sqlx::Error> {
+    db.fetch_all(
+        "SELECT id, workspace_id, external_id, name FROM tenants WHERE workspace_id = $1 ORDER BY external_id",
+        args![workspace_id],
+    )
+    .await
+}
+
+pub async fn tenant(db: &Db, id: i64) -> Result<Option<Tenant>, sqlx::Error> {
+    db.fetch_optional("SELECT id, workspace_id, external_id, name FROM tenants WHERE id = $1", args![id]).await
+}
+
+/// An audit entry: who did what, to what, from where.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub actor_kind: String,
+    pub actor_id: Option<i64>,
+    pub actor_email: Option<String>,
+    pub action: String,
+    pub subject: Option<String>,
+    pub detail: serde_json::Value,
+    pub ip: Option<String>,
+}
+
+impl AuditEntry {
+    pub fn system(action: &str, subject: String) -> AuditEntry {
+        AuditEntry {
+            actor_kind: "system".into(),
+            actor_id: None,
+            actor_email: None,
+            action: action.into(),
+            subject: Some(subject),
+            detail: serde_json::json!({}),
+            ip: None,
+        }
+    }
+}
+
+pub async fn audit(tx: &mut Tx, entry: &AuditEntry, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    tx.execute(
+        "INSERT INTO audit_events (actor_kind, actor_id, actor_email, action, subject, detail, ip, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        args![
+            entry.actor_kind.clone(),
+            entry.actor_id,
+            entry.actor_email.clone(),
+            entry.action.clone(),
+            entry.subject.clone(),
+            entry.detail.to_string(),
+            entry.ip.clone(),
+            now
+        ],
+    )
+    .await
+    .map(|_| ())
+}
