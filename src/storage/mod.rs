@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
-use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{ConnectOptions, FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 /// The default database: a SQLite file in the current directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://tenantatlas.db";
@@ -199,7 +199,9 @@ impl Db {
         let unreachable = |source| ConnectError::Unreachable { url: mask_url(url), source };
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)
-                .map_err(|e| ConnectError::BadUrl(format!("DATABASE_URL is not a valid PostgreSQL URL: {e}")))?;
+                .map_err(|e| ConnectError::BadUrl(format!("DATABASE_URL is not a valid PostgreSQL URL: {e}")))?
+                // Long chunked statements are expected; tracing spans time them.
+                .disable_statement_logging();
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections.max(2))
                 .acquire_timeout(Duration::from_secs(30))
@@ -214,7 +216,8 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(30))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                .disable_statement_logging();
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections.clamp(2, 8))
                 .acquire_timeout(Duration::from_secs(60))

@@ -1,0 +1,4 @@
+//! The one integration test binary. Each scenario runs on SQLite and on
+//! PostgreSQL (`TEST_DATABASE_URL`).
+
+mod support;
