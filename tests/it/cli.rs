@@ -1,0 +1,368 @@
+//! The real `tenantatlas` binary against a real database: exit codes, JSON
+//! shapes, bad input, the old command name and the deploy hook.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::both_backends;
+use crate::support::TestApp;
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+}
+
+pub async fn tenantatlas(url: &str, args: &[&str], envs: &[(&str, &str)], dir: &Path) -> Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenantatlas"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env("DATABASE_URL", url)
+        .env("TENANTATLAS_CHUNK_SIZE", "7")
+        .env_remove("TENANTATLAS_DEPLOY_RUNBOOKS")
+        .env_remove("TENANTATLAS_RELEASE");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("run tenantatlas");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+async fn run(t: &TestApp, args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    tenantatlas(&t.db.url, args, &[], dir.path()).await
+}
+
+both_backends!(bad_input_exits_2_and_writes_nothing, |t| async move {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["runbooks", "run", "no.such-runbook", "--all-tenants"],
+            "unknown runbook",
+        ),
+        (
+            &["runbooks", "preflight", "findings.backfill-lifecycle"],
+            "choose a scope",
+        ),
+        (
+            &[
+                "runbooks",
+                "run",
+                "findings.backfill-lifecycle",
+                "--all-tenants",
+                "--tenant",
+                "x",
+            ],
+            "not both",
+        ),
+        (
+            &[
+                "runbooks",
+                "run",
+                "findings.backfill-lifecycle",
+                "--tenant",
+                "nobody",
+            ],
+            "unknown tenant",
+        ),
+        (
+            &[
+                "runbooks",
+                "run",
+                "findings.backfill-lifecycle",
+                "--all-tenants",
+                "--reason",
+                "  ",
+            ],
+            "reason",
+        ),
+        (
+            &[
+                "findings:backfill-lifecycle",
+                "--tenant",
+                "nobody",
+                "--preflight",
+            ],
+            "unknown tenant",
+        ),
+        (&["runs", "show", "999999"], "does not exist"),
+        (&["runs", "cancel", "999999"], "does not exist"),
+        (&["runs", "list", "--status", "sideways"], "unknown status"),
+        (
+            &[
+                "demo",
+                "seed",
+                "--tenants",
+                "-1",
+                "--findings-per-tenant",
+                "1",
+            ],
+            "",
+        ),
+        (&["runbooks", "frobnicate"], ""),
+    ];
+    for (args, expected) in cases {
+        let out = run(t, args).await;
+        assert_eq!(out.code, 2, "{args:?} exits 2; stderr: {}", out.stderr);
+        assert!(
+            out.stderr.to_lowercase().contains(expected),
+            "{args:?}: stderr {:?} mentions {expected:?}",
+            out.stderr
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?} prints nothing on stdout: {}",
+            out.stdout
+        );
+    }
+    assert_eq!(t.count("SELECT count(*) FROM operation_runs").await, 0);
+    assert_eq!(t.count("SELECT count(*) FROM jobs").await, 0);
+    assert_eq!(t.count("SELECT count(*) FROM tenants").await, 1);
+});
+
+#[tokio::test]
+async fn a_malformed_database_url_exits_2_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in [
+        "mysql://localhost/db",
+        "postgres://user@host:notaport/db",
+        "nonsense",
+    ] {
+        let out = tenantatlas(url, &["runbooks", "list"], &[], dir.path()).await;
+        assert_eq!(out.code, 2, "{url}: {}", out.stderr);
+        assert!(out.stderr.contains("DATABASE_URL"), "{url}: {}", out.stderr);
+    }
+    // Checks that need no database run before it is opened: no file appears.
+    let out = tenantatlas(
+        "sqlite://fresh.db",
+        &["runbooks", "run", "nope", "--all-tenants"],
+        &[],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(out.code, 2);
+    assert!(
+        !dir.path().join("fresh.db").exists(),
+        "bad input wrote nothing"
+    );
+}
+
+both_backends!(
+    a_run_with_a_bad_tenant_exits_1_with_its_failure,
+    |t| async move {
+        let seeded = run(
+            t,
+            &[
+                "demo",
+                "seed",
+                "--tenants",
+                "3",
+                "--findings-per-tenant",
+                "15",
+                "--bad-tenants",
+                "1",
+                "--json",
+            ],
+        )
+        .await;
+        assert_eq!(seeded.code, 0, "{}", seeded.stderr);
+        let seeded = seeded.json();
+        assert_eq!(seeded["tenants"], 3);
+        assert_eq!(seeded["findings"], 45);
+        assert_eq!(seeded["bad_tenants"], 1);
+        assert!(seeded["observations"].as_i64().unwrap() > 0);
+
+        let preflight = run(
+            t,
+            &[
+                "runbooks",
+                "preflight",
+                "findings.backfill-lifecycle",
+                "--all-tenants",
+                "--json",
+            ],
+        )
+        .await;
+        assert_eq!(preflight.code, 0);
+        let p = preflight.json();
+        assert_eq!(p["tenants"], 4);
+        assert_eq!(p["items_pending"], 45);
+        assert_eq!(p["can_start"], true);
+        assert_eq!(p["active_run_id"], Value::Null);
+        assert_eq!(p["per_tenant"][0]["tenant_external_id"], "demo-00001");
+
+        let out = run(
+            t,
+            &[
+                "runbooks",
+                "run",
+                "findings.backfill-lifecycle",
+                "--all-tenants",
+                "--wait",
+                "--json",
+                "--reason",
+                "ticket 7",
+            ],
+        )
+        .await;
+        assert_eq!(out.code, 1, "partially succeeded exits 1: {}", out.stderr);
+        let r = out.json();
+        assert_eq!(r["status"], "completed");
+        assert_eq!(r["outcome"], "partially_succeeded");
+        assert_eq!(r["summary_counts"]["processed"], 4);
+        assert_eq!(r["summary_counts"]["items_updated"], 44);
+        assert_eq!(
+            r["failures"][0]["reason_code"],
+            "finding.unknown_legacy_state"
+        );
+        assert_eq!(r["failures"][0]["tenant_external_id"], "demo-00001");
+        assert_eq!(r["context"]["initiator"]["kind"], "cli");
+        assert_eq!(r["context"]["reason"], "ticket 7");
+        assert_eq!(r["context"]["scope"]["kind"], "all_tenants");
+        assert!(
+            r["completed_at"].as_str().unwrap().ends_with('Z'),
+            "RFC 3339 UTC"
+        );
+
+        let shown = run(t, &["runs", "show", &r["id"].to_string(), "--json"]).await;
+        assert_eq!(shown.code, 0);
+        assert_eq!(shown.json()["summary_counts"], r["summary_counts"]);
+    }
+);
+
+both_backends!(
+    the_old_command_name_runs_the_backfill_and_succeeds,
+    |t| async move {
+        let seeded = run(
+            t,
+            &[
+                "demo",
+                "seed",
+                "--tenants",
+                "2",
+                "--findings-per-tenant",
+                "9",
+            ],
+        )
+        .await;
+        assert_eq!(seeded.code, 0, "{}", seeded.stderr);
+        let out = run(
+            t,
+            &[
+                "tenantpilot:findings:backfill-lifecycle",
+                "--tenant",
+                "demo-00002",
+                "--wait",
+                "--json",
+            ],
+        )
+        .await;
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let r = out.json();
+        assert_eq!(r["outcome"], "succeeded");
+        assert_eq!(r["summary_counts"]["items_updated"], 9);
+        assert_eq!(r["context"]["scope"]["tenant_external_id"], "demo-00002");
+        assert!(r["tenant_id"].is_i64(), "a tenant run carries its tenant");
+
+        let preflight = run(
+            t,
+            &[
+                "findings:backfill-lifecycle",
+                "--all-tenants",
+                "--preflight",
+                "--json",
+            ],
+        )
+        .await;
+        assert_eq!(preflight.json()["items_pending"], 9);
+    }
+);
+
+both_backends!(
+    the_deploy_hook_starts_once_and_records_the_release,
+    |t| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let url = t.db.url.as_str();
+        tenantatlas(
+            url,
+            &[
+                "demo",
+                "seed",
+                "--tenants",
+                "2",
+                "--findings-per-tenant",
+                "5",
+            ],
+            &[],
+            dir.path(),
+        )
+        .await;
+
+        let off = tenantatlas(
+            url,
+            &["deploy:hook", "--json"],
+            &[("TENANTATLAS_DEPLOY_RUNBOOKS", "off")],
+            dir.path(),
+        )
+        .await;
+        assert_eq!(off.code, 0);
+        assert_eq!(off.json()["skipped"], true);
+        assert_eq!(t.count("SELECT count(*) FROM operation_runs").await, 0);
+
+        let release = [("TENANTATLAS_RELEASE", "2026.11.3")];
+        let first = tenantatlas(url, &["deploy:hook", "--json"], &release, dir.path()).await;
+        assert_eq!(first.code, 0, "{}", first.stderr);
+        let first = first.json();
+        let actions = first["actions"].as_array().unwrap();
+        let lifecycle = actions
+            .iter()
+            .find(|a| a["runbook"] == "findings.backfill-lifecycle")
+            .unwrap();
+        assert_eq!(lifecycle["action"], "started");
+        assert_eq!(lifecycle["run"]["context"]["initiator"]["kind"], "deploy");
+        assert_eq!(
+            lifecycle["run"]["context"]["initiator"]["release"],
+            "2026.11.3"
+        );
+        let ids = actions
+            .iter()
+            .find(|a| a["runbook"] == "workspaces.backfill-ids")
+            .unwrap();
+        assert_eq!(ids["action"], "nothing_to_do");
+
+        let second = tenantatlas(url, &["deploy:hook", "--json"], &release, dir.path())
+            .await
+            .json();
+        let again = second["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["runbook"] == "findings.backfill-lifecycle")
+            .cloned()
+            .unwrap();
+        assert_eq!(again["action"], "already_running");
+        assert_eq!(again["run"]["id"], lifecycle["run"]["id"]);
+
+        let waited = tenantatlas(
+            url,
+            &["deploy:hook", "--wait", "--json"],
+            &release,
+            dir.path(),
+        )
+        .await;
+        assert_eq!(waited.code, 0, "{}", waited.stderr);
+        assert_eq!(waited.json()["runs"][0]["outcome"], "succeeded");
+        assert_eq!(t.count("SELECT count(*) FROM operation_runs").await, 1);
+    }
+);

@@ -1,0 +1,400 @@
+//! The OperationRunService: identity, counting once, completion, cancel, retry.
+
+use std::collections::HashSet;
+
+use tenantatlas::queue::{JobOutcome, Step};
+use tenantatlas::runs::{Initiator, Outcome, RunStatus, Scope, TenantResult};
+use tenantatlas::service::{Actor, ScopeRequest};
+use tenantatlas::storage::queue as q;
+
+use crate::both_backends;
+
+const BACKFILL: &str = "findings.backfill-lifecycle";
+
+pub fn cli() -> Actor {
+    Actor::trusted(Initiator::Cli { os_user: None })
+}
+
+both_backends!(fifty_concurrent_starts_give_one_run, |t| async move {
+    t.seed(3, 5, 0).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let service = t.app.runbooks();
+        tasks.spawn(async move {
+            service
+                .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
+                .await
+        });
+    }
+    let mut ids = HashSet::new();
+    let mut created = 0;
+    while let Some(res) = tasks.join_next().await {
+        let ensured = res.expect("task").expect("start");
+        ids.insert(ensured.run.id);
+        created += ensured.created as usize;
+    }
+    assert_eq!(ids.len(), 1, "every start returned the same run");
+    assert_eq!(created, 1, "exactly one start created it");
+    assert_eq!(t.count("SELECT count(*) FROM operation_runs").await, 1);
+    // One job per tenant: 3 demo tenants and the platform tenant.
+    assert_eq!(t.count("SELECT count(*) FROM jobs").await, 4);
+});
+
+both_backends!(
+    starting_again_returns_the_active_run_and_a_new_one_after_completion,
+    |t| async move {
+        t.seed(2, 3, 0).await;
+        let service = t.app.runbooks();
+        let first = service
+            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, Some("first"))
+            .await
+            .unwrap();
+        let again = service
+            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, Some("again"))
+            .await
+            .unwrap();
+        assert!(first.created && !again.created);
+        assert_eq!(first.run.id, again.run.id);
+        t.drain().await;
+        let done = service.run(&cli(), first.run.id).await.unwrap();
+        assert_eq!(done.status, RunStatus::Completed);
+        let next = service
+            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
+            .await
+            .unwrap();
+        assert!(next.created);
+        assert_ne!(next.run.id, first.run.id);
+    }
+);
+
+both_backends!(a_tenant_result_counts_once, |t| async move {
+    t.seed(2, 3, 0).await;
+    let started = t
+        .app
+        .runbooks()
+        .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
+        .await
+        .unwrap();
+    let run_id = started.run.id;
+    let tenant: i64 = t
+        .app
+        .db
+        .scalar("SELECT min(tenant_id) FROM jobs", vec![])
+        .await
+        .unwrap();
+    let result = TenantResult {
+        items_in_target_state: 3,
+        ..Default::default()
+    };
+    let now = t.app.clock.now();
+    for expected in [true, false, false] {
+        let mut tx = t.app.db.begin().await.unwrap();
+        let counted = tenantatlas::runs::OperationRunService::record_tenant_result(
+            &mut tx, run_id, tenant, &result, now,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(counted, expected);
+    }
+    let run = t.app.runs().get(run_id).await.unwrap();
+    assert_eq!(run.summary_counts.processed, 1);
+    assert_eq!(run.summary_counts.succeeded, 1);
+    assert_eq!(run.summary_counts.items_skipped, 3);
+});
+
+both_backends!(
+    a_job_rerun_after_its_worker_died_counts_once,
+    |t| async move {
+        t.seed(1, 25, 0).await;
+        let tenant = t
+            .app
+            .runbooks()
+            .preflight(&cli(), BACKFILL, &ScopeRequest::AllTenants)
+            .await
+            .unwrap();
+        assert_eq!(tenant.items_pending, 25);
+        let ext = tenant
+            .per_tenant
+            .iter()
+            .find(|p| p.items_pending > 0)
+            .unwrap()
+            .tenant_external_id
+            .clone();
+        let scope =
+            ScopeRequest::Tenant(tenantatlas::domain::TenantExternalId::parse(&ext).unwrap());
+        let started = t
+            .app
+            .runbooks()
+            .start(&cli(), BACKFILL, &scope, None)
+            .await
+            .unwrap();
+        let run_id = started.run.id;
+
+        // A worker claims the job, writes every chunk, and dies before recording the result.
+        let now = t.app.clock.now_ms();
+        let job = q::claim(&t.app.db, "doomed-worker", now, 30_000)
+            .await
+            .unwrap()
+            .expect("a job");
+        let runbook = t.app.registry.get(BACKFILL).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let work = tenantatlas::runbooks::TenantJob::new(
+            t.app.db.clone(),
+            run_id,
+            job.tenant_id.unwrap(),
+            1,
+            t.app.settings.chunk_size,
+            stop,
+        );
+        t.app.runs().mark_running(run_id).await.unwrap();
+        runbook.run_tenant(&work).await.expect("work");
+        assert_eq!(
+            t.count("SELECT count(*) FROM findings WHERE lifecycle_version IS NULL")
+                .await,
+            0
+        );
+
+        // Not before the lease expires…
+        assert_eq!(t.worker().run_once().await.unwrap(), Step::Idle);
+        // …then another worker claims it again and finishes it.
+        t.clock.advance(chrono::Duration::seconds(31));
+        match t.worker().run_once().await.unwrap() {
+            Step::Ran { job_id, outcome } => {
+                assert_eq!(job_id, job.id);
+                assert_eq!(outcome, JobOutcome::Done);
+            }
+            Step::Idle => panic!("the expired job was not claimed"),
+        }
+        let run = t.app.runs().get(run_id).await.unwrap();
+        assert_eq!(run.outcome, Outcome::Succeeded);
+        assert_eq!(run.summary_counts.processed, 1);
+        assert_eq!(
+            run.summary_counts.items_updated, 25,
+            "each finding counted once"
+        );
+        assert_eq!(run.summary_counts.items_skipped, 0);
+        assert_eq!(t.count("SELECT attempts FROM jobs").await, 2);
+    }
+);
+
+both_backends!(two_workers_never_claim_the_same_job, |t| async move {
+    t.seed(40, 0, 0).await;
+    t.app
+        .runbooks()
+        .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
+        .await
+        .unwrap();
+    let jobs = t
+        .count("SELECT count(*) FROM jobs WHERE status = 'queued'")
+        .await;
+    assert_eq!(jobs, 41);
+    let mut claimers = tokio::task::JoinSet::new();
+    for w in 0..8 {
+        let db = t.app.db.clone();
+        let now = t.app.clock.now_ms();
+        claimers.spawn(async move {
+            let mut mine = Vec::new();
+            while let Some(job) = q::claim(&db, &format!("w{w}"), now, 30_000).await.unwrap() {
+                mine.push(job.id);
+            }
+            mine
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(res) = claimers.join_next().await {
+        all.extend(res.unwrap());
+    }
+    let distinct: HashSet<i64> = all.iter().copied().collect();
+    assert_eq!(all.len(), 41, "every job claimed");
+    assert_eq!(distinct.len(), 41, "no job claimed twice");
+});
+
+both_backends!(
+    a_locked_tenant_is_retried_later_not_failed,
+    |t| async move {
+        t.seed(1, 3, 0).await;
+        let ext = tenantatlas::domain::TenantExternalId::parse("demo-00001").unwrap();
+        let started = t
+            .app
+            .runbooks()
+            .start(&cli(), BACKFILL, &ScopeRequest::Tenant(ext), None)
+            .await
+            .unwrap();
+        let tenant = started.run.tenant_id.unwrap();
+        let now = t.app.clock.now_ms();
+        assert!(
+            q::lock_tenant(&t.app.db, tenant, "someone-else", now, now + 20_000)
+                .await
+                .unwrap()
+        );
+
+        match t.worker().run_once().await.unwrap() {
+            Step::Ran { outcome, .. } => assert_eq!(outcome, JobOutcome::TenantBusy),
+            Step::Idle => panic!("no job"),
+        }
+        assert_eq!(
+            t.count("SELECT attempts FROM jobs").await,
+            0,
+            "a busy tenant uses no attempt"
+        );
+        assert_eq!(
+            t.worker().run_once().await.unwrap(),
+            Step::Idle,
+            "it waits before the next try"
+        );
+        // The holder's lease expires; the job runs.
+        t.clock.advance(chrono::Duration::seconds(21));
+        match t.worker().run_once().await.unwrap() {
+            Step::Ran { outcome, .. } => assert_eq!(outcome, JobOutcome::Done),
+            Step::Idle => panic!("the job did not come back"),
+        }
+        let run = t.app.runs().get(started.run.id).await.unwrap();
+        assert_eq!(run.outcome, Outcome::Succeeded);
+        assert_eq!(run.summary_counts.failed, 0);
+        assert_eq!(
+            t.count("SELECT count(*) FROM tenant_locks").await,
+            0,
+            "the lock is released"
+        );
+    }
+);
+
+both_backends!(
+    a_job_whose_worker_keeps_dying_ends_dead_and_fails_its_tenant,
+    |t| async move {
+        t.seed(1, 3, 0).await;
+        let ext = tenantatlas::domain::TenantExternalId::parse("demo-00001").unwrap();
+        let started = t
+            .app
+            .runbooks()
+            .start(&cli(), BACKFILL, &ScopeRequest::Tenant(ext), None)
+            .await
+            .unwrap();
+        // Three attempts (test setting), each claimed by a worker that dies.
+        for attempt in 1..=3 {
+            let now = t.app.clock.now_ms();
+            let job = q::claim(&t.app.db, &format!("dies-{attempt}"), now, 30_000)
+                .await
+                .unwrap()
+                .expect("job");
+            assert_eq!(job.attempts, attempt);
+            t.clock.advance(chrono::Duration::seconds(31));
+        }
+        match t.worker().run_once().await.unwrap() {
+            Step::Ran {
+                outcome: JobOutcome::Dead(_),
+                ..
+            } => {}
+            other => panic!("expected the job to end dead, got {other:?}"),
+        }
+        let run = t.app.runs().get(started.run.id).await.unwrap();
+        assert_eq!(run.status, RunStatus::Completed);
+        assert_eq!(run.outcome, Outcome::Failed);
+        assert_eq!(run.failures.len(), 1);
+        assert_eq!(run.failures[0].reason_code, "job.attempts_exhausted");
+        assert_eq!(
+            t.count("SELECT count(*) FROM jobs WHERE status = 'dead'")
+                .await,
+            1
+        );
+    }
+);
+
+both_backends!(
+    cancel_drops_queued_jobs_and_freezes_the_run,
+    |t| async move {
+        t.seed(3, 4, 0).await;
+        let service = t.app.runbooks();
+        let started = service
+            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
+            .await
+            .unwrap();
+        let worker = t.worker();
+        assert!(matches!(
+            worker.run_once().await.unwrap(),
+            Step::Ran {
+                outcome: JobOutcome::Done,
+                ..
+            }
+        ));
+        let cancelled = service.cancel(&cli(), started.run.id).await.unwrap();
+        assert_eq!(cancelled.status, RunStatus::Completed);
+        assert_eq!(cancelled.outcome, Outcome::Cancelled);
+        assert_eq!(cancelled.summary_counts.processed, 1);
+        assert_eq!(
+            t.count("SELECT count(*) FROM jobs WHERE status = 'cancelled'")
+                .await,
+            3
+        );
+        assert_eq!(worker.run_once().await.unwrap(), Step::Idle);
+        let after = service.run(&cli(), started.run.id).await.unwrap();
+        assert_eq!(
+            after.summary_counts, cancelled.summary_counts,
+            "a completed run never changes"
+        );
+        let again = service.cancel(&cli(), started.run.id).await;
+        assert!(matches!(again, Err(tenantatlas::error::Error::Conflict(_))));
+    }
+);
+
+both_backends!(
+    retry_failed_starts_a_run_over_the_failed_tenants,
+    |t| async move {
+        t.seed(4, 5, 2).await;
+        let service = t.app.runbooks();
+        let first = service
+            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
+            .await
+            .unwrap();
+        let retry_early = service.retry_failed(&cli(), first.run.id, None).await;
+        assert!(
+            matches!(retry_early, Err(tenantatlas::error::Error::Conflict(_))),
+            "not while active"
+        );
+        t.drain().await;
+        let first = service.run(&cli(), first.run.id).await.unwrap();
+        assert_eq!(first.outcome, Outcome::PartiallySucceeded);
+        assert_eq!(first.summary_counts.failed, 2);
+
+        // Fix the bad data, then retry the failed tenants only.
+        t.app
+            .db
+            .execute(
+                "UPDATE findings SET legacy_state = 'open' WHERE legacy_state = 'archived'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let retry = service.retry_failed(&cli(), first.id, None).await.unwrap();
+        assert!(retry.created);
+        assert_eq!(retry.run.summary_counts.total, 2);
+        assert!(
+            matches!(retry.run.context.scope, Scope::Tenants { retry_of, .. } if retry_of == first.id)
+        );
+        t.drain().await;
+        let retry = service.run(&cli(), retry.run.id).await.unwrap();
+        assert_eq!(retry.outcome, Outcome::Succeeded);
+        assert_eq!(retry.summary_counts.items_updated, 2);
+        assert_eq!(
+            t.count("SELECT count(*) FROM findings WHERE lifecycle_version IS NULL")
+                .await,
+            0
+        );
+    }
+);
+
+both_backends!(an_empty_scope_completes_at_once, |t| async move {
+    let ext = tenantatlas::domain::TenantExternalId::parse("platform").unwrap();
+    let started = t
+        .app
+        .runbooks()
+        .start(&cli(), BACKFILL, &ScopeRequest::Tenant(ext), None)
+        .await
+        .unwrap();
+    assert_eq!(started.run.summary_counts.total, 1);
+    t.drain().await;
+    let run = t.app.runs().get(started.run.id).await.unwrap();
+    assert_eq!(run.outcome, Outcome::Succeeded);
+    assert_eq!(run.summary_counts.items_updated, 0);
+});
