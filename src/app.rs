@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::alerts::{AlertService, AlertSettings};
 use crate::clock::SharedClock;
 use crate::runbooks::Registry;
 use crate::runs::OperationRunService;
@@ -47,15 +48,32 @@ pub struct App {
     pub clock: SharedClock,
     pub settings: Arc<Settings>,
     pub registry: Arc<Registry>,
+    pub alerts: Arc<AlertSettings>,
+    /// One HTTP client (connection pool) for every webhook.
+    pub http: reqwest::Client,
 }
 
 impl App {
     pub fn new(db: Db, clock: SharedClock, settings: Settings) -> App {
+        App::with_alerts(db, clock, settings, AlertSettings::default())
+    }
+
+    pub fn with_alerts(
+        db: Db,
+        clock: SharedClock,
+        settings: Settings,
+        alerts: AlertSettings,
+    ) -> App {
+        // rustls needs its crypto provider chosen once per process; a second
+        // call finds it installed, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         App {
             db,
             clock,
             settings: Arc::new(settings),
             registry: Arc::new(Registry::standard()),
+            alerts: Arc::new(alerts),
+            http: reqwest::Client::new(),
         }
     }
 
@@ -64,7 +82,12 @@ impl App {
             self.db.clone(),
             self.clock.clone(),
             self.settings.max_attempts,
+            self.alerts.clone(),
         )
+    }
+
+    pub fn alert_service(&self) -> AlertService {
+        AlertService::new(self.clone())
     }
 
     pub fn runbooks(&self) -> RunbookService {

@@ -4,10 +4,12 @@
 //! - [`runs`]: operation runs and the OperationRunService
 //! - [`runbooks`]: the registry and one module per runbook
 //! - [`queue`]: the durable job queue's workers
+//! - [`alerts`]: notifications and alert routing of completed runs
 //! - [`service`]: the runbook service every door calls
 //! - [`storage`]: the database seam (SQLite and PostgreSQL)
 //! - [`doors`]: the web console, the CLI, the deploy hook
 
+pub mod alerts;
 pub mod app;
 pub mod clock;
 pub mod domain;

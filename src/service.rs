@@ -32,7 +32,7 @@ impl Actor {
         }
     }
 
-    fn require(&self, c: Capability) -> Result<()> {
+    pub(crate) fn require(&self, c: Capability) -> Result<()> {
         if self.capabilities.has(c) {
             Ok(())
         } else {

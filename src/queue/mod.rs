@@ -14,10 +14,11 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::alerts;
 use crate::app::App;
 use crate::error::Result;
 use crate::runbooks::{JobError, TenantJob};
-use crate::runs::{ItemFailure, OperationRunService, RunStatus, TenantResult};
+use crate::runs::{ItemFailure, RunStatus, TenantResult};
 use crate::storage::directory;
 use crate::storage::queue::{self as q, ClaimedJob};
 
@@ -88,6 +89,7 @@ impl Worker {
         tracing::debug!(job = job.id, kind = %job.kind, attempt = job.attempts, "claimed job");
         let outcome = match job.kind.as_str() {
             TENANT_JOB => self.run_tenant_job(&job, &owner).await?,
+            alerts::DELIVERY_JOB => self.run_delivery_job(&job, &owner).await?,
             other => {
                 let error = format!("unknown job kind {other:?}");
                 let mut tx = self.app.db.begin().await?;
@@ -203,10 +205,9 @@ impl Worker {
                 let now = app.clock.now();
                 let mut tx = app.db.begin().await?;
                 if q::finish(&mut tx, job.id, owner, "done", None, now.timestamp_millis()).await? {
-                    OperationRunService::record_tenant_result(
-                        &mut tx, run_id, tenant_id, &result, now,
-                    )
-                    .await?;
+                    app.runs()
+                        .record_tenant_result(&mut tx, run_id, tenant_id, &result, now)
+                        .await?;
                     tx.commit().await?;
                     JobOutcome::Done
                 } else {
@@ -252,6 +253,42 @@ impl Worker {
         };
         q::unlock_tenant(&app.db, tenant_id, owner).await?;
         Ok(outcome)
+    }
+
+    /// Sends one alert delivery; failures are retried with backoff, then
+    /// the delivery is recorded failed.
+    async fn run_delivery_job(&self, job: &ClaimedJob, owner: &str) -> Result<JobOutcome> {
+        let app = &self.app;
+        let sent = if job.attempts > job.max_attempts {
+            Err(job
+                .last_error
+                .clone()
+                .unwrap_or_else(|| "the worker stopped during every attempt".into()))
+        } else {
+            alerts::deliver(app, &job.payload).await
+        };
+        match sent {
+            Ok(()) => self.finish(job, owner, "done", None).await,
+            Err(error) if job.attempts < job.max_attempts => {
+                let now = app.clock.now_ms();
+                let delay = backoff_ms(&app.settings, job.attempts);
+                q::requeue(
+                    &app.db,
+                    job.id,
+                    owner,
+                    now + delay,
+                    Some(error.clone()),
+                    false,
+                    now,
+                )
+                .await?;
+                Ok(JobOutcome::Retrying(error))
+            }
+            Err(error) => {
+                alerts::delivery_dead(app, &job.payload).await?;
+                self.finish(job, owner, "dead", Some(error)).await
+            }
+        }
     }
 
     async fn finish(
@@ -308,7 +345,9 @@ impl Worker {
         )
         .await?
         {
-            OperationRunService::record_tenant_result(&mut tx, run_id, tenant_id, &result, now)
+            self.app
+                .runs()
+                .record_tenant_result(&mut tx, run_id, tenant_id, &result, now)
                 .await?;
         }
         tx.commit().await?;

@@ -9,6 +9,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use std::sync::Arc;
+
+use crate::alerts::{self, AlertSettings};
 use crate::clock::SharedClock;
 use crate::error::{Error, Result};
 use crate::storage::{self, Db, Tx};
@@ -249,14 +252,16 @@ pub struct OperationRunService {
     db: Db,
     clock: SharedClock,
     max_attempts: i64,
+    alerts: Arc<AlertSettings>,
 }
 
 impl OperationRunService {
-    pub fn new(db: Db, clock: SharedClock, max_attempts: i64) -> Self {
+    pub fn new(db: Db, clock: SharedClock, max_attempts: i64, alerts: Arc<AlertSettings>) -> Self {
         OperationRunService {
             db,
             clock,
             max_attempts,
+            alerts,
         }
     }
 
@@ -282,7 +287,7 @@ impl OperationRunService {
                     .await?;
                     if total == 0 {
                         storage::runs::mark_running(&mut tx, run_id, now).await?;
-                        Self::complete_if_done(&mut tx, run_id, now).await?;
+                        self.complete_if_done(&mut tx, run_id, now).await?;
                     }
                     tx.commit().await?;
                     let run = self.get(run_id).await?;
@@ -349,6 +354,7 @@ impl OperationRunService {
     /// counts, and completes the run when every tenant is processed.
     /// Returns whether this call counted (false for a repeated result).
     pub async fn record_tenant_result(
+        &self,
         tx: &mut Tx,
         run_id: i64,
         tenant_id: i64,
@@ -357,24 +363,37 @@ impl OperationRunService {
     ) -> Result<bool> {
         let counted = storage::runs::finish_tenant(tx, run_id, tenant_id, result, now).await?;
         if counted {
-            Self::complete_if_done(tx, run_id, now).await?;
+            self.complete_if_done(tx, run_id, now).await?;
         }
         Ok(counted)
     }
 
     /// maybe complete bulk run: when processed ≥ total the run completes,
-    /// exactly once, with the outcome its tenants earned.
-    pub async fn complete_if_done(tx: &mut Tx, run_id: i64, now: DateTime<Utc>) -> Result<bool> {
-        let completed = storage::runs::complete_if_done(tx, run_id, now).await?;
-        if completed {
-            storage::directory::audit(
-                tx,
-                &storage::directory::AuditEntry::system("run.completed", format!("run:{run_id}")),
-                now,
-            )
-            .await?;
+    /// exactly once, with the outcome its tenants earned; its initiator's
+    /// notification and its alert event are written in the same transaction.
+    pub async fn complete_if_done(
+        &self,
+        tx: &mut Tx,
+        run_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        if !storage::runs::complete_if_done(tx, run_id, now).await? {
+            return Ok(false);
         }
-        Ok(completed)
+        self.on_completed(tx, run_id, now).await?;
+        Ok(true)
+    }
+
+    async fn on_completed(&self, tx: &mut Tx, run_id: i64, now: DateTime<Utc>) -> Result<()> {
+        let run = storage::runs::get_in_tx(tx, run_id).await?;
+        metrics::counter!("tenantatlas_runs_completed_total", "runbook" => run.run_type.clone(), "outcome" => run.outcome.as_str())
+            .increment(1);
+        let entry = storage::directory::AuditEntry {
+            detail: serde_json::json!({"outcome": run.outcome, "summary_counts": run.summary_counts}),
+            ..storage::directory::AuditEntry::system("run.completed", format!("run:{run_id}"))
+        };
+        storage::directory::audit(tx, &entry, now).await?;
+        alerts::on_run_completed(&self.alerts, tx, &run, now, self.max_attempts).await
     }
 
     /// Cancels an active run: queued tenant jobs are dropped, tenants not yet
@@ -383,6 +402,9 @@ impl OperationRunService {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let cancelled = storage::runs::cancel(&mut tx, run_id, now).await?;
+        if cancelled {
+            self.on_completed(&mut tx, run_id, now).await?;
+        }
         tx.commit().await?;
         let run = self.get(run_id).await?;
         if !cancelled {

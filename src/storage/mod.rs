@@ -5,6 +5,7 @@
 //! dialects agree (both accept `$1` placeholders, `ON CONFLICT`, `RETURNING` and
 //! partial indexes) and per backend where they do not ([`Db::pick`]).
 
+pub mod alerts;
 pub mod directory;
 pub mod queue;
 pub mod runs;

@@ -46,9 +46,7 @@ pub async fn claim(
     let until = now_ms + lease_ms;
     let reclaimed = db
         .fetch_optional::<ClaimedJob>(
-            &format!(
-                "{set} WHERE id = ({expired}) AND status = 'running' AND lease_until_ms < $3 {RETURNING}"
-            ),
+            &format!("{set} WHERE id = ({expired}) AND status = 'running' AND lease_until_ms < $3 {RETURNING}"),
             args![owner, until, now_ms],
         )
         .await?;

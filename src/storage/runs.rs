@@ -46,6 +46,17 @@ struct FailureRow {
     message: String,
 }
 
+impl FailureRow {
+    fn into_failure(self) -> RunFailure {
+        RunFailure {
+            tenant_id: self.tenant_id,
+            tenant_external_id: self.tenant_external_id,
+            reason_code: self.reason_code,
+            message: self.message,
+        }
+    }
+}
+
 impl RunRow {
     fn into_run(self, failures: Vec<RunFailure>) -> Result<Run, sqlx::Error> {
         let decode = |what: &str, v: &str| {
@@ -90,6 +101,25 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<Run>, sqlx::Error> {
     let failures = failures_of(db, &[id]).await?;
     row.into_run(failures.into_iter().map(|(_, f)| f).collect())
         .map(Some)
+}
+
+/// A run read inside a transaction (its first failures only).
+pub async fn get_in_tx(tx: &mut Tx, id: i64) -> Result<Run, sqlx::Error> {
+    let row = tx
+        .fetch_one::<RunRow>(
+            &format!("SELECT {RUN_COLUMNS} FROM operation_runs WHERE id = $1"),
+            args![id],
+        )
+        .await?;
+    let failures = tx
+        .fetch_all::<FailureRow>(
+            "SELECT f.run_id, f.tenant_id, t.external_id AS tenant_external_id, f.reason_code, f.message \
+             FROM operation_run_failures f LEFT JOIN tenants t ON t.id = f.tenant_id \
+             WHERE f.run_id = $1 ORDER BY f.id LIMIT 20",
+            args![id],
+        )
+        .await?;
+    row.into_run(failures.into_iter().map(FailureRow::into_failure).collect())
 }
 
 pub async fn list(db: &Db, filter: &RunFilter) -> Result<Vec<Run>, sqlx::Error> {

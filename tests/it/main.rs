@@ -1,8 +1,10 @@
 //! The one integration test binary. Each scenario runs on SQLite and on
 //! PostgreSQL (`TEST_DATABASE_URL`).
 
+mod alerts;
 mod backfill;
 mod cli;
+mod receivers;
 mod runs;
 mod support;
 mod workers_e2e;

@@ -89,11 +89,12 @@ both_backends!(a_tenant_result_counts_once, |t| async move {
     let now = t.app.clock.now();
     for expected in [true, false, false] {
         let mut tx = t.app.db.begin().await.unwrap();
-        let counted = tenantatlas::runs::OperationRunService::record_tenant_result(
-            &mut tx, run_id, tenant, &result, now,
-        )
-        .await
-        .unwrap();
+        let counted = t
+            .app
+            .runs()
+            .record_tenant_result(&mut tx, run_id, tenant, &result, now)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(counted, expected);
     }

@@ -153,9 +153,26 @@ impl TestApp {
         Worker::new(self.app.clone())
     }
 
+    /// The same database and clock with other alert settings.
+    pub fn app_with_alerts(&self, alerts: tenantatlas::alerts::AlertSettings) -> App {
+        App::with_alerts(
+            self.app.db.clone(),
+            self.clock.clone(),
+            (*self.app.settings).clone(),
+            alerts,
+        )
+    }
+
     /// Runs jobs one at a time until none is ready; returns the steps taken.
     pub async fn drain(&self) -> Vec<Step> {
-        let worker = self.worker();
+        drain(&self.app).await
+    }
+}
+
+/// Runs jobs of `app` one at a time until none is ready.
+pub async fn drain(app: &App) -> Vec<Step> {
+    {
+        let worker = Worker::new(app.clone());
         let mut steps = Vec::new();
         for _ in 0..100_000 {
             let step = worker.run_once().await.expect("worker step");
@@ -166,7 +183,9 @@ impl TestApp {
         }
         panic!("the queue never drained");
     }
+}
 
+impl TestApp {
     pub async fn seed(
         &self,
         tenants: i64,

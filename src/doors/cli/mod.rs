@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use tokio::sync::watch;
 
+use crate::alerts::{AlertSettings, Channel, RuleRequest};
 use crate::app::{App, Settings};
 use crate::clock;
 use crate::domain::{DEFAULT_WORKSPACE_SLUG, Reason};
@@ -79,6 +80,42 @@ struct Tuning {
         hide = true
     )]
     chunk_size: u32,
+    /// Public base URL of the console, for links in alerts.
+    #[arg(
+        long,
+        env = "TENANTATLAS_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true,
+        hide = true
+    )]
+    public_url: String,
+    /// SMTP server for email alerts, e.g. smtp://127.0.0.1:25 or smtps://user:pass@host.
+    #[arg(
+        long,
+        env = "SMTP_URL",
+        global = true,
+        hide = true,
+        hide_env_values = true
+    )]
+    smtp_url: Option<String>,
+    /// Sender of email alerts.
+    #[arg(
+        long,
+        env = "TENANTATLAS_MAIL_FROM",
+        default_value = "TenantAtlas Ops <ops@tenantatlas.localhost>",
+        global = true,
+        hide = true
+    )]
+    mail_from: String,
+    /// Seconds one alert send may take.
+    #[arg(
+        long,
+        env = "TENANTATLAS_ALERT_TIMEOUT_SECONDS",
+        default_value_t = 10,
+        global = true,
+        hide = true
+    )]
+    alert_timeout_seconds: u64,
     /// Database connections of this process.
     #[arg(
         long,
@@ -128,6 +165,9 @@ enum Command {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Alert destinations, rules and deliveries.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
     /// Start the deploy-time runbooks where there is work (TENANTATLAS_DEPLOY_RUNBOOKS=off skips).
     #[command(name = "deploy:hook")]
     DeployHook {
@@ -214,6 +254,82 @@ enum RunbooksCommand {
         reason: Option<String>,
         #[command(flatten)]
         wait: WaitArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AlertsCommand {
+    /// Where alerts go: Teams webhooks and email recipients.
+    #[command(subcommand)]
+    Destination(DestinationCommand),
+    /// Which events alert which destinations, with cooldown and quiet hours.
+    #[command(subcommand)]
+    Rule(RuleCommand),
+    /// What was sent, suppressed, deferred or failed.
+    #[command(subcommand)]
+    Deliveries(DeliveriesCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum DestinationCommand {
+    /// Add a destination: `--type teams --url URL` or `--type email --to ADDR…`.
+    Add {
+        #[arg(long = "type", value_parser = ["teams", "email"])]
+        kind: String,
+        #[arg(long)]
+        name: String,
+        /// Teams incoming-webhook URL (kept secret: shown masked).
+        #[arg(long)]
+        url: Option<String>,
+        /// Email recipients.
+        #[arg(long, num_args = 1..)]
+        to: Vec<String>,
+    },
+    List,
+    Remove {
+        id: i64,
+    },
+    /// Send a test message now.
+    Test {
+        id: i64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RuleCommand {
+    /// Add a rule for an event (operation_run.failed).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        event: String,
+        /// Destination ids.
+        #[arg(long = "destination", num_args = 1.., required = true)]
+        destinations: Vec<i64>,
+        /// low, medium, high or critical (default low: every event).
+        #[arg(long)]
+        min_severity: Option<String>,
+        /// The same rule and runbook+scope within this many seconds is suppressed.
+        #[arg(long, allow_negative_numbers = true)]
+        cooldown_seconds: Option<i64>,
+        /// HH:MM-HH:MM; deliveries inside wait until it ends.
+        #[arg(long)]
+        quiet_hours: Option<String>,
+        /// IANA time zone of the quiet hours, e.g. Europe/Berlin.
+        #[arg(long)]
+        timezone: Option<String>,
+    },
+    List,
+    Remove {
+        id: i64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DeliveriesCommand {
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
     },
 }
 
@@ -335,6 +451,17 @@ impl Tuning {
     }
 }
 
+impl Tuning {
+    fn alert_settings(&self) -> AlertSettings {
+        AlertSettings {
+            public_url: self.public_url.trim_end_matches('/').to_owned(),
+            smtp_url: self.smtp_url.clone().filter(|u| !u.is_empty()),
+            mail_from: self.mail_from.clone(),
+            timeout_ms: self.alert_timeout_seconds.max(1) * 1000,
+        }
+    }
+}
+
 fn cli_actor() -> Actor {
     Actor::trusted(Initiator::Cli {
         os_user: std::env::var("USER").ok(),
@@ -430,8 +557,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     };
 
     let settings = cli.tuning.settings();
+    let alert_settings = cli.tuning.alert_settings();
     let db = Db::connect(&cli.database_url, cli.tuning.db_connections).await?;
-    let app = App::new(db.clone(), clock::system(), settings);
+    let app = App::with_alerts(db.clone(), clock::system(), settings, alert_settings);
     storage::directory::bootstrap(&app.db, app.clock.now()).await?;
     let result = dispatch(&app, cli.command, scope, json).await;
     db.close().await;
@@ -581,10 +709,151 @@ async fn dispatch(
             let ensured = service.retry_failed(&actor, id, reason.as_deref()).await?;
             finish_start(app, ensured.run, ensured.created, &wait, json).await
         }
+        Command::Alerts(command) => alerts_command(app, command, json).await,
         Command::DeployHook { wait, release, .. } => {
             deploy_hook::run(app, release, wait.wait, wait.concurrency, json).await
         }
     }
+}
+
+async fn alerts_command(
+    app: &App,
+    command: AlertsCommand,
+    json: bool,
+) -> Result<ExitCode, Failure> {
+    let service = app.alert_service();
+    let actor = cli_actor();
+    match command {
+        AlertsCommand::Destination(DestinationCommand::Add {
+            kind,
+            name,
+            url,
+            to,
+        }) => {
+            let channel = match (kind.as_str(), url) {
+                ("teams", Some(url)) if to.is_empty() => Channel::teams(&url),
+                ("teams", _) => Err("a teams destination needs --url (and no --to)".to_owned()),
+                (_, None) => Channel::email(&to),
+                (_, Some(_)) => Err("an email destination takes --to, not --url".to_owned()),
+            }
+            .map_err(bad_input)?;
+            let d = service.add_destination(&actor, &name, channel).await?;
+            present::line(
+                json,
+                &d,
+                &format!(
+                    "destination {} added: {} {} {}",
+                    d.id, d.kind, d.name, d.target
+                ),
+            );
+        }
+        AlertsCommand::Destination(DestinationCommand::List) => {
+            let list = service.destinations(&actor).await?;
+            if json {
+                present::json(&list);
+            }
+            for d in list.iter().filter(|_| !json) {
+                println!("{:>4}  {:<6} {:<24} {}", d.id, d.kind, d.name, d.target);
+            }
+        }
+        AlertsCommand::Destination(DestinationCommand::Remove { id }) => {
+            service.remove_destination(&actor, id).await?;
+            present::line(
+                json,
+                &serde_json::json!({"removed": id}),
+                &format!("destination {id} removed"),
+            );
+        }
+        AlertsCommand::Destination(DestinationCommand::Test { id }) => {
+            let d = service.test_destination(&actor, id).await?;
+            let text = match &d.last_error {
+                Some(e) => format!("test message to destination {id} failed: {e}"),
+                None => format!("test message sent to destination {id}"),
+            };
+            present::line(json, &d, &text);
+            if d.status != "sent" {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        AlertsCommand::Rule(RuleCommand::Add {
+            name,
+            event,
+            destinations,
+            min_severity,
+            cooldown_seconds,
+            quiet_hours,
+            timezone,
+        }) => {
+            let request = RuleRequest {
+                name,
+                event,
+                destination_ids: destinations,
+                min_severity,
+                cooldown_seconds,
+                quiet_hours,
+                timezone,
+            };
+            let r = service.add_rule(&actor, request).await?;
+            present::line(
+                json,
+                &r,
+                &format!(
+                    "rule {} added: {} → destinations {:?}",
+                    r.id, r.event, r.destination_ids
+                ),
+            );
+        }
+        AlertsCommand::Rule(RuleCommand::List) => {
+            let list = service.rules(&actor).await?;
+            if json {
+                present::json(&list);
+            }
+            for r in list.iter().filter(|_| !json) {
+                println!(
+                    "{:>4}  {:<24} {:<22} ≥{:<8} cooldown {}s quiet {} {} → {:?}",
+                    r.id,
+                    r.name,
+                    r.event,
+                    r.min_severity,
+                    r.cooldown_seconds,
+                    r.quiet_hours.as_deref().unwrap_or("-"),
+                    r.timezone.as_deref().unwrap_or(""),
+                    r.destination_ids
+                );
+            }
+        }
+        AlertsCommand::Rule(RuleCommand::Remove { id }) => {
+            service.remove_rule(&actor, id).await?;
+            present::line(
+                json,
+                &serde_json::json!({"removed": id}),
+                &format!("rule {id} removed"),
+            );
+        }
+        AlertsCommand::Deliveries(DeliveriesCommand::List { limit }) => {
+            let list = service.deliveries(&actor, limit).await?;
+            if json {
+                present::json(&list);
+            }
+            for d in list.iter().filter(|_| !json) {
+                println!(
+                    "{:>5}  {:<22} {:<10} rule {:<4} dest {:<4} attempts {} {}",
+                    d.id,
+                    d.event,
+                    d.status,
+                    d.rule_id
+                        .map(|i| i.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    d.destination_id
+                        .map(|i| i.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    d.attempts,
+                    d.last_error.as_deref().unwrap_or("")
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Prints a started run, or waits for it and prints how it ended.

@@ -1,0 +1,178 @@
+//! Sending one message: Teams (an Adaptive Card posted to the webhook) or
+//! email over SMTP (plain text and HTML). Errors come back as text for the
+//! delivery's `last_error`; a webhook URL never appears in them.
+
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::alerts::{AlertMessage, Channel, rules::mask_url};
+use crate::app::App;
+
+pub async fn send(app: &App, channel: &Channel, message: &AlertMessage) -> Result<(), String> {
+    match channel {
+        Channel::Teams { url } => teams(app, url, message).await,
+        Channel::Email { to } => email(app, to, message).await,
+    }
+}
+
+/// The Teams message: an Adaptive Card in `attachments`.
+pub fn adaptive_card(m: &AlertMessage) -> serde_json::Value {
+    let mut body = vec![
+        serde_json::json!({"type": "TextBlock", "size": "Large", "weight": "Bolder", "wrap": true, "text": m.title}),
+        serde_json::json!({"type": "TextBlock", "wrap": true, "text": m.summary}),
+    ];
+    let mut facts = vec![
+        serde_json::json!({"title": "Runbook", "value": m.runbook}),
+        serde_json::json!({"title": "Scope", "value": m.scope}),
+        serde_json::json!({"title": "Outcome", "value": m.outcome}),
+        serde_json::json!({"title": "Severity", "value": m.severity}),
+    ];
+    facts.extend(
+        m.counts
+            .iter()
+            .map(|(k, v)| serde_json::json!({"title": k, "value": v.to_string()})),
+    );
+    body.push(serde_json::json!({"type": "FactSet", "facts": facts}));
+    if !m.failures.is_empty() {
+        body.push(
+            serde_json::json!({"type": "TextBlock", "weight": "Bolder", "text": "First failures"}),
+        );
+        body.extend(
+            m.failures
+                .iter()
+                .map(|f| serde_json::json!({"type": "TextBlock", "wrap": true, "text": f})),
+        );
+    }
+    serde_json::json!({
+        "type": "message",
+        "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": null,
+            "content": {
+                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                "type": "AdaptiveCard",
+                "version": "1.4",
+                "body": body,
+                "actions": [{"type": "Action.OpenUrl", "title": "View run", "url": m.url}],
+            },
+        }],
+    })
+}
+
+async fn teams(app: &App, url: &str, m: &AlertMessage) -> Result<(), String> {
+    let response = app
+        .http
+        .post(url)
+        .timeout(Duration::from_millis(app.alerts.timeout_ms))
+        .json(&adaptive_card(m))
+        .send()
+        .await
+        .map_err(|e| {
+            let what = if e.is_timeout() {
+                "timed out"
+            } else if e.is_connect() {
+                "could not connect"
+            } else {
+                "request failed"
+            };
+            format!("Teams webhook {}: {what}", mask_url(url))
+        })?;
+    let status = response.status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "Teams webhook {} answered HTTP {}",
+            mask_url(url),
+            status.as_u16()
+        ))
+    }
+}
+
+fn plain_text(m: &AlertMessage) -> String {
+    let mut s = format!(
+        "{}\n\n{}\n\nRunbook: {}\nScope: {}\nOutcome: {}\n",
+        m.title, m.summary, m.runbook, m.scope, m.outcome
+    );
+    for (k, v) in &m.counts {
+        s.push_str(&format!("{k}: {v}\n"));
+    }
+    if !m.failures.is_empty() {
+        s.push_str("\nFirst failures:\n");
+        for f in &m.failures {
+            s.push_str(&format!("- {f}\n"));
+        }
+    }
+    s.push_str(&format!("\nView run: {}\n", m.url));
+    s
+}
+
+fn html(m: &AlertMessage) -> String {
+    let e = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut rows = String::new();
+    for (k, v) in &m.counts {
+        rows.push_str(&format!(
+            "<tr><th align=\"left\">{}</th><td>{v}</td></tr>",
+            e(k)
+        ));
+    }
+    let failures: String = m
+        .failures
+        .iter()
+        .map(|f| format!("<li>{}</li>", e(f)))
+        .collect();
+    format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\"><h2>{}</h2><p>{}</p>\
+         <p>Runbook <b>{}</b> · {} · outcome <b>{}</b></p><table>{rows}</table>{}\
+         <p><a href=\"{}\">View run</a></p></body></html>",
+        e(&m.title),
+        e(&m.summary),
+        e(&m.runbook),
+        e(&m.scope),
+        e(&m.outcome),
+        if failures.is_empty() {
+            String::new()
+        } else {
+            format!("<h3>First failures</h3><ul>{failures}</ul>")
+        },
+        e(&m.url)
+    )
+}
+
+async fn email(app: &App, to: &[String], m: &AlertMessage) -> Result<(), String> {
+    let smtp_url = app
+        .alerts
+        .smtp_url
+        .as_deref()
+        .ok_or("SMTP_URL is not set: email alerts cannot be sent")?;
+    let from: Mailbox = app
+        .alerts
+        .mail_from
+        .parse()
+        .map_err(|e| format!("TENANTATLAS_MAIL_FROM is invalid: {e}"))?;
+    let mut builder = Message::builder().from(from).subject(m.title.clone());
+    for addr in to {
+        builder = builder.to(addr
+            .parse()
+            .map_err(|e| format!("bad recipient {addr:?}: {e}"))?);
+    }
+    let message = builder
+        .multipart(MultiPart::alternative_plain_html(plain_text(m), html(m)))
+        .map_err(|e| format!("cannot build the email: {e}"))?;
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
+        .map_err(|_| "SMTP_URL is not a valid smtp:// or smtps:// URL".to_string())?
+        .timeout(Some(Duration::from_millis(app.alerts.timeout_ms)))
+        .build();
+    transport
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("SMTP delivery failed: {e}"))
+}

@@ -1,0 +1,272 @@
+//! The values alert rules and destinations are made of, each parsed once:
+//! severity, quiet hours in an IANA time zone, webhook URLs, recipients.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Email;
+
+/// The event a failed or partially failed run emits.
+pub const RUN_FAILED_EVENT: &str = "operation_run.failed";
+pub const EVENTS: [&str; 1] = [RUN_FAILED_EVENT];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Severity, String> {
+        match s.trim() {
+            "low" => Ok(Severity::Low),
+            "medium" => Ok(Severity::Medium),
+            "high" => Ok(Severity::High),
+            "critical" => Ok(Severity::Critical),
+            other => Err(format!(
+                "unknown severity {other:?} (low, medium, high, critical)"
+            )),
+        }
+    }
+}
+
+pub fn parse_event(s: &str) -> Result<&'static str, String> {
+    EVENTS.into_iter().find(|e| *e == s.trim()).ok_or_else(|| {
+        format!(
+            "unknown event {:?} (known: {})",
+            s.trim(),
+            EVENTS.join(", ")
+        )
+    })
+}
+
+/// A daily window `HH:MM-HH:MM` in an IANA time zone; it may cross midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+    pub tz: Tz,
+}
+
+impl QuietHours {
+    pub fn parse(window: &str, timezone: &str) -> Result<QuietHours, String> {
+        let tz = Tz::from_str(timezone.trim()).map_err(|_| {
+            format!(
+                "unknown time zone {:?} (an IANA name such as Europe/Berlin)",
+                timezone.trim()
+            )
+        })?;
+        let (start, end) = window
+            .trim()
+            .split_once('-')
+            .ok_or_else(|| format!("quiet hours {window:?} must look like 22:00-07:00"))?;
+        let time = |s: &str| {
+            NaiveTime::parse_from_str(s.trim(), "%H:%M")
+                .map_err(|_| format!("quiet hours {window:?} must look like 22:00-07:00"))
+        };
+        let (start, end) = (time(start)?, time(end)?);
+        if start == end {
+            return Err(format!(
+                "quiet hours {window:?} are empty: start and end are the same"
+            ));
+        }
+        Ok(QuietHours { start, end, tz })
+    }
+
+    pub fn window(&self) -> String {
+        format!(
+            "{}-{}",
+            self.start.format("%H:%M"),
+            self.end.format("%H:%M")
+        )
+    }
+
+    fn contains(&self, t: NaiveTime) -> bool {
+        if self.start < self.end {
+            self.start <= t && t < self.end
+        } else {
+            t >= self.start || t < self.end
+        }
+    }
+
+    /// When a delivery due `now` may go: `None` outside the window, else the
+    /// window's end in its time zone — correct across daylight-saving changes
+    /// (an end that does not exist that day moves to the first instant after it).
+    pub fn defer_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let local = now.with_timezone(&self.tz);
+        let t = local.time();
+        if !self.contains(t) {
+            return None;
+        }
+        let mut date = local.date_naive();
+        if t >= self.end {
+            date = date.succ_opt()?;
+        }
+        let mut naive = date.and_time(self.end);
+        for _ in 0..4 {
+            if let Some(end) = self.tz.from_local_datetime(&naive).earliest() {
+                return Some(end.with_timezone(&Utc));
+            }
+            naive += Duration::minutes(30);
+        }
+        None
+    }
+}
+
+/// Where alerts go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Channel {
+    Teams { url: String },
+    Email { to: Vec<String> },
+}
+
+impl Channel {
+    pub fn teams(url: &str) -> Result<Channel, String> {
+        let parsed = reqwest::Url::parse(url.trim())
+            .map_err(|_| format!("{:?} is not a URL", mask_url(url.trim())))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(format!(
+                "the webhook URL must be http(s), got {:?}",
+                mask_url(url.trim())
+            ));
+        }
+        Ok(Channel::Teams {
+            url: parsed.to_string(),
+        })
+    }
+
+    pub fn email(to: &[String]) -> Result<Channel, String> {
+        if to.is_empty() {
+            return Err("an email destination needs at least one --to address".into());
+        }
+        let to = to
+            .iter()
+            .map(|a| Email::parse(a).map(|e| e.as_str().to_owned()))
+            .collect::<Result<_, _>>()?;
+        Ok(Channel::Email { to })
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Channel::Teams { .. } => "teams",
+            Channel::Email { .. } => "email",
+        }
+    }
+
+    /// What may be shown: a webhook URL is a secret, so only its host is.
+    pub fn masked_target(&self) -> String {
+        match self {
+            Channel::Teams { url } => mask_url(url),
+            Channel::Email { to } => to.join(", "),
+        }
+    }
+}
+
+/// `https://host/…` with path and query hidden.
+pub fn mask_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => match u.host_str() {
+            Some(host) => format!("{}://{}/…", u.scheme(), host),
+            None => "…".into(),
+        },
+        Err(_) => "…".into(),
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn quiet_hours_parse_and_reject() {
+        assert!(QuietHours::parse("22:00-07:00", "Europe/Berlin").is_ok());
+        assert!(
+            QuietHours::parse("22:00-22:00", "UTC")
+                .unwrap_err()
+                .contains("empty")
+        );
+        assert!(QuietHours::parse("", "UTC").is_err());
+        assert!(QuietHours::parse("25:00-07:00", "UTC").is_err());
+        assert!(
+            QuietHours::parse("22:00-07:00", "Mars/Olympus")
+                .unwrap_err()
+                .contains("time zone")
+        );
+    }
+
+    #[test]
+    fn a_window_across_midnight_defers_to_its_end() {
+        let q = QuietHours::parse("22:00-07:00", "Europe/Berlin").unwrap();
+        // 23:30 Berlin (CET, UTC+1) → 07:00 next morning = 06:00Z.
+        assert_eq!(
+            q.defer_until(utc("2026-01-10T22:30:00Z")),
+            Some(utc("2026-01-11T06:00:00Z"))
+        );
+        // 03:00 Berlin → 07:00 the same morning.
+        assert_eq!(
+            q.defer_until(utc("2026-01-11T02:00:00Z")),
+            Some(utc("2026-01-11T06:00:00Z"))
+        );
+        // 12:00 Berlin: outside.
+        assert_eq!(q.defer_until(utc("2026-01-11T11:00:00Z")), None);
+    }
+
+    #[test]
+    fn daylight_saving_changes_move_the_end_in_utc() {
+        let q = QuietHours::parse("22:00-07:00", "America/New_York").unwrap();
+        // Night of the spring change (2026-03-08): 07:00 EDT is 11:00Z, not 12:00Z.
+        assert_eq!(
+            q.defer_until(utc("2026-03-08T05:00:00Z")),
+            Some(utc("2026-03-08T11:00:00Z"))
+        );
+        // Autumn change (2026-11-01): 07:00 EST is 12:00Z.
+        assert_eq!(
+            q.defer_until(utc("2026-11-01T04:30:00Z")),
+            Some(utc("2026-11-01T12:00:00Z"))
+        );
+        // An end inside the skipped hour moves to the first instant after it.
+        let gap = QuietHours::parse("01:00-02:30", "America/New_York").unwrap();
+        assert_eq!(
+            gap.defer_until(utc("2026-03-08T06:30:00Z")),
+            Some(utc("2026-03-08T07:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn webhook_urls_are_checked_and_masked() {
+        assert!(Channel::teams("ftp://example.com/x").is_err());
+        assert!(Channel::teams("not a url").is_err());
+        let c =
+            Channel::teams("https://example.webhook.office.com/webhookb2/secret-token").unwrap();
+        assert_eq!(c.masked_target(), "https://example.webhook.office.com/…");
+        assert!(Channel::email(&[]).is_err());
+        assert!(Channel::email(&["nope".into()]).is_err());
+    }
+}
