@@ -236,14 +236,18 @@ pub async fn deliver(app: &App, payload: &str) -> std::result::Result<(), String
         return Ok(());
     }
     let Some(destination_id) = d.destination_id else {
-        store::mark_failed(&app.db, d.id).await.map_err(db_err)?;
+        store::mark_failed(&mut app.db.clone(), d.id)
+            .await
+            .map_err(db_err)?;
         return Ok(());
     };
     let Some(dest) = store::destination(&app.db, d.workspace_id, destination_id)
         .await
         .map_err(db_err)?
     else {
-        store::mark_failed(&app.db, d.id).await.map_err(db_err)?;
+        store::mark_failed(&mut app.db.clone(), d.id)
+            .await
+            .map_err(db_err)?;
         return Ok(());
     };
     let message: AlertMessage =
@@ -264,12 +268,12 @@ pub async fn deliver(app: &App, payload: &str) -> std::result::Result<(), String
 }
 
 /// The queue gave up on a delivery: record it failed.
-pub async fn delivery_dead(app: &App, payload: &str) -> std::result::Result<(), sqlx::Error> {
+pub async fn delivery_dead(tx: &mut Tx, payload: &str) -> std::result::Result<(), sqlx::Error> {
     if let Some(id) = serde_json::from_str::<serde_json::Value>(payload)
         .ok()
         .and_then(|v| v["delivery_id"].as_i64())
     {
-        store::mark_failed(&app.db, id).await?;
+        store::mark_failed(tx, id).await?;
     }
     Ok(())
 }
@@ -439,7 +443,7 @@ impl AlertService {
         )
         .await?;
         if sent.is_err() {
-            store::mark_failed(&self.app.db, delivery_id).await?;
+            store::mark_failed(&mut self.app.db.clone(), delivery_id).await?;
         }
         let list = store::deliveries(&self.app.db, ws, 50).await?;
         list.into_iter()

@@ -18,9 +18,9 @@ use crate::alerts;
 use crate::app::App;
 use crate::error::Result;
 use crate::runbooks::{JobError, TenantJob};
-use crate::runs::{ItemFailure, RunStatus, TenantResult};
-use crate::storage::directory;
+use crate::runs::{ItemFailure, TenantResult};
 use crate::storage::queue::{self as q, ClaimedJob};
+use crate::storage::{self, Tx, directory};
 
 /// Kind of the per-tenant runbook job.
 pub const TENANT_JOB: &str = "runbook.tenant";
@@ -80,22 +80,32 @@ impl Worker {
     pub async fn run_once(&self) -> Result<Step> {
         let now = self.app.clock.now_ms();
         let owner = format!("{}:{}", self.id, uuid::Uuid::new_v4().simple());
-        let Some(job) = q::claim(&self.app.db, &owner, now, self.app.settings.job_lease_ms).await?
+        // The claim and, for a tenant job, its tenant lock and the run's start
+        // are one transaction.
+        let mut tx = self.app.db.begin_relaxed().await?;
+        let Some(job) = q::claim(&mut tx, &owner, now, self.app.settings.job_lease_ms).await?
         else {
+            tx.rollback().await?;
             return Ok(Step::Idle);
         };
         metrics::counter!("tenantatlas_jobs_claimed_total", "kind" => job.kind.clone())
             .increment(1);
         tracing::debug!(job = job.id, kind = %job.kind, attempt = job.attempts, "claimed job");
         let outcome = match job.kind.as_str() {
-            TENANT_JOB => self.run_tenant_job(&job, &owner).await?,
-            alerts::DELIVERY_JOB => self.run_delivery_job(&job, &owner).await?,
-            other => {
-                let error = format!("unknown job kind {other:?}");
-                let mut tx = self.app.db.begin().await?;
-                q::finish(&mut tx, job.id, &owner, "dead", Some(error.clone()), now).await?;
+            TENANT_JOB => self.run_tenant_job(tx, &job, &owner).await?,
+            alerts::DELIVERY_JOB => {
                 tx.commit().await?;
-                JobOutcome::Dead(error)
+                self.run_delivery_job(&job, &owner).await?
+            }
+            other => {
+                self.end(
+                    tx,
+                    &job,
+                    &owner,
+                    "dead",
+                    Some(format!("unknown job kind {other:?}")),
+                )
+                .await?
             }
         };
         if matches!(outcome, JobOutcome::Dead(_) | JobOutcome::Retrying(_)) {
@@ -108,11 +118,18 @@ impl Worker {
         })
     }
 
-    async fn run_tenant_job(&self, job: &ClaimedJob, owner: &str) -> Result<JobOutcome> {
+    /// `tx` holds the claim; it is committed before the tenant's work starts.
+    async fn run_tenant_job(
+        &self,
+        mut tx: Tx,
+        job: &ClaimedJob,
+        owner: &str,
+    ) -> Result<JobOutcome> {
         let app = &self.app;
         let (Some(run_id), Some(tenant_id)) = (job.run_id, job.tenant_id) else {
             return self
-                .finish(
+                .end(
+                    tx,
                     job,
                     owner,
                     "dead",
@@ -120,9 +137,10 @@ impl Worker {
                 )
                 .await;
         };
-        let Some(run) = app.runs().find(run_id).await? else {
+        let Some(run) = storage::runs::head(&mut tx, run_id).await? else {
             return self
-                .finish(
+                .end(
+                    tx,
                     job,
                     owner,
                     "dead",
@@ -130,8 +148,8 @@ impl Worker {
                 )
                 .await;
         };
-        if run.status == RunStatus::Completed {
-            self.finish(job, owner, "cancelled", None).await?;
+        if run.is_completed() {
+            self.end(tx, job, owner, "cancelled", None).await?;
             return Ok(JobOutcome::Stopped);
         }
         if job.attempts > job.max_attempts {
@@ -142,6 +160,7 @@ impl Worker {
                 .unwrap_or_else(|| "the worker stopped during every attempt".into());
             return self
                 .give_up(
+                    tx,
                     job,
                     owner,
                     run_id,
@@ -154,21 +173,28 @@ impl Worker {
         let Some(runbook) = app.registry.get(&run.run_type) else {
             let error = format!("runbook {:?} is not registered", run.run_type);
             return self
-                .give_up(job, owner, run_id, tenant_id, REASON_UNKNOWN_RUNBOOK, error)
+                .give_up(
+                    tx,
+                    job,
+                    owner,
+                    run_id,
+                    tenant_id,
+                    REASON_UNKNOWN_RUNBOOK,
+                    error,
+                )
                 .await;
         };
-        let Some(tenant) = directory::tenant(&app.db, tenant_id).await? else {
+        let Some(tenant) = directory::tenant(&mut tx, tenant_id).await? else {
             let error = format!("tenant {tenant_id} does not exist");
             return self
-                .give_up(job, owner, run_id, tenant_id, "tenant.missing", error)
+                .give_up(tx, job, owner, run_id, tenant_id, "tenant.missing", error)
                 .await;
         };
-
         let now = app.clock.now_ms();
         let lease = app.settings.job_lease_ms;
-        if !q::lock_tenant(&app.db, tenant_id, owner, now, now + lease).await? {
+        if !q::lock_tenant(&mut tx, tenant_id, owner, now, now + lease).await? {
             q::requeue(
-                &app.db,
+                &mut tx,
                 job.id,
                 owner,
                 now + app.settings.locked_retry_ms,
@@ -177,9 +203,11 @@ impl Worker {
                 now,
             )
             .await?;
+            tx.commit().await?;
             return Ok(JobOutcome::TenantBusy);
         }
-        app.runs().mark_running(run_id).await?;
+        storage::runs::mark_running(&mut tx, run_id, app.clock.now()).await?;
+        tx.commit().await?;
 
         let stop = Arc::new(AtomicBool::new(false));
         let heartbeat = tokio::spawn(heartbeat(
@@ -200,25 +228,36 @@ impl Worker {
         let result = runbook.run_tenant(&work).await;
         heartbeat.abort();
 
+        // The job's end, its tenant's result and the lock's release are one
+        // transaction.
+        let mut tx = app.db.begin_relaxed().await?;
         let outcome = match result {
             Ok(result) => {
                 let now = app.clock.now();
-                let mut tx = app.db.begin().await?;
                 if q::finish(&mut tx, job.id, owner, "done", None, now.timestamp_millis()).await? {
                     app.runs()
                         .record_tenant_result(&mut tx, run_id, tenant_id, &result, now)
                         .await?;
-                    tx.commit().await?;
                     JobOutcome::Done
                 } else {
                     // The lease was lost: another worker owns the job now.
-                    tx.rollback().await?;
                     JobOutcome::Stopped
                 }
             }
             Err(JobError::Stopped) => {
-                if app.runs().get(run_id).await?.status == RunStatus::Completed {
-                    self.finish(job, owner, "cancelled", None).await?;
+                if storage::runs::head(&mut tx, run_id)
+                    .await?
+                    .is_some_and(|r| r.is_completed())
+                {
+                    q::finish(
+                        &mut tx,
+                        job.id,
+                        owner,
+                        "cancelled",
+                        None,
+                        app.clock.now_ms(),
+                    )
+                    .await?;
                 }
                 JobOutcome::Stopped
             }
@@ -228,7 +267,7 @@ impl Worker {
                     let now = app.clock.now_ms();
                     let delay = backoff_ms(&app.settings, job.attempts);
                     q::requeue(
-                        &app.db,
+                        &mut tx,
                         job.id,
                         owner,
                         now + delay,
@@ -239,19 +278,22 @@ impl Worker {
                     .await?;
                     JobOutcome::Retrying(error)
                 } else {
-                    self.give_up(
+                    self.record_dead(
+                        &mut tx,
                         job,
                         owner,
                         run_id,
                         tenant_id,
                         REASON_ATTEMPTS_EXHAUSTED,
-                        error,
+                        &error,
                     )
-                    .await?
+                    .await?;
+                    JobOutcome::Dead(error)
                 }
             }
         };
-        q::unlock_tenant(&app.db, tenant_id, owner).await?;
+        q::unlock_tenant(&mut tx, tenant_id, owner).await?;
+        tx.commit().await?;
         Ok(outcome)
     }
 
@@ -267,13 +309,14 @@ impl Worker {
         } else {
             alerts::deliver(app, &job.payload).await
         };
+        let mut tx = app.db.begin_relaxed().await?;
         match sent {
-            Ok(()) => self.finish(job, owner, "done", None).await,
+            Ok(()) => self.end(tx, job, owner, "done", None).await,
             Err(error) if job.attempts < job.max_attempts => {
                 let now = app.clock.now_ms();
                 let delay = backoff_ms(&app.settings, job.attempts);
                 q::requeue(
-                    &app.db,
+                    &mut tx,
                     job.id,
                     owner,
                     now + delay,
@@ -282,23 +325,25 @@ impl Worker {
                     now,
                 )
                 .await?;
+                tx.commit().await?;
                 Ok(JobOutcome::Retrying(error))
             }
             Err(error) => {
-                alerts::delivery_dead(app, &job.payload).await?;
-                self.finish(job, owner, "dead", Some(error)).await
+                alerts::delivery_dead(&mut tx, &job.payload).await?;
+                self.end(tx, job, owner, "dead", Some(error)).await
             }
         }
     }
 
-    async fn finish(
+    /// Ends the job in `tx` and commits.
+    async fn end(
         &self,
+        mut tx: Tx,
         job: &ClaimedJob,
         owner: &str,
         status: &str,
         error: Option<String>,
     ) -> Result<JobOutcome> {
-        let mut tx = self.app.db.begin().await?;
         q::finish(
             &mut tx,
             job.id,
@@ -315,9 +360,11 @@ impl Worker {
         })
     }
 
-    /// Records the job dead and its tenant failed on the run, together.
+    /// Records the job dead and its tenant failed on the run, in `tx`, and commits.
+    #[allow(clippy::too_many_arguments)]
     async fn give_up(
         &self,
+        mut tx: Tx,
         job: &ClaimedJob,
         owner: &str,
         run_id: i64,
@@ -325,33 +372,48 @@ impl Worker {
         reason_code: &str,
         error: String,
     ) -> Result<JobOutcome> {
+        self.record_dead(&mut tx, job, owner, run_id, tenant_id, reason_code, &error)
+            .await?;
+        tx.commit().await?;
+        Ok(JobOutcome::Dead(error))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn record_dead(
+        &self,
+        tx: &mut Tx,
+        job: &ClaimedJob,
+        owner: &str,
+        run_id: i64,
+        tenant_id: i64,
+        reason_code: &str,
+        error: &str,
+    ) -> Result<()> {
         let now = self.app.clock.now();
         let result = TenantResult {
             items_in_target_state: 0,
             items_failed: 0,
             failures: vec![ItemFailure {
                 reason_code: reason_code.into(),
-                message: error.clone(),
+                message: error.into(),
             }],
         };
-        let mut tx = self.app.db.begin().await?;
         if q::finish(
-            &mut tx,
+            tx,
             job.id,
             owner,
             "dead",
-            Some(error.clone()),
+            Some(error.into()),
             now.timestamp_millis(),
         )
         .await?
         {
             self.app
                 .runs()
-                .record_tenant_result(&mut tx, run_id, tenant_id, &result, now)
+                .record_tenant_result(tx, run_id, tenant_id, &result, now)
                 .await?;
         }
-        tx.commit().await?;
-        Ok(JobOutcome::Dead(error))
+        Ok(())
     }
 
     /// Runs `concurrency` job loops until `shutdown` turns true; a job under
@@ -391,9 +453,10 @@ async fn heartbeat(app: App, job_id: i64, tenant_id: i64, owner: String, stop: A
     loop {
         tokio::time::sleep(every).await;
         let now = app.clock.now_ms();
-        match q::renew(&app.db, job_id, &owner, now + lease, now).await {
+        match q::renew(&mut app.db.clone(), job_id, &owner, now + lease, now).await {
             Ok(true) => {
-                if let Err(e) = q::renew_tenant_lock(&app.db, tenant_id, &owner, now + lease).await
+                if let Err(e) =
+                    q::renew_tenant_lock(&mut app.db.clone(), tenant_id, &owner, now + lease).await
                 {
                     tracing::warn!(job = job_id, error = %e, "renewing the tenant lock failed");
                 }

@@ -150,7 +150,7 @@ impl Runbook for FindingsLifecycleBackfill {
                     });
                 }
             }
-            let mut tx = job.db.begin().await?;
+            let mut tx = job.db.begin_relaxed().await?;
             let updated = tx
                 .execute(
                     job.db.pick(CHUNK_SQLITE, CHUNK_POSTGRES),

@@ -53,7 +53,7 @@ impl Runbook for WorkspaceIdsBackfill {
             if job.should_stop() {
                 return Err(JobError::Stopped);
             }
-            let mut tx = job.db.begin().await?;
+            let mut tx = job.db.begin_relaxed().await?;
             let updated = tx
                 .execute(
                     "UPDATE findings SET workspace_id = $2 WHERE id IN \
@@ -67,7 +67,7 @@ impl Runbook for WorkspaceIdsBackfill {
             }
             job.commit_chunk(tx, updated).await?;
         }
-        let mut tx = job.db.begin().await?;
+        let mut tx = job.db.begin_relaxed().await?;
         let runs = tx
             .execute(
                 "UPDATE operation_runs SET workspace_id = $2 WHERE tenant_id = $1 AND workspace_id IS NULL",

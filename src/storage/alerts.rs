@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::args;
-use crate::storage::{Db, Tx};
+use crate::storage::{Db, Exec, Tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DestinationRow {
@@ -302,8 +302,8 @@ pub async fn record_attempt(
     .map(|_| ())
 }
 
-pub async fn mark_failed(db: &Db, id: i64) -> Result<(), sqlx::Error> {
-    db.execute(
+pub async fn mark_failed(ex: &mut impl Exec, id: i64) -> Result<(), sqlx::Error> {
+    ex.execute(
         "UPDATE alert_deliveries SET status = 'failed' WHERE id = $1 AND status IN ('queued', 'deferred')",
         args![id],
     )

@@ -276,6 +276,20 @@ impl Db {
         })
     }
 
+    /// A write transaction for queue bookkeeping and chunk work: on
+    /// PostgreSQL it does not wait for its commit to reach disk. A commit
+    /// lost to a database crash takes everything after it too (the log is
+    /// sequential), and the job it belonged to is simply run again.
+    pub async fn begin_relaxed(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(
+                p.begin_with("BEGIN; SET LOCAL synchronous_commit = off")
+                    .await?,
+            ),
+        })
+    }
+
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         self.scalar::<i64>("SELECT 1", vec![]).await.map(|_| ())
     }
@@ -289,6 +303,80 @@ impl Db {
 
     statement_verbs!(pool, Sqlite => |p| p, Postgres => |p| p);
 }
+
+/// The statement verbs of a pool and of a transaction, so a storage function
+/// can run alone (`&mut db.clone()`) or inside the caller's transaction.
+pub trait Exec: Send {
+    fn backend(&self) -> Backend;
+
+    fn pick<'a>(&self, sqlite: &'a str, postgres: &'a str) -> &'a str {
+        match self.backend() {
+            Backend::Sqlite => sqlite,
+            Backend::Postgres => postgres,
+        }
+    }
+
+    fn execute(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
+    fn fetch_all<T: Row>(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<Vec<T>, sqlx::Error>> + Send;
+    fn fetch_optional<T: Row>(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<Option<T>, sqlx::Error>> + Send;
+    fn fetch_one<T: Row>(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+    ) -> impl Future<Output = Result<T, sqlx::Error>> + Send;
+}
+
+macro_rules! impl_exec {
+    ($t:ty) => {
+        impl Exec for $t {
+            fn backend(&self) -> Backend {
+                <$t>::backend(self)
+            }
+            fn execute(
+                &mut self,
+                sql: &str,
+                args: Vec<Arg>,
+            ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send {
+                <$t>::execute(self, sql, args)
+            }
+            fn fetch_all<T: Row>(
+                &mut self,
+                sql: &str,
+                args: Vec<Arg>,
+            ) -> impl Future<Output = Result<Vec<T>, sqlx::Error>> + Send {
+                <$t>::fetch_all(self, sql, args)
+            }
+            fn fetch_optional<T: Row>(
+                &mut self,
+                sql: &str,
+                args: Vec<Arg>,
+            ) -> impl Future<Output = Result<Option<T>, sqlx::Error>> + Send {
+                <$t>::fetch_optional(self, sql, args)
+            }
+            fn fetch_one<T: Row>(
+                &mut self,
+                sql: &str,
+                args: Vec<Arg>,
+            ) -> impl Future<Output = Result<T, sqlx::Error>> + Send {
+                <$t>::fetch_one(self, sql, args)
+            }
+        }
+    };
+}
+impl_exec!(Db);
+impl_exec!(Tx);
 
 /// A write transaction of either backend.
 pub enum Tx {

@@ -4,7 +4,7 @@
 //! one statement serves both backends and tests can move time.
 
 use crate::args;
-use crate::storage::{Db, Tx};
+use crate::storage::Exec;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedJob {
@@ -26,25 +26,25 @@ const RETURNING: &str =
 /// the single UPDATE under its write lock. Either way no job goes to two
 /// workers at once.
 pub async fn claim(
-    db: &Db,
+    ex: &mut impl Exec,
     owner: &str,
     now_ms: i64,
     lease_ms: i64,
 ) -> Result<Option<ClaimedJob>, sqlx::Error> {
     let set = "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = $1, \
                lease_until_ms = $2, updated_at_ms = $3";
-    let expired = db.pick(
+    let expired = ex.pick(
         "SELECT id FROM jobs WHERE status = 'running' AND lease_until_ms < $3 ORDER BY lease_until_ms LIMIT 1",
         "SELECT id FROM jobs WHERE status = 'running' AND lease_until_ms < $3 ORDER BY lease_until_ms LIMIT 1 \
          FOR UPDATE SKIP LOCKED",
     );
-    let ready = db.pick(
+    let ready = ex.pick(
         "SELECT id FROM jobs WHERE status = 'queued' AND run_at_ms <= $3 ORDER BY run_at_ms, id LIMIT 1",
         "SELECT id FROM jobs WHERE status = 'queued' AND run_at_ms <= $3 ORDER BY run_at_ms, id LIMIT 1 \
          FOR UPDATE SKIP LOCKED",
     );
     let until = now_ms + lease_ms;
-    let reclaimed = db
+    let reclaimed = ex
         .fetch_optional::<ClaimedJob>(
             &format!("{set} WHERE id = ({expired}) AND status = 'running' AND lease_until_ms < $3 {RETURNING}"),
             args![owner, until, now_ms],
@@ -53,7 +53,7 @@ pub async fn claim(
     if reclaimed.is_some() {
         return Ok(reclaimed);
     }
-    db.fetch_optional::<ClaimedJob>(
+    ex.fetch_optional::<ClaimedJob>(
         &format!("{set} WHERE id = ({ready}) AND status = 'queued' {RETURNING}"),
         args![owner, until, now_ms],
     )
@@ -62,13 +62,13 @@ pub async fn claim(
 
 /// Extends a job's lease while its owner still holds it.
 pub async fn renew(
-    db: &Db,
+    ex: &mut impl Exec,
     job_id: i64,
     owner: &str,
     until_ms: i64,
     now_ms: i64,
 ) -> Result<bool, sqlx::Error> {
-    Ok(db
+    Ok(ex
         .execute(
             "UPDATE jobs SET lease_until_ms = $3, updated_at_ms = $4 \
              WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
@@ -80,14 +80,14 @@ pub async fn renew(
 
 /// Ends a job the owner still holds (`done`, `dead` or `cancelled`).
 pub async fn finish(
-    tx: &mut Tx,
+    ex: &mut impl Exec,
     job_id: i64,
     owner: &str,
     status: &str,
     error: Option<String>,
     now_ms: i64,
 ) -> Result<bool, sqlx::Error> {
-    Ok(tx
+    Ok(ex
         .execute(
             "UPDATE jobs SET status = $3, last_error = COALESCE($4, last_error), lease_owner = NULL, \
                  lease_until_ms = NULL, updated_at_ms = $5 \
@@ -101,7 +101,7 @@ pub async fn finish(
 /// Puts a job back in the queue for later. `refund` gives the attempt back
 /// (a busy tenant is not the job's failure).
 pub async fn requeue(
-    db: &Db,
+    ex: &mut impl Exec,
     job_id: i64,
     owner: &str,
     run_at_ms: i64,
@@ -109,7 +109,7 @@ pub async fn requeue(
     refund: bool,
     now_ms: i64,
 ) -> Result<bool, sqlx::Error> {
-    Ok(db
+    Ok(ex
         .execute(
             "UPDATE jobs SET status = 'queued', run_at_ms = $3, last_error = COALESCE($4, last_error), \
                  attempts = attempts - $5, lease_owner = NULL, lease_until_ms = NULL, updated_at_ms = $6 \
@@ -122,7 +122,7 @@ pub async fn requeue(
 
 /// Enqueues a job inside the caller's transaction.
 pub async fn enqueue(
-    tx: &mut Tx,
+    ex: &mut impl Exec,
     kind: &str,
     run_id: Option<i64>,
     tenant_id: Option<i64>,
@@ -130,34 +130,36 @@ pub async fn enqueue(
     run_at_ms: i64,
     max_attempts: i64,
 ) -> Result<i64, sqlx::Error> {
-    tx.scalar::<i64>(
+    ex.fetch_one::<(i64,)>(
         "INSERT INTO jobs (kind, run_id, tenant_id, payload, status, attempts, max_attempts, run_at_ms, \
              created_at_ms, updated_at_ms) \
          VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6, $6) RETURNING id",
         args![kind, run_id, tenant_id, payload, max_attempts, run_at_ms],
     )
     .await
+    .map(|r| r.0)
 }
 
 /// Jobs ready or waiting to run.
-pub async fn depth(db: &Db) -> Result<i64, sqlx::Error> {
-    db.scalar(
+pub async fn depth(ex: &mut impl Exec) -> Result<i64, sqlx::Error> {
+    ex.fetch_one::<(i64,)>(
         "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')",
         args![],
     )
     .await
+    .map(|r| r.0)
 }
 
 /// Takes the tenant's lease, or renews it for its owner, unless another
 /// owner's lease is still alive.
 pub async fn lock_tenant(
-    db: &Db,
+    ex: &mut impl Exec,
     tenant_id: i64,
     owner: &str,
     now_ms: i64,
     until_ms: i64,
 ) -> Result<bool, sqlx::Error> {
-    let row = db
+    let row = ex
         .fetch_optional::<(String,)>(
             "INSERT INTO tenant_locks (tenant_id, owner, expires_at_ms) VALUES ($1, $2, $3) \
              ON CONFLICT (tenant_id) DO UPDATE SET owner = excluded.owner, expires_at_ms = excluded.expires_at_ms \
@@ -170,12 +172,12 @@ pub async fn lock_tenant(
 }
 
 pub async fn renew_tenant_lock(
-    db: &Db,
+    ex: &mut impl Exec,
     tenant_id: i64,
     owner: &str,
     until_ms: i64,
 ) -> Result<bool, sqlx::Error> {
-    Ok(db
+    Ok(ex
         .execute(
             "UPDATE tenant_locks SET expires_at_ms = $3 WHERE tenant_id = $1 AND owner = $2",
             args![tenant_id, owner, until_ms],
@@ -184,8 +186,12 @@ pub async fn renew_tenant_lock(
         == 1)
 }
 
-pub async fn unlock_tenant(db: &Db, tenant_id: i64, owner: &str) -> Result<(), sqlx::Error> {
-    db.execute(
+pub async fn unlock_tenant(
+    ex: &mut impl Exec,
+    tenant_id: i64,
+    owner: &str,
+) -> Result<(), sqlx::Error> {
+    ex.execute(
         "DELETE FROM tenant_locks WHERE tenant_id = $1 AND owner = $2",
         args![tenant_id, owner],
     )

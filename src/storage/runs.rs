@@ -7,7 +7,7 @@ use crate::runs::{
     NewRun, Outcome, Run, RunContext, RunFailure, RunFilter, RunStatus, Scope, SummaryCounts,
     TenantResult,
 };
-use crate::storage::{Db, Tx};
+use crate::storage::{Db, Exec, Tx};
 
 /// At most this many failure rows are kept per tenant; the rest are summed up.
 const FAILURES_PER_TENANT: usize = 20;
@@ -101,6 +101,28 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<Run>, sqlx::Error> {
     let failures = failures_of(db, &[id]).await?;
     row.into_run(failures.into_iter().map(|(_, f)| f).collect())
         .map(Some)
+}
+
+/// What a tenant job needs to know of its run: its runbook and whether it is over.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RunHead {
+    #[sqlx(rename = "type")]
+    pub run_type: String,
+    pub status: String,
+}
+
+impl RunHead {
+    pub fn is_completed(&self) -> bool {
+        self.status == "completed"
+    }
+}
+
+pub async fn head(ex: &mut impl Exec, id: i64) -> Result<Option<RunHead>, sqlx::Error> {
+    ex.fetch_optional(
+        "SELECT type, status FROM operation_runs WHERE id = $1",
+        args![id],
+    )
+    .await
 }
 
 /// A run read inside a transaction (its first failures only).

@@ -116,7 +116,7 @@ both_backends!(
         let mails = smtp.mails();
         assert_eq!(mails.len(), 1, "exactly one email");
         assert!(mails[0].to[0].contains("oncall@example.test"));
-    assert!(mails[0].from.contains("ops@example.test"));
+        assert!(mails[0].from.contains("ops@example.test"));
         assert!(mails[0].data.contains("text/plain") && mails[0].data.contains("text/html"));
         assert!(mails[0].data.contains(&format!("/system/runs/{run_id}")));
 

@@ -134,7 +134,7 @@ both_backends!(
 
         // A worker claims the job, writes every chunk, and dies before recording the result.
         let now = t.app.clock.now_ms();
-        let job = q::claim(&t.app.db, "doomed-worker", now, 30_000)
+        let job = q::claim(&mut t.app.db.clone(), "doomed-worker", now, 30_000)
             .await
             .unwrap()
             .expect("a job");
@@ -196,7 +196,10 @@ both_backends!(two_workers_never_claim_the_same_job, |t| async move {
         let now = t.app.clock.now_ms();
         claimers.spawn(async move {
             let mut mine = Vec::new();
-            while let Some(job) = q::claim(&db, &format!("w{w}"), now, 30_000).await.unwrap() {
+            while let Some(job) = q::claim(&mut db.clone(), &format!("w{w}"), now, 30_000)
+                .await
+                .unwrap()
+            {
                 mine.push(job.id);
             }
             mine
@@ -225,9 +228,15 @@ both_backends!(
         let tenant = started.run.tenant_id.unwrap();
         let now = t.app.clock.now_ms();
         assert!(
-            q::lock_tenant(&t.app.db, tenant, "someone-else", now, now + 20_000)
-                .await
-                .unwrap()
+            q::lock_tenant(
+                &mut t.app.db.clone(),
+                tenant,
+                "someone-else",
+                now,
+                now + 20_000
+            )
+            .await
+            .unwrap()
         );
 
         match t.worker().run_once().await.unwrap() {
@@ -275,10 +284,15 @@ both_backends!(
         // Three attempts (test setting), each claimed by a worker that dies.
         for attempt in 1..=3 {
             let now = t.app.clock.now_ms();
-            let job = q::claim(&t.app.db, &format!("dies-{attempt}"), now, 30_000)
-                .await
-                .unwrap()
-                .expect("job");
+            let job = q::claim(
+                &mut t.app.db.clone(),
+                &format!("dies-{attempt}"),
+                now,
+                30_000,
+            )
+            .await
+            .unwrap()
+            .expect("job");
             assert_eq!(job.attempts, attempt);
             t.clock.advance(chrono::Duration::seconds(31));
         }
