@@ -8,7 +8,7 @@
 //! tenant counted failed on the run.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -20,7 +20,7 @@ use crate::error::Result;
 use crate::runbooks::{JobError, TenantJob};
 use crate::runs::{ItemFailure, TenantResult};
 use crate::storage::queue::{self as q, ClaimedJob};
-use crate::storage::{self, Tx, directory};
+use crate::storage::{self, Tx};
 
 /// Kind of the per-tenant runbook job.
 pub const TENANT_JOB: &str = "runbook.tenant";
@@ -57,7 +57,12 @@ pub enum JobOutcome {
 pub struct Worker {
     app: App,
     id: String,
+    claims: Arc<AtomicU64>,
 }
+
+/// Every this many claims a worker looks for jobs of dead workers first;
+/// otherwise only when nothing is ready.
+const RECLAIM_EVERY: u64 = 16;
 
 impl Worker {
     pub fn new(app: App) -> Worker {
@@ -69,6 +74,7 @@ impl Worker {
                 std::process::id(),
                 uuid::Uuid::new_v4().simple()
             ),
+            claims: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -83,8 +89,12 @@ impl Worker {
         // The claim and, for a tenant job, its tenant lock and the run's start
         // are one transaction.
         let mut tx = self.app.db.begin_relaxed().await?;
-        let Some(job) = q::claim(&mut tx, &owner, now, self.app.settings.job_lease_ms).await?
-        else {
+        let expired_first = self
+            .claims
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(RECLAIM_EVERY);
+        let lease = self.app.settings.job_lease_ms;
+        let Some(job) = q::claim(&mut tx, &owner, now, lease, expired_first).await? else {
             tx.rollback().await?;
             return Ok(Step::Idle);
         };
@@ -137,7 +147,7 @@ impl Worker {
                 )
                 .await;
         };
-        let Some(run) = storage::runs::head(&mut tx, run_id).await? else {
+        let Some(run) = storage::runs::head(&mut tx, run_id, tenant_id).await? else {
             return self
                 .end(
                     tx,
@@ -184,7 +194,7 @@ impl Worker {
                 )
                 .await;
         };
-        let Some(tenant) = directory::tenant(&mut tx, tenant_id).await? else {
+        let Some(workspace_id) = run.tenant_workspace_id else {
             let error = format!("tenant {tenant_id} does not exist");
             return self
                 .give_up(tx, job, owner, run_id, tenant_id, "tenant.missing", error)
@@ -206,7 +216,9 @@ impl Worker {
             tx.commit().await?;
             return Ok(JobOutcome::TenantBusy);
         }
-        storage::runs::mark_running(&mut tx, run_id, app.clock.now()).await?;
+        if run.status == "queued" {
+            storage::runs::mark_running(&mut tx, run_id, app.clock.now()).await?;
+        }
         tx.commit().await?;
 
         let stop = Arc::new(AtomicBool::new(false));
@@ -221,16 +233,17 @@ impl Worker {
             app.db.clone(),
             run_id,
             tenant_id,
-            tenant.workspace_id,
+            workspace_id,
             app.settings.chunk_size,
             stop.clone(),
         );
         let result = runbook.run_tenant(&work).await;
         heartbeat.abort();
 
-        // The job's end, its tenant's result and the lock's release are one
-        // transaction.
+        // The lock's release, the job's end and its tenant's result are one
+        // transaction; the run's shared row is touched last.
         let mut tx = app.db.begin_relaxed().await?;
+        q::unlock_tenant(&mut tx, tenant_id, owner).await?;
         let outcome = match result {
             Ok(result) => {
                 let now = app.clock.now();
@@ -245,7 +258,7 @@ impl Worker {
                 }
             }
             Err(JobError::Stopped) => {
-                if storage::runs::head(&mut tx, run_id)
+                if storage::runs::head(&mut tx, run_id, tenant_id)
                     .await?
                     .is_some_and(|r| r.is_completed())
                 {
@@ -292,7 +305,6 @@ impl Worker {
                 }
             }
         };
-        q::unlock_tenant(&mut tx, tenant_id, owner).await?;
         tx.commit().await?;
         Ok(outcome)
     }

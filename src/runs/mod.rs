@@ -361,11 +361,16 @@ impl OperationRunService {
         result: &TenantResult,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let counted = storage::runs::finish_tenant(tx, run_id, tenant_id, result, now).await?;
-        if counted {
-            self.complete_if_done(tx, run_id, now).await?;
-        }
-        Ok(counted)
+        Ok(
+            match storage::runs::finish_tenant(tx, run_id, tenant_id, result, now).await? {
+                storage::runs::Counted::No => false,
+                storage::runs::Counted::Yes => true,
+                storage::runs::Counted::AndCompleted => {
+                    self.on_completed(tx, run_id, now).await?;
+                    true
+                }
+            },
+        )
     }
 
     /// maybe complete bulk run: when processed ≥ total the run completes,

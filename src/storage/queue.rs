@@ -21,8 +21,8 @@ pub struct ClaimedJob {
 const RETURNING: &str =
     "RETURNING id, kind, run_id, tenant_id, payload, attempts, max_attempts, last_error";
 
-/// Claims one job: first one whose worker died (lease expired), else the
-/// oldest ready one. PostgreSQL skips rows other workers hold; SQLite runs
+/// Claims one job: the oldest ready one or one whose worker died (lease
+/// expired); `expired_first` says which to look for first. PostgreSQL skips rows other workers hold; SQLite runs
 /// the single UPDATE under its write lock. Either way no job goes to two
 /// workers at once.
 pub async fn claim(
@@ -30,6 +30,7 @@ pub async fn claim(
     owner: &str,
     now_ms: i64,
     lease_ms: i64,
+    expired_first: bool,
 ) -> Result<Option<ClaimedJob>, sqlx::Error> {
     let set = "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = $1, \
                lease_until_ms = $2, updated_at_ms = $3";
@@ -44,20 +45,25 @@ pub async fn claim(
          FOR UPDATE SKIP LOCKED",
     );
     let until = now_ms + lease_ms;
-    let reclaimed = ex
-        .fetch_optional::<ClaimedJob>(
-            &format!("{set} WHERE id = ({expired}) AND status = 'running' AND lease_until_ms < $3 {RETURNING}"),
-            args![owner, until, now_ms],
-        )
-        .await?;
-    if reclaimed.is_some() {
-        return Ok(reclaimed);
+    let reclaim = format!(
+        "{set} WHERE id = ({expired}) AND status = 'running' AND lease_until_ms < $3 {RETURNING}"
+    );
+    let take = format!("{set} WHERE id = ({ready}) AND status = 'queued' {RETURNING}");
+    let (first, second) = if expired_first {
+        (reclaim, take)
+    } else {
+        (take, reclaim)
+    };
+    match ex
+        .fetch_optional::<ClaimedJob>(&first, args![owner, until, now_ms])
+        .await?
+    {
+        Some(job) => Ok(Some(job)),
+        None => {
+            ex.fetch_optional::<ClaimedJob>(&second, args![owner, until, now_ms])
+                .await
+        }
     }
-    ex.fetch_optional::<ClaimedJob>(
-        &format!("{set} WHERE id = ({ready}) AND status = 'queued' {RETURNING}"),
-        args![owner, until, now_ms],
-    )
-    .await
 }
 
 /// Extends a job's lease while its owner still holds it.

@@ -103,12 +103,14 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<Run>, sqlx::Error> {
         .map(Some)
 }
 
-/// What a tenant job needs to know of its run: its runbook and whether it is over.
+/// What a tenant job needs to know of its run (its runbook, whether it is
+/// over) and of its tenant (its workspace, if it still exists).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RunHead {
     #[sqlx(rename = "type")]
     pub run_type: String,
     pub status: String,
+    pub tenant_workspace_id: Option<i64>,
 }
 
 impl RunHead {
@@ -117,10 +119,15 @@ impl RunHead {
     }
 }
 
-pub async fn head(ex: &mut impl Exec, id: i64) -> Result<Option<RunHead>, sqlx::Error> {
+pub async fn head(
+    ex: &mut impl Exec,
+    id: i64,
+    tenant_id: i64,
+) -> Result<Option<RunHead>, sqlx::Error> {
     ex.fetch_optional(
-        "SELECT type, status FROM operation_runs WHERE id = $1",
-        args![id],
+        "SELECT r.type, r.status, (SELECT t.workspace_id FROM tenants t WHERE t.id = $2) AS tenant_workspace_id \
+         FROM operation_runs r WHERE r.id = $1",
+        args![id, tenant_id],
     )
     .await
 }
@@ -317,7 +324,7 @@ pub async fn finish_tenant(
     tenant_id: i64,
     result: &TenantResult,
     now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Counted, sqlx::Error> {
     let state = if result.succeeded() {
         "succeeded"
     } else {
@@ -334,7 +341,7 @@ pub async fn finish_tenant(
         )
         .await?;
     let Some((skipped,)) = skipped else {
-        return Ok(false);
+        return Ok(Counted::No);
     };
     for failure in result.failures.iter().take(FAILURES_PER_TENANT) {
         insert_failure(
@@ -360,15 +367,36 @@ pub async fn finish_tenant(
         )
         .await?;
     }
-    let (ok, failed) = if result.succeeded() { (1, 0) } else { (0, 1) };
-    tx.execute(
-        "UPDATE operation_runs SET processed = processed + 1, succeeded = succeeded + $2, failed = failed + $3, \
-             items_skipped = items_skipped + $4, items_failed = items_failed + $5 \
-         WHERE id = $1 AND status <> 'completed'",
-        args![run_id, ok as i64, failed as i64, skipped, result.items_failed],
-    )
-    .await?;
-    Ok(true)
+    let (ok, failed): (i64, i64) = if result.succeeded() { (1, 0) } else { (0, 1) };
+    // Counting and, for the last tenant, completing are one statement on the
+    // row every tenant job shares, so its lock is held briefly.
+    let status = tx
+        .fetch_optional::<(String,)>(
+            "UPDATE operation_runs SET processed = processed + 1, succeeded = succeeded + $2, \
+                 failed = failed + $3, items_skipped = items_skipped + $4, items_failed = items_failed + $5, \
+                 status = CASE WHEN processed + 1 >= total THEN 'completed' ELSE status END, \
+                 completed_at = CASE WHEN processed + 1 >= total THEN $6 ELSE completed_at END, \
+                 started_at = COALESCE(started_at, $6), \
+                 outcome = CASE WHEN processed + 1 < total THEN outcome \
+                                WHEN failed + $3 = 0 THEN 'succeeded' \
+                                WHEN succeeded + $2 = 0 THEN 'failed' \
+                                ELSE 'partially_succeeded' END \
+             WHERE id = $1 AND status <> 'completed' RETURNING status",
+            args![run_id, ok, failed, skipped, result.items_failed, now],
+        )
+        .await?;
+    Ok(match status {
+        Some((s,)) if s == "completed" => Counted::AndCompleted,
+        _ => Counted::Yes,
+    })
+}
+
+/// Whether a tenant's result counted, and whether it completed the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    No,
+    Yes,
+    AndCompleted,
 }
 
 async fn insert_failure(

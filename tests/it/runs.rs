@@ -134,7 +134,7 @@ both_backends!(
 
         // A worker claims the job, writes every chunk, and dies before recording the result.
         let now = t.app.clock.now_ms();
-        let job = q::claim(&mut t.app.db.clone(), "doomed-worker", now, 30_000)
+        let job = q::claim(&mut t.app.db.clone(), "doomed-worker", now, 30_000, false)
             .await
             .unwrap()
             .expect("a job");
@@ -196,7 +196,7 @@ both_backends!(two_workers_never_claim_the_same_job, |t| async move {
         let now = t.app.clock.now_ms();
         claimers.spawn(async move {
             let mut mine = Vec::new();
-            while let Some(job) = q::claim(&mut db.clone(), &format!("w{w}"), now, 30_000)
+            while let Some(job) = q::claim(&mut db.clone(), &format!("w{w}"), now, 30_000, false)
                 .await
                 .unwrap()
             {
@@ -289,6 +289,7 @@ both_backends!(
                 &format!("dies-{attempt}"),
                 now,
                 30_000,
+                true,
             )
             .await
             .unwrap()
