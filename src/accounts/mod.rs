@@ -24,12 +24,19 @@ pub enum SignIn<U> {
 
 /// Checks an operator's email and password. An unknown or inactive email is
 /// verified against a dummy hash, so it costs what a wrong password costs.
-pub async fn sign_in_platform(db: &Db, email: &str, password: &str) -> Result<SignIn<PlatformUser>> {
+pub async fn sign_in_platform(
+    db: &Db,
+    email: &str,
+    password: &str,
+) -> Result<SignIn<PlatformUser>> {
     let user = match Email::parse(email) {
         Ok(e) => store::platform_user_by_email(db, e.as_str()).await?,
         Err(_) => None,
     };
-    let hash = user.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
+    let hash = user
+        .as_ref()
+        .filter(|u| u.active)
+        .map(|u| u.password_hash.clone());
     let ok = verify_password(password, hash).await?;
     Ok(match user {
         Some(u) if ok && u.active => SignIn::Ok(u),
@@ -38,7 +45,11 @@ pub async fn sign_in_platform(db: &Db, email: &str, password: &str) -> Result<Si
 }
 
 /// Checks a customer user's email and password (same timing rule).
-pub async fn sign_in_customer(db: &Db, email: &str, password: &str) -> Result<SignIn<CustomerUser>> {
+pub async fn sign_in_customer(
+    db: &Db,
+    email: &str,
+    password: &str,
+) -> Result<SignIn<CustomerUser>> {
     let user = match Email::parse(email) {
         Ok(e) => store::customer_user_by_email(db, e.as_str()).await?,
         Err(_) => None,
@@ -70,18 +81,39 @@ pub fn parse_name(raw: &str) -> std::result::Result<String, String> {
     Ok(name.to_owned())
 }
 
-pub async fn create_platform_user(db: &Db, clock: &SharedClock, new: NewPlatformUser) -> Result<i64> {
-    if store::platform_user_by_email(db, new.email.as_str()).await?.is_some() {
-        return Err(Error::Conflict(format!("a platform user with email {} already exists", new.email)));
+pub async fn create_platform_user(
+    db: &Db,
+    clock: &SharedClock,
+    new: NewPlatformUser,
+) -> Result<i64> {
+    if store::platform_user_by_email(db, new.email.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(Error::Conflict(format!(
+            "a platform user with email {} already exists",
+            new.email
+        )));
     }
     let hash = hash_password(new.password).await?;
-    Ok(store::insert_platform_user(db, new.email.as_str(), &new.name, &hash, &new.capabilities.to_stored(), clock.now())
-        .await?)
+    Ok(store::insert_platform_user(
+        db,
+        new.email.as_str(),
+        &new.name,
+        &hash,
+        &new.capabilities.to_stored(),
+        clock.now(),
+    )
+    .await?)
 }
 
 /// Creates the operator or, when it exists, gives it this password and every
 /// capability (`serve --demo`).
-pub async fn upsert_platform_user(db: &Db, clock: &SharedClock, new: NewPlatformUser) -> Result<i64> {
+pub async fn upsert_platform_user(
+    db: &Db,
+    clock: &SharedClock,
+    new: NewPlatformUser,
+) -> Result<i64> {
     let hash = hash_password(new.password).await?;
     match store::platform_user_by_email(db, new.email.as_str()).await? {
         Some(u) => {
@@ -107,13 +139,28 @@ pub struct NewCustomerUser {
     pub workspace_slug: String,
 }
 
-pub async fn create_customer_user(db: &Db, clock: &SharedClock, new: NewCustomerUser) -> Result<i64> {
+pub async fn create_customer_user(
+    db: &Db,
+    clock: &SharedClock,
+    new: NewCustomerUser,
+) -> Result<i64> {
     let ws = crate::storage::directory::workspace_by_slug(db, new.workspace_slug.trim())
         .await?
-        .ok_or_else(|| Error::NotFound(format!("unknown workspace {:?}", new.workspace_slug.trim())))?;
-    if store::customer_user_by_email(db, new.email.as_str()).await?.is_some() {
-        return Err(Error::Conflict(format!("a user with email {} already exists", new.email)));
+        .ok_or_else(|| {
+            Error::NotFound(format!("unknown workspace {:?}", new.workspace_slug.trim()))
+        })?;
+    if store::customer_user_by_email(db, new.email.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(Error::Conflict(format!(
+            "a user with email {} already exists",
+            new.email
+        )));
     }
     let hash = hash_password(new.password).await?;
-    Ok(store::insert_customer_user(db, ws.id, new.email.as_str(), &new.name, &hash, clock.now()).await?)
+    Ok(
+        store::insert_customer_user(db, ws.id, new.email.as_str(), &new.name, &hash, clock.now())
+            .await?,
+    )
 }

@@ -26,10 +26,16 @@ impl Password {
     pub fn parse(raw: &str) -> std::result::Result<Password, String> {
         let n = raw.chars().count();
         if n < Password::MIN_LEN {
-            return Err(format!("the password must have at least {} characters", Password::MIN_LEN));
+            return Err(format!(
+                "the password must have at least {} characters",
+                Password::MIN_LEN
+            ));
         }
         if n > Password::MAX_LEN {
-            return Err(format!("the password must have at most {} characters", Password::MAX_LEN));
+            return Err(format!(
+                "the password must have at most {} characters",
+                Password::MAX_LEN
+            ));
         }
         Ok(Password(raw.to_owned()))
     }
@@ -39,7 +45,9 @@ impl Password {
         use rand::Rng;
         const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
         let mut rng = rand::rngs::OsRng;
-        let s: String = (0..22).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+        let s: String = (0..22)
+            .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+            .collect();
         Password(s)
     }
 
@@ -83,7 +91,9 @@ pub async fn verify_password(password: &str, hash: Option<String>) -> Result<boo
         let known = hash.is_some();
         let stored = hash.unwrap_or_else(|| dummy_hash().to_owned());
         let ok = match PasswordHash::new(&stored) {
-            Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
+            Ok(parsed) => argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
             Err(_) => {
                 // A malformed stored hash: still spend the time, then refuse.
                 if let Ok(parsed) = PasswordHash::new(dummy_hash()) {
@@ -109,10 +119,24 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_unknown_is_false() {
-        let h = hash_password(Password::parse("correct horse battery").unwrap()).await.unwrap();
+        let h = hash_password(Password::parse("correct horse battery").unwrap())
+            .await
+            .unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery", Some(h.clone())).await.unwrap());
-        assert!(!verify_password("wrong password here", Some(h)).await.unwrap());
-        assert!(!verify_password("tenantatlas-dummy-password-for-timing", None).await.unwrap());
+        assert!(
+            verify_password("correct horse battery", Some(h.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("wrong password here", Some(h))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("tenantatlas-dummy-password-for-timing", None)
+                .await
+                .unwrap()
+        );
     }
 }

@@ -26,7 +26,12 @@ pub struct Throttle {
 impl Throttle {
     /// 10 attempts a minute (SR-003).
     pub fn standard(db: Db, clock: SharedClock) -> Throttle {
-        Throttle { db, clock, limit: 10, window_ms: 60_000 }
+        Throttle {
+            db,
+            clock,
+            limit: 10,
+            window_ms: 60_000,
+        }
     }
 
     /// The key: plane, client ip and the email as typed, trimmed and lower-cased.
@@ -37,12 +42,15 @@ impl Throttle {
     /// Counts this attempt unless the key is over the limit.
     pub async fn check(&self, key: &str) -> Result<ThrottleDecision> {
         let now = self.clock.now_ms();
-        let oldest_in_window = store::record_login_attempt(&self.db, key, now, self.window_ms, self.limit).await?;
+        let oldest_in_window =
+            store::record_login_attempt(&self.db, key, now, self.window_ms, self.limit).await?;
         Ok(match oldest_in_window {
             None => ThrottleDecision::Allowed,
             Some(oldest) => {
                 let wait_ms = (oldest + self.window_ms - now).max(0);
-                ThrottleDecision::Throttled { retry_after_secs: ((wait_ms + 999) / 1000).max(1) }
+                ThrottleDecision::Throttled {
+                    retry_after_secs: ((wait_ms + 999) / 1000).max(1),
+                }
             }
         })
     }

@@ -27,12 +27,23 @@ pub struct CustomerUser {
 const PLATFORM_COLUMNS: &str = "id, email, name, password_hash, capabilities, active";
 const CUSTOMER_COLUMNS: &str = "id, workspace_id, email, name, password_hash";
 
-pub async fn platform_user_by_email(db: &Db, email: &str) -> Result<Option<PlatformUser>, sqlx::Error> {
-    db.fetch_optional(&format!("SELECT {PLATFORM_COLUMNS} FROM platform_users WHERE email = $1"), args![email]).await
+pub async fn platform_user_by_email(
+    db: &Db,
+    email: &str,
+) -> Result<Option<PlatformUser>, sqlx::Error> {
+    db.fetch_optional(
+        &format!("SELECT {PLATFORM_COLUMNS} FROM platform_users WHERE email = $1"),
+        args![email],
+    )
+    .await
 }
 
 pub async fn platform_user(db: &Db, id: i64) -> Result<Option<PlatformUser>, sqlx::Error> {
-    db.fetch_optional(&format!("SELECT {PLATFORM_COLUMNS} FROM platform_users WHERE id = $1"), args![id]).await
+    db.fetch_optional(
+        &format!("SELECT {PLATFORM_COLUMNS} FROM platform_users WHERE id = $1"),
+        args![id],
+    )
+    .await
 }
 
 pub async fn insert_platform_user(
@@ -51,7 +62,12 @@ pub async fn insert_platform_user(
     .await
 }
 
-pub async fn reset_platform_user(db: &Db, id: i64, password_hash: &str, capabilities: &str) -> Result<(), sqlx::Error> {
+pub async fn reset_platform_user(
+    db: &Db,
+    id: i64,
+    password_hash: &str,
+    capabilities: &str,
+) -> Result<(), sqlx::Error> {
     db.execute(
         &format!(
             "UPDATE platform_users SET password_hash = $1, capabilities = $2, active = {} WHERE id = $3",
@@ -63,12 +79,23 @@ pub async fn reset_platform_user(db: &Db, id: i64, password_hash: &str, capabili
     .map(|_| ())
 }
 
-pub async fn customer_user_by_email(db: &Db, email: &str) -> Result<Option<CustomerUser>, sqlx::Error> {
-    db.fetch_optional(&format!("SELECT {CUSTOMER_COLUMNS} FROM users WHERE email = $1"), args![email]).await
+pub async fn customer_user_by_email(
+    db: &Db,
+    email: &str,
+) -> Result<Option<CustomerUser>, sqlx::Error> {
+    db.fetch_optional(
+        &format!("SELECT {CUSTOMER_COLUMNS} FROM users WHERE email = $1"),
+        args![email],
+    )
+    .await
 }
 
 pub async fn customer_user(db: &Db, id: i64) -> Result<Option<CustomerUser>, sqlx::Error> {
-    db.fetch_optional(&format!("SELECT {CUSTOMER_COLUMNS} FROM users WHERE id = $1"), args![id]).await
+    db.fetch_optional(
+        &format!("SELECT {CUSTOMER_COLUMNS} FROM users WHERE id = $1"),
+        args![id],
+    )
+    .await
 }
 
 pub async fn insert_customer_user(
@@ -100,11 +127,18 @@ pub async fn record_login_attempt(
 ) -> Result<Option<i64>, sqlx::Error> {
     let mut tx = db.begin().await?;
     if tx.backend() == Backend::Postgres {
-        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))::text", args![key]).await?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext($1))::text",
+            args![key],
+        )
+        .await?;
     }
     let since = now_ms - window_ms;
-    tx.execute("DELETE FROM login_attempts WHERE throttle_key = $1 AND attempted_at_ms <= $2", args![key, since])
-        .await?;
+    tx.execute(
+        "DELETE FROM login_attempts WHERE throttle_key = $1 AND attempted_at_ms <= $2",
+        args![key, since],
+    )
+    .await?;
     let (count, oldest): (i64, Option<i64>) = tx
         .fetch_one(
             "SELECT count(*), min(attempted_at_ms) FROM login_attempts WHERE throttle_key = $1 AND attempted_at_ms > $2",
@@ -115,8 +149,11 @@ pub async fn record_login_attempt(
         tx.rollback().await?;
         return Ok(Some(oldest.unwrap_or(now_ms)));
     }
-    tx.execute("INSERT INTO login_attempts (throttle_key, attempted_at_ms) VALUES ($1, $2)", args![key, now_ms])
-        .await?;
+    tx.execute(
+        "INSERT INTO login_attempts (throttle_key, attempted_at_ms) VALUES ($1, $2)",
+        args![key, now_ms],
+    )
+    .await?;
     tx.commit().await?;
     Ok(None)
 }

@@ -42,7 +42,12 @@ pub async fn notifications(
 
 /// Marks one notification (or, with `None`, all) of this operator read.
 /// Returns how many changed; another operator's notification never does.
-pub async fn mark_read(db: &Db, platform_user_id: i64, id: Option<i64>, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+pub async fn mark_read(
+    db: &Db,
+    platform_user_id: i64,
+    id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
     db.execute(
         "UPDATE notifications SET read_at = $1 WHERE platform_user_id = $2 AND read_at IS NULL AND ($3 IS NULL OR id = $3)",
         args![now, platform_user_id, id],
@@ -80,7 +85,12 @@ pub struct AuditRow {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn audit_events(db: &Db, action: Option<&str>, limit: i64, offset: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
+pub async fn audit_events(
+    db: &Db,
+    action: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
     db.fetch_all(
         "SELECT id, actor_kind, actor_email, action, subject, detail, ip, created_at FROM audit_events \
          WHERE ($1 IS NULL OR action LIKE $1) ORDER BY id DESC LIMIT $2 OFFSET $3",

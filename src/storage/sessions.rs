@@ -71,14 +71,19 @@ impl DbSessionStore {
 
     /// Removes expired sessions of every plane.
     pub async fn delete_expired(db: &Db) -> Result<u64, sqlx::Error> {
-        db.execute("DELETE FROM sessions WHERE expires_at_ms < $1", args![now_ms()]).await
+        db.execute(
+            "DELETE FROM sessions WHERE expires_at_ms < $1",
+            args![now_ms()],
+        )
+        .await
     }
 }
 
 #[async_trait]
 impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let data = serde_json::to_string(&record.data)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         // A colliding random id is astronomically unlikely; take a new one if it happens.
         for _ in 0..8 {
             let inserted = self
@@ -86,7 +91,12 @@ impl SessionStore for DbSessionStore {
                 .execute(
                     "INSERT INTO sessions (id, plane, data, expires_at_ms) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (id) DO NOTHING",
-                    args![key(&record.id), self.plane.as_str(), data.clone(), expiry_ms(record)],
+                    args![
+                        key(&record.id),
+                        self.plane.as_str(),
+                        data.clone(),
+                        expiry_ms(record)
+                    ],
                 )
                 .await
                 .map_err(backend)?;
@@ -95,11 +105,14 @@ impl SessionStore for DbSessionStore {
             }
             record.id = Id::default();
         }
-        Err(session_store::Error::Backend("could not allocate a session id".into()))
+        Err(session_store::Error::Backend(
+            "could not allocate a session id".into(),
+        ))
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let data = serde_json::to_string(&record.data)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         self.db
             .execute(
                 "INSERT INTO sessions (id, plane, data, expires_at_ms) VALUES ($1, $2, $3, $4) \
@@ -124,15 +137,24 @@ impl SessionStore for DbSessionStore {
         let Some((data, expires_at_ms)) = row else {
             return Ok(None);
         };
-        let data = serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        let expiry_date = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires_at_ms) * 1_000_000)
-            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        Ok(Some(Record { id: *id, data, expiry_date }))
+        let data =
+            serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires_at_ms) * 1_000_000)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         self.db
-            .execute("DELETE FROM sessions WHERE id = $1 AND plane = $2", args![key(id), self.plane.as_str()])
+            .execute(
+                "DELETE FROM sessions WHERE id = $1 AND plane = $2",
+                args![key(id), self.plane.as_str()],
+            )
             .await
             .map_err(backend)?;
         Ok(())

@@ -2,3 +2,8 @@
 //! PostgreSQL (`TEST_DATABASE_URL`).
 
 mod support;
+
+mod browser;
+mod web_console;
+mod web_security;
+mod web_support;

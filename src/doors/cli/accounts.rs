@@ -57,28 +57,41 @@ pub(crate) struct UserArgs {
 
 fn read_password(password_stdin: bool) -> Result<Password, Failure> {
     if !password_stdin {
-        return Err(bad_input("give the password on standard input with --password-stdin"));
+        return Err(bad_input(
+            "give the password on standard input with --password-stdin",
+        ));
     }
     let mut raw = String::new();
     std::io::stdin()
         .take(Password::MAX_LEN as u64 * 4 + 2)
         .read_to_string(&mut raw)
         .map_err(|_| bad_input("the password on standard input is not valid UTF-8"))?;
-    let line = raw.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).unwrap_or(&raw);
+    let line = raw
+        .strip_suffix('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .unwrap_or(&raw);
     Password::parse(line).map_err(bad_input)
 }
 
 /// Checks the operator's email, name and capabilities (no database needed).
-pub(crate) fn check_platform_user(a: &PlatformUserArgs) -> Result<(Email, String, CapabilitySet), Failure> {
+pub(crate) fn check_platform_user(
+    a: &PlatformUserArgs,
+) -> Result<(Email, String, CapabilitySet), Failure> {
     let email = Email::parse(&a.email).map_err(bad_input)?;
     let name = accounts::parse_name(&a.name).map_err(bad_input)?;
     let caps = if a.all_capabilities {
         CapabilitySet::all()
     } else {
-        let parsed: Vec<Capability> =
-            a.capabilities.iter().map(|c| Capability::parse(c)).collect::<Result<_, _>>().map_err(bad_input)?;
+        let parsed: Vec<Capability> = a
+            .capabilities
+            .iter()
+            .map(|c| Capability::parse(c))
+            .collect::<Result<_, _>>()
+            .map_err(bad_input)?;
         if parsed.is_empty() {
-            return Err(bad_input("grant at least one --capability C, or --all-capabilities"));
+            return Err(bad_input(
+                "grant at least one --capability C, or --all-capabilities",
+            ));
         }
         CapabilitySet::of(&parsed)
     };
@@ -104,14 +117,24 @@ pub(crate) fn precheck_platform_user(c: &PlatformUserCommand) -> Result<Checked,
     let PlatformUserCommand::Create(a) = c;
     let (email, name, capabilities) = check_platform_user(a)?;
     let password = read_password(a.password_stdin)?;
-    Ok(Checked::PlatformUser(NewPlatformUser { email, name, password, capabilities }))
+    Ok(Checked::PlatformUser(NewPlatformUser {
+        email,
+        name,
+        password,
+        capabilities,
+    }))
 }
 
 pub(crate) fn precheck_user(c: &UserCommand) -> Result<Checked, Failure> {
     let UserCommand::Create(a) = c;
     let (email, name) = check_user(a)?;
     let password = read_password(a.password_stdin)?;
-    Ok(Checked::User(NewCustomerUser { email, name, password, workspace_slug: a.workspace.trim().to_owned() }))
+    Ok(Checked::User(NewCustomerUser {
+        email,
+        name,
+        password,
+        workspace_slug: a.workspace.trim().to_owned(),
+    }))
 }
 
 pub(crate) async fn create(app: &App, checked: Checked, json: bool) -> Result<ExitCode, Failure> {

@@ -55,7 +55,10 @@ pub async fn preflight(
     let service = state.app.runbooks();
     service.runbook(&key).map_err(json_err)?;
     let scope = parse_scope(opt(&q.scope), opt(&q.tenant)).map_err(json_err)?;
-    let p = service.preflight(&op.actor(), &key, &scope).await.map_err(json_err)?;
+    let p = service
+        .preflight(&op.actor(), &key, &scope)
+        .await
+        .map_err(json_err)?;
     Ok(Json(p).into_response())
 }
 
@@ -78,10 +81,19 @@ pub async fn start(
     service.runbook(&key).map_err(json_err)?;
     let scope = parse_scope(opt(&b.scope), opt(&b.tenant)).map_err(json_err)?;
     let ensured = service
-        .start(&op.actor(), &key, &scope, Some(b.reason.as_deref().unwrap_or("")))
+        .start(
+            &op.actor(),
+            &key,
+            &scope,
+            Some(b.reason.as_deref().unwrap_or("")),
+        )
         .await
         .map_err(json_err)?;
-    let status = if ensured.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if ensured.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(ensured.run)).into_response())
 }
 
@@ -93,12 +105,22 @@ pub async fn runs(
     let Query(q) = query.map_err(WebError::json)?;
     let (mut filter, _) = run_filter(&q, 50).map_err(WebError::json)?;
     filter.limit = 50;
-    let runs = state.app.runbooks().runs(&op.actor(), &filter).await.map_err(json_err)?;
+    let runs = state
+        .app
+        .runbooks()
+        .runs(&op.actor(), &filter)
+        .await
+        .map_err(json_err)?;
     Ok(Json(runs).into_response())
 }
 
 pub async fn run(State(state): State<WebState>, op: Operator, Path(id): Path<String>) -> ApiResult {
-    let run = state.app.runbooks().run(&op.actor(), run_id(&id).map_err(WebError::json)?).await.map_err(json_err)?;
+    let run = state
+        .app
+        .runbooks()
+        .run(&op.actor(), run_id(&id).map_err(WebError::json)?)
+        .await
+        .map_err(json_err)?;
     Ok(Json(run).into_response())
 }
 
@@ -110,7 +132,12 @@ pub async fn cancel(
     payload: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult {
     body(payload)?;
-    let run = state.app.runbooks().cancel(&op.actor(), run_id(&id).map_err(WebError::json)?).await.map_err(json_err)?;
+    let run = state
+        .app
+        .runbooks()
+        .cancel(&op.actor(), run_id(&id).map_err(WebError::json)?)
+        .await
+        .map_err(json_err)?;
     Ok(Json(run).into_response())
 }
 
@@ -129,9 +156,17 @@ pub async fn retry_failed(
     let ensured = state
         .app
         .runbooks()
-        .retry_failed(&op.actor(), run_id(&id).map_err(WebError::json)?, opt(&b.reason))
+        .retry_failed(
+            &op.actor(),
+            run_id(&id).map_err(WebError::json)?,
+            opt(&b.reason),
+        )
         .await
         .map_err(json_err)?;
-    let status = if ensured.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if ensured.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(ensured.run)).into_response())
 }

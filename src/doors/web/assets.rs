@@ -15,5 +15,12 @@ pub async fn serve(Path(file): Path<String>) -> Response {
         "favicon.svg" => (FAVICON, "image/svg+xml"),
         _ => return super::error::not_found("/static"),
     };
-    ([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
 }

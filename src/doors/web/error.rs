@@ -24,7 +24,12 @@ pub struct WebError {
 
 impl WebError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> WebError {
-        WebError { status, message: message.into(), format: Format::Html, retry_after_secs: None }
+        WebError {
+            status,
+            message: message.into(),
+            format: Format::Html,
+            retry_after_secs: None,
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> WebError {
@@ -82,8 +87,16 @@ impl From<tower_sessions::session::Error> for WebError {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let mut response = match self.format {
-            Format::Json => (self.status, Json(serde_json::json!({ "error": self.message }))).into_response(),
-            Format::Html => (self.status, Html(views::error_page(self.status, &self.message))).into_response(),
+            Format::Json => (
+                self.status,
+                Json(serde_json::json!({ "error": self.message })),
+            )
+                .into_response(),
+            Format::Html => (
+                self.status,
+                Html(views::error_page(self.status, &self.message)),
+            )
+                .into_response(),
         };
         if let Some(secs) = self.retry_after_secs
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
@@ -103,7 +116,11 @@ pub fn is_api(path: &str) -> bool {
 /// the wrong plane alike (SR-002), so the two cannot be told apart.
 pub fn not_found(path: &str) -> Response {
     let e = WebError::new(StatusCode::NOT_FOUND, "There is no page at this address.");
-    if is_api(path) { e.json().into_response() } else { e.into_response() }
+    if is_api(path) {
+        e.json().into_response()
+    } else {
+        e.into_response()
+    }
 }
 
 pub async fn fallback(uri: Uri) -> Response {

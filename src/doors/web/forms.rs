@@ -14,7 +14,8 @@ use super::routes::CSRF_KEY;
 /// Decodes `application/x-www-form-urlencoded` strictly: bad percent
 /// escapes or bytes that are not UTF-8 are refused, never replaced.
 pub fn decode_form(body: &[u8]) -> Result<Vec<(String, String)>, WebError> {
-    let text = std::str::from_utf8(body).map_err(|_| WebError::bad_request("The form is not valid UTF-8."))?;
+    let text = std::str::from_utf8(body)
+        .map_err(|_| WebError::bad_request("The form is not valid UTF-8."))?;
     let mut pairs = Vec::new();
     for part in text.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = part.split_once('=').unwrap_or((part, ""));
@@ -31,10 +32,14 @@ fn decode_component(s: &str) -> Result<String, WebError> {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
                 let byte = hex
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| WebError::bad_request("The form has a malformed percent escape."))?;
+                    .ok_or_else(|| {
+                        WebError::bad_request("The form has a malformed percent escape.")
+                    })?;
                 out.push(byte);
                 i += 2;
             }
@@ -51,7 +56,11 @@ pub struct SignedForm<T>(pub T);
 
 fn same(a: &str, b: &str) -> bool {
     // Constant time in the token's length.
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SignedForm<T> {
@@ -63,7 +72,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SignedForm<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+            .is_some_and(|v| {
+                v.trim()
+                    .to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
         if !is_form {
             return Err(WebError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -72,13 +85,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SignedForm<T> {
         }
         let body = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                WebError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("The request body is larger than {} KiB.", super::MAX_BODY_BYTES / 1024))
+                WebError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "The request body is larger than {} KiB.",
+                        super::MAX_BODY_BYTES / 1024
+                    ),
+                )
             } else {
                 WebError::bad_request("The request body could not be read.")
             }
         })?;
         let pairs = decode_form(&body)?;
-        let sent = pairs.iter().find(|(k, _)| k == "_token").map(|(_, v)| v.as_str()).unwrap_or("");
+        let sent = pairs
+            .iter()
+            .find(|(k, _)| k == "_token")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
         let expected = match &session {
             Some(s) => s.get::<String>(CSRF_KEY).await?,
             None => None,
@@ -91,8 +114,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SignedForm<T> {
                 ));
             }
         }
-        let value = serde_urlencoded::from_bytes::<T>(&body)
-            .map_err(|e| WebError::unprocessable(format!("The form is incomplete or malformed: {e}.")))?;
+        let value = serde_urlencoded::from_bytes::<T>(&body).map_err(|e| {
+            WebError::unprocessable(format!("The form is incomplete or malformed: {e}."))
+        })?;
         Ok(SignedForm(value))
     }
 }
@@ -128,5 +152,8 @@ pub fn opt(v: &Option<String>) -> Option<&str> {
 
 /// A page number from a query (1-based; anything odd is page 1).
 pub fn page(v: &Option<String>) -> i64 {
-    opt(v).and_then(|p| p.parse::<i64>().ok()).filter(|p| *p >= 1 && *p <= 100_000).unwrap_or(1)
+    opt(v)
+        .and_then(|p| p.parse::<i64>().ok())
+        .filter(|p| *p >= 1 && *p <= 100_000)
+        .unwrap_or(1)
 }

@@ -29,11 +29,13 @@ pub fn install() {
 
 pub fn http_request(route: &'static str, status: u16, elapsed: Duration) {
     metrics::counter!("tenantatlas_http_requests_total", "route" => route, "status" => status.to_string()).increment(1);
-    metrics::histogram!("tenantatlas_http_request_duration_seconds", "route" => route).record(elapsed.as_secs_f64());
+    metrics::histogram!("tenantatlas_http_request_duration_seconds", "route" => route)
+        .record(elapsed.as_secs_f64());
 }
 
 pub fn login_attempt(plane: &'static str, result: &'static str) {
-    metrics::counter!("tenantatlas_login_attempts_total", "plane" => plane, "result" => result).increment(1);
+    metrics::counter!("tenantatlas_login_attempts_total", "plane" => plane, "result" => result)
+        .increment(1);
 }
 
 pub async fn render(State(state): State<WebState>) -> Response {
@@ -49,13 +51,22 @@ pub async fn render(State(state): State<WebState>) -> Response {
     match completed {
         Ok(rows) => {
             for (outcome, n) in rows {
-                metrics::counter!("tenantatlas_runs_completed_total", "outcome" => outcome).absolute(n.max(0) as u64);
+                metrics::counter!("tenantatlas_runs_completed_total", "outcome" => outcome)
+                    .absolute(n.max(0) as u64);
             }
         }
         Err(e) => tracing::warn!(error = %e, "completed runs unavailable"),
     }
     match HANDLE.get().and_then(Option::as_ref) {
-        Some(h) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
-        None => (StatusCode::SERVICE_UNAVAILABLE, "metrics recorder unavailable").into_response(),
+        Some(h) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            h.render(),
+        )
+            .into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder unavailable",
+        )
+            .into_response(),
     }
 }

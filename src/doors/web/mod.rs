@@ -67,7 +67,9 @@ pub struct WebConfig {
 
 impl WebConfig {
     pub fn from_env() -> anyhow::Result<WebConfig> {
-        let public_url = std::env::var("TENANTATLAS_PUBLIC_URL").ok().filter(|s| !s.trim().is_empty());
+        let public_url = std::env::var("TENANTATLAS_PUBLIC_URL")
+            .ok()
+            .filter(|s| !s.trim().is_empty());
         let secure_cookies = std::env::var("TENANTATLAS_SECURE_COOKIES")
             .map(|v| matches!(v.trim(), "1" | "true" | "yes" | "on"))
             .unwrap_or(false);
@@ -75,12 +77,20 @@ impl WebConfig {
             Ok(list) => security::parse_proxies(&list).map_err(anyhow::Error::msg)?,
             Err(_) => vec![],
         };
-        Ok(WebConfig { public_url: public_url.map(|u| u.trim().trim_end_matches('/').to_owned()), secure_cookies, trusted_proxies })
+        Ok(WebConfig {
+            public_url: public_url.map(|u| u.trim().trim_end_matches('/').to_owned()),
+            secure_cookies,
+            trusted_proxies,
+        })
     }
 
     /// Cookies are Secure when the console is served over HTTPS.
     pub fn secure(&self) -> bool {
-        self.secure_cookies || self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+        self.secure_cookies
+            || self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
     }
 }
 
@@ -106,7 +116,11 @@ impl WebState {
     }
 }
 
-fn session_layer(store: DbSessionStore, name: &'static str, secure: bool) -> SessionManagerLayer<DbSessionStore> {
+fn session_layer(
+    store: DbSessionStore,
+    name: &'static str,
+    secure: bool,
+) -> SessionManagerLayer<DbSessionStore> {
     SessionManagerLayer::new(store)
         .with_name(name)
         .with_path("/")
@@ -126,20 +140,32 @@ pub fn router_with(app: App, config: WebConfig) -> Router {
     metrics::install();
     let state = WebState::new(app, config);
     let secure = state.config.secure();
-    let system = routes::build(&state, Plane::System)
-        .layer(session_layer(state.system_sessions.clone(), SYSTEM_COOKIE, secure));
-    let admin =
-        routes::build(&state, Plane::Admin).layer(session_layer(state.admin_sessions.clone(), ADMIN_COOKIE, secure));
+    let system = routes::build(&state, Plane::System).layer(session_layer(
+        state.system_sessions.clone(),
+        SYSTEM_COOKIE,
+        secure,
+    ));
+    let admin = routes::build(&state, Plane::Admin).layer(session_layer(
+        state.admin_sessions.clone(),
+        ADMIN_COOKIE,
+        secure,
+    ));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::render))
         .route("/static/{file}", get(assets::serve))
-        .route("/", get(|| async { axum::response::Redirect::to("/system") }))
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::to("/system") }),
+        )
         .merge(system)
         .merge(admin)
         .fallback(error::fallback)
-        .layer(middleware::from_fn_with_state(state.clone(), security::outer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::outer,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -165,29 +191,45 @@ pub async fn serve_on(
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Serves the web door with `workers` in-process job loops until a signal.
 pub async fn serve(app: App, bind: &str, workers: usize, demo: bool) -> anyhow::Result<()> {
-    let addr: SocketAddr = bind.parse().with_context(|| format!("--bind {bind:?} is not an address like 127.0.0.1:8080"))?;
+    let addr: SocketAddr = bind
+        .parse()
+        .with_context(|| format!("--bind {bind:?} is not an address like 127.0.0.1:8080"))?;
     let router = router(app.clone())?;
-    let demo_login = if demo { Some(seed_demo(&app).await?) } else { None };
+    let demo_login = if demo {
+        Some(seed_demo(&app).await?)
+    } else {
+        None
+    };
     accounts::password::warm_up();
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let worker_task = (workers > 0).then(|| tokio::spawn(Worker::new(app.clone()).run(workers, stopped)));
+    let worker_task =
+        (workers > 0).then(|| tokio::spawn(Worker::new(app.clone()).run(workers, stopped)));
     let sweeper = tokio::spawn(sweep_sessions(app.db.clone()));
     println!("TenantAtlas Ops listening on http://{local}");
-    println!("  console: http://{local}/system · health: http://{local}/healthz · workers in this process: {workers}");
+    println!(
+        "  console: http://{local}/system · health: http://{local}/healthz · workers in this process: {workers}"
+    );
     if let Some((email, password)) = demo_login {
         println!("  demo operator: sign in at http://{local}/system/login");
         println!("    email:    {email}");
         match password {
-            Some(p) => println!("    password: {p}   (shown once; set TENANTATLAS_DEMO_PASSWORD to choose it)"),
+            Some(p) => println!(
+                "    password: {p}   (shown once; set TENANTATLAS_DEMO_PASSWORD to choose it)"
+            ),
             None => println!("    password: the value of TENANTATLAS_DEMO_PASSWORD"),
         }
     }
@@ -218,7 +260,10 @@ async fn seed_demo(app: &App) -> anyhow::Result<(String, Option<String>)> {
     let ws = app.runbooks().workspace().await?;
     let existing: i64 = app
         .db
-        .scalar("SELECT count(*) FROM tenants WHERE external_id LIKE 'demo-%'", vec![])
+        .scalar(
+            "SELECT count(*) FROM tenants WHERE external_id LIKE 'demo-%'",
+            vec![],
+        )
         .await?;
     if existing == 0 {
         let report = storage::seed::seed(
@@ -236,9 +281,10 @@ async fn seed_demo(app: &App) -> anyhow::Result<(String, Option<String>)> {
         );
     }
     let (password, shown) = match std::env::var("TENANTATLAS_DEMO_PASSWORD") {
-        Ok(p) if !p.is_empty() => {
-            (Password::parse(&p).map_err(|e| anyhow::anyhow!("TENANTATLAS_DEMO_PASSWORD: {e}"))?, None)
-        }
+        Ok(p) if !p.is_empty() => (
+            Password::parse(&p).map_err(|e| anyhow::anyhow!("TENANTATLAS_DEMO_PASSWORD: {e}"))?,
+            None,
+        ),
         _ => {
             let p = Password::generate();
             let shown = p.expose().to_owned();
@@ -249,7 +295,12 @@ async fn seed_demo(app: &App) -> anyhow::Result<(String, Option<String>)> {
     accounts::upsert_platform_user(
         &app.db,
         &app.clock,
-        NewPlatformUser { email, name: "Demo Operator".into(), password, capabilities: CapabilitySet::all() },
+        NewPlatformUser {
+            email,
+            name: "Demo Operator".into(),
+            password,
+            capabilities: CapabilitySet::all(),
+        },
     )
     .await
     .map_err(|e| anyhow::anyhow!("creating the demo operator failed: {}", e.detail()))?;

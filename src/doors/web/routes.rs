@@ -54,8 +54,22 @@ struct Route {
     handler: MethodRouter<WebState>,
 }
 
-fn route(plane: Plane, method: &'static str, path: &'static str, access: Access, handler: MethodRouter<WebState>) -> Route {
-    Route { info: RouteInfo { plane, method, path, access }, handler }
+fn route(
+    plane: Plane,
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    handler: MethodRouter<WebState>,
+) -> Route {
+    Route {
+        info: RouteInfo {
+            plane,
+            method,
+            path,
+            access,
+        },
+        handler,
+    }
 }
 
 fn routes(plane: Plane) -> Vec<Route> {
@@ -67,31 +81,139 @@ fn routes(plane: Plane) -> Vec<Route> {
     let all = vec![
         // /system: the operator console
         route(S, "GET", "/system/login", Public, get(system::login_page)),
-        route(S, "POST", "/system/login", Public, post(system::login_submit)),
+        route(
+            S,
+            "POST",
+            "/system/login",
+            Public,
+            post(system::login_submit),
+        ),
         route(S, "POST", "/system/logout", SignedIn, post(system::logout)),
         route(S, "GET", "/system", SignedIn, get(system::dashboard)),
-        route(S, "GET", "/system/notifications", SignedIn, get(system::notifications)),
-        route(S, "POST", "/system/notifications/read-all", SignedIn, post(system::mark_all_read)),
-        route(S, "POST", "/system/notifications/{id}/read", SignedIn, post(system::mark_read)),
-        route(S, "GET", "/system/runbooks", Cap(VIEW), get(system::runbooks)),
-        route(S, "GET", "/system/runbooks/{key}", Cap(VIEW), get(system::runbook)),
-        route(S, "POST", "/system/runbooks/{key}/start", Cap(RUN), post(system::start)),
+        route(
+            S,
+            "GET",
+            "/system/notifications",
+            SignedIn,
+            get(system::notifications),
+        ),
+        route(
+            S,
+            "POST",
+            "/system/notifications/read-all",
+            SignedIn,
+            post(system::mark_all_read),
+        ),
+        route(
+            S,
+            "POST",
+            "/system/notifications/{id}/read",
+            SignedIn,
+            post(system::mark_read),
+        ),
+        route(
+            S,
+            "GET",
+            "/system/runbooks",
+            Cap(VIEW),
+            get(system::runbooks),
+        ),
+        route(
+            S,
+            "GET",
+            "/system/runbooks/{key}",
+            Cap(VIEW),
+            get(system::runbook),
+        ),
+        route(
+            S,
+            "POST",
+            "/system/runbooks/{key}/start",
+            Cap(RUN),
+            post(system::start),
+        ),
         route(S, "GET", "/system/runs", Cap(OPS), get(system::runs)),
-        route(S, "GET", "/system/runs/{id}", Cap(OPS), get(system::view_run)),
-        route(S, "GET", "/system/runs/{id}/live", Cap(OPS), get(system::run_live)),
-        route(S, "GET", "/system/runs/{id}/cancel", Cap(RUN), get(system::cancel_confirm)),
-        route(S, "POST", "/system/runs/{id}/cancel", Cap(RUN), post(system::cancel)),
-        route(S, "GET", "/system/runs/{id}/retry-failed", Cap(RUN), get(system::retry_confirm)),
-        route(S, "POST", "/system/runs/{id}/retry-failed", Cap(RUN), post(system::retry_failed)),
+        route(
+            S,
+            "GET",
+            "/system/runs/{id}",
+            Cap(OPS),
+            get(system::view_run),
+        ),
+        route(
+            S,
+            "GET",
+            "/system/runs/{id}/live",
+            Cap(OPS),
+            get(system::run_live),
+        ),
+        route(
+            S,
+            "GET",
+            "/system/runs/{id}/cancel",
+            Cap(RUN),
+            get(system::cancel_confirm),
+        ),
+        route(
+            S,
+            "POST",
+            "/system/runs/{id}/cancel",
+            Cap(RUN),
+            post(system::cancel),
+        ),
+        route(
+            S,
+            "GET",
+            "/system/runs/{id}/retry-failed",
+            Cap(RUN),
+            get(system::retry_confirm),
+        ),
+        route(
+            S,
+            "POST",
+            "/system/runs/{id}/retry-failed",
+            Cap(RUN),
+            post(system::retry_failed),
+        ),
         route(S, "GET", "/system/audit", Cap(OPS), get(system::audit_log)),
         // /system/api: the same service in JSON
-        route(S, "GET", "/system/api/runbooks", Cap(VIEW), get(api::runbooks)),
-        route(S, "GET", "/system/api/runbooks/{key}/preflight", Cap(VIEW), get(api::preflight)),
-        route(S, "POST", "/system/api/runbooks/{key}/start", Cap(RUN), post(api::start)),
+        route(
+            S,
+            "GET",
+            "/system/api/runbooks",
+            Cap(VIEW),
+            get(api::runbooks),
+        ),
+        route(
+            S,
+            "GET",
+            "/system/api/runbooks/{key}/preflight",
+            Cap(VIEW),
+            get(api::preflight),
+        ),
+        route(
+            S,
+            "POST",
+            "/system/api/runbooks/{key}/start",
+            Cap(RUN),
+            post(api::start),
+        ),
         route(S, "GET", "/system/api/runs", Cap(OPS), get(api::runs)),
         route(S, "GET", "/system/api/runs/{id}", Cap(OPS), get(api::run)),
-        route(S, "POST", "/system/api/runs/{id}/cancel", Cap(RUN), post(api::cancel)),
-        route(S, "POST", "/system/api/runs/{id}/retry-failed", Cap(RUN), post(api::retry_failed)),
+        route(
+            S,
+            "POST",
+            "/system/api/runs/{id}/cancel",
+            Cap(RUN),
+            post(api::cancel),
+        ),
+        route(
+            S,
+            "POST",
+            "/system/api/runs/{id}/retry-failed",
+            Cap(RUN),
+            post(api::retry_failed),
+        ),
         // /admin: the customer plane, read-only (FR-001)
         route(A, "GET", "/admin/login", Public, get(admin::login_page)),
         route(A, "POST", "/admin/login", Public, post(admin::login_submit)),
@@ -115,8 +237,15 @@ pub fn table() -> Vec<RouteInfo> {
 pub fn build(state: &WebState, plane: Plane) -> Router<WebState> {
     let mut router = Router::new();
     for r in routes(plane) {
-        let guard = Guard { state: state.clone(), info: r.info };
-        router = router.route(r.info.path, r.handler.route_layer(middleware::from_fn_with_state(guard, guard_fn)));
+        let guard = Guard {
+            state: state.clone(),
+            info: r.info,
+        };
+        router = router.route(
+            r.info.path,
+            r.handler
+                .route_layer(middleware::from_fn_with_state(guard, guard_fn)),
+        );
     }
     router
 }
@@ -150,12 +279,23 @@ fn cookie_value<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
 
 async fn check(g: &Guard, request: &mut Request) -> Result<(), Response> {
     let path = request.uri().path().to_owned();
-    let format = if is_api(&path) { Format::Json } else { Format::Html };
+    let format = if is_api(&path) {
+        Format::Json
+    } else {
+        Format::Html
+    };
     let Some(session) = request.extensions().get::<Session>().cloned() else {
-        return Err(WebError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").in_format(format).into_response());
+        return Err(
+            WebError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+                .in_format(format)
+                .into_response(),
+        );
     };
     let signed_in = match g.info.plane {
-        Plane::System => match load_operator(&g.state, &session).await.map_err(IntoResponse::into_response)? {
+        Plane::System => match load_operator(&g.state, &session)
+            .await
+            .map_err(IntoResponse::into_response)?
+        {
             Some(op) => {
                 let caps = op.capabilities.clone();
                 request.extensions_mut().insert(op);
@@ -163,7 +303,10 @@ async fn check(g: &Guard, request: &mut Request) -> Result<(), Response> {
             }
             None => None,
         },
-        Plane::Admin => match load_customer(&g.state, &session).await.map_err(IntoResponse::into_response)? {
+        Plane::Admin => match load_customer(&g.state, &session)
+            .await
+            .map_err(IntoResponse::into_response)?
+        {
             Some(c) => {
                 request.extensions_mut().insert(c);
                 Some(CapabilitySet::default())
@@ -187,15 +330,22 @@ async fn check(g: &Guard, request: &mut Request) -> Result<(), Response> {
         }
         // No session (SR-001): the API answers 401, pages send to sign-in.
         if format == Format::Json {
-            return Err(WebError::new(StatusCode::UNAUTHORIZED, "sign in first: POST /system/login")
-                .json()
-                .into_response());
+            return Err(WebError::new(
+                StatusCode::UNAUTHORIZED,
+                "sign in first: POST /system/login",
+            )
+            .json()
+            .into_response());
         }
         let login = match g.info.plane {
             Plane::System => "/system/login",
             Plane::Admin => "/admin/login",
         };
-        let next = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or(login);
+        let next = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or(login);
         let target = match serde_urlencoded::to_string([("next", next)]) {
             Ok(q) if request.method() == axum::http::Method::GET => format!("{login}?{q}"),
             _ => login.to_owned(),
@@ -205,9 +355,11 @@ async fn check(g: &Guard, request: &mut Request) -> Result<(), Response> {
     if let Access::Capability(c) = g.info.access
         && !caps.has(c)
     {
-        return Err(WebError::forbidden(format!("Your account lacks the capability {c} needed here."))
-            .in_format(format)
-            .into_response());
+        return Err(WebError::forbidden(format!(
+            "Your account lacks the capability {c} needed here."
+        ))
+        .in_format(format)
+        .into_response());
     }
     Ok(())
 }
@@ -223,7 +375,10 @@ pub struct Operator {
 impl Operator {
     pub fn actor(&self) -> Actor {
         Actor {
-            initiator: Initiator::PlatformUser { id: self.user.id, email: self.user.email.clone() },
+            initiator: Initiator::PlatformUser {
+                id: self.user.id,
+                email: self.user.email.clone(),
+            },
             capabilities: self.capabilities.clone(),
             ip: Some(self.ip.clone()),
         }
@@ -244,7 +399,9 @@ async fn load_operator(state: &WebState, session: &Session) -> Result<Option<Ope
     let Some(id) = session.get::<i64>(OPERATOR_KEY).await? else {
         return Ok(None);
     };
-    let user = account_store::platform_user(&state.app.db, id).await?.filter(|u| u.active);
+    let user = account_store::platform_user(&state.app.db, id)
+        .await?
+        .filter(|u| u.active);
     Ok(user.map(|user| Operator {
         capabilities: CapabilitySet::from_stored(&user.capabilities),
         user,
@@ -256,11 +413,17 @@ async fn load_customer(state: &WebState, session: &Session) -> Result<Option<Cus
     let Some(id) = session.get::<i64>(USER_KEY).await? else {
         return Ok(None);
     };
-    Ok(account_store::customer_user(&state.app.db, id).await?.map(|user| Customer { user }))
+    Ok(account_store::customer_user(&state.app.db, id)
+        .await?
+        .map(|user| Customer { user }))
 }
 
 fn ip_of(parts: &Parts) -> String {
-    parts.extensions.get::<ClientIp>().map(|c| c.0.clone()).unwrap_or_else(|| "unknown".into())
+    parts
+        .extensions
+        .get::<ClientIp>()
+        .map(|c| c.0.clone())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Operator {
@@ -281,7 +444,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Customer {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Customer>().cloned().ok_or_else(|| WebError::new(StatusCode::UNAUTHORIZED, "sign in first"))
+        parts
+            .extensions
+            .get::<Customer>()
+            .cloned()
+            .ok_or_else(|| WebError::new(StatusCode::UNAUTHORIZED, "sign in first"))
     }
 }
 

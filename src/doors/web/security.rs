@@ -13,6 +13,9 @@ use axum::response::{IntoResponse, Response};
 use super::error::{Format, WebError, is_api};
 use super::{MAX_BODY_BYTES, WebConfig, WebState};
 
+/// Oversized bodies up to this size are drained before the 413 is sent.
+const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
+
 /// The client's address: the socket peer, or what a trusted proxy says.
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
@@ -25,7 +28,10 @@ pub fn parse_proxies(list: &str) -> Result<Vec<IpAddr>, String> {
     list.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<IpAddr>().map_err(|_| format!("TENANTATLAS_TRUSTED_PROXIES: {s:?} is not an ip address")))
+        .map(|s| {
+            s.parse::<IpAddr>()
+                .map_err(|_| format!("TENANTATLAS_TRUSTED_PROXIES: {s:?} is not an ip address"))
+        })
         .collect()
 }
 
@@ -72,18 +78,26 @@ fn origin_ok(headers: &HeaderMap, config: &WebConfig) -> bool {
     let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
         return false;
     };
-    origin.eq_ignore_ascii_case(&format!("http://{host}")) || origin.eq_ignore_ascii_case(&format!("https://{host}"))
+    origin.eq_ignore_ascii_case(&format!("http://{host}"))
+        || origin.eq_ignore_ascii_case(&format!("https://{host}"))
 }
 
 fn format_of(path: &str) -> Format {
-    if is_api(path) { Format::Json } else { Format::Html }
+    if is_api(path) {
+        Format::Json
+    } else {
+        Format::Html
+    }
 }
 
 /// The outermost middleware of the web door.
 pub async fn outer(State(state): State<WebState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let path = request.uri().path().to_owned();
-    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
     let ip = client_ip(peer, request.headers(), &state.config);
     request.extensions_mut().insert(ClientIp(ip));
 
@@ -92,11 +106,22 @@ pub async fn outer(State(state): State<WebState>, mut request: Request, next: Ne
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let unsafe_method = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     let mut response = if declared_len.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        // Read (and drop) a moderately oversized body so the client gets
+        // the 413 instead of a connection reset while it is still sending.
+        if declared_len.is_some_and(|n| n <= DRAIN_LIMIT as u64) {
+            let _ = axum::body::to_bytes(request.into_body(), DRAIN_LIMIT).await;
+        }
         WebError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("The request body is larger than {} KiB.", MAX_BODY_BYTES / 1024),
+            format!(
+                "The request body is larger than {} KiB.",
+                MAX_BODY_BYTES / 1024
+            ),
         )
         .in_format(format_of(&path))
         .into_response()
@@ -109,7 +134,10 @@ pub async fn outer(State(state): State<WebState>, mut request: Request, next: Ne
     };
 
     let headers = response.headers_mut();
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     headers.insert(
@@ -122,11 +150,15 @@ pub async fn outer(State(state): State<WebState>, mut request: Request, next: Ne
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    let route = response.extensions().get::<RouteLabel>().map(|r| r.0).unwrap_or(match path.as_str() {
-        "/healthz" | "/readyz" | "/metrics" | "/" => "other",
-        p if p.starts_with("/static/") => "/static/{file}",
-        _ => "unmatched",
-    });
+    let route = response
+        .extensions()
+        .get::<RouteLabel>()
+        .map(|r| r.0)
+        .unwrap_or(match path.as_str() {
+            "/healthz" | "/readyz" | "/metrics" | "/" => "other",
+            p if p.starts_with("/static/") => "/static/{file}",
+            _ => "unmatched",
+        });
     super::metrics::http_request(route, response.status().as_u16(), started.elapsed());
     response
 }
@@ -138,9 +170,15 @@ mod tests {
     #[test]
     fn forwarded_for_only_from_trusted_proxies() {
         let mut h = HeaderMap::new();
-        h.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.9, 10.0.0.2"));
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("203.0.113.9, 10.0.0.2"),
+        );
         let proxy: IpAddr = "10.0.0.2".parse().unwrap();
-        let cfg = WebConfig { trusted_proxies: vec![proxy], ..WebConfig::default() };
+        let cfg = WebConfig {
+            trusted_proxies: vec![proxy],
+            ..WebConfig::default()
+        };
         assert_eq!(client_ip(Some(proxy), &h, &cfg), "203.0.113.9");
         let stranger: IpAddr = "198.51.100.7".parse().unwrap();
         assert_eq!(client_ip(Some(stranger), &h, &cfg), "198.51.100.7");

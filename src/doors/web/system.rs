@@ -22,7 +22,12 @@ use crate::storage::{console, directory, directory::AuditEntry};
 
 const PAGE_SIZE: i64 = 25;
 
-pub async fn chrome(state: &WebState, op: &Operator, session: &Session, section: &'static str) -> Result<Chrome, WebError> {
+pub async fn chrome(
+    state: &WebState,
+    op: &Operator,
+    session: &Session,
+    section: &'static str,
+) -> Result<Chrome, WebError> {
     Ok(Chrome {
         plane: "system",
         section,
@@ -44,7 +49,13 @@ pub async fn audit(state: &WebState, entry: AuditEntry) -> Result<(), WebError> 
     Ok(())
 }
 
-pub fn login_audit(kind: &str, action: &str, email: &str, ip: &str, user_id: Option<i64>) -> AuditEntry {
+pub fn login_audit(
+    kind: &str,
+    action: &str,
+    email: &str,
+    ip: &str,
+    user_id: Option<i64>,
+) -> AuditEntry {
     AuditEntry {
         actor_kind: kind.into(),
         actor_id: user_id,
@@ -59,7 +70,12 @@ pub fn login_audit(kind: &str, action: &str, email: &str, ip: &str, user_id: Opt
 /// Only paths inside the plane are followed after sign-in.
 pub fn safe_next(next: Option<&str>, plane_root: &str) -> String {
     match next {
-        Some(n) if n.starts_with(plane_root) && !n.starts_with("//") && !n.contains('\\') && !n.contains("/login") => {
+        Some(n)
+            if n.starts_with(plane_root)
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.contains("/login") =>
+        {
             n.to_owned()
         }
         _ => plane_root.to_owned(),
@@ -118,7 +134,11 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = crate::error::Result<SignIn<U>>>,
 {
-    match state.throttle.check(&Throttle::key(plane, ip, email)).await? {
+    match state
+        .throttle
+        .check(&Throttle::key(plane, ip, email))
+        .await?
+    {
         ThrottleDecision::Throttled { retry_after_secs } => {
             metrics::login_attempt(plane, "throttled");
             Ok(LoginOutcome::Throttled(retry_after_secs))
@@ -160,9 +180,10 @@ pub async fn login_submit(
 ) -> Result<Response, WebError> {
     let db = state.app.db.clone();
     let (email, password) = (form.email.clone(), form.password.clone());
-    let outcome =
-        throttled_sign_in(&state, "system", &ip, &form.email, || async move { accounts::sign_in_platform(&db, &email, &password).await })
-            .await?;
+    let outcome = throttled_sign_in(&state, "system", &ip, &form.email, || async move {
+        accounts::sign_in_platform(&db, &email, &password).await
+    })
+    .await?;
     let rerender = |status: StatusCode, error: String, csrf: String| {
         views::page_with(
             status,
@@ -183,16 +204,42 @@ pub async fn login_submit(
             session.cycle_id().await?;
             session.insert(OPERATOR_KEY, user.id).await?;
             new_csrf_token(&session).await?;
-            audit(&state, login_audit("platform_user", "login.succeeded", &user.email, &ip, Some(user.id))).await?;
+            audit(
+                &state,
+                login_audit(
+                    "platform_user",
+                    "login.succeeded",
+                    &user.email,
+                    &ip,
+                    Some(user.id),
+                ),
+            )
+            .await?;
             Ok(Redirect::to(&safe_next(opt(&form.next), "/system")).into_response())
         }
         LoginOutcome::Failed => {
-            audit(&state, login_audit("platform_user", "login.failed", &form.email, &ip, None)).await?;
-            rerender(StatusCode::UNPROCESSABLE_ENTITY, "Email or password is not correct.".into(), csrf_token(&session).await?)
+            audit(
+                &state,
+                login_audit("platform_user", "login.failed", &form.email, &ip, None),
+            )
+            .await?;
+            rerender(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Email or password is not correct.".into(),
+                csrf_token(&session).await?,
+            )
         }
         LoginOutcome::Throttled(secs) => {
-            audit(&state, login_audit("platform_user", "login.throttled", &form.email, &ip, None)).await?;
-            let page = rerender(StatusCode::TOO_MANY_REQUESTS, throttled_message(&state, secs), csrf_token(&session).await?)?;
+            audit(
+                &state,
+                login_audit("platform_user", "login.throttled", &form.email, &ip, None),
+            )
+            .await?;
+            let page = rerender(
+                StatusCode::TOO_MANY_REQUESTS,
+                throttled_message(&state, secs),
+                csrf_token(&session).await?,
+            )?;
             Ok(with_retry_after(page, secs))
         }
     }
@@ -201,24 +248,58 @@ pub async fn login_submit(
 #[derive(Deserialize)]
 pub struct TokenOnly {}
 
-pub async fn logout(session: Session, SignedForm(_): SignedForm<TokenOnly>) -> Result<Response, WebError> {
+pub async fn logout(
+    session: Session,
+    SignedForm(_): SignedForm<TokenOnly>,
+) -> Result<Response, WebError> {
     session.flush().await?;
     Ok(Redirect::to("/system/login").into_response())
 }
 
-pub async fn dashboard(State(state): State<WebState>, op: Operator, session: Session) -> Result<Response, WebError> {
+pub async fn dashboard(
+    State(state): State<WebState>,
+    op: Operator,
+    session: Session,
+) -> Result<Response, WebError> {
     let chrome = chrome(&state, &op, &session, "dashboard").await?;
     let service = state.app.runbooks();
     let actor = op.actor();
     let (active, recent) = if op.can(Capability::OPERATIONS_VIEW) {
         let mut active = service
-            .runs(&actor, &RunFilter { status: Some(RunStatus::Running), limit: 10, ..RunFilter::default() })
+            .runs(
+                &actor,
+                &RunFilter {
+                    status: Some(RunStatus::Running),
+                    limit: 10,
+                    ..RunFilter::default()
+                },
+            )
             .await?;
         active.extend(
-            service.runs(&actor, &RunFilter { status: Some(RunStatus::Queued), limit: 10, ..RunFilter::default() }).await?,
+            service
+                .runs(
+                    &actor,
+                    &RunFilter {
+                        status: Some(RunStatus::Queued),
+                        limit: 10,
+                        ..RunFilter::default()
+                    },
+                )
+                .await?,
         );
-        let recent = service.runs(&actor, &RunFilter { limit: 10, ..RunFilter::default() }).await?;
-        (active.iter().map(RunView::of).collect(), recent.iter().map(RunView::of).collect())
+        let recent = service
+            .runs(
+                &actor,
+                &RunFilter {
+                    limit: 10,
+                    ..RunFilter::default()
+                },
+            )
+            .await?;
+        (
+            active.iter().map(RunView::of).collect(),
+            recent.iter().map(RunView::of).collect(),
+        )
     } else {
         (vec![], vec![])
     };
@@ -227,7 +308,10 @@ pub async fn dashboard(State(state): State<WebState>, op: Operator, session: Ses
         chrome,
         active,
         recent,
-        notifications: notifications.iter().map(views::NotificationView::of).collect(),
+        notifications: notifications
+            .iter()
+            .map(views::NotificationView::of)
+            .collect(),
     })
 }
 
@@ -244,7 +328,14 @@ pub async fn notifications(
 ) -> Result<Response, WebError> {
     let chrome = chrome(&state, &op, &session, "notifications").await?;
     let p = page(&q.page);
-    let mut list = console::notifications(&state.app.db, op.user.id, false, PAGE_SIZE + 1, (p - 1) * PAGE_SIZE).await?;
+    let mut list = console::notifications(
+        &state.app.db,
+        op.user.id,
+        false,
+        PAGE_SIZE + 1,
+        (p - 1) * PAGE_SIZE,
+    )
+    .await?;
     let more = list.len() as i64 > PAGE_SIZE;
     list.truncate(PAGE_SIZE as usize);
     views::page(&views::NotificationsPage {
@@ -260,9 +351,12 @@ pub async fn mark_read(
     Path(id): Path<String>,
     SignedForm(_): SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
-    let id = id
-        .parse::<i64>()
-        .map_err(|_| WebError::new(StatusCode::NOT_FOUND, format!("notification {id:?} does not exist")))?;
+    let id = id.parse::<i64>().map_err(|_| {
+        WebError::new(
+            StatusCode::NOT_FOUND,
+            format!("notification {id:?} does not exist"),
+        )
+    })?;
     // Only this operator's own notifications change; marking twice is harmless.
     console::mark_read(&state.app.db, op.user.id, Some(id), state.app.clock.now()).await?;
     Ok(Redirect::to("/system/notifications").into_response())
@@ -277,7 +371,11 @@ pub async fn mark_all_read(
     Ok(Redirect::to("/system/notifications").into_response())
 }
 
-pub async fn runbooks(State(state): State<WebState>, op: Operator, session: Session) -> Result<Response, WebError> {
+pub async fn runbooks(
+    State(state): State<WebState>,
+    op: Operator,
+    session: Session,
+) -> Result<Response, WebError> {
     let chrome = chrome(&state, &op, &session, "runbooks").await?;
     let runbooks = state.app.runbooks().list(&op.actor())?;
     views::page(&views::RunbooksPage { chrome, runbooks })
@@ -290,12 +388,19 @@ pub struct ScopeQuery {
 }
 
 /// The form's `scope` (`all` or `tenant`) and `tenant` as a scope request.
-pub fn parse_scope(scope: Option<&str>, tenant: Option<&str>) -> crate::error::Result<ScopeRequest> {
+pub fn parse_scope(
+    scope: Option<&str>,
+    tenant: Option<&str>,
+) -> crate::error::Result<ScopeRequest> {
     match scope {
         Some("all") => Ok(ScopeRequest::AllTenants),
         Some("tenant") => ScopeRequest::from_parts(false, Some(tenant.unwrap_or(""))),
-        Some(other) => Err(crate::error::Error::BadInput(format!("unknown scope {other:?}: use all or tenant"))),
-        None => Err(crate::error::Error::BadInput("choose a scope: all or tenant".into())),
+        Some(other) => Err(crate::error::Error::BadInput(format!(
+            "unknown scope {other:?}: use all or tenant"
+        ))),
+        None => Err(crate::error::Error::BadInput(
+            "choose a scope: all or tenant".into(),
+        )),
     }
 }
 
@@ -315,19 +420,32 @@ async fn runbook_page(
         .list(&actor)?
         .into_iter()
         .find(|r| r.key == key.trim())
-        .ok_or_else(|| WebError::from(service.runbook(key).err().unwrap_or_else(|| crate::error::Error::NotFound(key.into()))))?;
+        .ok_or_else(|| {
+            WebError::from(
+                service
+                    .runbook(key)
+                    .err()
+                    .unwrap_or_else(|| crate::error::Error::NotFound(key.into())),
+            )
+        })?;
     let ws = service.workspace().await?;
     let tenants = directory::tenants_of(&state.app.db, ws.id)
         .await?
         .into_iter()
-        .map(|t| views::TenantOption { external_id: t.external_id, name: t.name })
+        .map(|t| views::TenantOption {
+            external_id: t.external_id,
+            name: t.name,
+        })
         .collect();
     let mut status = StatusCode::OK;
     let mut message = error.unwrap_or_default();
     let preflight = match scope {
         None => None,
         Some(_) => match parse_scope(scope, tenant) {
-            Ok(request) => match service.preflight(&actor, &info.key.to_string(), &request).await {
+            Ok(request) => match service
+                .preflight(&actor, &info.key.to_string(), &request)
+                .await
+            {
                 Ok(p) => Some(views::PreflightView::of(&p)),
                 Err(e) if e.is_caller_error() => {
                     let e = WebError::from(e);
@@ -370,7 +488,17 @@ pub async fn runbook(
     Path(key): Path<String>,
     Query(q): Query<ScopeQuery>,
 ) -> Result<Response, WebError> {
-    let (_, page) = runbook_page(&state, &op, &session, &key, opt(&q.scope), opt(&q.tenant), "", None).await?;
+    let (_, page) = runbook_page(
+        &state,
+        &op,
+        &session,
+        &key,
+        opt(&q.scope),
+        opt(&q.tenant),
+        "",
+        None,
+    )
+    .await?;
     Ok(page)
 }
 
@@ -392,11 +520,22 @@ pub async fn start(
     // An unknown runbook is a 404 page, not a form to fix.
     service.runbook(&key)?;
     let result = match parse_scope(opt(&form.scope), opt(&form.tenant)) {
-        Ok(scope) => service.start(&op.actor(), &key, &scope, Some(form.reason.as_deref().unwrap_or(""))).await,
+        Ok(scope) => {
+            service
+                .start(
+                    &op.actor(),
+                    &key,
+                    &scope,
+                    Some(form.reason.as_deref().unwrap_or("")),
+                )
+                .await
+        }
         Err(e) => Err(e),
     };
     match result {
-        Ok(ensured) => Ok(Redirect::to(&format!("/system/runs/{}", ensured.run.id)).into_response()),
+        Ok(ensured) => {
+            Ok(Redirect::to(&format!("/system/runs/{}", ensured.run.id)).into_response())
+        }
         Err(e @ (crate::error::Error::BadInput(_) | crate::error::Error::NotFound(_))) => {
             // Show the form again with what was typed and what is wrong.
             let message = e.to_string();
@@ -430,11 +569,17 @@ pub struct RunsQuery {
 /// The run filter of a query; an unknown status or outcome is bad input.
 pub fn run_filter(q: &RunsQuery, page_size: i64) -> Result<(RunFilter, i64), WebError> {
     let status = match opt(&q.status) {
-        Some(s) => Some(RunStatus::parse(s).ok_or_else(|| WebError::bad_request(format!("unknown status {s:?}")))?),
+        Some(s) => Some(
+            RunStatus::parse(s)
+                .ok_or_else(|| WebError::bad_request(format!("unknown status {s:?}")))?,
+        ),
         None => None,
     };
     let outcome = match opt(&q.outcome) {
-        Some(o) => Some(Outcome::parse(o).ok_or_else(|| WebError::bad_request(format!("unknown outcome {o:?}")))?),
+        Some(o) => Some(
+            Outcome::parse(o)
+                .ok_or_else(|| WebError::bad_request(format!("unknown outcome {o:?}")))?,
+        ),
         None => None,
     };
     let p = page(&q.page);
@@ -469,7 +614,13 @@ pub async fn runs(
     views::page(&views::RunsPage {
         chrome: chrome(&state, &op, &session, "runs").await?,
         runs: runs.iter().map(RunView::of).collect(),
-        runbooks: state.app.registry.keys().iter().map(|k| k.to_string()).collect(),
+        runbooks: state
+            .app
+            .registry
+            .keys()
+            .iter()
+            .map(|k| k.to_string())
+            .collect(),
         runbook: base[0].1.clone(),
         status: base[1].1.clone(),
         outcome: base[2].1.clone(),
@@ -492,9 +643,16 @@ pub async fn view_run(
 }
 
 /// The live part of View run, polled by htmx while the run is active.
-pub async fn run_live(State(state): State<WebState>, op: Operator, Path(id): Path<String>) -> Result<Response, WebError> {
+pub async fn run_live(
+    State(state): State<WebState>,
+    op: Operator,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
     let run = state.app.runbooks().run(&op.actor(), run_id(&id)?).await?;
-    views::page(&views::RunLive { run: RunView::of(&run), can_act: op.can(Capability::RUNBOOKS_RUN) })
+    views::page(&views::RunLive {
+        run: RunView::of(&run),
+        can_act: op.can(Capability::RUNBOOKS_RUN),
+    })
 }
 
 async fn confirm_page(
@@ -524,7 +682,10 @@ async fn confirm_page(
     } else {
         views::ConfirmPage {
             chrome: chrome(state, op, session, "runs").await?,
-            explanation: format!("A new run starts over just the {} failed tenant(s) of this run.", view.failed),
+            explanation: format!(
+                "A new run starts over just the {} failed tenant(s) of this run.",
+                view.failed
+            ),
             run: view,
             action,
             heading: "Retry the failed tenants?",
@@ -560,7 +721,11 @@ pub async fn cancel(
     Path(id): Path<String>,
     SignedForm(_): SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
-    let run = state.app.runbooks().cancel(&op.actor(), run_id(&id)?).await?;
+    let run = state
+        .app
+        .runbooks()
+        .cancel(&op.actor(), run_id(&id)?)
+        .await?;
     Ok(Redirect::to(&format!("/system/runs/{}", run.id)).into_response())
 }
 
@@ -575,7 +740,11 @@ pub async fn retry_failed(
     Path(id): Path<String>,
     SignedForm(form): SignedForm<RetryForm>,
 ) -> Result<Response, WebError> {
-    let ensured = state.app.runbooks().retry_failed(&op.actor(), run_id(&id)?, opt(&form.reason)).await?;
+    let ensured = state
+        .app
+        .runbooks()
+        .retry_failed(&op.actor(), run_id(&id)?, opt(&form.reason))
+        .await?;
     Ok(Redirect::to(&format!("/system/runs/{}", ensured.run.id)).into_response())
 }
 
@@ -592,7 +761,13 @@ pub async fn audit_log(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
     let p = page(&q.page);
-    let mut events = console::audit_events(&state.app.db, opt(&q.action), PAGE_SIZE + 1, (p - 1) * PAGE_SIZE).await?;
+    let mut events = console::audit_events(
+        &state.app.db,
+        opt(&q.action),
+        PAGE_SIZE + 1,
+        (p - 1) * PAGE_SIZE,
+    )
+    .await?;
     let more = events.len() as i64 > PAGE_SIZE;
     events.truncate(PAGE_SIZE as usize);
     let action = opt(&q.action).unwrap_or("").to_owned();

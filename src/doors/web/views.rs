@@ -21,7 +21,10 @@ pub fn page_with<T: Template>(status: StatusCode, t: &T) -> Result<Response, Web
         Ok(html) => Ok((status, Html(html)).into_response()),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
-            Err(WebError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))
+            Err(WebError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error",
+            ))
         }
     }
 }
@@ -59,7 +62,11 @@ impl Pager {
     /// `base_query` holds the filters; `has_more` whether another page exists.
     pub fn new(path: &str, base_query: &[(&str, String)], page: i64, has_more: bool) -> Pager {
         let url = |p: i64| {
-            let mut q: Vec<(&str, String)> = base_query.iter().filter(|(_, v)| !v.is_empty()).cloned().collect();
+            let mut q: Vec<(&str, String)> = base_query
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .cloned()
+                .collect();
             if p > 1 {
                 q.push(("page", p.to_string()));
             }
@@ -90,9 +97,21 @@ pub fn outcome_label(o: Outcome) -> &'static str {
 pub fn initiator_label(i: &Initiator) -> String {
     match i {
         Initiator::PlatformUser { email, .. } => email.clone(),
-        Initiator::Cli { os_user } => format!("CLI{}", os_user.as_ref().map(|u| format!(" ({u})")).unwrap_or_default()),
+        Initiator::Cli { os_user } => format!(
+            "CLI{}",
+            os_user
+                .as_ref()
+                .map(|u| format!(" ({u})"))
+                .unwrap_or_default()
+        ),
         Initiator::Deploy { release } => {
-            format!("deploy{}", release.as_ref().map(|r| format!(" of release {r}")).unwrap_or_default())
+            format!(
+                "deploy{}",
+                release
+                    .as_ref()
+                    .map(|r| format!(" of release {r}"))
+                    .unwrap_or_default()
+            )
         }
     }
 }
@@ -134,7 +153,13 @@ pub struct RunView {
 impl RunView {
     pub fn of(run: &Run) -> RunView {
         let c = &run.summary_counts;
-        let percent = if c.total > 0 { (c.processed * 100 / c.total).clamp(0, 100) } else if run.is_active() { 0 } else { 100 };
+        let percent = if c.total > 0 {
+            (c.processed * 100 / c.total).clamp(0, 100)
+        } else if run.is_active() {
+            0
+        } else {
+            100
+        };
         RunView {
             id: run.id,
             runbook: run.run_type.clone(),
@@ -142,7 +167,13 @@ impl RunView {
             status: status_label(run.status),
             outcome: outcome_label(run.outcome),
             outcome_class: match run.outcome {
-                Outcome::Pending => if run.status == RunStatus::Running { "running" } else { "queued" },
+                Outcome::Pending => {
+                    if run.status == RunStatus::Running {
+                        "running"
+                    } else {
+                        "queued"
+                    }
+                }
                 Outcome::Succeeded => "ok",
                 Outcome::PartiallySucceeded => "warn",
                 Outcome::Failed => "bad",
@@ -195,7 +226,8 @@ pub struct NotificationView {
 
 impl NotificationView {
     pub fn of(n: &Notification) -> NotificationView {
-        let body: serde_json::Value = serde_json::from_str(&n.body).unwrap_or(serde_json::Value::Null);
+        let body: serde_json::Value =
+            serde_json::from_str(&n.body).unwrap_or(serde_json::Value::Null);
         let summary = match &body {
             serde_json::Value::Object(map) => map
                 .iter()
@@ -211,7 +243,11 @@ impl NotificationView {
             other => other.to_string(),
         };
         // Only our own pages are linked.
-        let url = n.url.clone().filter(|u| u.starts_with("/system/") && !u.starts_with("//")).unwrap_or_default();
+        let url = n
+            .url
+            .clone()
+            .filter(|u| u.starts_with("/system/") && !u.starts_with("//"))
+            .unwrap_or_default();
         NotificationView {
             id: n.id,
             title: n.title.clone(),
@@ -237,10 +273,17 @@ impl AuditView {
     pub fn of(a: &AuditRow) -> AuditView {
         AuditView {
             when: time(&a.created_at),
-            actor: a.actor_email.clone().unwrap_or_else(|| a.actor_kind.clone()),
+            actor: a
+                .actor_email
+                .clone()
+                .unwrap_or_else(|| a.actor_kind.clone()),
             action: a.action.clone(),
             subject: a.subject.clone().unwrap_or_default(),
-            detail: if a.detail == "{}" { String::new() } else { a.detail.clone() },
+            detail: if a.detail == "{}" {
+                String::new()
+            } else {
+                a.detail.clone()
+            },
             ip: a.ip.clone().unwrap_or_default(),
         }
     }
@@ -266,10 +309,21 @@ impl FindingView {
             tenant: f.tenant_external_id.clone(),
             title: f.title.clone(),
             severity: f.severity.clone(),
-            status: f.status.clone().unwrap_or_else(|| format!("{} (not migrated)", f.legacy_state)),
-            sla_due: f.sla_due_at.as_ref().map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "—".into()),
+            status: f
+                .status
+                .clone()
+                .unwrap_or_else(|| format!("{} (not migrated)", f.legacy_state)),
+            sla_due: f
+                .sla_due_at
+                .as_ref()
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| "—".into()),
             overdue: open && f.sla_due_at.is_some_and(|d| d < now),
-            last_seen: f.last_seen_at.as_ref().map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "—".into()),
+            last_seen: f
+                .last_seen_at
+                .as_ref()
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| "—".into()),
         }
     }
 }
@@ -285,8 +339,13 @@ pub struct ErrorPage<'a> {
 }
 
 pub fn error_page(status: StatusCode, message: &str) -> String {
-    let t = ErrorPage { status: status.as_u16(), title: status.canonical_reason().unwrap_or("Error"), message };
-    t.render().unwrap_or_else(|_| format!("{} {}", status.as_u16(), message))
+    let t = ErrorPage {
+        status: status.as_u16(),
+        title: status.canonical_reason().unwrap_or("Error"),
+        message,
+    };
+    t.render()
+        .unwrap_or_else(|_| format!("{} {}", status.as_u16(), message))
 }
 
 #[derive(Template)]
@@ -339,7 +398,11 @@ impl PreflightView {
             scope_label: p.scope.describe(),
             tenants: p.tenants,
             items_pending: p.items_pending,
-            per_tenant: p.per_tenant.iter().map(|t| (t.tenant_external_id.clone(), t.items_pending)).collect(),
+            per_tenant: p
+                .per_tenant
+                .iter()
+                .map(|t| (t.tenant_external_id.clone(), t.items_pending))
+                .collect(),
             active_run_id: p.active_run_id,
             can_start: p.can_start,
         }
