@@ -51,20 +51,11 @@ pub struct App {
 
 impl App {
     pub fn new(db: Db, clock: SharedClock, settings: Settings) -> App {
-        App {
-            db,
-            clock,
-            settings: Arc::new(settings),
-            registry: Arc::new(Registry::standard()),
-        }
+        App { db, clock, settings: Arc::new(settings), registry: Arc::new(Registry::standard()) }
     }
 
     pub fn runs(&self) -> OperationRunService {
-        OperationRunService::new(
-            self.db.clone(),
-            self.clock.clone(),
-            self.settings.max_attempts,
-        )
+        OperationRunService::new(self.db.clone(), self.clock.clone(), self.settings.max_attempts)
     }
 
     pub fn runbooks(&self) -> RunbookService {

@@ -26,10 +26,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Whether the caller, not the system, is at fault.
     pub fn is_caller_error(&self) -> bool {
-        matches!(
-            self,
-            Error::BadInput(_) | Error::NotFound(_) | Error::Forbidden(_) | Error::Conflict(_)
-        )
+        matches!(self, Error::BadInput(_) | Error::NotFound(_) | Error::Forbidden(_) | Error::Conflict(_))
     }
 
     /// The full chain, for logs.

@@ -5,9 +5,7 @@
 use serde::Serialize;
 
 use crate::app::App;
-use crate::domain::{
-    Capability, CapabilitySet, DEFAULT_WORKSPACE_SLUG, Reason, TenantExternalId, Workspace,
-};
+use crate::domain::{Capability, CapabilitySet, DEFAULT_WORKSPACE_SLUG, Reason, TenantExternalId, Workspace};
 use crate::error::{Error, Result};
 use crate::runbooks::{Runbook, TenantPending};
 use crate::runs::{Ensured, Initiator, NewRun, Run, RunContext, RunFilter, Scope};
@@ -25,19 +23,11 @@ impl Actor {
     /// Whoever runs the CLI or the deploy hook holds the database credentials
     /// and so every capability.
     pub fn trusted(initiator: Initiator) -> Actor {
-        Actor {
-            initiator,
-            capabilities: CapabilitySet::all(),
-            ip: None,
-        }
+        Actor { initiator, capabilities: CapabilitySet::all(), ip: None }
     }
 
     fn require(&self, c: Capability) -> Result<()> {
-        if self.capabilities.has(c) {
-            Ok(())
-        } else {
-            Err(Error::Forbidden(format!("requires {c}")))
-        }
+        if self.capabilities.has(c) { Ok(()) } else { Err(Error::Forbidden(format!("requires {c}"))) }
     }
 
     /// Operators in the console must give a reason; scripts may.
@@ -45,16 +35,9 @@ impl Actor {
         matches!(self.initiator, Initiator::PlatformUser { .. })
     }
 
-    fn audit(
-        &self,
-        action: &str,
-        subject: Option<String>,
-        detail: serde_json::Value,
-    ) -> AuditEntry {
+    fn audit(&self, action: &str, subject: Option<String>, detail: serde_json::Value) -> AuditEntry {
         let (kind, id, email) = match &self.initiator {
-            Initiator::PlatformUser { id, email } => {
-                ("platform_user", Some(*id), Some(email.clone()))
-            }
+            Initiator::PlatformUser { id, email } => ("platform_user", Some(*id), Some(email.clone())),
             Initiator::Cli { .. } => ("cli", None, None),
             Initiator::Deploy { .. } => ("deploy", None, None),
         };
@@ -83,15 +66,9 @@ impl ScopeRequest {
     pub fn from_parts(all_tenants: bool, tenant: Option<&str>) -> Result<ScopeRequest> {
         match (all_tenants, tenant) {
             (true, None) => Ok(ScopeRequest::AllTenants),
-            (false, Some(t)) => TenantExternalId::parse(t)
-                .map(ScopeRequest::Tenant)
-                .map_err(Error::BadInput),
-            (true, Some(_)) => Err(Error::BadInput(
-                "choose either one tenant or all tenants, not both".into(),
-            )),
-            (false, None) => Err(Error::BadInput(
-                "choose a scope: one tenant (--tenant ID) or --all-tenants".into(),
-            )),
+            (false, Some(t)) => TenantExternalId::parse(t).map(ScopeRequest::Tenant).map_err(Error::BadInput),
+            (true, Some(_)) => Err(Error::BadInput("choose either one tenant or all tenants, not both".into())),
+            (false, None) => Err(Error::BadInput("choose a scope: one tenant (--tenant ID) or --all-tenants".into())),
         }
     }
 }
@@ -170,11 +147,7 @@ impl RunbookService {
     pub async fn workspace(&self) -> Result<Workspace> {
         directory::workspace_by_slug(&self.app.db, DEFAULT_WORKSPACE_SLUG)
             .await?
-            .ok_or_else(|| {
-                Error::Internal(anyhow::anyhow!(
-                    "the default workspace is missing; run migrate"
-                ))
-            })
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("the default workspace is missing; run migrate")))
     }
 
     async fn resolve_scope(&self, ws: &Workspace, scope: &ScopeRequest) -> Result<Scope> {
@@ -183,29 +156,13 @@ impl RunbookService {
             ScopeRequest::Tenant(ext) => {
                 let tenant = directory::tenant_by_external_id(&self.app.db, ws.id, ext.as_str())
                     .await?
-                    .ok_or_else(|| {
-                        Error::NotFound(format!(
-                            "unknown tenant {:?} in workspace {}",
-                            ext.as_str(),
-                            ws.slug
-                        ))
-                    })?;
-                Ok(Scope::Tenant {
-                    tenant_id: tenant.id,
-                    tenant_external_id: tenant.external_id,
-                })
+                    .ok_or_else(|| Error::NotFound(format!("unknown tenant {:?} in workspace {}", ext.as_str(), ws.slug)))?;
+                Ok(Scope::Tenant { tenant_id: tenant.id, tenant_external_id: tenant.external_id })
             }
         }
     }
 
-    fn new_run(
-        &self,
-        runbook: &dyn Runbook,
-        ws: &Workspace,
-        actor: &Actor,
-        scope: Scope,
-        reason: Option<Reason>,
-    ) -> NewRun {
+    fn new_run(&self, runbook: &dyn Runbook, ws: &Workspace, actor: &Actor, scope: Scope, reason: Option<Reason>) -> NewRun {
         NewRun {
             runbook: runbook.key().0.to_owned(),
             workspace_id: ws.id,
@@ -219,12 +176,7 @@ impl RunbookService {
     }
 
     /// Counts what a run would do. Writes nothing but its audit entry.
-    pub async fn preflight(
-        &self,
-        actor: &Actor,
-        key: &str,
-        scope: &ScopeRequest,
-    ) -> Result<Preflight> {
+    pub async fn preflight(&self, actor: &Actor, key: &str, scope: &ScopeRequest) -> Result<Preflight> {
         actor.require(Capability::RUNBOOKS_VIEW)?;
         let runbook = self.runbook(key)?;
         let ws = self.workspace().await?;
@@ -255,23 +207,13 @@ impl RunbookService {
     }
 
     /// Starts a run, or returns the active run of the same runbook and scope.
-    pub async fn start(
-        &self,
-        actor: &Actor,
-        key: &str,
-        scope: &ScopeRequest,
-        reason: Option<&str>,
-    ) -> Result<Ensured> {
+    pub async fn start(&self, actor: &Actor, key: &str, scope: &ScopeRequest, reason: Option<&str>) -> Result<Ensured> {
         let runbook = self.runbook(key)?;
         actor.require(runbook.capability())?;
         let reason = Reason::parse(reason, actor.reason_required()).map_err(Error::BadInput)?;
         let ws = self.workspace().await?;
         let scope = self.resolve_scope(&ws, scope).await?;
-        let ensured = self
-            .app
-            .runs()
-            .ensure(self.new_run(runbook.as_ref(), &ws, actor, scope, reason))
-            .await?;
+        let ensured = self.app.runs().ensure(self.new_run(runbook.as_ref(), &ws, actor, scope, reason)).await?;
         self.after_start(actor, "run.start", &ensured).await?;
         Ok(ensured)
     }
@@ -296,56 +238,30 @@ impl RunbookService {
     pub async fn cancel(&self, actor: &Actor, run_id: i64) -> Result<Run> {
         actor.require(Capability::RUNBOOKS_RUN)?;
         let run = self.app.runs().cancel(run_id).await?;
-        self.audit(actor.audit(
-            "run.cancel",
-            Some(format!("run:{run_id}")),
-            serde_json::json!({}),
-        ))
-        .await?;
+        self.audit(actor.audit("run.cancel", Some(format!("run:{run_id}")), serde_json::json!({}))).await?;
         Ok(run)
     }
 
     /// A new run over just the failed tenants of a completed run.
-    pub async fn retry_failed(
-        &self,
-        actor: &Actor,
-        run_id: i64,
-        reason: Option<&str>,
-    ) -> Result<Ensured> {
+    pub async fn retry_failed(&self, actor: &Actor, run_id: i64, reason: Option<&str>) -> Result<Ensured> {
         actor.require(Capability::RUNBOOKS_RUN)?;
         let runs = self.app.runs();
         let run = runs.get(run_id).await?;
         if run.is_active() {
-            return Err(Error::Conflict(format!(
-                "run {run_id} is still {}; retry it when it completes",
-                run.status.as_str()
-            )));
+            return Err(Error::Conflict(format!("run {run_id} is still {}; retry it when it completes", run.status.as_str())));
         }
         let failed = runs.failed_tenants(run_id).await?;
         if failed.is_empty() {
-            return Err(Error::Conflict(format!(
-                "run {run_id} has no failed tenants to retry"
-            )));
+            return Err(Error::Conflict(format!("run {run_id} has no failed tenants to retry")));
         }
         let runbook = self.runbook(&run.run_type)?;
         let ws = self.workspace().await?;
         let reason = Reason::parse(reason, false)
             .map_err(Error::BadInput)?
-            .or(Reason::parse(
-                Some(&format!("retry failed tenants of run {run_id}")),
-                false,
-            )
-            .ok()
-            .flatten());
-        let scope = Scope::Tenants {
-            tenant_ids: failed,
-            retry_of: run_id,
-        };
-        let ensured = runs
-            .ensure(self.new_run(runbook.as_ref(), &ws, actor, scope, reason))
-            .await?;
-        self.after_start(actor, "run.retry_failed", &ensured)
-            .await?;
+            .or(Reason::parse(Some(&format!("retry failed tenants of run {run_id}")), false).ok().flatten());
+        let scope = Scope::Tenants { tenant_ids: failed, retry_of: run_id };
+        let ensured = runs.ensure(self.new_run(runbook.as_ref(), &ws, actor, scope, reason)).await?;
+        self.after_start(actor, "run.retry_failed", &ensured).await?;
         Ok(ensured)
     }
 
@@ -362,44 +278,23 @@ impl RunbookService {
     /// The deploy hook: for each runbook marked for deploy, preflight all
     /// tenants and start the run where there is work (idempotently).
     pub async fn deploy_hook(&self, release: Option<String>) -> Result<Vec<DeployAction>> {
-        let actor = Actor::trusted(Initiator::Deploy {
-            release: release.clone(),
-        });
+        let actor = Actor::trusted(Initiator::Deploy { release: release.clone() });
         let mut actions = Vec::new();
-        for runbook in self
-            .app
-            .registry
-            .all()
-            .iter()
-            .filter(|r| r.runs_on_deploy())
-        {
+        for runbook in self.app.registry.all().iter().filter(|r| r.runs_on_deploy()) {
             let key = runbook.key().0;
-            let preflight = self
-                .preflight(&actor, key, &ScopeRequest::AllTenants)
-                .await?;
+            let preflight = self.preflight(&actor, key, &ScopeRequest::AllTenants).await?;
             let action = if preflight.items_pending == 0 && preflight.active_run_id.is_none() {
-                DeployAction {
-                    runbook: key,
-                    items_pending: 0,
-                    action: "nothing_to_do",
-                    run: None,
-                }
+                DeployAction { runbook: key, items_pending: 0, action: "nothing_to_do", run: None }
             } else {
                 let reason = match &release {
                     Some(r) => format!("deploy of release {r}"),
                     None => "deploy".to_owned(),
                 };
-                let ensured = self
-                    .start(&actor, key, &ScopeRequest::AllTenants, Some(&reason))
-                    .await?;
+                let ensured = self.start(&actor, key, &ScopeRequest::AllTenants, Some(&reason)).await?;
                 DeployAction {
                     runbook: key,
                     items_pending: preflight.items_pending,
-                    action: if ensured.created {
-                        "started"
-                    } else {
-                        "already_running"
-                    },
+                    action: if ensured.created { "started" } else { "already_running" },
                     run: Some(ensured.run),
                 }
             };

@@ -30,13 +30,10 @@ impl Capability {
 
     pub fn parse(s: &str) -> Result<Capability, String> {
         let s = s.trim();
-        Capability::ALL
-            .into_iter()
-            .find(|c| c.0 == s)
-            .ok_or_else(|| {
-                let known: Vec<&str> = Capability::ALL.iter().map(|c| c.0).collect();
-                format!("unknown capability {s:?} (known: {})", known.join(", "))
-            })
+        Capability::ALL.into_iter().find(|c| c.0 == s).ok_or_else(|| {
+            let known: Vec<&str> = Capability::ALL.iter().map(|c| c.0).collect();
+            format!("unknown capability {s:?} (known: {})", known.join(", "))
+        })
     }
 }
 
@@ -65,19 +62,11 @@ impl CapabilitySet {
     /// Stored form: comma-separated names. Unknown names (from an older or
     /// newer release) are ignored rather than granted.
     pub fn from_stored(s: &str) -> Self {
-        CapabilitySet(
-            s.split(',')
-                .filter_map(|c| Capability::parse(c).ok())
-                .collect(),
-        )
+        CapabilitySet(s.split(',').filter_map(|c| Capability::parse(c).ok()).collect())
     }
 
     pub fn to_stored(&self) -> String {
-        self.0
-            .iter()
-            .map(|c| c.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
+        self.0.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Capability> + '_ {

@@ -11,16 +11,9 @@ impl Email {
         let e = raw.trim().to_lowercase();
         let valid = e.len() <= 254
             && e.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && !domain.is_empty()
-                    && !domain.contains('@')
-                    && !e.chars().any(char::is_whitespace)
+                !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !e.chars().any(char::is_whitespace)
             });
-        if valid {
-            Ok(Email(e))
-        } else {
-            Err(format!("{:?} is not an email address", raw.trim()))
-        }
+        if valid { Ok(Email(e)) } else { Err(format!("{:?} is not an email address", raw.trim())) }
     }
 
     /// The normalized form of whatever was typed, valid or not (throttle keys).
@@ -89,10 +82,9 @@ impl Reason {
             None if required => Err("a reason is required".into()),
             None => Ok(None),
             Some("") => Err("the reason must not be empty".into()),
-            Some(r) if r.chars().count() > Reason::MAX_LEN => Err(format!(
-                "the reason is longer than {} characters",
-                Reason::MAX_LEN
-            )),
+            Some(r) if r.chars().count() > Reason::MAX_LEN => {
+                Err(format!("the reason is longer than {} characters", Reason::MAX_LEN))
+            }
             Some(r) if r.chars().any(|c| c.is_control() && c != '\n') => {
                 Err("the reason contains control characters".into())
             }
@@ -111,10 +103,7 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lowered() {
-        assert_eq!(
-            Email::parse("  Ops@Example.COM ").unwrap().as_str(),
-            "ops@example.com"
-        );
+        assert_eq!(Email::parse("  Ops@Example.COM ").unwrap().as_str(), "ops@example.com");
         assert!(Email::parse("nope").is_err());
         assert!(Email::parse("a@b@c").is_err());
     }
@@ -124,12 +113,6 @@ mod tests {
         assert!(Reason::parse(Some("   "), false).is_err());
         assert!(Reason::parse(None, true).is_err());
         assert_eq!(Reason::parse(None, false).unwrap(), None);
-        assert_eq!(
-            Reason::parse(Some(" fix "), true)
-                .unwrap()
-                .unwrap()
-                .as_str(),
-            "fix"
-        );
+        assert_eq!(Reason::parse(Some(" fix "), true).unwrap().unwrap().as_str(), "fix");
     }
 }

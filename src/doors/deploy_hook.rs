@@ -15,28 +15,18 @@ pub(crate) async fn run(
     json: bool,
 ) -> Result<ExitCode, crate::doors::cli::Failure> {
     let actions = app.runbooks().deploy_hook(release).await?;
-    let run_ids: Vec<i64> = actions
-        .iter()
-        .filter_map(|a| a.run.as_ref().map(|r| r.id))
-        .collect();
+    let run_ids: Vec<i64> = actions.iter().filter_map(|a| a.run.as_ref().map(|r| r.id)).collect();
     if !json {
         for a in &actions {
             match &a.run {
-                Some(run) => println!(
-                    "{}: {} run {} ({} items pending)",
-                    a.runbook, a.action, run.id, a.items_pending
-                ),
+                Some(run) => println!("{}: {} run {} ({} items pending)", a.runbook, a.action, run.id, a.items_pending),
                 None => println!("{}: nothing to do", a.runbook),
             }
         }
     }
     if !wait || run_ids.is_empty() {
         if json {
-            present_line(
-                true,
-                &serde_json::json!({"skipped": false, "actions": actions}),
-                "",
-            );
+            present_line(true, &serde_json::json!({"skipped": false, "actions": actions}), "");
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -51,11 +41,7 @@ pub(crate) async fn run(
         }
     }
     if json {
-        present_line(
-            true,
-            &serde_json::json!({"skipped": false, "actions": actions, "runs": runs}),
-            "",
-        );
+        present_line(true, &serde_json::json!({"skipped": false, "actions": actions, "runs": runs}), "");
     }
     Ok(code)
 }

@@ -18,8 +18,8 @@ use crate::app::App;
 use crate::error::Result;
 use crate::runbooks::{JobError, TenantJob};
 use crate::runs::{ItemFailure, OperationRunService, RunStatus, TenantResult};
-use crate::storage::directory;
 use crate::storage::queue::{self as q, ClaimedJob};
+use crate::storage::directory;
 
 /// Kind of the per-tenant runbook job.
 pub const TENANT_JOB: &str = "runbook.tenant";
@@ -32,10 +32,7 @@ pub const REASON_UNKNOWN_RUNBOOK: &str = "runbook.unknown";
 pub enum Step {
     /// Nothing was ready.
     Idle,
-    Ran {
-        job_id: i64,
-        outcome: JobOutcome,
-    },
+    Ran { job_id: i64, outcome: JobOutcome },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,14 +58,7 @@ pub struct Worker {
 impl Worker {
     pub fn new(app: App) -> Worker {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
-        Worker {
-            app,
-            id: format!(
-                "{host}:{}:{}",
-                std::process::id(),
-                uuid::Uuid::new_v4().simple()
-            ),
-        }
+        Worker { app, id: format!("{host}:{}:{}", std::process::id(), uuid::Uuid::new_v4().simple()) }
     }
 
     pub fn id(&self) -> &str {
@@ -79,12 +69,10 @@ impl Worker {
     pub async fn run_once(&self) -> Result<Step> {
         let now = self.app.clock.now_ms();
         let owner = format!("{}:{}", self.id, uuid::Uuid::new_v4().simple());
-        let Some(job) = q::claim(&self.app.db, &owner, now, self.app.settings.job_lease_ms).await?
-        else {
+        let Some(job) = q::claim(&self.app.db, &owner, now, self.app.settings.job_lease_ms).await? else {
             return Ok(Step::Idle);
         };
-        metrics::counter!("tenantatlas_jobs_claimed_total", "kind" => job.kind.clone())
-            .increment(1);
+        metrics::counter!("tenantatlas_jobs_claimed_total", "kind" => job.kind.clone()).increment(1);
         tracing::debug!(job = job.id, kind = %job.kind, attempt = job.attempts, "claimed job");
         let outcome = match job.kind.as_str() {
             TENANT_JOB => self.run_tenant_job(&job, &owner).await?,
@@ -97,36 +85,18 @@ impl Worker {
             }
         };
         if matches!(outcome, JobOutcome::Dead(_) | JobOutcome::Retrying(_)) {
-            metrics::counter!("tenantatlas_jobs_failed_total", "kind" => job.kind.clone())
-                .increment(1);
+            metrics::counter!("tenantatlas_jobs_failed_total", "kind" => job.kind.clone()).increment(1);
         }
-        Ok(Step::Ran {
-            job_id: job.id,
-            outcome,
-        })
+        Ok(Step::Ran { job_id: job.id, outcome })
     }
 
     async fn run_tenant_job(&self, job: &ClaimedJob, owner: &str) -> Result<JobOutcome> {
         let app = &self.app;
         let (Some(run_id), Some(tenant_id)) = (job.run_id, job.tenant_id) else {
-            return self
-                .finish(
-                    job,
-                    owner,
-                    "dead",
-                    Some("tenant job without run or tenant".into()),
-                )
-                .await;
+            return self.finish(job, owner, "dead", Some("tenant job without run or tenant".into())).await;
         };
         let Some(run) = app.runs().find(run_id).await? else {
-            return self
-                .finish(
-                    job,
-                    owner,
-                    "dead",
-                    Some(format!("run {run_id} does not exist")),
-                )
-                .await;
+            return self.finish(job, owner, "dead", Some(format!("run {run_id} does not exist"))).await;
         };
         if run.status == RunStatus::Completed {
             self.finish(job, owner, "cancelled", None).await?;
@@ -134,59 +104,28 @@ impl Worker {
         }
         if job.attempts > job.max_attempts {
             // Its worker died on the last attempt: the lease ran out again.
-            let error = job
-                .last_error
-                .clone()
-                .unwrap_or_else(|| "the worker stopped during every attempt".into());
-            return self
-                .give_up(
-                    job,
-                    owner,
-                    run_id,
-                    tenant_id,
-                    REASON_ATTEMPTS_EXHAUSTED,
-                    error,
-                )
-                .await;
+            let error = job.last_error.clone().unwrap_or_else(|| "the worker stopped during every attempt".into());
+            return self.give_up(job, owner, run_id, tenant_id, REASON_ATTEMPTS_EXHAUSTED, error).await;
         }
         let Some(runbook) = app.registry.get(&run.run_type) else {
             let error = format!("runbook {:?} is not registered", run.run_type);
-            return self
-                .give_up(job, owner, run_id, tenant_id, REASON_UNKNOWN_RUNBOOK, error)
-                .await;
+            return self.give_up(job, owner, run_id, tenant_id, REASON_UNKNOWN_RUNBOOK, error).await;
         };
         let Some(tenant) = directory::tenant(&app.db, tenant_id).await? else {
             let error = format!("tenant {tenant_id} does not exist");
-            return self
-                .give_up(job, owner, run_id, tenant_id, "tenant.missing", error)
-                .await;
+            return self.give_up(job, owner, run_id, tenant_id, "tenant.missing", error).await;
         };
 
         let now = app.clock.now_ms();
         let lease = app.settings.job_lease_ms;
         if !q::lock_tenant(&app.db, tenant_id, owner, now, now + lease).await? {
-            q::requeue(
-                &app.db,
-                job.id,
-                owner,
-                now + app.settings.locked_retry_ms,
-                None,
-                true,
-                now,
-            )
-            .await?;
+            q::requeue(&app.db, job.id, owner, now + app.settings.locked_retry_ms, None, true, now).await?;
             return Ok(JobOutcome::TenantBusy);
         }
         app.runs().mark_running(run_id).await?;
 
         let stop = Arc::new(AtomicBool::new(false));
-        let heartbeat = tokio::spawn(heartbeat(
-            app.clone(),
-            job.id,
-            tenant_id,
-            owner.to_owned(),
-            stop.clone(),
-        ));
+        let heartbeat = tokio::spawn(heartbeat(app.clone(), job.id, tenant_id, owner.to_owned(), stop.clone()));
         let work = TenantJob::new(
             app.db.clone(),
             run_id,
@@ -203,10 +142,7 @@ impl Worker {
                 let now = app.clock.now();
                 let mut tx = app.db.begin().await?;
                 if q::finish(&mut tx, job.id, owner, "done", None, now.timestamp_millis()).await? {
-                    OperationRunService::record_tenant_result(
-                        &mut tx, run_id, tenant_id, &result, now,
-                    )
-                    .await?;
+                    OperationRunService::record_tenant_result(&mut tx, run_id, tenant_id, &result, now).await?;
                     tx.commit().await?;
                     JobOutcome::Done
                 } else {
@@ -226,27 +162,10 @@ impl Worker {
                 if job.attempts < job.max_attempts {
                     let now = app.clock.now_ms();
                     let delay = backoff_ms(&app.settings, job.attempts);
-                    q::requeue(
-                        &app.db,
-                        job.id,
-                        owner,
-                        now + delay,
-                        Some(error.clone()),
-                        false,
-                        now,
-                    )
-                    .await?;
+                    q::requeue(&app.db, job.id, owner, now + delay, Some(error.clone()), false, now).await?;
                     JobOutcome::Retrying(error)
                 } else {
-                    self.give_up(
-                        job,
-                        owner,
-                        run_id,
-                        tenant_id,
-                        REASON_ATTEMPTS_EXHAUSTED,
-                        error,
-                    )
-                    .await?
+                    self.give_up(job, owner, run_id, tenant_id, REASON_ATTEMPTS_EXHAUSTED, error).await?
                 }
             }
         };
@@ -254,23 +173,9 @@ impl Worker {
         Ok(outcome)
     }
 
-    async fn finish(
-        &self,
-        job: &ClaimedJob,
-        owner: &str,
-        status: &str,
-        error: Option<String>,
-    ) -> Result<JobOutcome> {
+    async fn finish(&self, job: &ClaimedJob, owner: &str, status: &str, error: Option<String>) -> Result<JobOutcome> {
         let mut tx = self.app.db.begin().await?;
-        q::finish(
-            &mut tx,
-            job.id,
-            owner,
-            status,
-            error.clone(),
-            self.app.clock.now_ms(),
-        )
-        .await?;
+        q::finish(&mut tx, job.id, owner, status, error.clone(), self.app.clock.now_ms()).await?;
         tx.commit().await?;
         Ok(match error {
             Some(e) => JobOutcome::Dead(e),
@@ -292,24 +197,11 @@ impl Worker {
         let result = TenantResult {
             items_in_target_state: 0,
             items_failed: 0,
-            failures: vec![ItemFailure {
-                reason_code: reason_code.into(),
-                message: error.clone(),
-            }],
+            failures: vec![ItemFailure { reason_code: reason_code.into(), message: error.clone() }],
         };
         let mut tx = self.app.db.begin().await?;
-        if q::finish(
-            &mut tx,
-            job.id,
-            owner,
-            "dead",
-            Some(error.clone()),
-            now.timestamp_millis(),
-        )
-        .await?
-        {
-            OperationRunService::record_tenant_result(&mut tx, run_id, tenant_id, &result, now)
-                .await?;
+        if q::finish(&mut tx, job.id, owner, "dead", Some(error.clone()), now.timestamp_millis()).await? {
+            OperationRunService::record_tenant_result(&mut tx, run_id, tenant_id, &result, now).await?;
         }
         tx.commit().await?;
         Ok(JobOutcome::Dead(error))
@@ -354,8 +246,7 @@ async fn heartbeat(app: App, job_id: i64, tenant_id: i64, owner: String, stop: A
         let now = app.clock.now_ms();
         match q::renew(&app.db, job_id, &owner, now + lease, now).await {
             Ok(true) => {
-                if let Err(e) = q::renew_tenant_lock(&app.db, tenant_id, &owner, now + lease).await
-                {
+                if let Err(e) = q::renew_tenant_lock(&app.db, tenant_id, &owner, now + lease).await {
                     tracing::warn!(job = job_id, error = %e, "renewing the tenant lock failed");
                 }
             }
@@ -372,8 +263,5 @@ async fn heartbeat(app: App, job_id: i64, tenant_id: i64, owner: String, stop: A
 /// Exponential backoff: base · 2^(attempt-1), capped.
 pub fn backoff_ms(settings: &crate::app::Settings, attempt: i64) -> i64 {
     let exp = (attempt - 1).clamp(0, 20) as u32;
-    settings
-        .backoff_base_ms
-        .saturating_mul(1i64 << exp)
-        .min(settings.backoff_max_ms)
+    settings.backoff_base_ms.saturating_mul(1i64 << exp).min(settings.backoff_max_ms)
 }

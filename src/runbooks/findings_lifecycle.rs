@@ -97,12 +97,7 @@ impl Runbook for FindingsLifecycleBackfill {
         true
     }
 
-    async fn pending(
-        &self,
-        db: &Db,
-        workspace_id: i64,
-        tenant_id: Option<i64>,
-    ) -> Result<Vec<TenantPending>, sqlx::Error> {
+    async fn pending(&self, db: &Db, workspace_id: i64, tenant_id: Option<i64>) -> Result<Vec<TenantPending>, sqlx::Error> {
         db.fetch_all(
             "SELECT t.id AS tenant_id, t.external_id AS tenant_external_id, \
                  (SELECT count(*) FROM findings f WHERE f.tenant_id = t.id AND f.lifecycle_version IS NULL) \
@@ -136,10 +131,7 @@ impl Runbook for FindingsLifecycleBackfill {
                 if !LEGACY_STATES.contains(&c.legacy_state.as_str()) {
                     failures.push(ItemFailure {
                         reason_code: UNKNOWN_LEGACY_STATE.into(),
-                        message: format!(
-                            "finding {} has unknown legacy_state {:?}",
-                            c.id, c.legacy_state
-                        ),
+                        message: format!("finding {} has unknown legacy_state {:?}", c.id, c.legacy_state),
                     });
                 } else if !SEVERITIES.contains(&c.severity.as_str()) {
                     failures.push(ItemFailure {
@@ -149,12 +141,7 @@ impl Runbook for FindingsLifecycleBackfill {
                 }
             }
             let mut tx = job.db.begin().await?;
-            let updated = tx
-                .execute(
-                    job.db.pick(CHUNK_SQLITE, CHUNK_POSTGRES),
-                    args![job.tenant_id, first, last],
-                )
-                .await?;
+            let updated = tx.execute(job.db.pick(CHUNK_SQLITE, CHUNK_POSTGRES), args![job.tenant_id, first, last]).await?;
             job.commit_chunk(tx, updated as i64).await?;
             cursor = last;
             if (chunk.len() as i64) < job.chunk_size {
@@ -168,11 +155,7 @@ impl Runbook for FindingsLifecycleBackfill {
                 args![job.tenant_id],
             )
             .await?;
-        Ok(TenantResult {
-            items_in_target_state: done,
-            items_failed: failures.len() as i64,
-            failures,
-        })
+        Ok(TenantResult { items_in_target_state: done, items_failed: failures.len() as i64, failures })
     }
 }
 

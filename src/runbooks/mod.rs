@@ -55,22 +55,8 @@ pub struct TenantJob {
 }
 
 impl TenantJob {
-    pub fn new(
-        db: Db,
-        run_id: i64,
-        tenant_id: i64,
-        workspace_id: i64,
-        chunk_size: i64,
-        stop: Arc<AtomicBool>,
-    ) -> Self {
-        TenantJob {
-            db,
-            run_id,
-            tenant_id,
-            workspace_id,
-            chunk_size,
-            stop,
-        }
+    pub fn new(db: Db, run_id: i64, tenant_id: i64, workspace_id: i64, chunk_size: i64, stop: Arc<AtomicBool>) -> Self {
+        TenantJob { db, run_id, tenant_id, workspace_id, chunk_size, stop }
     }
 
     pub fn should_stop(&self) -> bool {
@@ -84,9 +70,7 @@ impl TenantJob {
             tx.rollback().await?;
             return Err(JobError::Stopped);
         }
-        if !OperationRunService::record_chunk(&mut tx, self.run_id, self.tenant_id, items_updated)
-            .await?
-        {
+        if !OperationRunService::record_chunk(&mut tx, self.run_id, self.tenant_id, items_updated).await? {
             tx.rollback().await?;
             return Err(JobError::Stopped);
         }
@@ -110,12 +94,7 @@ pub trait Runbook: Send + Sync {
     fn runs_on_deploy(&self) -> bool;
     /// Items needing work per tenant of the workspace (or just `tenant_id`).
     /// Writes nothing.
-    async fn pending(
-        &self,
-        db: &Db,
-        workspace_id: i64,
-        tenant_id: Option<i64>,
-    ) -> Result<Vec<TenantPending>, sqlx::Error>;
+    async fn pending(&self, db: &Db, workspace_id: i64, tenant_id: Option<i64>) -> Result<Vec<TenantPending>, sqlx::Error>;
     /// Does one tenant's work in bounded chunks.
     async fn run_tenant(&self, job: &TenantJob) -> Result<TenantResult, JobError>;
 }

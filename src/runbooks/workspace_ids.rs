@@ -31,12 +31,7 @@ impl Runbook for WorkspaceIdsBackfill {
         true
     }
 
-    async fn pending(
-        &self,
-        db: &Db,
-        workspace_id: i64,
-        tenant_id: Option<i64>,
-    ) -> Result<Vec<TenantPending>, sqlx::Error> {
+    async fn pending(&self, db: &Db, workspace_id: i64, tenant_id: Option<i64>) -> Result<Vec<TenantPending>, sqlx::Error> {
         db.fetch_all(
             "SELECT t.id AS tenant_id, t.external_id AS tenant_external_id, \
                  (SELECT count(*) FROM findings f WHERE f.tenant_id = t.id AND f.workspace_id IS NULL) \
@@ -83,9 +78,6 @@ impl Runbook for WorkspaceIdsBackfill {
                 args![job.tenant_id],
             )
             .await?;
-        Ok(TenantResult {
-            items_in_target_state: done,
-            ..Default::default()
-        })
+        Ok(TenantResult { items_in_target_state: done, ..Default::default() })
     }
 }

@@ -40,9 +40,7 @@ impl RunStatus {
         }
     }
     pub fn parse(s: &str) -> Option<RunStatus> {
-        [RunStatus::Queued, RunStatus::Running, RunStatus::Completed]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        [RunStatus::Queued, RunStatus::Running, RunStatus::Completed].into_iter().find(|v| v.as_str() == s)
     }
 }
 
@@ -57,15 +55,9 @@ impl Outcome {
         }
     }
     pub fn parse(s: &str) -> Option<Outcome> {
-        [
-            Outcome::Pending,
-            Outcome::Succeeded,
-            Outcome::PartiallySucceeded,
-            Outcome::Failed,
-            Outcome::Cancelled,
-        ]
-        .into_iter()
-        .find(|v| v.as_str() == s)
+        [Outcome::Pending, Outcome::Succeeded, Outcome::PartiallySucceeded, Outcome::Failed, Outcome::Cancelled]
+            .into_iter()
+            .find(|v| v.as_str() == s)
     }
 }
 
@@ -83,15 +75,9 @@ pub enum Initiator {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Scope {
     AllTenants,
-    Tenant {
-        tenant_id: i64,
-        tenant_external_id: String,
-    },
+    Tenant { tenant_id: i64, tenant_external_id: String },
     /// The failed tenants of an earlier run (retry-failed).
-    Tenants {
-        tenant_ids: Vec<i64>,
-        retry_of: i64,
-    },
+    Tenants { tenant_ids: Vec<i64>, retry_of: i64 },
 }
 
 impl Scope {
@@ -100,10 +86,7 @@ impl Scope {
         match self {
             Scope::AllTenants => "all".into(),
             Scope::Tenant { tenant_id, .. } => format!("tenant:{tenant_id}"),
-            Scope::Tenants {
-                tenant_ids,
-                retry_of,
-            } => {
+            Scope::Tenants { tenant_ids, retry_of } => {
                 let ids: Vec<String> = tenant_ids.iter().map(i64::to_string).collect();
                 format!("retry:{retry_of}:{}", ids.join(","))
             }
@@ -113,13 +96,8 @@ impl Scope {
     pub fn describe(&self) -> String {
         match self {
             Scope::AllTenants => "all tenants".into(),
-            Scope::Tenant {
-                tenant_external_id, ..
-            } => format!("tenant {tenant_external_id}"),
-            Scope::Tenants {
-                tenant_ids,
-                retry_of,
-            } => {
+            Scope::Tenant { tenant_external_id, .. } => format!("tenant {tenant_external_id}"),
+            Scope::Tenants { tenant_ids, retry_of } => {
                 format!("{} failed tenant(s) of run {retry_of}", tenant_ids.len())
             }
         }
@@ -253,11 +231,7 @@ pub struct OperationRunService {
 
 impl OperationRunService {
     pub fn new(db: Db, clock: SharedClock, max_attempts: i64) -> Self {
-        OperationRunService {
-            db,
-            clock,
-            max_attempts,
-        }
+        OperationRunService { db, clock, max_attempts }
     }
 
     /// Ensure (workspace or tenant) run with identity: while a queued or
@@ -272,14 +246,9 @@ impl OperationRunService {
             let mut tx = self.db.begin().await?;
             match storage::runs::insert_if_no_active(&mut tx, &new, &identity, now).await? {
                 Some(run_id) => {
-                    let total = storage::runs::fan_out(
-                        &mut tx,
-                        run_id,
-                        &new,
-                        now.timestamp_millis(),
-                        self.max_attempts,
-                    )
-                    .await?;
+                    let total =
+                        storage::runs::fan_out(&mut tx, run_id, &new, now.timestamp_millis(), self.max_attempts)
+                            .await?;
                     if total == 0 {
                         storage::runs::mark_running(&mut tx, run_id, now).await?;
                         Self::complete_if_done(&mut tx, run_id, now).await?;
@@ -290,27 +259,18 @@ impl OperationRunService {
                 }
                 None => {
                     tx.rollback().await?;
-                    if let Some(run_id) =
-                        storage::runs::active_by_identity(&self.db, &identity).await?
-                    {
+                    if let Some(run_id) = storage::runs::active_by_identity(&self.db, &identity).await? {
                         let run = self.get(run_id).await?;
-                        return Ok(Ensured {
-                            run,
-                            created: false,
-                        });
+                        return Ok(Ensured { run, created: false });
                     }
                 }
             }
         }
-        Err(Error::Conflict(
-            "the run could not be started; try again".into(),
-        ))
+        Err(Error::Conflict("the run could not be started; try again".into()))
     }
 
     pub async fn get(&self, id: i64) -> Result<Run> {
-        storage::runs::get(&self.db, id)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("run {id} does not exist")))
+        storage::runs::get(&self.db, id).await?.ok_or_else(|| Error::NotFound(format!("run {id} does not exist")))
     }
 
     pub async fn find(&self, id: i64) -> Result<Option<Run>> {
@@ -336,12 +296,7 @@ impl OperationRunService {
     /// Counts a committed chunk of item updates inside the chunk's own
     /// transaction. Returns false (and the caller rolls back) once the run is
     /// completed, so a cancelled run never changes again.
-    pub async fn record_chunk(
-        tx: &mut Tx,
-        run_id: i64,
-        tenant_id: i64,
-        items_updated: i64,
-    ) -> Result<bool> {
+    pub async fn record_chunk(tx: &mut Tx, run_id: i64, tenant_id: i64, items_updated: i64) -> Result<bool> {
         Ok(storage::runs::record_chunk(tx, run_id, tenant_id, items_updated).await?)
     }
 
@@ -386,10 +341,7 @@ impl OperationRunService {
         tx.commit().await?;
         let run = self.get(run_id).await?;
         if !cancelled {
-            return Err(Error::Conflict(format!(
-                "run {run_id} is already completed ({})",
-                run.outcome.as_str()
-            )));
+            return Err(Error::Conflict(format!("run {run_id} is already completed ({})", run.outcome.as_str())));
         }
         Ok(run)
     }

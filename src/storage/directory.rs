@@ -15,10 +15,7 @@ pub async fn bootstrap(db: &Db, now: DateTime<Utc>) -> Result<Workspace, sqlx::E
     )
     .await?;
     let ws = tx
-        .fetch_one::<Workspace>(
-            "SELECT id, slug, name FROM workspaces WHERE slug = $1",
-            args![DEFAULT_WORKSPACE_SLUG],
-        )
+        .fetch_one::<Workspace>("SELECT id, slug, name FROM workspaces WHERE slug = $1", args![DEFAULT_WORKSPACE_SLUG])
         .await?;
     tx.execute(
         "INSERT INTO tenants (workspace_id, external_id, name, created_at) VALUES ($1, $2, 'Platform', $3) \
@@ -31,18 +28,10 @@ pub async fn bootstrap(db: &Db, now: DateTime<Utc>) -> Result<Workspace, sqlx::E
 }
 
 pub async fn workspace_by_slug(db: &Db, slug: &str) -> Result<Option<Workspace>, sqlx::Error> {
-    db.fetch_optional(
-        "SELECT id, slug, name FROM workspaces WHERE slug = $1",
-        args![slug],
-    )
-    .await
+    db.fetch_optional("SELECT id, slug, name FROM workspaces WHERE slug = $1", args![slug]).await
 }
 
-pub async fn tenant_by_external_id(
-    db: &Db,
-    workspace_id: i64,
-    external_id: &str,
-) -> Result<Option<Tenant>, sqlx::Error> {
+pub async fn tenant_by_external_id(db: &Db, workspace_id: i64, external_id: &str) -> Result<Option<Tenant>, sqlx::Error> {
     db.fetch_optional(
         "SELECT id, workspace_id, external_id, name FROM tenants WHERE workspace_id = $1 AND external_id = $2",
         args![workspace_id, external_id],
@@ -59,11 +48,7 @@ pub async fn tenants_of(db: &Db, workspace_id: i64) -> Result<Vec<Tenant>, sqlx:
 }
 
 pub async fn tenant(db: &Db, id: i64) -> Result<Option<Tenant>, sqlx::Error> {
-    db.fetch_optional(
-        "SELECT id, workspace_id, external_id, name FROM tenants WHERE id = $1",
-        args![id],
-    )
-    .await
+    db.fetch_optional("SELECT id, workspace_id, external_id, name FROM tenants WHERE id = $1", args![id]).await
 }
 
 /// An audit entry: who did what, to what, from where.

@@ -18,9 +18,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{ConnectOptions, FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 /// The default database: a SQLite file in the current directory.
@@ -139,8 +137,7 @@ macro_rules! bind_args {
 
 /// A row type that decodes on both backends.
 pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
-{}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 
 /// The statement verbs, written once for a pool (`&self`) and once for a
 /// transaction (`&mut self`); `$ex` turns the variant's value into an executor.
@@ -202,15 +199,10 @@ impl Db {
 
     /// Opens the database without migrating it.
     pub async fn open(url: &str, max_connections: u32) -> Result<Db, ConnectError> {
-        let unreachable = |source| ConnectError::Unreachable {
-            url: mask_url(url),
-            source,
-        };
+        let unreachable = |source| ConnectError::Unreachable { url: mask_url(url), source };
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)
-                .map_err(|e| {
-                    ConnectError::BadUrl(format!("DATABASE_URL is not a valid PostgreSQL URL: {e}"))
-                })?
+                .map_err(|e| ConnectError::BadUrl(format!("DATABASE_URL is not a valid PostgreSQL URL: {e}")))?
                 // Long chunked statements are expected; tracing spans time them.
                 .disable_statement_logging();
             let pool = PgPoolOptions::new()
@@ -222,9 +214,7 @@ impl Db {
             Ok(Db::Postgres(pool))
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
-                .map_err(|e| {
-                    ConnectError::BadUrl(format!("DATABASE_URL is not a valid SQLite URL: {e}"))
-                })?
+                .map_err(|e| ConnectError::BadUrl(format!("DATABASE_URL is not a valid SQLite URL: {e}")))?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
@@ -350,10 +340,7 @@ mod tests {
 
     #[test]
     fn masks_the_password_only() {
-        assert_eq!(
-            mask_url("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
+        assert_eq!(mask_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(mask_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(mask_url("sqlite://x.db"), "sqlite://x.db");
     }

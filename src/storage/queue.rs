@@ -18,19 +18,13 @@ pub struct ClaimedJob {
     pub last_error: Option<String>,
 }
 
-const RETURNING: &str =
-    "RETURNING id, kind, run_id, tenant_id, payload, attempts, max_attempts, last_error";
+const RETURNING: &str = "RETURNING id, kind, run_id, tenant_id, payload, attempts, max_attempts, last_error";
 
 /// Claims one job: first one whose worker died (lease expired), else the
 /// oldest ready one. PostgreSQL skips rows other workers hold; SQLite runs
 /// the single UPDATE under its write lock. Either way no job goes to two
 /// workers at once.
-pub async fn claim(
-    db: &Db,
-    owner: &str,
-    now_ms: i64,
-    lease_ms: i64,
-) -> Result<Option<ClaimedJob>, sqlx::Error> {
+pub async fn claim(db: &Db, owner: &str, now_ms: i64, lease_ms: i64) -> Result<Option<ClaimedJob>, sqlx::Error> {
     let set = "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = $1, \
                lease_until_ms = $2, updated_at_ms = $3";
     let expired = db.pick(
@@ -63,13 +57,7 @@ pub async fn claim(
 }
 
 /// Extends a job's lease while its owner still holds it.
-pub async fn renew(
-    db: &Db,
-    job_id: i64,
-    owner: &str,
-    until_ms: i64,
-    now_ms: i64,
-) -> Result<bool, sqlx::Error> {
+pub async fn renew(db: &Db, job_id: i64, owner: &str, until_ms: i64, now_ms: i64) -> Result<bool, sqlx::Error> {
     Ok(db
         .execute(
             "UPDATE jobs SET lease_until_ms = $3, updated_at_ms = $4 \
@@ -143,11 +131,7 @@ pub async fn enqueue(
 
 /// Jobs ready or waiting to run.
 pub async fn depth(db: &Db) -> Result<i64, sqlx::Error> {
-    db.scalar(
-        "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')",
-        args![],
-    )
-    .await
+    db.scalar("SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')", args![]).await
 }
 
 /// Takes the tenant's lease, or renews it for its owner, unless another
@@ -171,12 +155,7 @@ pub async fn lock_tenant(
     Ok(row.is_some())
 }
 
-pub async fn renew_tenant_lock(
-    db: &Db,
-    tenant_id: i64,
-    owner: &str,
-    until_ms: i64,
-) -> Result<bool, sqlx::Error> {
+pub async fn renew_tenant_lock(db: &Db, tenant_id: i64, owner: &str, until_ms: i64) -> Result<bool, sqlx::Error> {
     Ok(db
         .execute(
             "UPDATE tenant_locks SET expires_at_ms = $3 WHERE tenant_id = $1 AND owner = $2",
@@ -187,10 +166,6 @@ pub async fn renew_tenant_lock(
 }
 
 pub async fn unlock_tenant(db: &Db, tenant_id: i64, owner: &str) -> Result<(), sqlx::Error> {
-    db.execute(
-        "DELETE FROM tenant_locks WHERE tenant_id = $1 AND owner = $2",
-        args![tenant_id, owner],
-    )
-    .await?;
+    db.execute("DELETE FROM tenant_locks WHERE tenant_id = $1 AND owner = $2", args![tenant_id, owner]).await?;
     Ok(())
 }

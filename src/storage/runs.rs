@@ -4,8 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::args;
 use crate::runs::{
-    NewRun, Outcome, Run, RunContext, RunFailure, RunFilter, RunStatus, Scope, SummaryCounts,
-    TenantResult,
+    NewRun, Outcome, Run, RunContext, RunFailure, RunFilter, RunStatus, Scope, SummaryCounts, TenantResult,
 };
 use crate::storage::{Db, Tx};
 
@@ -48,15 +47,10 @@ struct FailureRow {
 
 impl RunRow {
     fn into_run(self, failures: Vec<RunFailure>) -> Result<Run, sqlx::Error> {
-        let decode = |what: &str, v: &str| {
-            sqlx::Error::Decode(format!("run {}: bad {what} {v:?}", self.id).into())
-        };
-        let status =
-            RunStatus::parse(&self.status).ok_or_else(|| decode("status", &self.status))?;
-        let outcome =
-            Outcome::parse(&self.outcome).ok_or_else(|| decode("outcome", &self.outcome))?;
-        let context: RunContext =
-            serde_json::from_str(&self.context).map_err(|e| decode("context", &e.to_string()))?;
+        let decode = |what: &str, v: &str| sqlx::Error::Decode(format!("run {}: bad {what} {v:?}", self.id).into());
+        let status = RunStatus::parse(&self.status).ok_or_else(|| decode("status", &self.status))?;
+        let outcome = Outcome::parse(&self.outcome).ok_or_else(|| decode("outcome", &self.outcome))?;
+        let context: RunContext = serde_json::from_str(&self.context).map_err(|e| decode("context", &e.to_string()))?;
         Ok(Run {
             id: self.id,
             run_type: self.run_type,
@@ -88,8 +82,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<Run>, sqlx::Error> {
         return Ok(None);
     };
     let failures = failures_of(db, &[id]).await?;
-    row.into_run(failures.into_iter().map(|(_, f)| f).collect())
-        .map(Some)
+    row.into_run(failures.into_iter().map(|(_, f)| f).collect()).map(Some)
 }
 
 pub async fn list(db: &Db, filter: &RunFilter) -> Result<Vec<Run>, sqlx::Error> {
@@ -116,11 +109,7 @@ pub async fn list(db: &Db, filter: &RunFilter) -> Result<Vec<Run>, sqlx::Error> 
     let mut failures = failures_of(db, &ids).await?;
     rows.into_iter()
         .map(|row| {
-            let mine = failures
-                .iter()
-                .filter(|(run_id, _)| *run_id == row.id)
-                .map(|(_, f)| f.clone())
-                .collect();
+            let mine = failures.iter().filter(|(run_id, _)| *run_id == row.id).map(|(_, f)| f.clone()).collect();
             failures.retain(|(run_id, _)| *run_id != row.id);
             row.into_run(mine)
         })
@@ -138,9 +127,7 @@ async fn failures_of(db: &Db, run_ids: &[i64]) -> Result<Vec<(i64, RunFailure)>,
          WHERE f.run_id IN ({}) ORDER BY f.id",
         placeholders.join(", ")
     );
-    let rows = db
-        .fetch_all::<FailureRow>(&sql, run_ids.iter().map(|id| (*id).into()).collect())
-        .await?;
+    let rows = db.fetch_all::<FailureRow>(&sql, run_ids.iter().map(|id| (*id).into()).collect()).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -174,8 +161,7 @@ pub async fn insert_if_no_active(
     identity: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let context =
-        serde_json::to_string(&new.context).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let context = serde_json::to_string(&new.context).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     tx.fetch_optional::<(i64,)>(
         "INSERT INTO operation_runs (workspace_id, tenant_id, type, status, outcome, run_identity, context, created_at) \
          VALUES ($1, $2, $3, 'queued', 'pending', $4, $5, $6) \
@@ -219,11 +205,7 @@ pub async fn fan_out(
         args![run_id, max_attempts, now_ms],
     )
     .await?;
-    tx.execute(
-        "UPDATE operation_runs SET total = $2 WHERE id = $1",
-        args![run_id, total],
-    )
-    .await?;
+    tx.execute("UPDATE operation_runs SET total = $2 WHERE id = $1", args![run_id, total]).await?;
     Ok(total)
 }
 
@@ -236,12 +218,7 @@ pub async fn mark_running(tx: &mut Tx, run_id: i64, now: DateTime<Utc>) -> Resul
     .map(|_| ())
 }
 
-pub async fn record_chunk(
-    tx: &mut Tx,
-    run_id: i64,
-    tenant_id: i64,
-    items: i64,
-) -> Result<bool, sqlx::Error> {
+pub async fn record_chunk(tx: &mut Tx, run_id: i64, tenant_id: i64, items: i64) -> Result<bool, sqlx::Error> {
     tx.execute(
         "UPDATE operation_run_tenants SET items_updated = items_updated + $3 \
          WHERE run_id = $1 AND tenant_id = $2 AND state IN ('pending', 'running')",
@@ -266,11 +243,7 @@ pub async fn finish_tenant(
     result: &TenantResult,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let state = if result.succeeded() {
-        "succeeded"
-    } else {
-        "failed"
-    };
+    let state = if result.succeeded() { "succeeded" } else { "failed" };
     let skipped = tx
         .fetch_optional::<(i64,)>(
             "UPDATE operation_run_tenants SET state = $3, items_failed = $4, \
@@ -285,28 +258,13 @@ pub async fn finish_tenant(
         return Ok(false);
     };
     for failure in result.failures.iter().take(FAILURES_PER_TENANT) {
-        insert_failure(
-            tx,
-            run_id,
-            Some(tenant_id),
-            &failure.reason_code,
-            &failure.message,
-            now,
-        )
-        .await?;
+        insert_failure(tx, run_id, Some(tenant_id), &failure.reason_code, &failure.message, now).await?;
     }
     if result.failures.len() > FAILURES_PER_TENANT {
         let more = result.failures.len() - FAILURES_PER_TENANT;
         let code = &result.failures[FAILURES_PER_TENANT].reason_code;
-        insert_failure(
-            tx,
-            run_id,
-            Some(tenant_id),
-            code,
-            &format!("and {more} more failure(s) like these"),
-            now,
-        )
-        .await?;
+        insert_failure(tx, run_id, Some(tenant_id), code, &format!("and {more} more failure(s) like these"), now)
+            .await?;
     }
     let (ok, failed) = if result.succeeded() { (1, 0) } else { (0, 1) };
     tx.execute(
@@ -336,11 +294,7 @@ async fn insert_failure(
     .map(|_| ())
 }
 
-pub async fn complete_if_done(
-    tx: &mut Tx,
-    run_id: i64,
-    now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
+pub async fn complete_if_done(tx: &mut Tx, run_id: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     let row = tx
         .fetch_optional::<(i64,)>(
             "UPDATE operation_runs SET status = 'completed', completed_at = $2, \

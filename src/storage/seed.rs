@@ -67,20 +67,13 @@ pub async fn seed(
 ) -> Result<SeedReport, sqlx::Error> {
     let mut tx = db.begin().await?;
     let existing: i64 = tx
-        .scalar(
-            "SELECT count(*) FROM tenants WHERE workspace_id = $1 AND external_id LIKE 'demo-%'",
-            args![workspace_id],
-        )
+        .scalar("SELECT count(*) FROM tenants WHERE workspace_id = $1 AND external_id LIKE 'demo-%'", args![workspace_id])
         .await?;
     if tenants == 0 {
         return Ok(SeedReport::default());
     }
     let (from, to) = (existing + 1, existing + tenants);
-    tx.execute(
-        tx.pick(TENANTS_SQLITE, TENANTS_POSTGRES),
-        args![workspace_id, now, from, to],
-    )
-    .await?;
+    tx.execute(tx.pick(TENANTS_SQLITE, TENANTS_POSTGRES), args![workspace_id, now, from, to]).await?;
     let (first_id, last_id): (i64, i64) = tx
         .fetch_one(
             "SELECT min(id), max(id) FROM tenants WHERE workspace_id = $1 AND external_id >= $2 AND external_id <= $3 \
@@ -97,12 +90,8 @@ pub async fn seed(
     } else {
         0
     };
-    let observations = tx
-        .execute(
-            tx.pick(OBSERVATIONS_SQLITE, OBSERVATIONS_POSTGRES),
-            args![first_id, last_id],
-        )
-        .await? as i64;
+    let observations =
+        tx.execute(tx.pick(OBSERVATIONS_SQLITE, OBSERVATIONS_POSTGRES), args![first_id, last_id]).await? as i64;
     let bad = bad_tenants.clamp(0, if findings_per_tenant > 0 { tenants } else { 0 });
     if bad > 0 {
         tx.execute(
@@ -113,10 +102,5 @@ pub async fn seed(
         .await?;
     }
     tx.commit().await?;
-    Ok(SeedReport {
-        tenants,
-        findings,
-        observations,
-        bad_tenants: bad,
-    })
+    Ok(SeedReport { tenants, findings, observations, bad_tenants: bad })
 }

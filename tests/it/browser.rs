@@ -186,6 +186,7 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
         return;
     }
     let t = TestApp::new(Backend::Sqlite).await.expect("sqlite");
+    assert_eq!(t.db.backend, Backend::Sqlite);
     let app = t.app.clone();
     operator(&app, "operator@ops.test", &Capability::ALL).await;
     operator(

@@ -59,47 +59,26 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("tempdir");
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                Some(TestDb {
-                    url,
-                    backend,
-                    _dir: Some(dir),
-                    admin_url: None,
-                    name: None,
-                })
+                Some(TestDb { url, backend, _dir: Some(dir), admin_url: None, name: None })
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url()?;
                 let name = format!("ta_test_{}", uuid::Uuid::new_v4().simple());
-                let db = Db::open(&admin, 2)
-                    .await
-                    .expect("PostgreSQL from TEST_DATABASE_URL must be reachable");
-                db.execute(&format!("CREATE DATABASE {name}"), vec![])
-                    .await
-                    .expect("create test database");
+                let db = Db::open(&admin, 2).await.expect("PostgreSQL from TEST_DATABASE_URL must be reachable");
+                db.execute(&format!("CREATE DATABASE {name}"), vec![]).await.expect("create test database");
                 db.close().await;
                 let url = with_database(&admin, &name);
-                Some(TestDb {
-                    url,
-                    backend,
-                    _dir: None,
-                    admin_url: Some(admin),
-                    name: Some(name),
-                })
+                Some(TestDb { url, backend, _dir: None, admin_url: Some(admin), name: Some(name) })
             }
         }
     }
 
     pub async fn teardown(self) {
-        if let (Some(admin), Some(name)) = (&self.admin_url, &self.name) {
-            if let Ok(db) = Db::open(admin, 2).await {
-                let _ = db
-                    .execute(
-                        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                        vec![],
-                    )
-                    .await;
-                db.close().await;
-            }
+        if let (Some(admin), Some(name)) = (&self.admin_url, &self.name)
+            && let Ok(db) = Db::open(admin, 2).await
+        {
+            let _ = db.execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"), vec![]).await;
+            db.close().await;
         }
     }
 }
@@ -131,15 +110,9 @@ impl TestApp {
     pub async fn with_settings(backend: Backend, settings: Settings) -> Option<TestApp> {
         let db = TestDb::new(backend).await?;
         let pool = Db::connect(&db.url, 10).await.expect("connect and migrate");
-        let clock = ManualClock::new(
-            Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
-                .single()
-                .expect("time"),
-        );
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).single().expect("time"));
         let app = App::new(pool, clock.clone(), settings);
-        storage::directory::bootstrap(&app.db, app.clock.now())
-            .await
-            .expect("bootstrap");
+        storage::directory::bootstrap(&app.db, app.clock.now()).await.expect("bootstrap");
         Some(TestApp { app, clock, db })
     }
 
@@ -166,23 +139,11 @@ impl TestApp {
         panic!("the queue never drained");
     }
 
-    pub async fn seed(
-        &self,
-        tenants: i64,
-        findings_per_tenant: i64,
-        bad: i64,
-    ) -> storage::seed::SeedReport {
+    pub async fn seed(&self, tenants: i64, findings_per_tenant: i64, bad: i64) -> storage::seed::SeedReport {
         let ws = self.app.runbooks().workspace().await.expect("workspace");
-        storage::seed::seed(
-            &self.app.db,
-            ws.id,
-            tenants,
-            findings_per_tenant,
-            bad,
-            self.app.clock.now(),
-        )
-        .await
-        .expect("seed")
+        storage::seed::seed(&self.app.db, ws.id, tenants, findings_per_tenant, bad, self.app.clock.now())
+            .await
+            .expect("seed")
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
@@ -205,18 +166,14 @@ macro_rules! both_backends {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                let t = $crate::support::TestApp::new($crate::support::Backend::Sqlite)
-                    .await
-                    .expect("sqlite");
+                let t = $crate::support::TestApp::new($crate::support::Backend::Sqlite).await.expect("sqlite");
                 scenario(&t).await;
                 t.teardown().await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                let Some(t) =
-                    $crate::support::TestApp::new($crate::support::Backend::Postgres).await
-                else {
+                let Some(t) = $crate::support::TestApp::new($crate::support::Backend::Postgres).await else {
                     return;
                 };
                 scenario(&t).await;

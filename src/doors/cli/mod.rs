@@ -45,49 +45,19 @@ pub struct Cli {
 #[derive(Args, Debug)]
 struct Tuning {
     /// Seconds a job's lease lasts; renewed while it runs.
-    #[arg(
-        long,
-        env = "TENANTATLAS_JOB_LEASE_SECONDS",
-        default_value_t = 30,
-        global = true,
-        hide = true
-    )]
+    #[arg(long, env = "TENANTATLAS_JOB_LEASE_SECONDS", default_value_t = 30, global = true, hide = true)]
     job_lease_seconds: u64,
     /// Attempts of a failing job before it is recorded dead.
-    #[arg(
-        long,
-        env = "TENANTATLAS_JOB_MAX_ATTEMPTS",
-        default_value_t = 5,
-        global = true,
-        hide = true
-    )]
+    #[arg(long, env = "TENANTATLAS_JOB_MAX_ATTEMPTS", default_value_t = 5, global = true, hide = true)]
     job_max_attempts: u32,
     /// Milliseconds before the first retry of a failed job (doubles per attempt).
-    #[arg(
-        long,
-        env = "TENANTATLAS_JOB_BACKOFF_MS",
-        default_value_t = 2000,
-        global = true,
-        hide = true
-    )]
+    #[arg(long, env = "TENANTATLAS_JOB_BACKOFF_MS", default_value_t = 2000, global = true, hide = true)]
     job_backoff_ms: u64,
     /// Items per transaction in a runbook.
-    #[arg(
-        long,
-        env = "TENANTATLAS_CHUNK_SIZE",
-        default_value_t = 1000,
-        global = true,
-        hide = true
-    )]
+    #[arg(long, env = "TENANTATLAS_CHUNK_SIZE", default_value_t = 1000, global = true, hide = true)]
     chunk_size: u32,
     /// Database connections of this process.
-    #[arg(
-        long,
-        env = "TENANTATLAS_DB_CONNECTIONS",
-        default_value_t = 10,
-        global = true,
-        hide = true
-    )]
+    #[arg(long, env = "TENANTATLAS_DB_CONNECTIONS", default_value_t = 10, global = true, hide = true)]
     db_connections: u32,
 }
 
@@ -113,10 +83,7 @@ enum Command {
     #[command(subcommand)]
     Runs(RunsCommand),
     /// Backfill the findings lifecycle (alias: tenantpilot:findings:backfill-lifecycle).
-    #[command(
-        name = "findings:backfill-lifecycle",
-        alias = "tenantpilot:findings:backfill-lifecycle"
-    )]
+    #[command(name = "findings:backfill-lifecycle", alias = "tenantpilot:findings:backfill-lifecycle")]
     BackfillLifecycle {
         #[command(flatten)]
         scope: ScopeArgs,
@@ -138,12 +105,7 @@ enum Command {
         #[arg(long, env = "TENANTATLAS_RELEASE")]
         release: Option<String>,
         /// `off` skips the hook.
-        #[arg(
-            long,
-            env = "TENANTATLAS_DEPLOY_RUNBOOKS",
-            default_value = "on",
-            hide_env_values = true
-        )]
+        #[arg(long, env = "TENANTATLAS_DEPLOY_RUNBOOKS", default_value = "on", hide_env_values = true)]
         deploy_runbooks: String,
     },
     /// Platform operators of the /system console.
@@ -262,31 +224,18 @@ pub(crate) struct Failure {
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         if e.is_caller_error() {
-            Failure {
-                code: 2,
-                message: e.to_string(),
-            }
+            Failure { code: 2, message: e.to_string() }
         } else {
             tracing::error!(error = %e.detail(), "command failed");
-            Failure {
-                code: 1,
-                message: e.detail(),
-            }
+            Failure { code: 1, message: e.detail() }
         }
     }
 }
 
 impl From<ConnectError> for Failure {
     fn from(e: ConnectError) -> Self {
-        let code = if matches!(e, ConnectError::BadUrl(_)) {
-            2
-        } else {
-            1
-        };
-        Failure {
-            code,
-            message: e.to_string(),
-        }
+        let code = if matches!(e, ConnectError::BadUrl(_)) { 2 } else { 1 };
+        Failure { code, message: e.to_string() }
     }
 }
 
@@ -297,10 +246,7 @@ impl From<sqlx::Error> for Failure {
 }
 
 fn bad_input(message: impl Into<String>) -> Failure {
-    Failure {
-        code: 2,
-        message: message.into(),
-    }
+    Failure { code: 2, message: message.into() }
 }
 
 /// Entry point of the binary.
@@ -308,10 +254,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let is_daemon = matches!(cli.command, Command::Serve(_) | Command::Worker { .. });
     crate::telemetry::init(if is_daemon { "info" } else { "warn" });
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("tenantatlas: cannot start the runtime: {e}");
@@ -321,10 +264,7 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(f) => {
-            eprintln!(
-                "tenantatlas: {}",
-                f.message.lines().next().unwrap_or_default()
-            );
+            eprintln!("tenantatlas: {}", f.message.lines().next().unwrap_or_default());
             ExitCode::from(f.code)
         }
     }
@@ -343,17 +283,11 @@ impl Tuning {
 }
 
 fn cli_actor() -> Actor {
-    Actor::trusted(Initiator::Cli {
-        os_user: std::env::var("USER").ok(),
-    })
+    Actor::trusted(Initiator::Cli { os_user: std::env::var("USER").ok() })
 }
 
 /// Checks what needs no database before opening it, so bad input writes nothing.
-fn precheck(
-    key: Option<&str>,
-    scope: Option<&ScopeArgs>,
-    reason: Option<&str>,
-) -> Result<Option<ScopeRequest>, Failure> {
+fn precheck(key: Option<&str>, scope: Option<&ScopeArgs>, reason: Option<&str>) -> Result<Option<ScopeRequest>, Failure> {
     if let Some(key) = key
         && Registry::standard().get(key.trim()).is_none()
     {
@@ -364,10 +298,7 @@ fn precheck(
         )));
     }
     Reason::parse(reason, false).map_err(bad_input)?;
-    scope
-        .map(|s| ScopeRequest::from_parts(s.all_tenants, s.tenant.as_deref()))
-        .transpose()
-        .map_err(Failure::from)
+    scope.map(|s| ScopeRequest::from_parts(s.all_tenants, s.tenant.as_deref())).transpose().map_err(Failure::from)
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
@@ -380,27 +311,17 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     };
     // Checks that need no database come first.
     let scope = match &cli.command {
-        Command::Runbooks(RunbooksCommand::Preflight { key, scope }) => {
-            precheck(Some(key), Some(scope), None)?
+        Command::Runbooks(RunbooksCommand::Preflight { key, scope }) => precheck(Some(key), Some(scope), None)?,
+        Command::Runbooks(RunbooksCommand::Run { key, scope, reason, .. }) => {
+            precheck(Some(key), Some(scope), reason.as_deref())?
         }
-        Command::Runbooks(RunbooksCommand::Run {
-            key, scope, reason, ..
-        }) => precheck(Some(key), Some(scope), reason.as_deref())?,
-        Command::BackfillLifecycle { scope, reason, .. } => {
-            precheck(None, Some(scope), reason.as_deref())?
-        }
-        Command::Runs(RunsCommand::RetryFailed { reason, .. }) => {
-            precheck(None, None, reason.as_deref())?
-        }
-        Command::Runs(RunsCommand::List {
-            status, outcome, ..
-        }) => {
+        Command::BackfillLifecycle { scope, reason, .. } => precheck(None, Some(scope), reason.as_deref())?,
+        Command::Runs(RunsCommand::RetryFailed { reason, .. }) => precheck(None, None, reason.as_deref())?,
+        Command::Runs(RunsCommand::List { status, outcome, .. }) => {
             if let Some(s) = status
                 && RunStatus::parse(s).is_none()
             {
-                return Err(bad_input(format!(
-                    "unknown status {s:?} (queued, running, completed)"
-                )));
+                return Err(bad_input(format!("unknown status {s:?} (queued, running, completed)")));
             }
             if let Some(o) = outcome
                 && Outcome::parse(o).is_none()
@@ -411,15 +332,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
             None
         }
-        Command::Demo(DemoCommand::Seed {
-            tenants,
-            findings_per_tenant,
-            bad_tenants,
-        }) => {
-            if !(0..=100_000).contains(tenants)
-                || !(0..=10_000_000).contains(findings_per_tenant)
-                || *bad_tenants < 0
-            {
+        Command::Demo(DemoCommand::Seed { tenants, findings_per_tenant, bad_tenants }) => {
+            if !(0..=100_000).contains(tenants) || !(0..=10_000_000).contains(findings_per_tenant) || *bad_tenants < 0 {
                 return Err(bad_input(
                     "--tenants must be 0..=100000, --findings-per-tenant 0..=10000000, --bad-tenants at least 0",
                 ));
@@ -429,14 +343,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
             None
         }
-        Command::DeployHook {
-            deploy_runbooks, ..
-        } if deploy_runbooks.eq_ignore_ascii_case("off") => {
-            present::line(
-                json,
-                &serde_json::json!({"skipped": true, "actions": []}),
-                "deploy runbooks are off (TENANTATLAS_DEPLOY_RUNBOOKS=off)",
-            );
+        Command::DeployHook { deploy_runbooks, .. } if deploy_runbooks.eq_ignore_ascii_case("off") => {
+            present::line(json, &serde_json::json!({"skipped": true, "actions": []}), "deploy runbooks are off (TENANTATLAS_DEPLOY_RUNBOOKS=off)");
             return Ok(ExitCode::SUCCESS);
         }
         _ => None,
@@ -456,27 +364,16 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     result
 }
 
-async fn dispatch(
-    app: &App,
-    command: Command,
-    scope: Option<ScopeRequest>,
-    json: bool,
-) -> Result<ExitCode, Failure> {
+async fn dispatch(app: &App, command: Command, scope: Option<ScopeRequest>, json: bool) -> Result<ExitCode, Failure> {
     let service = app.runbooks();
     let actor = cli_actor();
-    let scope = || {
-        scope
-            .clone()
-            .ok_or_else(|| bad_input("a scope is required"))
-    };
+    let scope = || scope.clone().ok_or_else(|| bad_input("a scope is required"));
     match command {
         Command::Serve(args) => {
-            web::serve(app.clone(), &args.bind, args.workers, args.demo)
-                .await
-                .map_err(|e| Failure {
-                    code: 1,
-                    message: format!("{e:#}"),
-                })?;
+            web::serve(app.clone(), &args.bind, args.workers, args.demo).await.map_err(|e| Failure {
+                code: 1,
+                message: format!("{e:#}"),
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Worker { concurrency } => {
@@ -490,28 +387,13 @@ async fn dispatch(
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
-            present::line(
-                json,
-                &serde_json::json!({"migrated": true}),
-                "database migrated; workspace default and tenant platform present",
-            );
+            present::line(json, &serde_json::json!({"migrated": true}), "database migrated; workspace default and tenant platform present");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo(DemoCommand::Seed {
-            tenants,
-            findings_per_tenant,
-            bad_tenants,
-        }) => {
+        Command::Demo(DemoCommand::Seed { tenants, findings_per_tenant, bad_tenants }) => {
             let ws = service.workspace().await?;
-            let report = storage::seed::seed(
-                &app.db,
-                ws.id,
-                tenants,
-                findings_per_tenant,
-                bad_tenants,
-                app.clock.now(),
-            )
-            .await?;
+            let report =
+                storage::seed::seed(&app.db, ws.id, tenants, findings_per_tenant, bad_tenants, app.clock.now()).await?;
             present::line(
                 json,
                 &report,
@@ -528,12 +410,7 @@ async fn dispatch(
                 present::json(&list);
             } else {
                 for r in &list {
-                    println!(
-                        "{:<32} {}{}",
-                        r.key,
-                        r.title,
-                        if r.runs_on_deploy { "  (deploy)" } else { "" }
-                    );
+                    println!("{:<32} {}{}", r.key, r.title, if r.runs_on_deploy { "  (deploy)" } else { "" });
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -543,37 +420,21 @@ async fn dispatch(
             present::preflight(json, &preflight);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Runbooks(RunbooksCommand::Run {
-            key, reason, wait, ..
-        }) => {
-            let ensured = service
-                .start(&actor, &key, &scope()?, reason.as_deref())
-                .await?;
+        Command::Runbooks(RunbooksCommand::Run { key, reason, wait, .. }) => {
+            let ensured = service.start(&actor, &key, &scope()?, reason.as_deref()).await?;
             finish_start(app, ensured.run, ensured.created, &wait, json).await
         }
-        Command::BackfillLifecycle {
-            preflight,
-            wait,
-            reason,
-            ..
-        } => {
+        Command::BackfillLifecycle { preflight, wait, reason, .. } => {
             let key = crate::runbooks::findings_lifecycle::KEY.0;
             if preflight {
                 let p = service.preflight(&actor, key, &scope()?).await?;
                 present::preflight(json, &p);
                 return Ok(ExitCode::SUCCESS);
             }
-            let ensured = service
-                .start(&actor, key, &scope()?, reason.as_deref())
-                .await?;
+            let ensured = service.start(&actor, key, &scope()?, reason.as_deref()).await?;
             finish_start(app, ensured.run, ensured.created, &wait, json).await
         }
-        Command::Runs(RunsCommand::List {
-            runbook,
-            status,
-            outcome,
-            limit,
-        }) => {
+        Command::Runs(RunsCommand::List { runbook, status, outcome, limit }) => {
             let filter = RunFilter {
                 runbook,
                 status: status.as_deref().and_then(RunStatus::parse),
@@ -599,28 +460,15 @@ async fn dispatch(
             let ensured = service.retry_failed(&actor, id, reason.as_deref()).await?;
             finish_start(app, ensured.run, ensured.created, &wait, json).await
         }
-        Command::DeployHook { wait, release, .. } => {
-            deploy_hook::run(app, release, wait.wait, wait.concurrency, json).await
-        }
-        Command::PlatformUser(_) | Command::User(_) => {
-            Err(bad_input("account commands are handled before dispatch"))
-        }
+        Command::DeployHook { wait, release, .. } => deploy_hook::run(app, release, wait.wait, wait.concurrency, json).await,
+        Command::PlatformUser(_) | Command::User(_) => Err(bad_input("account commands are handled before dispatch")),
     }
 }
 
 /// Prints a started run, or waits for it and prints how it ended.
-async fn finish_start(
-    app: &App,
-    run: Run,
-    created: bool,
-    wait: &WaitArgs,
-    json: bool,
-) -> Result<ExitCode, Failure> {
+async fn finish_start(app: &App, run: Run, created: bool, wait: &WaitArgs, json: bool) -> Result<ExitCode, Failure> {
     if !created && !json {
-        eprintln!(
-            "run {} of the same runbook and scope is already active; showing it",
-            run.id
-        );
+        eprintln!("run {} of the same runbook and scope is already active; showing it", run.id);
     }
     if !wait.wait {
         present::run(json, &run);
@@ -639,12 +487,7 @@ async fn finish_start(
 
 /// Works the queue in this process until every run has completed; shows a
 /// progress bar on a terminal.
-pub(crate) async fn wait_for(
-    app: &App,
-    run_ids: &[i64],
-    concurrency: usize,
-    show_progress: bool,
-) -> Result<Vec<Run>, Failure> {
+pub(crate) async fn wait_for(app: &App, run_ids: &[i64], concurrency: usize, show_progress: bool) -> Result<Vec<Run>, Failure> {
     let (stop, stopped) = watch::channel(false);
     let workers = tokio::spawn(Worker::new(app.clone()).run(concurrency, stopped));
     let bar = (show_progress && std::io::stderr().is_terminal()).then(present::progress_bar);

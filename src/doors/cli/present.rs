@@ -15,11 +15,7 @@ pub fn json<T: Serialize + ?Sized>(value: &T) {
 
 /// One value as JSON, or one line of text.
 pub fn line<T: Serialize + ?Sized>(as_json: bool, value: &T, text: &str) {
-    if as_json {
-        json(value)
-    } else {
-        println!("{text}")
-    }
+    if as_json { json(value) } else { println!("{text}") }
 }
 
 pub fn run(as_json: bool, run: &Run) {
@@ -31,37 +27,22 @@ pub fn run(as_json: bool, run: &Run) {
         crate::runs::Outcome::Pending => String::new(),
         o => format!(" ({})", o.as_str()),
     };
-    println!(
-        "Run {} · {} · {}",
-        run.id,
-        run.run_type,
-        run.context.scope.describe()
-    );
+    println!("Run {} · {} · {}", run.id, run.run_type, run.context.scope.describe());
     println!("  status:   {}{}", run.status.as_str(), outcome);
     println!(
         "  tenants:  {}/{} processed, {} succeeded, {} failed",
         c.processed, c.total, c.succeeded, c.failed
     );
-    println!(
-        "  items:    {} updated, {} skipped, {} failed",
-        c.items_updated, c.items_skipped, c.items_failed
-    );
+    println!("  items:    {} updated, {} skipped, {} failed", c.items_updated, c.items_skipped, c.items_failed);
     if let Some(reason) = &run.context.reason {
         println!("  reason:   {reason}");
     }
-    println!(
-        "  started by: {}",
-        serde_json::to_string(&run.context.initiator).unwrap_or_default()
-    );
+    println!("  started by: {}", serde_json::to_string(&run.context.initiator).unwrap_or_default());
     println!(
         "  created {} · started {} · completed {}",
         run.created_at.to_rfc3339(),
-        run.started_at
-            .map(|t| t.to_rfc3339())
-            .unwrap_or_else(|| "-".into()),
-        run.completed_at
-            .map(|t| t.to_rfc3339())
-            .unwrap_or_else(|| "-".into())
+        run.started_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into()),
+        run.completed_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into())
     );
     if !run.failures.is_empty() {
         println!("  failures:");
@@ -108,12 +89,7 @@ pub fn preflight(as_json: bool, p: &Preflight) {
     for t in p.per_tenant.iter().filter(|t| t.items_pending > 0).take(20) {
         println!("    {:<24} {}", t.tenant_external_id, t.items_pending);
     }
-    let more = p
-        .per_tenant
-        .iter()
-        .filter(|t| t.items_pending > 0)
-        .count()
-        .saturating_sub(20);
+    let more = p.per_tenant.iter().filter(|t| t.items_pending > 0).count().saturating_sub(20);
     if more > 0 {
         println!("    … and {more} more tenant(s) with work");
     }
@@ -121,19 +97,14 @@ pub fn preflight(as_json: bool, p: &Preflight) {
         Some(id) => println!("  active run:       {id} (starting again returns it)"),
         None => println!("  active run:       none"),
     }
-    println!(
-        "  can start:        {}",
-        if p.can_start { "yes" } else { "no" }
-    );
+    println!("  can start:        {}", if p.can_start { "yes" } else { "no" });
 }
 
 pub fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} tenants  {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} tenants  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }
@@ -142,9 +113,6 @@ pub fn update_progress(bar: &ProgressBar, run: &Run) {
     let c = &run.summary_counts;
     bar.set_length(c.total as u64);
     bar.set_position(c.processed as u64);
-    bar.set_message(format!(
-        "{} items updated, {} failed tenant(s)",
-        c.items_updated, c.failed
-    ));
+    bar.set_message(format!("{} items updated, {} failed tenant(s)", c.items_updated, c.failed));
     bar.tick();
 }

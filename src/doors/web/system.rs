@@ -404,6 +404,7 @@ pub fn parse_scope(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn runbook_page(
     state: &WebState,
     op: &Operator,
@@ -442,10 +443,7 @@ async fn runbook_page(
     let preflight = match scope {
         None => None,
         Some(_) => match parse_scope(scope, tenant) {
-            Ok(request) => match service
-                .preflight(&actor, &info.key.to_string(), &request)
-                .await
-            {
+            Ok(request) => match service.preflight(&actor, info.key, &request).await {
                 Ok(p) => Some(views::PreflightView::of(&p)),
                 Err(e) if e.is_caller_error() => {
                     let e = WebError::from(e);
