@@ -1,5 +1,6 @@
 //! TenantAtlas Ops: the platform-operations runbook system.
 //!
+//! - [`accounts`]: operators and customer users, passwords, login throttling
 //! - [`domain`]: workspaces, tenants, findings, capabilities, checked values
 //! - [`runs`]: operation runs and the OperationRunService
 //! - [`runbooks`]: the registry and one module per runbook
@@ -9,6 +10,7 @@
 //! - [`storage`]: the database seam (SQLite and PostgreSQL)
 //! - [`doors`]: the web console, the CLI, the deploy hook
 
+pub mod accounts;
 pub mod alerts;
 pub mod app;
 pub mod clock;

@@ -5,11 +5,14 @@
 //! dialects agree (both accept `$1` placeholders, `ON CONFLICT`, `RETURNING` and
 //! partial indexes) and per backend where they do not ([`Db::pick`]).
 
+pub mod accounts;
 pub mod alerts;
+pub mod console;
 pub mod directory;
 pub mod queue;
 pub mod runs;
 pub mod seed;
+pub mod sessions;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -3,8 +3,12 @@
 
 mod alerts;
 mod backfill;
+mod browser;
 mod cli;
 mod receivers;
 mod runs;
 mod support;
+mod web_console;
+mod web_security;
+mod web_support;
 mod workers_e2e;

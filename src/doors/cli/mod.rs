@@ -1,5 +1,6 @@
 //! The `tenantatlas` command line: parses, calls the runbook service, presents.
 
+mod accounts;
 mod present;
 
 use std::io::IsTerminal;
@@ -185,6 +186,12 @@ enum Command {
         )]
         deploy_runbooks: String,
     },
+    /// Platform operators of the /system console.
+    #[command(subcommand, name = "platform-user")]
+    PlatformUser(accounts::PlatformUserCommand),
+    /// Customer users of the /admin plane.
+    #[command(subcommand)]
+    User(accounts::UserCommand),
 }
 
 #[derive(Args, Debug)]
@@ -492,6 +499,12 @@ fn precheck(
 
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let json = cli.json;
+    // Accounts are checked (password from stdin included) before the database opens.
+    let checked_account = match &cli.command {
+        Command::PlatformUser(c) => Some(accounts::precheck_platform_user(c)?),
+        Command::User(c) => Some(accounts::precheck_user(c)?),
+        _ => None,
+    };
     // Checks that need no database come first.
     let scope = match &cli.command {
         Command::Runbooks(RunbooksCommand::Preflight { key, scope }) => {
@@ -561,6 +574,11 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let db = Db::connect(&cli.database_url, cli.tuning.db_connections).await?;
     let app = App::with_alerts(db.clone(), clock::system(), settings, alert_settings);
     storage::directory::bootstrap(&app.db, app.clock.now()).await?;
+    if let Some(checked) = checked_account {
+        let result = accounts::create(&app, checked, json).await;
+        db.close().await;
+        return result;
+    }
     let result = dispatch(&app, cli.command, scope, json).await;
     db.close().await;
     result
@@ -712,6 +730,9 @@ async fn dispatch(
         Command::Alerts(command) => alerts_command(app, command, json).await,
         Command::DeployHook { wait, release, .. } => {
             deploy_hook::run(app, release, wait.wait, wait.concurrency, json).await
+        }
+        Command::PlatformUser(_) | Command::User(_) => {
+            Err(bad_input("account commands are handled before dispatch"))
         }
     }
 }

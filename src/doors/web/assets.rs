@@ -1,0 +1,26 @@
+//! Static assets embedded in the binary: the stylesheet and htmx.
+
+use axum::extract::Path;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+const HTMX: &str = include_str!("../../../static/htmx.min.js");
+const CSS: &str = include_str!("../../../static/app.css");
+const FAVICON: &str = include_str!("../../../static/favicon.svg");
+
+pub async fn serve(Path(file): Path<String>) -> Response {
+    let (body, kind) = match file.as_str() {
+        "htmx.min.js" => (HTMX, "text/javascript; charset=utf-8"),
+        "app.css" => (CSS, "text/css; charset=utf-8"),
+        "favicon.svg" => (FAVICON, "image/svg+xml"),
+        _ => return super::error::not_found("/static"),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,159 @@
+//! Form and query input: strict UTF-8, a clear 4xx for anything malformed,
+//! and the CSRF token (`_token`) checked against the plane's session.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+use tower_sessions::Session;
+
+use super::error::WebError;
+use super::routes::CSRF_KEY;
+
+/// Decodes `application/x-www-form-urlencoded` strictly: bad percent
+/// escapes or bytes that are not UTF-8 are refused, never replaced.
+pub fn decode_form(body: &[u8]) -> Result<Vec<(String, String)>, WebError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| WebError::bad_request("The form is not valid UTF-8."))?;
+    let mut pairs = Vec::new();
+    for part in text.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        pairs.push((decode_component(k)?, decode_component(v)?));
+    }
+    Ok(pairs)
+}
+
+fn decode_component(s: &str) -> Result<String, WebError> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                let byte = hex
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| {
+                        WebError::bad_request("The form has a malformed percent escape.")
+                    })?;
+                out.push(byte);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| WebError::bad_request("The form is not valid UTF-8."))
+}
+
+/// A checked form: the body decoded strictly and `_token` equal to the
+/// session's CSRF token.
+pub struct SignedForm<T>(pub T);
+
+fn same(a: &str, b: &str) -> bool {
+    // Constant time in the token's length.
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SignedForm<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let session = req.extensions().get::<Session>().cloned();
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim()
+                    .to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        if !is_form {
+            return Err(WebError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Send this form as application/x-www-form-urlencoded.",
+            ));
+        }
+        let body = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                WebError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "The request body is larger than {} KiB.",
+                        super::MAX_BODY_BYTES / 1024
+                    ),
+                )
+            } else {
+                WebError::bad_request("The request body could not be read.")
+            }
+        })?;
+        let pairs = decode_form(&body)?;
+        let sent = pairs
+            .iter()
+            .find(|(k, _)| k == "_token")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        let expected = match &session {
+            Some(s) => s.get::<String>(CSRF_KEY).await?,
+            None => None,
+        };
+        match expected {
+            Some(t) if !sent.is_empty() && same(sent, &t) => {}
+            _ => {
+                return Err(WebError::forbidden(
+                    "This form's security token is missing or out of date. Reload the page and try again.",
+                ));
+            }
+        }
+        let value = serde_urlencoded::from_bytes::<T>(&body).map_err(|e| {
+            WebError::unprocessable(format!("The form is incomplete or malformed: {e}."))
+        })?;
+        Ok(SignedForm(value))
+    }
+}
+
+/// A query string decoded with a clear 400 instead of axum's plain rejection.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        decode_form(q.as_bytes())?;
+        serde_urlencoded::from_str::<T>(q)
+            .map(Query)
+            .map_err(|e| WebError::bad_request(format!("The query string is malformed: {e}.")))
+    }
+}
+
+/// A run id from the path: anything but a positive number is a run that
+/// does not exist.
+pub fn run_id(raw: &str) -> Result<i64, WebError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| WebError::new(StatusCode::NOT_FOUND, format!("run {raw:?} does not exist")))
+}
+
+/// An optional text field: blank means absent.
+pub fn opt(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// A page number from a query (1-based; anything odd is page 1).
+pub fn page(v: &Option<String>) -> i64 {
+    opt(v)
+        .and_then(|p| p.parse::<i64>().ok())
+        .filter(|p| *p >= 1 && *p <= 100_000)
+        .unwrap_or(1)
+}

@@ -1,0 +1,419 @@
+//! Browser tests in Debian's Chromium through chromedriver: an operator signs
+//! in, runs preflight, starts an all-tenants run, watches the progress bar
+//! reach completion without a reload, sees the failed tenant and retries it;
+//! a viewer sees no start button and is refused when posting anyway.
+//! Screenshots of the main pages go to `artifacts/`.
+//!
+//! Without chromium these tests are skipped, except under `CI=true`, where
+//! they fail.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tenantatlas::domain::Capability;
+use tenantatlas::queue::Worker;
+use thirtyfour::prelude::*;
+use tokio::sync::watch;
+
+use crate::support::{Backend, TestApp};
+use crate::web_support::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const LIFECYCLE: &str = "findings.backfill-lifecycle";
+
+/// chromedriver on a free port, killed on drop.
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn browser_available() -> bool {
+    let present = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
+    if !present {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!(
+                "CI=true but {CHROMIUM} or {CHROMEDRIVER} is missing: install chromium and chromium-driver"
+            );
+        }
+        eprintln!("chromium or chromedriver missing: skipping a browser test");
+    }
+    present
+}
+
+async fn chromedriver() -> Driver {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not listen within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _profile: tempfile::tempdir().unwrap(),
+    }
+}
+
+async fn browser(d: &Driver) -> WebDriver {
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary(CHROMIUM).unwrap();
+    for arg in [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1360,900",
+    ] {
+        caps.add_arg(arg).unwrap();
+    }
+    caps.add_arg(&format!("--user-data-dir={}", d._profile.path().display()))
+        .unwrap();
+    WebDriver::new(d.url.as_str(), caps)
+        .await
+        .expect("a chromium session")
+}
+
+fn artifacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(driver: &WebDriver, name: &str) {
+    driver
+        .screenshot(&artifacts().join(format!("{name}.png")))
+        .await
+        .unwrap();
+}
+
+/// Polls `check` until it holds, failing after `secs`.
+async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn text(driver: &WebDriver, id: &str) -> String {
+    match driver.find(By::Id(id)).await {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn attr(driver: &WebDriver, id: &str, name: &str) -> String {
+    match driver.find(By::Id(id)).await {
+        Ok(e) => e.attr(name).await.ok().flatten().unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn sign_in(driver: &WebDriver, base: &str, plane: &str, email: &str) {
+    driver.goto(format!("{base}/{plane}/login")).await.unwrap();
+    driver
+        .find(By::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    driver
+        .find(By::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    driver
+        .find(By::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn current_path(driver: &WebDriver) -> String {
+    driver
+        .current_url()
+        .await
+        .map(|u| u.path().to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_operator_runs_a_backfill_in_the_browser() {
+    if !browser_available() {
+        return;
+    }
+    let t = TestApp::new(Backend::Sqlite).await.expect("sqlite");
+    assert_eq!(t.db.backend, Backend::Sqlite);
+    let app = t.app.clone();
+    operator(&app, "operator@ops.test", &Capability::ALL).await;
+    operator(
+        &app,
+        "viewer@ops.test",
+        &[Capability::RUNBOOKS_VIEW, Capability::OPERATIONS_VIEW],
+    )
+    .await;
+    customer(&app, "user@acme.test").await;
+    t.seed(6, 40, 1).await;
+    let server = start(&app).await;
+    let base = server.base.clone();
+    let d = chromedriver().await;
+    let driver = browser(&d).await;
+
+    // Sign in.
+    driver.goto(format!("{base}/system/login")).await.unwrap();
+    shot(&driver, "01-login").await;
+    sign_in(&driver, &base, "system", "operator@ops.test").await;
+    eventually(10, "the dashboard", || async {
+        current_path(&driver).await == "/system"
+    })
+    .await;
+
+    // Preflight over all tenants.
+    driver
+        .goto(format!("{base}/system/runbooks"))
+        .await
+        .unwrap();
+    shot(&driver, "02-runbooks").await;
+    driver
+        .goto(format!("{base}/system/runbooks/{LIFECYCLE}"))
+        .await
+        .unwrap();
+    driver
+        .find(By::Css("input[name=scope][value=all]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    driver
+        .find(By::Id("preflight-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(10, "the preflight", || async {
+        text(&driver, "pf-tenants").await == "7"
+    })
+    .await;
+    assert_eq!(text(&driver, "pf-pending").await, "240");
+    shot(&driver, "03-preflight").await;
+
+    // Start, with the confirmation and a reason.
+    driver
+        .find(By::Id("reason"))
+        .await
+        .unwrap()
+        .send_keys("lifecycle backfill, browser test")
+        .await
+        .unwrap();
+    driver
+        .find(By::Id("confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    driver
+        .find(By::Id("start-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(10, "the run page", || async {
+        current_path(&driver).await.starts_with("/system/runs/")
+    })
+    .await;
+    let run_path = current_path(&driver).await;
+    assert_eq!(attr(&driver, "run-live", "data-status").await, "queued");
+    assert_eq!(attr(&driver, "run-progress", "value").await, "0");
+    // A mark that a reload would wipe.
+    driver
+        .execute("window.__noReload = 'still here'; return true;", vec![])
+        .await
+        .unwrap();
+
+    // Workers start only now, so the page sees the run move.
+    let (stop, stopped) = watch::channel(false);
+    let workers = tokio::spawn(Worker::new(app.clone()).run(1, stopped));
+    let mut seen: Vec<String> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let v = attr(&driver, "run-progress", "value").await;
+        if seen.last() != Some(&v) {
+            seen.push(v);
+        }
+        if attr(&driver, "run-live", "data-status").await == "completed" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for the run to complete on the page: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        seen.first().map(String::as_str),
+        Some("0"),
+        "started at 0: {seen:?}"
+    );
+    assert_eq!(attr(&driver, "run-progress", "value").await, "100");
+    let mark = driver
+        .execute("return window.__noReload || null;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        mark.json(),
+        &serde_json::json!("still here"),
+        "the page was not reloaded"
+    );
+    assert_eq!(current_path(&driver).await, run_path);
+    assert_eq!(
+        attr(&driver, "run-live", "data-outcome").await,
+        "partially succeeded"
+    );
+    assert_eq!(text(&driver, "count-failed").await, "1");
+    let failures = text(&driver, "failures").await;
+    assert!(
+        failures.contains("finding.unknown_legacy_state"),
+        "{failures}"
+    );
+    shot(&driver, "04-run-completed").await;
+
+    // Retry the failed tenant.
+    driver
+        .find(By::Id("retry-link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(10, "the retry confirmation", || async {
+        driver.find(By::Id("confirm-button")).await.is_ok()
+    })
+    .await;
+    shot(&driver, "05-retry-confirm").await;
+    driver
+        .find(By::Id("confirm-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(10, "the retry run", || async {
+        let p = current_path(&driver).await;
+        p.starts_with("/system/runs/") && p != run_path && !p.ends_with("retry-failed")
+    })
+    .await;
+    eventually(60, "the retry to complete", || async {
+        attr(&driver, "run-live", "data-status").await == "completed"
+    })
+    .await;
+    assert_eq!(
+        text(&driver, "run-total").await,
+        "1",
+        "only the failed tenant"
+    );
+    shot(&driver, "06-retry-run").await;
+
+    driver.goto(format!("{base}/system")).await.unwrap();
+    shot(&driver, "07-dashboard").await;
+    driver.goto(format!("{base}/system/runs")).await.unwrap();
+    shot(&driver, "08-runs").await;
+    driver.goto(format!("{base}/system/audit")).await.unwrap();
+    shot(&driver, "09-audit").await;
+
+    // A viewer: no start button, and 403 when posting anyway.
+    driver.delete_all_cookies().await.unwrap();
+    sign_in(&driver, &base, "system", "viewer@ops.test").await;
+    eventually(10, "the viewer's dashboard", || async {
+        current_path(&driver).await == "/system"
+    })
+    .await;
+    driver
+        .goto(format!("{base}/system/runbooks/{LIFECYCLE}?scope=all"))
+        .await
+        .unwrap();
+    eventually(10, "the viewer's preflight", || async {
+        text(&driver, "pf-tenants").await == "7"
+    })
+    .await;
+    assert!(
+        driver
+            .find_all(By::Id("start-button"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no start button for a viewer"
+    );
+    shot(&driver, "10-viewer-preflight").await;
+    let status = driver
+        .execute(
+            r#"const token = document.querySelector('input[name=_token]').value;
+               const body = new URLSearchParams({_token: token, scope: 'all', reason: 'not allowed'});
+               return fetch(arguments[0], {method: 'POST', body}).then(r => r.status);"#,
+            vec![serde_json::json!(format!("/system/runbooks/{LIFECYCLE}/start"))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status.json(), &serde_json::json!(403));
+
+    // The customer plane.
+    driver.delete_all_cookies().await.unwrap();
+    sign_in(&driver, &base, "admin", "user@acme.test").await;
+    eventually(10, "the findings page", || async {
+        current_path(&driver).await == "/admin/findings"
+    })
+    .await;
+    shot(&driver, "11-admin-findings").await;
+
+    driver.quit().await.unwrap();
+    let _ = stop.send(true);
+    let _ = workers.await;
+    drop(server);
+    t.teardown().await;
+}

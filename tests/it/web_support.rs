@@ -1,0 +1,143 @@
+//! Web test support: a real server on port 0 over a test app, accounts, and
+//! an HTTP client that keeps cookies and never follows redirects.
+
+use std::net::SocketAddr;
+
+use tenantatlas::accounts::{self, NewCustomerUser, NewPlatformUser, Password};
+use tenantatlas::app::App;
+use tenantatlas::domain::{Capability, CapabilitySet, Email};
+use tenantatlas::doors::web::{self, WebConfig};
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A server of the web door, stopped on drop.
+pub struct Server {
+    pub base: String,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+pub async fn start(app: &App) -> Server {
+    start_with(app, WebConfig::default()).await
+}
+
+pub async fn start_with(app: &App, config: WebConfig) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    let router = web::router_with(app.clone(), config);
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(web::serve_on(listener, router, async move {
+        let _ = stopped.await;
+    }));
+    Server {
+        base: format!("http://{addr}"),
+        stop: Some(stop),
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+pub async fn operator(app: &App, email: &str, caps: &[Capability]) -> i64 {
+    accounts::create_platform_user(
+        &app.db,
+        &app.clock,
+        NewPlatformUser {
+            email: Email::parse(email).unwrap(),
+            name: format!("Operator {email}"),
+            password: Password::parse(PASSWORD).unwrap(),
+            capabilities: CapabilitySet::of(caps),
+        },
+    )
+    .await
+    .expect("create operator")
+}
+
+pub async fn customer(app: &App, email: &str) -> i64 {
+    accounts::create_customer_user(
+        &app.db,
+        &app.clock,
+        NewCustomerUser {
+            email: Email::parse(email).unwrap(),
+            name: format!("Customer {email}"),
+            password: Password::parse(PASSWORD).unwrap(),
+            workspace_slug: "default".into(),
+        },
+    )
+    .await
+    .expect("create customer")
+}
+
+/// The `_token` of the first form on a page.
+pub fn token_of(html: &str) -> String {
+    let marker = "name=\"_token\" value=\"";
+    let start = html
+        .find(marker)
+        .map(|i| i + marker.len())
+        .expect("a _token field on the page");
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// GETs a page and returns its CSRF token.
+pub async fn token(c: &reqwest::Client, url: &str) -> String {
+    let html = c.get(url).send().await.unwrap().text().await.unwrap();
+    token_of(&html)
+}
+
+/// Posts the login form of a plane (`system` or `admin`).
+pub async fn login_as(
+    c: &reqwest::Client,
+    base: &str,
+    plane: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let t = token(c, &format!("{base}/{plane}/login")).await;
+    c.post(format!("{base}/{plane}/login"))
+        .form(&[
+            ("_token", t.as_str()),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs in and checks it worked; returns the client.
+pub async fn signed_in(base: &str, plane: &str, email: &str) -> reqwest::Client {
+    let c = client();
+    let r = login_as(&c, base, plane, email, PASSWORD).await;
+    assert_eq!(r.status(), 303, "sign-in of {email} on {plane}");
+    c
+}
+
+pub fn set_cookies(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
