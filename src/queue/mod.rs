@@ -147,16 +147,16 @@ impl Worker {
                 )
                 .await;
         };
-        let Some(run) = storage::runs::head(&mut tx, run_id, tenant_id).await? else {
-            return self
-                .end(
-                    tx,
-                    job,
-                    owner,
-                    "dead",
-                    Some(format!("run {run_id} does not exist")),
-                )
-                .await;
+        let run = match (&job.run_type, &job.run_status) {
+            (Some(run_type), Some(status)) => storage::runs::RunHead {
+                run_type: run_type.clone(),
+                status: status.clone(),
+                tenant_workspace_id: job.tenant_workspace_id,
+            },
+            _ => {
+                let error = format!("run {run_id} does not exist");
+                return self.end(tx, job, owner, "dead", Some(error)).await;
+            }
         };
         if run.is_completed() {
             self.end(tx, job, owner, "cancelled", None).await?;

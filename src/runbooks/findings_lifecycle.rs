@@ -116,9 +116,21 @@ impl Runbook for FindingsLifecycleBackfill {
     }
 
     async fn run_tenant(&self, job: &TenantJob) -> Result<TenantResult, JobError> {
+        // The tenant is locked, so what is done now plus what this job updates
+        // is what is done at the end.
+        let (done_before, pending): (i64, i64) = job
+            .db
+            .fetch_one(
+                "SELECT count(*) - count(lifecycle_version), count(lifecycle_version) FROM findings \
+                 WHERE tenant_id = $1",
+                args![job.tenant_id],
+            )
+            .await
+            .map(|(pending, done): (i64, i64)| (done, pending))?;
         let mut cursor = 0i64;
         let mut failures = Vec::new();
-        loop {
+        let mut updated_total = 0i64;
+        while pending > 0 {
             if job.should_stop() {
                 return Err(JobError::Stopped);
             }
@@ -158,20 +170,14 @@ impl Runbook for FindingsLifecycleBackfill {
                 )
                 .await?;
             job.commit_chunk(tx, updated as i64).await?;
+            updated_total += updated as i64;
             cursor = last;
             if (chunk.len() as i64) < job.chunk_size {
                 break;
             }
         }
-        let done = job
-            .db
-            .scalar::<i64>(
-                "SELECT count(*) FROM findings WHERE tenant_id = $1 AND lifecycle_version IS NOT NULL",
-                args![job.tenant_id],
-            )
-            .await?;
         Ok(TenantResult {
-            items_in_target_state: done,
+            items_in_target_state: done_before + updated_total,
             items_failed: failures.len() as i64,
             failures,
         })

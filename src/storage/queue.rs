@@ -16,10 +16,17 @@ pub struct ClaimedJob {
     pub attempts: i64,
     pub max_attempts: i64,
     pub last_error: Option<String>,
+    /// The run's runbook and status, and the tenant's workspace (null when
+    /// the run or tenant is gone), read with the claim to spare a round trip.
+    pub run_type: Option<String>,
+    pub run_status: Option<String>,
+    pub tenant_workspace_id: Option<i64>,
 }
 
-const RETURNING: &str =
-    "RETURNING id, kind, run_id, tenant_id, payload, attempts, max_attempts, last_error";
+const RETURNING: &str = "RETURNING id, kind, run_id, tenant_id, payload, attempts, max_attempts, last_error, \
+     (SELECT r.type FROM operation_runs r WHERE r.id = jobs.run_id) AS run_type, \
+     (SELECT r.status FROM operation_runs r WHERE r.id = jobs.run_id) AS run_status, \
+     (SELECT t.workspace_id FROM tenants t WHERE t.id = jobs.tenant_id) AS tenant_workspace_id";
 
 /// Claims one job: the oldest ready one or one whose worker died (lease
 /// expired); `expired_first` says which to look for first. PostgreSQL skips rows other workers hold; SQLite runs
