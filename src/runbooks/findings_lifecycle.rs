@@ -130,7 +130,9 @@ impl Runbook for FindingsLifecycleBackfill {
         let mut cursor = 0i64;
         let mut failures = Vec::new();
         let mut updated_total = 0i64;
-        while pending > 0 {
+        // Nothing pending: no chunk query at all (fan-out over idle tenants).
+        let mut more = pending > 0;
+        while more {
             if job.should_stop() {
                 return Err(JobError::Stopped);
             }
@@ -145,6 +147,7 @@ impl Runbook for FindingsLifecycleBackfill {
             let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
                 break;
             };
+            more = chunk.len() as i64 == job.chunk_size;
             let (first, last) = (first.id, last.id);
             for c in &chunk {
                 if !LEGACY_STATES.contains(&c.legacy_state.as_str()) {
@@ -172,9 +175,6 @@ impl Runbook for FindingsLifecycleBackfill {
             job.commit_chunk(tx, updated as i64).await?;
             updated_total += updated as i64;
             cursor = last;
-            if (chunk.len() as i64) < job.chunk_size {
-                break;
-            }
         }
         Ok(TenantResult {
             items_in_target_state: done_before + updated_total,
