@@ -477,6 +477,14 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
     assert_eq!(badge, "sent");
     assert!(!driver.source().await.unwrap().contains("secret-token"));
     shot(&driver, "12-alerts").await;
+    driver
+        .execute(
+            "document.getElementById('rules').scrollIntoView(); return true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    shot(&driver, "13-alert-rules-and-deliveries").await;
 
     // A viewer: no start button, and 403 when posting anyway.
     driver.delete_all_cookies().await.unwrap();
