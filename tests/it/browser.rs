@@ -1,7 +1,9 @@
 //! Browser tests in Debian's Chromium through chromedriver: an operator signs
 //! in, runs preflight, starts an all-tenants run, watches the progress bar
 //! reach completion without a reload, sees the failed tenant and retries it;
-//! a viewer sees no start button and is refused when posting anyway.
+//! a viewer sees no start button and is refused when posting anyway. The
+//! operator's notification of the completed run shows in the bell and leads
+//! to the run; alert destinations and rules are added on /system/alerts.
 //! Screenshots of the main pages go to `artifacts/`.
 //!
 //! Without chromium these tests are skipped, except under `CI=true`, where
@@ -17,6 +19,7 @@ use tenantatlas::queue::Worker;
 use thirtyfour::prelude::*;
 use tokio::sync::watch;
 
+use crate::receivers::Webhook;
 use crate::support::{Backend, TestApp};
 use crate::web_support::*;
 
@@ -165,6 +168,22 @@ async fn sign_in(driver: &WebDriver, base: &str, plane: &str, email: &str) {
         .unwrap();
     driver
         .find(By::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn fill(driver: &WebDriver, id: &str, value: &str) {
+    let e = driver.find(By::Id(id)).await.unwrap();
+    e.clear().await.unwrap();
+    e.send_keys(value).await.unwrap();
+}
+
+async fn click(driver: &WebDriver, id: &str) {
+    driver
+        .find(By::Id(id))
         .await
         .unwrap()
         .click()
@@ -324,6 +343,40 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
     );
     shot(&driver, "04-run-completed").await;
 
+    // The initiator's notification: the bell counts it, the list shows it,
+    // and its link opens the run.
+    driver.goto(format!("{base}/system")).await.unwrap();
+    let unread: i64 = text(&driver, "unread-count").await.parse().unwrap_or(0);
+    assert!(unread >= 1, "the bell counts the completed run: {unread}");
+    driver
+        .find(By::Id("bell"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(10, "the notification list", || async {
+        current_path(&driver).await == "/system/notifications"
+    })
+    .await;
+    let run_id = run_path.trim_start_matches("/system/runs/");
+    let link = driver
+        .find(By::Css(format!("li.note.unread a[href='{run_path}']")))
+        .await
+        .expect("an unread notification linking to the run");
+    let title = link.text().await.unwrap();
+    assert!(
+        title.contains(&format!("Run {run_id} partially succeeded")),
+        "{title}"
+    );
+    shot(&driver, "04b-notifications").await;
+    link.click().await.unwrap();
+    eventually(10, "the run from its notification", || async {
+        current_path(&driver).await == run_path
+            && attr(&driver, "run-live", "data-status").await == "completed"
+    })
+    .await;
+
     // Retry the failed tenant.
     driver
         .find(By::Id("retry-link"))
@@ -366,6 +419,72 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
     shot(&driver, "08-runs").await;
     driver.goto(format!("{base}/system/audit")).await.unwrap();
     shot(&driver, "09-audit").await;
+
+    // Alerts: a Teams destination through the form, a test message to a
+    // real receiver, a rule; the webhook's secret path is never shown.
+    let hook = Webhook::start(&[]).await;
+    driver
+        .find(By::Id("nav-alerts"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(10, "the alerts page", || async {
+        current_path(&driver).await == "/system/alerts"
+    })
+    .await;
+    fill(&driver, "teams-name", "Ops channel").await;
+    fill(&driver, "teams-url", &hook.url).await;
+    click(&driver, "add-teams").await;
+    eventually(10, "the new destination", || async {
+        text(&driver, "flash").await.contains("added")
+    })
+    .await;
+    let row = driver
+        .find(By::Css("#destinations tbody tr"))
+        .await
+        .unwrap();
+    let dest_id = row
+        .attr("id")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+        .trim_start_matches("destination-")
+        .to_owned();
+    click(&driver, &format!("test-destination-{dest_id}")).await;
+    eventually(10, "the test delivery", || async {
+        text(&driver, "flash").await.contains("Test message sent")
+    })
+    .await;
+    assert_eq!(hook.accepted().len(), 1);
+    fill(&driver, "rule-name", "Failed runs to Ops").await;
+    fill(&driver, "rule-cooldown", "3600").await;
+    fill(&driver, "rule-quiet", "22:00-07:00").await;
+    click(&driver, &format!("rule-destination-{dest_id}")).await;
+    click(&driver, "add-rule").await;
+    eventually(10, "the new rule", || async {
+        text(&driver, "rules").await.contains("Failed runs to Ops")
+    })
+    .await;
+    let badge = driver
+        .find(By::Css("#deliveries .pill"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(badge, "sent");
+    assert!(!driver.source().await.unwrap().contains("secret-token"));
+    shot(&driver, "12-alerts").await;
+    driver
+        .execute(
+            "document.getElementById('rules').scrollIntoView(); return true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    shot(&driver, "13-alert-rules-and-deliveries").await;
 
     // A viewer: no start button, and 403 when posting anyway.
     driver.delete_all_cookies().await.unwrap();

@@ -8,6 +8,7 @@ mod cli;
 mod receivers;
 mod runs;
 mod support;
+mod web_alerts;
 mod web_console;
 mod web_security;
 mod web_support;

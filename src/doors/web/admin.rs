@@ -47,6 +47,7 @@ async fn chrome(
         unread: 0,
         can_runbooks: false,
         can_runs: false,
+        can_alerts: false,
         workspace: ws.map(|w| w.0).unwrap_or_default(),
     })
 }

@@ -4,6 +4,7 @@
 //! [`routes::table`] with the access it needs, and the guard applies it.
 
 mod admin;
+mod alerts;
 mod api;
 mod assets;
 mod error;

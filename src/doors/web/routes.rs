@@ -14,7 +14,7 @@ use tower_sessions::Session;
 
 use super::error::{Format, WebError, is_api, not_found};
 use super::security::{ClientIp, RouteLabel};
-use super::{ADMIN_COOKIE, SYSTEM_COOKIE, WebState, admin, api, system};
+use super::{ADMIN_COOKIE, SYSTEM_COOKIE, WebState, admin, alerts, api, system};
 use crate::accounts::{CustomerUser, PlatformUser};
 use crate::domain::{Capability, CapabilitySet};
 use crate::runs::Initiator;
@@ -78,6 +78,7 @@ fn routes(plane: Plane) -> Vec<Route> {
     const VIEW: Capability = Capability::RUNBOOKS_VIEW;
     const RUN: Capability = Capability::RUNBOOKS_RUN;
     const OPS: Capability = Capability::OPERATIONS_VIEW;
+    const ALERTS: Capability = Capability::ALERTS_MANAGE;
     let all = vec![
         // /system: the operator console
         route(S, "GET", "/system/login", Public, get(system::login_page)),
@@ -176,6 +177,57 @@ fn routes(plane: Plane) -> Vec<Route> {
             post(system::retry_failed),
         ),
         route(S, "GET", "/system/audit", Cap(OPS), get(system::audit_log)),
+        // /system/alerts: destinations, rules and deliveries (FR-009)
+        route(S, "GET", "/system/alerts", Cap(ALERTS), get(alerts::page)),
+        route(
+            S,
+            "POST",
+            "/system/alerts/destinations",
+            Cap(ALERTS),
+            post(alerts::add_destination),
+        ),
+        route(
+            S,
+            "POST",
+            "/system/alerts/destinations/{id}/test",
+            Cap(ALERTS),
+            post(alerts::test_destination),
+        ),
+        route(
+            S,
+            "GET",
+            "/system/alerts/destinations/{id}/delete",
+            Cap(ALERTS),
+            get(alerts::confirm_remove_destination),
+        ),
+        route(
+            S,
+            "POST",
+            "/system/alerts/destinations/{id}/delete",
+            Cap(ALERTS),
+            post(alerts::remove_destination),
+        ),
+        route(
+            S,
+            "POST",
+            "/system/alerts/rules",
+            Cap(ALERTS),
+            post(alerts::add_rule),
+        ),
+        route(
+            S,
+            "GET",
+            "/system/alerts/rules/{id}/delete",
+            Cap(ALERTS),
+            get(alerts::confirm_remove_rule),
+        ),
+        route(
+            S,
+            "POST",
+            "/system/alerts/rules/{id}/delete",
+            Cap(ALERTS),
+            post(alerts::remove_rule),
+        ),
         // /system/api: the same service in JSON
         route(
             S,

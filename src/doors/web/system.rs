@@ -37,6 +37,7 @@ pub async fn chrome(
         unread: console::unread_count(&state.app.db, op.user.id).await?,
         can_runbooks: op.can(Capability::RUNBOOKS_VIEW),
         can_runs: op.can(Capability::OPERATIONS_VIEW),
+        can_alerts: op.can(Capability::ALERTS_MANAGE),
         workspace: String::new(),
     })
 }

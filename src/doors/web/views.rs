@@ -7,8 +7,11 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
 use super::error::WebError;
+use crate::alerts::rules::EVENTS;
+use crate::alerts::{DestinationView, RuleView};
 use crate::runs::{Initiator, Outcome, Run, RunStatus, Scope};
 use crate::service::{Preflight, RunbookInfo};
+use crate::storage::alerts::Delivery;
 use crate::storage::console::{AuditRow, FindingRow, Notification};
 
 /// Renders a template as an HTML response.
@@ -48,6 +51,7 @@ pub struct Chrome {
     pub unread: i64,
     pub can_runbooks: bool,
     pub can_runs: bool,
+    pub can_alerts: bool,
     pub workspace: String,
 }
 
@@ -503,4 +507,165 @@ pub struct AdminRunsPage {
 pub struct AdminRunPage {
     pub chrome: Chrome,
     pub run: RunView,
+}
+
+// ---- alerts ----
+
+/// What was typed into the alert forms, shown again with a 422.
+/// The webhook URL is never among them: it is a secret.
+#[derive(Debug, Clone, Default)]
+pub struct AlertForms {
+    pub destination_kind: String,
+    pub destination_name: String,
+    pub recipients: String,
+    pub rule_name: String,
+    pub rule_event: String,
+    pub rule_severity: String,
+    pub rule_cooldown: String,
+    pub rule_quiet_hours: String,
+    pub rule_timezone: String,
+    pub rule_destinations: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DestinationRowView {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub target: String,
+    pub created_at: String,
+    /// Checked in the rule form.
+    pub checked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuleRowView {
+    pub id: i64,
+    pub name: String,
+    pub event: String,
+    pub min_severity: String,
+    pub cooldown_seconds: i64,
+    pub quiet_hours: String,
+    pub destinations: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliveryView {
+    pub id: i64,
+    pub event: String,
+    pub destination: String,
+    pub status: String,
+    pub status_class: &'static str,
+    pub attempts: i64,
+    pub last_error: String,
+    pub created_at: String,
+    pub sent_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "system/alerts.html")]
+pub struct AlertsPage {
+    pub chrome: Chrome,
+    pub flash: String,
+    pub error: String,
+    pub destinations: Vec<DestinationRowView>,
+    pub rules: Vec<RuleRowView>,
+    pub deliveries: Vec<DeliveryView>,
+    pub events: Vec<&'static str>,
+    pub severities: Vec<&'static str>,
+    pub forms: AlertForms,
+}
+
+impl AlertsPage {
+    pub fn new(
+        chrome: Chrome,
+        flash: String,
+        error: String,
+        destinations: &[DestinationView],
+        rules: &[RuleView],
+        deliveries: &[Delivery],
+        forms: AlertForms,
+    ) -> AlertsPage {
+        let name_of = |id: i64| {
+            destinations
+                .iter()
+                .find(|d| d.id == id)
+                .map(|d| format!("{} (#{id})", d.name))
+                .unwrap_or_else(|| format!("#{id}"))
+        };
+        AlertsPage {
+            chrome,
+            flash,
+            error,
+            destinations: destinations
+                .iter()
+                .map(|d| DestinationRowView {
+                    id: d.id,
+                    name: d.name.clone(),
+                    kind: d.kind.clone(),
+                    target: d.target.clone(),
+                    created_at: time(&d.created_at),
+                    checked: forms.rule_destinations.contains(&d.id.to_string()),
+                })
+                .collect(),
+            rules: rules
+                .iter()
+                .map(|r| RuleRowView {
+                    id: r.id,
+                    name: r.name.clone(),
+                    event: r.event.clone(),
+                    min_severity: r.min_severity.clone(),
+                    cooldown_seconds: r.cooldown_seconds,
+                    quiet_hours: match (&r.quiet_hours, &r.timezone) {
+                        (Some(w), Some(tz)) => format!("{w} {tz}"),
+                        (Some(w), None) => w.clone(),
+                        _ => "—".into(),
+                    },
+                    destinations: r
+                        .destination_ids
+                        .iter()
+                        .map(|id| name_of(*id))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+                .collect(),
+            deliveries: deliveries
+                .iter()
+                .map(|d| DeliveryView {
+                    id: d.id,
+                    event: d.event.clone(),
+                    destination: d
+                        .destination_id
+                        .map(name_of)
+                        .unwrap_or_else(|| "deleted".into()),
+                    status: d.status.clone(),
+                    status_class: match d.status.as_str() {
+                        "sent" => "ok",
+                        "failed" => "bad",
+                        "deferred" => "warn",
+                        "queued" => "queued",
+                        _ => "muted",
+                    },
+                    attempts: d.attempts,
+                    last_error: d.last_error.clone().unwrap_or_default(),
+                    created_at: time(&d.created_at),
+                    sent_at: opt_time(&d.sent_at),
+                })
+                .collect(),
+            events: EVENTS.to_vec(),
+            severities: vec!["low", "medium", "high", "critical"],
+            forms,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "system/alert_confirm.html")]
+pub struct AlertConfirmPage {
+    pub chrome: Chrome,
+    pub heading: &'static str,
+    pub subject: String,
+    pub explanation: &'static str,
+    pub action: String,
+    pub button: &'static str,
 }
