@@ -3,13 +3,14 @@
 # backfill against one set-based UPDATE on an identical copy of the data, the
 # fan-out of tenants with nothing to do, and the CLI's peak memory.
 #   scripts/bench/run.sh            PostgreSQL (BENCH_PG, default local server) and SQLite
-# Environment: TENANTS (200), FINDINGS (2500), FANOUT_TENANTS (3000), CONCURRENCY (2).
+# Environment: TENANTS (200), FINDINGS (2500), FANOUT_TENANTS (3000), CONCURRENCY (2), FANOUT_CONCURRENCY (8).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TENANTS=${TENANTS:-200}
 FINDINGS=${FINDINGS:-2500}
 FANOUT_TENANTS=${FANOUT_TENANTS:-3000}
 CONCURRENCY=${CONCURRENCY:-2}
+FANOUT_CONCURRENCY=${FANOUT_CONCURRENCY:-8}
 PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 cargo build --release --quiet
 BIN=$PWD/target/release/tenantatlas
@@ -42,7 +43,7 @@ if psql "$PG/postgres" -qAtc 'select 1' >/dev/null 2>&1; then
   psql "$PG/postgres" -qc "CREATE DATABASE ta_bench_fanout"
   export DATABASE_URL=$PG/ta_bench_fanout
   "$BIN" demo seed --tenants "$FANOUT_TENANTS" --findings-per-tenant 0 >/dev/null
-  echo "pg fan-out, nothing to do (s tenants items outcome peakKB): $(CONCURRENCY=4 run_backfill)"
+  echo "pg fan-out, nothing to do (s tenants items outcome peakKB): $(CONCURRENCY=$FANOUT_CONCURRENCY run_backfill)"
   for db in ta_bench ta_bench_copy ta_bench_fanout; do psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db"; done
 fi
 
@@ -55,4 +56,4 @@ echo "sqlite single UPDATE: $(python3 -c "print(round($(date +%s.%N)-$start,2))"
 echo "sqlite all-tenants run (s tenants items outcome peakKB): $(run_backfill)"
 export DATABASE_URL="sqlite://$WORK/fanout.db"
 "$BIN" demo seed --tenants "$FANOUT_TENANTS" --findings-per-tenant 0 >/dev/null
-echo "sqlite fan-out, nothing to do (s tenants items outcome peakKB): $(CONCURRENCY=4 run_backfill)"
+echo "sqlite fan-out, nothing to do (s tenants items outcome peakKB): $(CONCURRENCY=$FANOUT_CONCURRENCY run_backfill)"

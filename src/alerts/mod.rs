@@ -131,10 +131,21 @@ pub async fn on_run_completed(
 ) -> Result<()> {
     if let Initiator::PlatformUser { id, .. } = &run.context.initiator {
         let c = &run.summary_counts;
+        let summary = format!(
+            "{} of {} tenants processed: {} succeeded, {} failed · {} items updated, {} skipped, {} failed",
+            c.processed,
+            c.total,
+            c.succeeded,
+            c.failed,
+            c.items_updated,
+            c.items_skipped,
+            c.items_failed
+        );
         let body = serde_json::json!({
             "run_id": run.id,
             "runbook": run.run_type,
             "outcome": run.outcome,
+            "summary": summary,
             "summary_counts": c,
         });
         let title = format!(

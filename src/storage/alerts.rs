@@ -94,25 +94,14 @@ pub async fn destination(
     .await
 }
 
+/// Links and deliveries follow by the foreign keys (cascade, set null).
 pub async fn delete_destination(db: &Db, workspace_id: i64, id: i64) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    tx.execute(
-        "DELETE FROM alert_rule_destinations WHERE destination_id = $1",
-        args![id],
-    )
-    .await?;
-    tx.execute(
-        "UPDATE alert_deliveries SET destination_id = NULL WHERE destination_id = $1",
-        args![id],
-    )
-    .await?;
-    let n = tx
+    let n = db
         .execute(
             "DELETE FROM alert_destinations WHERE workspace_id = $1 AND id = $2",
             args![workspace_id, id],
         )
         .await?;
-    tx.commit().await?;
     Ok(n == 1)
 }
 
@@ -192,25 +181,14 @@ pub async fn destinations_of_rule(tx: &mut Tx, rule_id: i64) -> Result<Vec<i64>,
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
+/// Links and deliveries follow by the foreign keys (cascade, set null).
 pub async fn delete_rule(db: &Db, workspace_id: i64, id: i64) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    tx.execute(
-        "DELETE FROM alert_rule_destinations WHERE rule_id = $1",
-        args![id],
-    )
-    .await?;
-    tx.execute(
-        "UPDATE alert_deliveries SET rule_id = NULL WHERE rule_id = $1",
-        args![id],
-    )
-    .await?;
-    let n = tx
+    let n = db
         .execute(
             "DELETE FROM alert_rules WHERE workspace_id = $1 AND id = $2",
             args![workspace_id, id],
         )
         .await?;
-    tx.commit().await?;
     Ok(n == 1)
 }
 

@@ -233,6 +233,9 @@ impl NotificationView {
         let body: serde_json::Value =
             serde_json::from_str(&n.body).unwrap_or(serde_json::Value::Null);
         let summary = match &body {
+            serde_json::Value::Object(map) if map.get("summary").is_some_and(|s| s.is_string()) => {
+                map["summary"].as_str().unwrap_or_default().to_owned()
+            }
             serde_json::Value::Object(map) => map
                 .iter()
                 .filter(|(k, _)| k.as_str() != "url")
