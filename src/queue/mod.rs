@@ -277,18 +277,7 @@ impl Worker {
             Err(JobError::Failed(error)) => {
                 tracing::warn!(job = job.id, run = run_id, tenant = tenant_id, attempt = job.attempts, %error, "tenant job failed");
                 if job.attempts < job.max_attempts {
-                    let now = app.clock.now_ms();
-                    let delay = backoff_ms(&app.settings, job.attempts);
-                    q::requeue(
-                        &mut tx,
-                        job.id,
-                        owner,
-                        now + delay,
-                        Some(error.clone()),
-                        false,
-                        now,
-                    )
-                    .await?;
+                    self.retry_later(&mut tx, job, owner, &error).await?;
                     JobOutcome::Retrying(error)
                 } else {
                     self.record_dead(
@@ -325,18 +314,7 @@ impl Worker {
         match sent {
             Ok(()) => self.end(tx, job, owner, "done", None).await,
             Err(error) if job.attempts < job.max_attempts => {
-                let now = app.clock.now_ms();
-                let delay = backoff_ms(&app.settings, job.attempts);
-                q::requeue(
-                    &mut tx,
-                    job.id,
-                    owner,
-                    now + delay,
-                    Some(error.clone()),
-                    false,
-                    now,
-                )
-                .await?;
+                self.retry_later(&mut tx, job, owner, &error).await?;
                 tx.commit().await?;
                 Ok(JobOutcome::Retrying(error))
             }
@@ -345,6 +323,29 @@ impl Worker {
                 self.end(tx, job, owner, "dead", Some(error)).await
             }
         }
+    }
+
+    /// Puts a failed job back with exponential backoff, keeping its error.
+    async fn retry_later(
+        &self,
+        tx: &mut Tx,
+        job: &ClaimedJob,
+        owner: &str,
+        error: &str,
+    ) -> Result<()> {
+        let now = self.app.clock.now_ms();
+        let delay = backoff_ms(&self.app.settings, job.attempts);
+        q::requeue(
+            tx,
+            job.id,
+            owner,
+            now + delay,
+            Some(error.to_owned()),
+            false,
+            now,
+        )
+        .await?;
+        Ok(())
     }
 
     /// Ends the job in `tx` and commits.
