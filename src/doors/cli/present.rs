@@ -3,7 +3,7 @@
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::runs::Run;
+use crate::runs::{Initiator, Run};
 use crate::service::Preflight;
 
 pub fn json<T: Serialize + ?Sized>(value: &T) {
@@ -49,10 +49,7 @@ pub fn run(as_json: bool, run: &Run) {
     if let Some(reason) = &run.context.reason {
         println!("  reason:   {reason}");
     }
-    println!(
-        "  started by: {}",
-        serde_json::to_string(&run.context.initiator).unwrap_or_default()
-    );
+    println!("  started by: {}", initiator(&run.context.initiator));
     println!(
         "  created {} · started {} · completed {}",
         run.created_at.to_rfc3339(),
@@ -147,4 +144,14 @@ pub fn update_progress(bar: &ProgressBar, run: &Run) {
         c.items_updated, c.failed
     ));
     bar.tick();
+}
+
+fn initiator(i: &Initiator) -> String {
+    match i {
+        Initiator::PlatformUser { email, .. } => format!("operator {email}"),
+        Initiator::Cli { os_user: Some(u) } => format!("cli ({u})"),
+        Initiator::Cli { os_user: None } => "cli".into(),
+        Initiator::Deploy { release: Some(r) } => format!("deploy of release {r}"),
+        Initiator::Deploy { release: None } => "deploy".into(),
+    }
 }
