@@ -409,9 +409,7 @@ impl RunbookService {
     }
 
     async fn audit(&self, entry: AuditEntry) -> Result<()> {
-        let mut tx = self.app.db.begin().await?;
-        directory::audit(&mut tx, &entry, self.app.clock.now()).await?;
-        tx.commit().await?;
+        directory::audit_now(&self.app.db, &entry, self.app.clock.now()).await?;
         Ok(())
     }
 }

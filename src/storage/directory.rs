@@ -92,6 +92,13 @@ impl AuditEntry {
     }
 }
 
+/// Records an audit entry in a transaction of its own.
+pub async fn audit_now(db: &Db, entry: &AuditEntry, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    audit(&mut tx, entry, now).await?;
+    tx.commit().await
+}
+
 pub async fn audit(tx: &mut Tx, entry: &AuditEntry, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     tx.execute(
         "INSERT INTO audit_events (actor_kind, actor_id, actor_email, action, subject, detail, ip, created_at) \

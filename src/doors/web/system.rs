@@ -44,9 +44,7 @@ pub async fn chrome(
 
 /// Records an audit entry in its own transaction.
 pub async fn audit(state: &WebState, entry: AuditEntry) -> Result<(), WebError> {
-    let mut tx = state.app.db.begin().await?;
-    directory::audit(&mut tx, &entry, state.app.clock.now()).await?;
-    tx.commit().await?;
+    directory::audit_now(&state.app.db, &entry, state.app.clock.now()).await?;
     Ok(())
 }
 
