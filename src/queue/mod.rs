@@ -434,27 +434,36 @@ impl Worker {
     pub async fn run(self, concurrency: usize, shutdown: watch::Receiver<bool>) {
         let mut loops = JoinSet::new();
         for _ in 0..concurrency.max(1) {
-            let worker = self.clone();
-            let mut shutdown = shutdown.clone();
-            loops.spawn(async move {
-                let idle = Duration::from_millis(worker.app.settings.poll_interval_ms);
-                while !*shutdown.borrow() {
-                    let pause = match worker.run_once().await {
-                        Ok(Step::Ran { .. }) => continue,
-                        Ok(Step::Idle) => idle,
-                        Err(e) => {
-                            tracing::error!(error = %e.detail(), "worker step failed");
-                            idle * 4
-                        }
-                    };
-                    tokio::select! {
-                        _ = tokio::time::sleep(pause) => {}
-                        _ = shutdown.changed() => {}
-                    }
-                }
-            });
+            loops.spawn(self.clone().job_loop(shutdown.clone()));
         }
-        while loops.join_next().await.is_some() {}
+        while let Some(ended) = loops.join_next().await {
+            // A loop only ends early by panicking: its job is taken over when
+            // its lease expires, and the loop is replaced.
+            if let Err(e) = ended
+                && !*shutdown.borrow()
+            {
+                tracing::error!(error = %e, "a job loop stopped unexpectedly; starting another");
+                loops.spawn(self.clone().job_loop(shutdown.clone()));
+            }
+        }
+    }
+
+    async fn job_loop(self, mut shutdown: watch::Receiver<bool>) {
+        let idle = Duration::from_millis(self.app.settings.poll_interval_ms);
+        while !*shutdown.borrow() {
+            let pause = match self.run_once().await {
+                Ok(Step::Ran { .. }) => continue,
+                Ok(Step::Idle) => idle,
+                Err(e) => {
+                    tracing::error!(error = %e.detail(), "worker step failed");
+                    idle * 4
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
     }
 }
 
