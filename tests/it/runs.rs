@@ -414,3 +414,109 @@ both_backends!(an_empty_scope_completes_at_once, |t| async move {
     assert_eq!(run.outcome, Outcome::Succeeded);
     assert_eq!(run.summary_counts.items_updated, 0);
 });
+
+both_backends!(
+    a_failing_tenant_job_is_retried_with_backoff_then_given_up,
+    |t| async move {
+        t.seed(2, 3, 0).await;
+        let service = t.app.runbooks();
+        let run = service
+            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
+            .await
+            .unwrap()
+            .run;
+        // Break the chunk statement: the observations table is gone for a while.
+        t.app
+            .db
+            .execute(
+                "ALTER TABLE finding_observations RENAME TO finding_observations_away",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let worker = t.worker();
+        let mut retrying = 0;
+        while let Step::Ran { outcome, .. } = worker.run_once().await.unwrap() {
+            match outcome {
+                JobOutcome::Retrying(error) => {
+                    retrying += 1;
+                    assert!(error.contains("database error"), "{error}");
+                }
+                JobOutcome::Done => {} // the platform tenant has nothing to do
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(retrying, 2, "both demo tenants failed once");
+        assert_eq!(
+            t.count("SELECT count(*) FROM jobs WHERE status = 'queued' AND attempts = 1")
+                .await,
+            2
+        );
+        // Not before the backoff (1 s in tests) has passed.
+        assert_eq!(worker.run_once().await.unwrap(), Step::Idle);
+
+        // One tenant comes back while the table is back; the other keeps failing.
+        t.clock.advance(chrono::Duration::seconds(1));
+        assert!(matches!(
+            worker.run_once().await.unwrap(),
+            Step::Ran {
+                outcome: JobOutcome::Retrying(_),
+                ..
+            }
+        ));
+        t.app
+            .db
+            .execute(
+                "ALTER TABLE finding_observations_away RENAME TO finding_observations",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            worker.run_once().await.unwrap(),
+            Step::Ran {
+                outcome: JobOutcome::Done,
+                ..
+            }
+        ));
+        t.app
+            .db
+            .execute(
+                "ALTER TABLE finding_observations RENAME TO finding_observations_away",
+                vec![],
+            )
+            .await
+            .unwrap();
+        // Attempt 3 of 3 (test setting) fails for good after a 2 s backoff.
+        t.clock.advance(chrono::Duration::seconds(2));
+        match worker.run_once().await.unwrap() {
+            Step::Ran {
+                outcome: JobOutcome::Dead(error),
+                ..
+            } => assert!(error.contains("database error"), "{error}"),
+            other => panic!("expected the job to end dead, got {other:?}"),
+        }
+        t.app
+            .db
+            .execute(
+                "ALTER TABLE finding_observations_away RENAME TO finding_observations",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let run = service.run(&cli(), run.id).await.unwrap();
+        assert_eq!(run.status, RunStatus::Completed);
+        assert_eq!(run.outcome, Outcome::PartiallySucceeded);
+        assert_eq!(
+            (run.summary_counts.succeeded, run.summary_counts.failed),
+            (2, 1)
+        );
+        assert_eq!(run.failures.len(), 1);
+        assert_eq!(run.failures[0].reason_code, "job.attempts_exhausted");
+        assert!(run.failures[0].message.contains("database error"));
+        assert_eq!(
+            run.summary_counts.items_updated, 3,
+            "the recovered tenant's findings"
+        );
+    }
+);
