@@ -217,6 +217,11 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections.max(2))
                 .acquire_timeout(Duration::from_secs(30))
+                // No ping before every checkout: it is a round trip per
+                // transaction. A connection the server dropped fails its next
+                // statement once; jobs retry, and idle connections are recycled.
+                .test_before_acquire(false)
+                .idle_timeout(Duration::from_secs(300))
                 .connect_with(options)
                 .await
                 .map_err(unreachable)?;
@@ -235,6 +240,7 @@ impl Db {
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections.clamp(2, 8))
                 .acquire_timeout(Duration::from_secs(60))
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await
                 .map_err(unreachable)?;
