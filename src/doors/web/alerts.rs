@@ -11,7 +11,7 @@ use tower_sessions::Session;
 
 use super::WebState;
 use super::error::WebError;
-use super::forms::{SignedForm, opt};
+use super::forms::{SignedForm, opt, path_id};
 use super::routes::Operator;
 use super::system::{TokenOnly, chrome};
 use super::views::{self, AlertForms, AlertsPage};
@@ -110,13 +110,6 @@ pub async fn page(
 }
 
 /// An id from the path: anything but a positive number does not exist.
-fn path_id(raw: &str, what: &str) -> Result<i64, Error> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| Error::NotFound(format!("{what} {raw:?} does not exist")))
-}
-
 #[derive(Deserialize)]
 pub struct DestinationForm {
     kind: Option<String>,
@@ -205,18 +198,30 @@ pub async fn remove_destination(
     Path(id): Path<String>,
     SignedForm(_): SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
-    let result = match path_id(&id, "alert destination") {
-        Ok(id) => state
+    let removed = async {
+        let id = path_id(&id, "alert destination")?;
+        state
             .app
             .alert_service()
             .remove_destination(&op.actor(), id)
             .await
-            .map(|()| id),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(id) => flash(&session, false, format!("Destination {id} deleted.")).await,
-        Err(e) => rerender(&state, &op, &session, e, AlertForms::default()).await,
+            .map(|()| id)
+    }
+    .await;
+    after_remove(&state, &op, &session, removed, "Destination").await
+}
+
+/// Flash on success, the page with the error otherwise.
+async fn after_remove(
+    state: &WebState,
+    op: &Operator,
+    session: &Session,
+    removed: Result<i64, Error>,
+    noun: &str,
+) -> Result<Response, WebError> {
+    match removed {
+        Ok(id) => flash(session, false, format!("{noun} {id} deleted.")).await,
+        Err(e) => rerender(state, op, session, e, AlertForms::default()).await,
     }
 }
 
@@ -376,19 +381,17 @@ pub async fn remove_rule(
     Path(id): Path<String>,
     SignedForm(_): SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
-    let result = match path_id(&id, "alert rule") {
-        Ok(id) => state
+    let removed = async {
+        let id = path_id(&id, "alert rule")?;
+        state
             .app
             .alert_service()
             .remove_rule(&op.actor(), id)
             .await
-            .map(|()| id),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(id) => flash(&session, false, format!("Rule {id} deleted.")).await,
-        Err(e) => rerender(&state, &op, &session, e, AlertForms::default()).await,
+            .map(|()| id)
     }
+    .await;
+    after_remove(&state, &op, &session, removed, "Rule").await
 }
 
 /// The confirmation step before a delete (works without JavaScript).

@@ -136,13 +136,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     }
 }
 
-/// A run id from the path: anything but a positive number is a run that
-/// does not exist.
-pub fn run_id(raw: &str) -> Result<i64, WebError> {
+/// An id from the path: anything but a positive number names a `what` that
+/// does not exist (404), never a parse error.
+pub fn path_id(raw: &str, what: &str) -> Result<i64, crate::error::Error> {
     raw.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
-        .ok_or_else(|| WebError::new(StatusCode::NOT_FOUND, format!("run {raw:?} does not exist")))
+        .ok_or_else(|| crate::error::Error::NotFound(format!("{what} {raw:?} does not exist")))
+}
+
+/// A run id from the path.
+pub fn run_id(raw: &str) -> Result<i64, WebError> {
+    Ok(path_id(raw, "run")?)
 }
 
 /// An optional text field: blank means absent.

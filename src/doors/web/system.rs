@@ -9,7 +9,7 @@ use tower_sessions::Session;
 
 use super::WebState;
 use super::error::WebError;
-use super::forms::{Query, SignedForm, opt, page, run_id};
+use super::forms::{Query, SignedForm, opt, page, path_id, run_id};
 use super::metrics;
 use super::routes::{OPERATOR_KEY, Operator, csrf_token, new_csrf_token};
 use super::security::ClientIp;
@@ -350,12 +350,7 @@ pub async fn mark_read(
     Path(id): Path<String>,
     SignedForm(_): SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
-    let id = id.parse::<i64>().map_err(|_| {
-        WebError::new(
-            StatusCode::NOT_FOUND,
-            format!("notification {id:?} does not exist"),
-        )
-    })?;
+    let id = path_id(&id, "notification")?;
     // Only this operator's own notifications change; marking twice is harmless.
     console::mark_read(&state.app.db, op.user.id, Some(id), state.app.clock.now()).await?;
     Ok(Redirect::to("/system/notifications").into_response())
