@@ -11,6 +11,20 @@ use crate::both_backends;
 
 const BACKFILL: &str = "findings.backfill-lifecycle";
 
+/// Starts the lifecycle backfill over one tenant, by external id.
+async fn start_tenant_run(
+    t: &crate::support::TestApp,
+    external_id: &str,
+) -> tenantatlas::runs::Ensured {
+    let scope =
+        ScopeRequest::Tenant(tenantatlas::domain::TenantExternalId::parse(external_id).unwrap());
+    t.app
+        .runbooks()
+        .start(&cli(), BACKFILL, &scope, None)
+        .await
+        .unwrap()
+}
+
 pub fn cli() -> Actor {
     Actor::trusted(Initiator::Cli { os_user: None })
 }
@@ -218,13 +232,7 @@ both_backends!(
     a_locked_tenant_is_retried_later_not_failed,
     |t| async move {
         t.seed(1, 3, 0).await;
-        let ext = tenantatlas::domain::TenantExternalId::parse("demo-00001").unwrap();
-        let started = t
-            .app
-            .runbooks()
-            .start(&cli(), BACKFILL, &ScopeRequest::Tenant(ext), None)
-            .await
-            .unwrap();
+        let started = start_tenant_run(t, "demo-00001").await;
         let tenant = started.run.tenant_id.unwrap();
         let now = t.app.clock.now_ms();
         assert!(
@@ -274,13 +282,7 @@ both_backends!(
     a_job_whose_worker_keeps_dying_ends_dead_and_fails_its_tenant,
     |t| async move {
         t.seed(1, 3, 0).await;
-        let ext = tenantatlas::domain::TenantExternalId::parse("demo-00001").unwrap();
-        let started = t
-            .app
-            .runbooks()
-            .start(&cli(), BACKFILL, &ScopeRequest::Tenant(ext), None)
-            .await
-            .unwrap();
+        let started = start_tenant_run(t, "demo-00001").await;
         // Three attempts (test setting), each claimed by a worker that dies.
         for attempt in 1..=3 {
             let now = t.app.clock.now_ms();
@@ -401,13 +403,7 @@ both_backends!(
 );
 
 both_backends!(an_empty_scope_completes_at_once, |t| async move {
-    let ext = tenantatlas::domain::TenantExternalId::parse("platform").unwrap();
-    let started = t
-        .app
-        .runbooks()
-        .start(&cli(), BACKFILL, &ScopeRequest::Tenant(ext), None)
-        .await
-        .unwrap();
+    let started = start_tenant_run(t, "platform").await;
     assert_eq!(started.run.summary_counts.total, 1);
     t.drain().await;
     let run = t.app.runs().get(started.run.id).await.unwrap();
