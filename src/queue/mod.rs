@@ -78,10 +78,6 @@ impl Worker {
         }
     }
 
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
     /// Claims one job and runs it to its end.
     pub async fn run_once(&self) -> Result<Step> {
         let now = self.app.clock.now_ms();

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::args;
 use crate::domain::{DEFAULT_WORKSPACE_SLUG, PLATFORM_TENANT_EXTERNAL_ID, Tenant, Workspace};
-use crate::storage::{Db, Exec, Tx};
+use crate::storage::{Db, Tx};
 
 /// Creates the `default` workspace and its `platform` tenant when missing.
 pub async fn bootstrap(db: &Db, now: DateTime<Utc>) -> Result<Workspace, sqlx::Error> {
@@ -54,14 +54,6 @@ pub async fn tenants_of(db: &Db, workspace_id: i64) -> Result<Vec<Tenant>, sqlx:
     db.fetch_all(
         "SELECT id, workspace_id, external_id, name FROM tenants WHERE workspace_id = $1 ORDER BY external_id",
         args![workspace_id],
-    )
-    .await
-}
-
-pub async fn tenant(ex: &mut impl Exec, id: i64) -> Result<Option<Tenant>, sqlx::Error> {
-    ex.fetch_optional(
-        "SELECT id, workspace_id, external_id, name FROM tenants WHERE id = $1",
-        args![id],
     )
     .await
 }
