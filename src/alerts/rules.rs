@@ -152,9 +152,33 @@ impl Channel {
         })
     }
 
+    /// A destination as a door received it: a type with a URL (teams) or
+    /// recipients (email).
+    pub fn from_parts(
+        kind: Option<&str>,
+        url: Option<&str>,
+        to: &[String],
+    ) -> Result<Channel, String> {
+        match (kind, url) {
+            (Some("teams"), Some(url)) if to.is_empty() => Channel::teams(url),
+            (Some("teams"), Some(_)) => {
+                Err("a Teams destination takes a webhook URL, not recipients".into())
+            }
+            (Some("teams"), None) => Err("a Teams destination needs its webhook URL".into()),
+            (Some("email"), None) => Channel::email(to),
+            (Some("email"), Some(_)) => {
+                Err("an email destination takes recipients, not a URL".into())
+            }
+            (Some(other), _) => Err(format!(
+                "unknown destination type {other:?}: use teams or email"
+            )),
+            (None, _) => Err("choose a destination type: teams or email".into()),
+        }
+    }
+
     pub fn email(to: &[String]) -> Result<Channel, String> {
         if to.is_empty() {
-            return Err("an email destination needs at least one --to address".into());
+            return Err("an email destination needs at least one recipient".into());
         }
         let to = to
             .iter()

@@ -751,13 +751,8 @@ async fn alerts_command(
             url,
             to,
         }) => {
-            let channel = match (kind.as_str(), url) {
-                ("teams", Some(url)) if to.is_empty() => Channel::teams(&url),
-                ("teams", _) => Err("a teams destination needs --url (and no --to)".to_owned()),
-                (_, None) => Channel::email(&to),
-                (_, Some(_)) => Err("an email destination takes --to, not --url".to_owned()),
-            }
-            .map_err(bad_input)?;
+            let channel =
+                Channel::from_parts(Some(&kind), url.as_deref(), &to).map_err(bad_input)?;
             let d = service.add_destination(&actor, &name, channel).await?;
             present::line(
                 json,

@@ -127,29 +127,8 @@ fn recipients(raw: &str) -> Vec<String> {
 }
 
 fn channel_of(form: &DestinationForm) -> Result<Channel, Error> {
-    match opt(&form.kind) {
-        Some("teams") => match opt(&form.url) {
-            Some(url) => Channel::teams(url).map_err(Error::BadInput),
-            None => Err(Error::BadInput(
-                "a Teams destination needs its webhook URL".into(),
-            )),
-        },
-        Some("email") => {
-            let to = recipients(form.recipients.as_deref().unwrap_or(""));
-            if to.is_empty() {
-                return Err(Error::BadInput(
-                    "an email destination needs at least one recipient".into(),
-                ));
-            }
-            Channel::email(&to).map_err(Error::BadInput)
-        }
-        Some(other) => Err(Error::BadInput(format!(
-            "unknown destination type {other:?}: use teams or email"
-        ))),
-        None => Err(Error::BadInput(
-            "choose a destination type: teams or email".into(),
-        )),
-    }
+    let to = recipients(form.recipients.as_deref().unwrap_or(""));
+    Channel::from_parts(opt(&form.kind), opt(&form.url), &to).map_err(Error::BadInput)
 }
 
 pub async fn add_destination(
