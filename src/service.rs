@@ -157,13 +157,7 @@ impl RunbookService {
     }
 
     pub fn runbook(&self, key: &str) -> Result<std::sync::Arc<dyn Runbook>> {
-        self.app.registry.get(key.trim()).ok_or_else(|| {
-            Error::NotFound(format!(
-                "unknown runbook {:?} (known: {})",
-                key.trim(),
-                self.app.registry.keys().join(", ")
-            ))
-        })
+        self.app.registry.require(key)
     }
 
     /// v1 runbooks act on the default workspace (seed decision 3).

@@ -138,6 +138,18 @@ impl Registry {
         self.runbooks.iter().find(|r| r.key().0 == key).cloned()
     }
 
+    /// The runbook of `key` (trimmed); unknown is the caller's error, named
+    /// alike by every door (HTTP 404, CLI exit 2).
+    pub fn require(&self, key: &str) -> crate::error::Result<Arc<dyn Runbook>> {
+        self.get(key.trim()).ok_or_else(|| {
+            crate::error::Error::NotFound(format!(
+                "unknown runbook {:?} (known: {})",
+                key.trim(),
+                self.keys().join(", ")
+            ))
+        })
+    }
+
     pub fn all(&self) -> &[Arc<dyn Runbook>] {
         &self.runbooks
     }

@@ -247,6 +247,42 @@ pub struct RunFilter {
     pub offset: i64,
 }
 
+impl RunFilter {
+    /// A filter from a door's text: an unknown status or outcome is bad
+    /// input (HTTP 422, CLI exit 2); blank values mean "any".
+    pub fn parse(
+        runbook: Option<&str>,
+        status: Option<&str>,
+        outcome: Option<&str>,
+    ) -> Result<RunFilter> {
+        fn blank(v: Option<&str>) -> Option<&str> {
+            v.map(str::trim).filter(|v| !v.is_empty())
+        }
+        let status = blank(status)
+            .map(|s| {
+                RunStatus::parse(s).ok_or_else(|| {
+                    Error::BadInput(format!("unknown status {s:?} (queued, running, completed)"))
+                })
+            })
+            .transpose()?;
+        let outcome = blank(outcome)
+            .map(|o| {
+                Outcome::parse(o).ok_or_else(|| {
+                    Error::BadInput(format!(
+                        "unknown outcome {o:?} (pending, succeeded, partially_succeeded, failed, cancelled)"
+                    ))
+                })
+            })
+            .transpose()?;
+        Ok(RunFilter {
+            runbook: blank(runbook).map(str::to_owned),
+            status,
+            outcome,
+            ..RunFilter::default()
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct OperationRunService {
     db: Db,
