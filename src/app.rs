@@ -1,13 +1,16 @@
-//! The assembled service: database, clock, settings, runbook registry.
-//! Every door builds one `App` and calls the services hanging off it.
+//! The assembly: database, clock, settings and runbook registry, and the
+//! services built from them. Every door builds one `App` and calls the
+//! services hanging off it; no service imports `App`.
 
 use std::sync::Arc;
 
-use crate::alerts::{AlertService, AlertSettings};
+use crate::alerts::{
+    AlertDispatcher, AlertService, AlertSettings, DeliveryJobHandler, InitiatorNotifier, Sender,
+};
 use crate::clock::SharedClock;
-use crate::runbooks::Registry;
-use crate::runs::OperationRunService;
-use crate::service::RunbookService;
+use crate::queue::{JobHandler, QueueSettings, Worker};
+use crate::runbooks::{Registry, RunbookService, TenantJobHandler};
+use crate::runs::{OperationRunService, RunCompletionSubscriber};
 use crate::storage::Db;
 
 /// Tunables of runs and the queue (environment variables in the CLI).
@@ -26,6 +29,18 @@ pub struct Settings {
     pub chunk_size: i64,
     /// How often an idle worker looks for work.
     pub poll_interval_ms: u64,
+}
+
+impl Settings {
+    pub fn queue(&self) -> QueueSettings {
+        QueueSettings {
+            job_lease_ms: self.job_lease_ms,
+            max_attempts: self.max_attempts,
+            backoff_base_ms: self.backoff_base_ms,
+            backoff_max_ms: self.backoff_max_ms,
+            poll_interval_ms: self.poll_interval_ms,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -77,20 +92,62 @@ impl App {
         }
     }
 
+    /// The run service, with what a completed run sets off: the initiator's
+    /// notification and the alert dispatch.
     pub fn runs(&self) -> OperationRunService {
+        let subscribers: Vec<Arc<dyn RunCompletionSubscriber>> = vec![
+            Arc::new(InitiatorNotifier),
+            Arc::new(AlertDispatcher {
+                settings: self.alerts.clone(),
+                max_attempts: self.settings.max_attempts,
+            }),
+        ];
         OperationRunService::new(
             self.db.clone(),
             self.clock.clone(),
             self.settings.max_attempts,
-            self.alerts.clone(),
+            subscribers,
         )
     }
 
+    fn sender(&self) -> Sender {
+        Sender {
+            http: self.http.clone(),
+            alerts: self.alerts.clone(),
+        }
+    }
+
     pub fn alert_service(&self) -> AlertService {
-        AlertService::new(self.clone())
+        AlertService::new(self.db.clone(), self.clock.clone(), self.sender())
     }
 
     pub fn runbooks(&self) -> RunbookService {
-        RunbookService::new(self.clone())
+        RunbookService::new(
+            self.db.clone(),
+            self.clock.clone(),
+            self.registry.clone(),
+            self.runs(),
+        )
+    }
+
+    /// A worker of the queue with every job kind's handler.
+    pub fn worker(&self) -> Worker {
+        let handlers: Vec<Arc<dyn JobHandler>> = vec![
+            Arc::new(TenantJobHandler {
+                runs: self.runs(),
+                registry: self.registry.clone(),
+                chunk_size: self.settings.chunk_size,
+                locked_retry_ms: self.settings.locked_retry_ms,
+            }),
+            Arc::new(DeliveryJobHandler {
+                sender: self.sender(),
+            }),
+        ];
+        Worker::new(
+            self.db.clone(),
+            self.clock.clone(),
+            self.settings.queue(),
+            handlers,
+        )
     }
 }

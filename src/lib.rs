@@ -3,10 +3,10 @@
 //! - [`accounts`]: operators and customer users, passwords, login throttling
 //! - [`domain`]: workspaces, tenants, findings, capabilities, checked values
 //! - [`runs`]: operation runs and the OperationRunService
-//! - [`runbooks`]: the registry and one module per runbook
+//! - [`runbooks`]: the registry, one module per runbook, and the runbook
+//!   service every door calls
 //! - [`queue`]: the durable job queue's workers
 //! - [`alerts`]: notifications and alert routing of completed runs
-//! - [`service`]: the runbook service every door calls
 //! - [`storage`]: the database seam (SQLite and PostgreSQL)
 //! - [`doors`]: the web console, the CLI, the deploy hook
 

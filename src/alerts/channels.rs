@@ -2,15 +2,25 @@
 //! email over SMTP (plain text and HTML). Errors come back as text for the
 //! delivery's `last_error`; a webhook URL never appears in them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::alerts::{AlertMessage, Channel, rules::mask_url};
-use crate::app::App;
+use crate::alerts::AlertSettings;
+use crate::alerts::message::AlertMessage;
+use crate::alerts::rules::{Channel, mask_url};
 
-pub async fn send(app: &App, channel: &Channel, message: &AlertMessage) -> Result<(), String> {
+/// What sending needs: one HTTP client (a connection pool for every
+/// webhook) and the alert settings (SMTP, sender, time-out).
+#[derive(Clone)]
+pub struct Sender {
+    pub http: reqwest::Client,
+    pub alerts: Arc<AlertSettings>,
+}
+
+pub async fn send(app: &Sender, channel: &Channel, message: &AlertMessage) -> Result<(), String> {
     match channel {
         Channel::Teams { url } => teams(app, url, message).await,
         Channel::Email { to } => email(app, to, message).await,
@@ -61,7 +71,7 @@ pub fn adaptive_card(m: &AlertMessage) -> serde_json::Value {
     })
 }
 
-async fn teams(app: &App, url: &str, m: &AlertMessage) -> Result<(), String> {
+async fn teams(app: &Sender, url: &str, m: &AlertMessage) -> Result<(), String> {
     let response = app
         .http
         .post(url)
@@ -146,7 +156,7 @@ fn html(m: &AlertMessage) -> String {
     )
 }
 
-async fn email(app: &App, to: &[String], m: &AlertMessage) -> Result<(), String> {
+async fn email(app: &Sender, to: &[String], m: &AlertMessage) -> Result<(), String> {
     let smtp_url = app
         .alerts
         .smtp_url

@@ -1,10 +1,15 @@
 //! The domain's words: workspaces, tenants, findings, capabilities, and the
 //! values that have rules (parsed at the edge, trusted inside).
 
+pub mod actor;
 pub mod capability;
+pub mod job;
+pub mod run;
 pub mod values;
 
+pub use actor::{Actor, AuditEntry};
 pub use capability::{Capability, CapabilitySet};
+pub use job::{JobKind, JobStatus};
 pub use values::{Email, Reason, RunbookKey, TenantExternalId};
 
 /// The workspace v1 runbooks act on (seed decision 3).

@@ -1,32 +1,45 @@
-//! Workers of the durable job queue.
+//! The job engine of the durable queue. It knows no runbook and no alert:
+//! each feature registers a [`JobHandler`] for its [`JobKind`].
 //!
 //! [`Worker::run_once`] claims and runs one job, so tests drive the queue a
 //! step at a time; [`Worker::run`] loops it with bounded concurrency. A job
 //! holds a lease renewed by a heartbeat; a job whose worker died is claimed
-//! again once its lease expires. Failures are retried with exponential
-//! backoff up to the maximum attempts, then the job is recorded dead and its
-//! tenant counted failed on the run.
+//! again once its lease expires. A failing job is retried with exponential
+//! backoff up to its maximum attempts, then recorded dead ([`Job::fail`] is
+//! the one place that decides).
 
+mod heartbeat;
+
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::alerts;
-use crate::app::App;
+use crate::clock::SharedClock;
+use crate::domain::{JobKind, JobStatus};
 use crate::error::Result;
-use crate::runbooks::{JobError, TenantJob};
-use crate::runs::{ItemFailure, TenantResult};
 use crate::storage::queue::{self as q, ClaimedJob};
-use crate::storage::{self, Tx};
+use crate::storage::{Db, Tx};
 
-/// Kind of the per-tenant runbook job.
-pub const TENANT_JOB: &str = "runbook.tenant";
+pub use heartbeat::{Heartbeat, LeaseHook};
 
-pub const REASON_ATTEMPTS_EXHAUSTED: &str = "job.attempts_exhausted";
-pub const REASON_UNKNOWN_RUNBOOK: &str = "runbook.unknown";
+/// Tunables of the engine.
+#[derive(Debug, Clone)]
+pub struct QueueSettings {
+    /// A job's lease, renewed by its heartbeat every third of it.
+    pub job_lease_ms: i64,
+    /// Attempts of a job before it is recorded dead.
+    pub max_attempts: i64,
+    /// First retry delay; doubles per attempt up to `backoff_max_ms`.
+    pub backoff_base_ms: i64,
+    pub backoff_max_ms: i64,
+    /// How often an idle worker looks for work.
+    pub poll_interval_ms: u64,
+}
 
 /// What one step of a worker did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,21 +54,166 @@ pub enum Step {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobOutcome {
-    /// Finished; the tenant's result is recorded.
+    /// Finished; its result is recorded.
     Done,
-    /// The tenant was locked by another job; back in the queue, no attempt used.
+    /// What it works on was held by another job; back in the queue, no
+    /// attempt used.
     TenantBusy,
     /// Failed; back in the queue after a backoff.
     Retrying(String),
-    /// Failed for the last time; the tenant counts as failed.
+    /// Failed for the last time.
     Dead(String),
-    /// The run was cancelled or the lease lost; nothing recorded.
+    /// Cancelled, or the lease was lost; nothing recorded.
     Stopped,
+}
+
+/// The body of one kind of job.
+#[async_trait]
+pub trait JobHandler: Send + Sync {
+    fn kind(&self) -> JobKind;
+
+    /// Runs a claimed job. `tx` holds the claim: the handler commits it
+    /// (with whatever it must do atomically with the claim) before slow work,
+    /// and ends the job through [`Job`].
+    async fn run(&self, job: &Job, tx: Tx) -> Result<JobOutcome>;
+}
+
+/// The retry-or-dead decision for a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failed {
+    /// Back in the queue after a backoff.
+    Retrying,
+    /// Out of attempts and recorded dead; `owned` is false when the lease
+    /// had already passed to another worker (record nothing then).
+    Dead { owned: bool },
+}
+
+/// A claimed job, as its handler sees it: the row, its lease owner, and the
+/// engine's ways to end it.
+pub struct Job {
+    pub row: ClaimedJob,
+    pub owner: String,
+    engine: Engine,
+}
+
+impl Job {
+    pub fn id(&self) -> i64 {
+        self.row.id
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.engine.db
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.engine.clock
+    }
+
+    pub fn lease_ms(&self) -> i64 {
+        self.engine.settings.job_lease_ms
+    }
+
+    /// Its worker died during its last allowed attempt: the lease ran out
+    /// again, so this claim must not run it once more.
+    pub fn attempts_exhausted(&self) -> bool {
+        self.row.attempts > self.row.max_attempts
+    }
+
+    /// The error to record when [`Job::attempts_exhausted`].
+    pub fn exhausted_error(&self) -> String {
+        self.row
+            .last_error
+            .clone()
+            .unwrap_or_else(|| "the worker stopped during every attempt".into())
+    }
+
+    /// Ends the job while this owner still holds it. False: the lease passed
+    /// to another worker.
+    pub async fn finish(
+        &self,
+        tx: &mut Tx,
+        status: JobStatus,
+        error: Option<String>,
+    ) -> Result<bool> {
+        let now = self.engine.clock.now_ms();
+        Ok(q::finish(tx, self.row.id, &self.owner, status, error, now).await?)
+    }
+
+    /// Ends the job in `tx`, commits, and says so.
+    pub async fn end(
+        &self,
+        mut tx: Tx,
+        status: JobStatus,
+        error: Option<String>,
+    ) -> Result<JobOutcome> {
+        self.finish(&mut tx, status, error.clone()).await?;
+        tx.commit().await?;
+        Ok(match (status, error) {
+            (JobStatus::Cancelled, _) => JobOutcome::Stopped,
+            (_, Some(e)) => JobOutcome::Dead(e),
+            (_, None) => JobOutcome::Done,
+        })
+    }
+
+    /// A failed attempt: back in the queue with exponential backoff while
+    /// attempts remain, else recorded dead.
+    pub async fn fail(&self, tx: &mut Tx, error: &str) -> Result<Failed> {
+        let now = self.engine.clock.now_ms();
+        if self.row.attempts < self.row.max_attempts && !self.attempts_exhausted() {
+            let at = now + backoff_ms(&self.engine.settings, self.row.attempts);
+            let error = Some(error.to_owned());
+            q::requeue(tx, self.row.id, &self.owner, at, error, false, now).await?;
+            Ok(Failed::Retrying)
+        } else {
+            let owned = self
+                .finish(tx, JobStatus::Dead, Some(error.to_owned()))
+                .await?;
+            Ok(Failed::Dead { owned })
+        }
+    }
+
+    /// Back in the queue after `delay_ms` with its attempt given back: what
+    /// it needs is busy, which is not its failure.
+    pub async fn later(&self, tx: &mut Tx, delay_ms: i64) -> Result<()> {
+        let now = self.engine.clock.now_ms();
+        q::requeue(
+            tx,
+            self.row.id,
+            &self.owner,
+            now + delay_ms,
+            None,
+            true,
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Keeps the lease alive while the job works; `hook` renews whatever
+    /// else the job holds under the same lease.
+    pub fn heartbeat(&self, hook: Option<Arc<dyn LeaseHook>>) -> Heartbeat {
+        Heartbeat::start(
+            self.engine.db.clone(),
+            self.engine.clock.clone(),
+            self.row.id,
+            self.owner.clone(),
+            self.engine.settings.job_lease_ms,
+            hook,
+        )
+    }
+}
+
+#[derive(Clone)]
+struct Engine {
+    db: Db,
+    clock: SharedClock,
+    settings: Arc<QueueSettings>,
 }
 
 #[derive(Clone)]
 pub struct Worker {
-    app: App,
+    engine: Engine,
+    handlers: Arc<HashMap<&'static str, Arc<dyn JobHandler>>>,
     id: String,
     claims: Arc<AtomicU64>,
 }
@@ -65,10 +223,20 @@ pub struct Worker {
 const RECLAIM_EVERY: u64 = 16;
 
 impl Worker {
-    pub fn new(app: App) -> Worker {
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        settings: QueueSettings,
+        handlers: Vec<Arc<dyn JobHandler>>,
+    ) -> Worker {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
         Worker {
-            app,
+            engine: Engine {
+                db,
+                clock,
+                settings: Arc::new(settings),
+            },
+            handlers: Arc::new(handlers.into_iter().map(|h| (h.kind().0, h)).collect()),
             id: format!(
                 "{host}:{}:{}",
                 std::process::id(),
@@ -80,349 +248,41 @@ impl Worker {
 
     /// Claims one job and runs it to its end.
     pub async fn run_once(&self) -> Result<Step> {
-        let now = self.app.clock.now_ms();
+        let engine = &self.engine;
+        let now = engine.clock.now_ms();
         let owner = format!("{}:{}", self.id, uuid::Uuid::new_v4().simple());
-        // The claim and, for a tenant job, its tenant lock and the run's start
-        // are one transaction.
-        let mut tx = self.app.db.begin_relaxed().await?;
+        let mut tx = engine.db.begin_relaxed().await?;
         let expired_first = self
             .claims
             .fetch_add(1, Ordering::Relaxed)
             .is_multiple_of(RECLAIM_EVERY);
-        let lease = self.app.settings.job_lease_ms;
-        let Some(job) = q::claim(&mut tx, &owner, now, lease, expired_first).await? else {
+        let lease = engine.settings.job_lease_ms;
+        let Some(row) = q::claim(&mut tx, &owner, now, lease, expired_first).await? else {
             tx.rollback().await?;
             return Ok(Step::Idle);
         };
-        metrics::counter!("tenantatlas_jobs_claimed_total", "kind" => job.kind.clone())
-            .increment(1);
-        tracing::debug!(job = job.id, kind = %job.kind, attempt = job.attempts, "claimed job");
-        let outcome = match job.kind.as_str() {
-            TENANT_JOB => self.run_tenant_job(tx, &job, &owner).await?,
-            alerts::DELIVERY_JOB => {
-                tx.commit().await?;
-                self.run_delivery_job(&job, &owner).await?
-            }
-            other => {
-                self.end(
-                    tx,
-                    &job,
-                    &owner,
-                    "dead",
-                    Some(format!("unknown job kind {other:?}")),
-                )
-                .await?
+        let kind = row.kind.clone();
+        metrics::counter!("tenantatlas_jobs_claimed_total", "kind" => kind.clone()).increment(1);
+        tracing::debug!(job = row.id, %kind, attempt = row.attempts, "claimed job");
+        let job = Job {
+            row,
+            owner,
+            engine: engine.clone(),
+        };
+        let outcome = match self.handlers.get(kind.as_str()) {
+            Some(handler) => handler.run(&job, tx).await?,
+            None => {
+                let error = format!("unknown job kind {kind:?}");
+                job.end(tx, JobStatus::Dead, Some(error)).await?
             }
         };
         if matches!(outcome, JobOutcome::Dead(_) | JobOutcome::Retrying(_)) {
-            metrics::counter!("tenantatlas_jobs_failed_total", "kind" => job.kind.clone())
-                .increment(1);
+            metrics::counter!("tenantatlas_jobs_failed_total", "kind" => kind).increment(1);
         }
         Ok(Step::Ran {
-            job_id: job.id,
+            job_id: job.row.id,
             outcome,
         })
-    }
-
-    /// `tx` holds the claim; it is committed before the tenant's work starts.
-    async fn run_tenant_job(
-        &self,
-        mut tx: Tx,
-        job: &ClaimedJob,
-        owner: &str,
-    ) -> Result<JobOutcome> {
-        let app = &self.app;
-        let (Some(run_id), Some(tenant_id)) = (job.run_id, job.tenant_id) else {
-            return self
-                .end(
-                    tx,
-                    job,
-                    owner,
-                    "dead",
-                    Some("tenant job without run or tenant".into()),
-                )
-                .await;
-        };
-        let run = match (&job.run_type, &job.run_status) {
-            (Some(run_type), Some(status)) => storage::runs::RunHead {
-                run_type: run_type.clone(),
-                status: status.clone(),
-                tenant_workspace_id: job.tenant_workspace_id,
-            },
-            _ => {
-                let error = format!("run {run_id} does not exist");
-                return self.end(tx, job, owner, "dead", Some(error)).await;
-            }
-        };
-        if run.is_completed() {
-            self.end(tx, job, owner, "cancelled", None).await?;
-            return Ok(JobOutcome::Stopped);
-        }
-        if job.attempts > job.max_attempts {
-            // Its worker died on the last attempt: the lease ran out again.
-            let error = job
-                .last_error
-                .clone()
-                .unwrap_or_else(|| "the worker stopped during every attempt".into());
-            return self
-                .give_up(
-                    tx,
-                    job,
-                    owner,
-                    run_id,
-                    tenant_id,
-                    REASON_ATTEMPTS_EXHAUSTED,
-                    error,
-                )
-                .await;
-        }
-        let Some(runbook) = app.registry.get(&run.run_type) else {
-            let error = format!("runbook {:?} is not registered", run.run_type);
-            return self
-                .give_up(
-                    tx,
-                    job,
-                    owner,
-                    run_id,
-                    tenant_id,
-                    REASON_UNKNOWN_RUNBOOK,
-                    error,
-                )
-                .await;
-        };
-        let Some(workspace_id) = run.tenant_workspace_id else {
-            let error = format!("tenant {tenant_id} does not exist");
-            return self
-                .give_up(tx, job, owner, run_id, tenant_id, "tenant.missing", error)
-                .await;
-        };
-        let now = app.clock.now_ms();
-        let lease = app.settings.job_lease_ms;
-        if !q::lock_tenant(&mut tx, tenant_id, owner, now, now + lease).await? {
-            q::requeue(
-                &mut tx,
-                job.id,
-                owner,
-                now + app.settings.locked_retry_ms,
-                None,
-                true,
-                now,
-            )
-            .await?;
-            tx.commit().await?;
-            return Ok(JobOutcome::TenantBusy);
-        }
-        if run.status == "queued" {
-            storage::runs::mark_running(&mut tx, run_id, app.clock.now()).await?;
-        }
-        tx.commit().await?;
-
-        let stop = Arc::new(AtomicBool::new(false));
-        let heartbeat = tokio::spawn(heartbeat(
-            app.clone(),
-            job.id,
-            tenant_id,
-            owner.to_owned(),
-            stop.clone(),
-        ));
-        let work = TenantJob::new(
-            app.db.clone(),
-            run_id,
-            tenant_id,
-            workspace_id,
-            app.settings.chunk_size,
-            stop.clone(),
-        );
-        let result = runbook.run_tenant(&work).await;
-        heartbeat.abort();
-
-        // The lock's release, the job's end and its tenant's result are one
-        // transaction; the run's shared row is touched last.
-        let mut tx = app.db.begin_relaxed().await?;
-        q::unlock_tenant(&mut tx, tenant_id, owner).await?;
-        let outcome = match result {
-            Ok(result) => {
-                let now = app.clock.now();
-                if q::finish(&mut tx, job.id, owner, "done", None, now.timestamp_millis()).await? {
-                    app.runs()
-                        .record_tenant_result(&mut tx, run_id, tenant_id, &result, now)
-                        .await?;
-                    JobOutcome::Done
-                } else {
-                    // The lease was lost: another worker owns the job now.
-                    JobOutcome::Stopped
-                }
-            }
-            Err(JobError::Stopped) => {
-                if storage::runs::head(&mut tx, run_id, tenant_id)
-                    .await?
-                    .is_some_and(|r| r.is_completed())
-                {
-                    q::finish(
-                        &mut tx,
-                        job.id,
-                        owner,
-                        "cancelled",
-                        None,
-                        app.clock.now_ms(),
-                    )
-                    .await?;
-                }
-                JobOutcome::Stopped
-            }
-            Err(JobError::Failed(error)) => {
-                tracing::warn!(job = job.id, run = run_id, tenant = tenant_id, attempt = job.attempts, %error, "tenant job failed");
-                if job.attempts < job.max_attempts {
-                    self.retry_later(&mut tx, job, owner, &error).await?;
-                    JobOutcome::Retrying(error)
-                } else {
-                    self.record_dead(
-                        &mut tx,
-                        job,
-                        owner,
-                        run_id,
-                        tenant_id,
-                        REASON_ATTEMPTS_EXHAUSTED,
-                        &error,
-                    )
-                    .await?;
-                    JobOutcome::Dead(error)
-                }
-            }
-        };
-        tx.commit().await?;
-        Ok(outcome)
-    }
-
-    /// Sends one alert delivery; failures are retried with backoff, then
-    /// the delivery is recorded failed.
-    async fn run_delivery_job(&self, job: &ClaimedJob, owner: &str) -> Result<JobOutcome> {
-        let app = &self.app;
-        let sent = if job.attempts > job.max_attempts {
-            Err(job
-                .last_error
-                .clone()
-                .unwrap_or_else(|| "the worker stopped during every attempt".into()))
-        } else {
-            alerts::deliver(app, &job.payload).await
-        };
-        let mut tx = app.db.begin_relaxed().await?;
-        match sent {
-            Ok(()) => self.end(tx, job, owner, "done", None).await,
-            Err(error) if job.attempts < job.max_attempts => {
-                self.retry_later(&mut tx, job, owner, &error).await?;
-                tx.commit().await?;
-                Ok(JobOutcome::Retrying(error))
-            }
-            Err(error) => {
-                alerts::delivery_dead(&mut tx, &job.payload).await?;
-                self.end(tx, job, owner, "dead", Some(error)).await
-            }
-        }
-    }
-
-    /// Puts a failed job back with exponential backoff, keeping its error.
-    async fn retry_later(
-        &self,
-        tx: &mut Tx,
-        job: &ClaimedJob,
-        owner: &str,
-        error: &str,
-    ) -> Result<()> {
-        let now = self.app.clock.now_ms();
-        let delay = backoff_ms(&self.app.settings, job.attempts);
-        q::requeue(
-            tx,
-            job.id,
-            owner,
-            now + delay,
-            Some(error.to_owned()),
-            false,
-            now,
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// Ends the job in `tx` and commits.
-    async fn end(
-        &self,
-        mut tx: Tx,
-        job: &ClaimedJob,
-        owner: &str,
-        status: &str,
-        error: Option<String>,
-    ) -> Result<JobOutcome> {
-        q::finish(
-            &mut tx,
-            job.id,
-            owner,
-            status,
-            error.clone(),
-            self.app.clock.now_ms(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(match error {
-            Some(e) => JobOutcome::Dead(e),
-            None => JobOutcome::Done,
-        })
-    }
-
-    /// Records the job dead and its tenant failed on the run, in `tx`, and commits.
-    #[allow(clippy::too_many_arguments)]
-    async fn give_up(
-        &self,
-        mut tx: Tx,
-        job: &ClaimedJob,
-        owner: &str,
-        run_id: i64,
-        tenant_id: i64,
-        reason_code: &str,
-        error: String,
-    ) -> Result<JobOutcome> {
-        self.record_dead(&mut tx, job, owner, run_id, tenant_id, reason_code, &error)
-            .await?;
-        tx.commit().await?;
-        Ok(JobOutcome::Dead(error))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn record_dead(
-        &self,
-        tx: &mut Tx,
-        job: &ClaimedJob,
-        owner: &str,
-        run_id: i64,
-        tenant_id: i64,
-        reason_code: &str,
-        error: &str,
-    ) -> Result<()> {
-        let now = self.app.clock.now();
-        let result = TenantResult {
-            items_in_target_state: 0,
-            items_failed: 0,
-            failures: vec![ItemFailure {
-                reason_code: reason_code.into(),
-                message: error.into(),
-            }],
-        };
-        if q::finish(
-            tx,
-            job.id,
-            owner,
-            "dead",
-            Some(error.into()),
-            now.timestamp_millis(),
-        )
-        .await?
-        {
-            self.app
-                .runs()
-                .record_tenant_result(tx, run_id, tenant_id, &result, now)
-                .await?;
-        }
-        Ok(())
     }
 
     /// Runs `concurrency` job loops until `shutdown` turns true; a job under
@@ -445,7 +305,7 @@ impl Worker {
     }
 
     async fn job_loop(self, mut shutdown: watch::Receiver<bool>) {
-        let idle = Duration::from_millis(self.app.settings.poll_interval_ms);
+        let idle = Duration::from_millis(self.engine.settings.poll_interval_ms);
         while !*shutdown.borrow() {
             let pause = match self.run_once().await {
                 Ok(Step::Ran { .. }) => continue,
@@ -463,34 +323,8 @@ impl Worker {
     }
 }
 
-/// Keeps the job's lease and the tenant's lock alive; raises `stop` when the
-/// lease is lost so the work ends instead of racing its new owner.
-async fn heartbeat(app: App, job_id: i64, tenant_id: i64, owner: String, stop: Arc<AtomicBool>) {
-    let lease = app.settings.job_lease_ms;
-    let every = Duration::from_millis((lease / 3).max(50) as u64);
-    loop {
-        tokio::time::sleep(every).await;
-        let now = app.clock.now_ms();
-        match q::renew(&mut app.db.clone(), job_id, &owner, now + lease, now).await {
-            Ok(true) => {
-                if let Err(e) =
-                    q::renew_tenant_lock(&mut app.db.clone(), tenant_id, &owner, now + lease).await
-                {
-                    tracing::warn!(job = job_id, error = %e, "renewing the tenant lock failed");
-                }
-            }
-            Ok(false) => {
-                tracing::warn!(job = job_id, "lease lost; stopping the job");
-                stop.store(true, Ordering::Relaxed);
-                return;
-            }
-            Err(e) => tracing::warn!(job = job_id, error = %e, "renewing the lease failed"),
-        }
-    }
-}
-
 /// Exponential backoff: base · 2^(attempt-1), capped.
-pub fn backoff_ms(settings: &crate::app::Settings, attempt: i64) -> i64 {
+pub fn backoff_ms(settings: &QueueSettings, attempt: i64) -> i64 {
     let exp = (attempt - 1).clamp(0, 20) as u32;
     settings
         .backoff_base_ms

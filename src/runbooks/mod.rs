@@ -1,9 +1,15 @@
 //! Runbooks: registered maintenance procedures. Each is one module with its
 //! preflight counter and its per-tenant work; adding one is adding a module
-//! and a line in [`Registry::standard`].
+//! and a line in [`Registry::standard`]. [`RunbookService`] is what every
+//! door calls; [`TenantJobHandler`] runs a run's per-tenant jobs.
 
 pub mod findings_lifecycle;
+pub mod service;
+pub mod tenant_job;
 pub mod workspace_ids;
+
+pub use service::{DeployAction, Preflight, RunbookInfo, RunbookService, ScopeRequest};
+pub use tenant_job::TenantJobHandler;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -3,284 +3,32 @@
 //! A run is created together with its per-tenant rows and queued jobs in one
 //! transaction; only forward transitions exist; counts move by atomic
 //! increments; each (run, tenant) result is recorded once, so a retried job
-//! never counts twice; completion happens exactly once.
-
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+//! never counts twice; completion happens exactly once and is handed to the
+//! subscribers the assembly registered ([`RunCompletionSubscriber`]).
 
 use std::sync::Arc;
 
-use crate::alerts::{self, AlertSettings};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
 use crate::clock::SharedClock;
+use crate::domain::{AuditEntry, JobKind};
 use crate::error::{Error, Result};
 use crate::storage::{self, Db, Tx};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    Queued,
-    Running,
-    Completed,
-}
+pub use crate::domain::run::{
+    Ensured, Initiator, ItemFailure, NewRun, Outcome, Run, RunContext, RunFailure, RunFilter,
+    RunStatus, Scope, SummaryCounts, TenantResult,
+};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Pending,
-    Succeeded,
-    PartiallySucceeded,
-    Failed,
-    Cancelled,
-}
+/// The per-tenant job of a run; its handler lives with the runbooks.
+pub const TENANT_JOB: JobKind = JobKind("runbook.tenant");
 
-impl RunStatus {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            RunStatus::Queued => "queued",
-            RunStatus::Running => "running",
-            RunStatus::Completed => "completed",
-        }
-    }
-    pub fn parse(s: &str) -> Option<RunStatus> {
-        [RunStatus::Queued, RunStatus::Running, RunStatus::Completed]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-}
-
-impl Outcome {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Outcome::Pending => "pending",
-            Outcome::Succeeded => "succeeded",
-            Outcome::PartiallySucceeded => "partially_succeeded",
-            Outcome::Failed => "failed",
-            Outcome::Cancelled => "cancelled",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Outcome> {
-        [
-            Outcome::Pending,
-            Outcome::Succeeded,
-            Outcome::PartiallySucceeded,
-            Outcome::Failed,
-            Outcome::Cancelled,
-        ]
-        .into_iter()
-        .find(|v| v.as_str() == s)
-    }
-}
-
-/// Who started a run. A platform initiator lives here, never in `user_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Initiator {
-    PlatformUser { id: i64, email: String },
-    Cli { os_user: Option<String> },
-    Deploy { release: Option<String> },
-}
-
-/// Which tenants a run covers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Scope {
-    AllTenants,
-    Tenant {
-        tenant_id: i64,
-        tenant_external_id: String,
-    },
-    /// The failed tenants of an earlier run (retry-failed).
-    Tenants {
-        tenant_ids: Vec<i64>,
-        retry_of: i64,
-    },
-}
-
-impl Scope {
-    /// The part of the run identity that names the scope.
-    fn identity_part(&self) -> String {
-        match self {
-            Scope::AllTenants => "all".into(),
-            Scope::Tenant { tenant_id, .. } => format!("tenant:{tenant_id}"),
-            Scope::Tenants {
-                tenant_ids,
-                retry_of,
-            } => {
-                let ids: Vec<String> = tenant_ids.iter().map(i64::to_string).collect();
-                format!("retry:{retry_of}:{}", ids.join(","))
-            }
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        match self {
-            Scope::AllTenants => "all tenants".into(),
-            Scope::Tenant {
-                tenant_external_id, ..
-            } => format!("tenant {tenant_external_id}"),
-            Scope::Tenants {
-                tenant_ids,
-                retry_of,
-            } => {
-                format!("{} failed tenant(s) of run {retry_of}", tenant_ids.len())
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RunContext {
-    pub initiator: Initiator,
-    pub runbook: String,
-    pub scope: Scope,
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SummaryCounts {
-    pub total: i64,
-    pub processed: i64,
-    pub succeeded: i64,
-    pub failed: i64,
-    pub items_updated: i64,
-    pub items_skipped: i64,
-    pub items_failed: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RunFailure {
-    pub tenant_id: Option<i64>,
-    pub tenant_external_id: Option<String>,
-    pub reason_code: String,
-    pub message: String,
-}
-
-/// A run as every door shows it (Appendix A).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Run {
-    pub id: i64,
-    #[serde(rename = "type")]
-    pub run_type: String,
-    pub status: RunStatus,
-    pub outcome: Outcome,
-    pub workspace_id: Option<i64>,
-    pub tenant_id: Option<i64>,
-    pub summary_counts: SummaryCounts,
-    pub failures: Vec<RunFailure>,
-    pub context: RunContext,
-    pub created_at: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub completed_at: Option<DateTime<Utc>>,
-}
-
-impl Run {
-    pub fn is_active(&self) -> bool {
-        self.status != RunStatus::Completed
-    }
-}
-
-/// What a tenant job reports when its tenant is done.
-#[derive(Debug, Clone, Default)]
-pub struct TenantResult {
-    /// Items of the tenant now in the runbook's target state; the skipped
-    /// count is this minus what the run itself updated, so retries stay exact.
-    pub items_in_target_state: i64,
-    pub items_failed: i64,
-    pub failures: Vec<ItemFailure>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemFailure {
-    pub reason_code: String,
-    pub message: String,
-}
-
-impl TenantResult {
-    pub fn succeeded(&self) -> bool {
-        self.failures.is_empty() && self.items_failed == 0
-    }
-}
-
-/// A new run to ensure.
-pub struct NewRun {
-    pub runbook: String,
-    pub workspace_id: i64,
-    pub context: RunContext,
-}
-
-impl NewRun {
-    /// Hash of type + workspace + scope: equal requests share one active run.
-    pub fn identity(&self) -> String {
-        let mut h = Sha256::new();
-        h.update(self.runbook.as_bytes());
-        h.update(b"|");
-        h.update(self.workspace_id.to_string().as_bytes());
-        h.update(b"|");
-        h.update(self.context.scope.identity_part().as_bytes());
-        hex::encode(h.finalize())
-    }
-
-    /// A tenant run carries its tenant; every other scope is a workspace run.
-    pub fn tenant_id(&self) -> Option<i64> {
-        match &self.context.scope {
-            Scope::Tenant { tenant_id, .. } => Some(*tenant_id),
-            _ => None,
-        }
-    }
-}
-
-/// Whether `ensure` created the run or found the active one.
-#[derive(Debug, Clone)]
-pub struct Ensured {
-    pub run: Run,
-    pub created: bool,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct RunFilter {
-    pub runbook: Option<String>,
-    pub status: Option<RunStatus>,
-    pub outcome: Option<Outcome>,
-    pub workspace_id: Option<i64>,
-    pub limit: i64,
-    pub offset: i64,
-}
-
-impl RunFilter {
-    /// A filter from a door's text: an unknown status or outcome is bad
-    /// input (HTTP 422, CLI exit 2); blank values mean "any".
-    pub fn parse(
-        runbook: Option<&str>,
-        status: Option<&str>,
-        outcome: Option<&str>,
-    ) -> Result<RunFilter> {
-        fn blank(v: Option<&str>) -> Option<&str> {
-            v.map(str::trim).filter(|v| !v.is_empty())
-        }
-        let status = blank(status)
-            .map(|s| {
-                RunStatus::parse(s).ok_or_else(|| {
-                    Error::BadInput(format!("unknown status {s:?} (queued, running, completed)"))
-                })
-            })
-            .transpose()?;
-        let outcome = blank(outcome)
-            .map(|o| {
-                Outcome::parse(o).ok_or_else(|| {
-                    Error::BadInput(format!(
-                        "unknown outcome {o:?} (pending, succeeded, partially_succeeded, failed, cancelled)"
-                    ))
-                })
-            })
-            .transpose()?;
-        Ok(RunFilter {
-            runbook: blank(runbook).map(str::to_owned),
-            status,
-            outcome,
-            ..RunFilter::default()
-        })
-    }
+/// Told of every run that completes, inside the transaction that completes
+/// it, so what it writes commits (or fails) with the completion, exactly once.
+#[async_trait]
+pub trait RunCompletionSubscriber: Send + Sync {
+    async fn run_completed(&self, tx: &mut Tx, run: &Run, now: DateTime<Utc>) -> Result<()>;
 }
 
 #[derive(Clone)]
@@ -288,16 +36,21 @@ pub struct OperationRunService {
     db: Db,
     clock: SharedClock,
     max_attempts: i64,
-    alerts: Arc<AlertSettings>,
+    subscribers: Arc<Vec<Arc<dyn RunCompletionSubscriber>>>,
 }
 
 impl OperationRunService {
-    pub fn new(db: Db, clock: SharedClock, max_attempts: i64, alerts: Arc<AlertSettings>) -> Self {
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        max_attempts: i64,
+        subscribers: Vec<Arc<dyn RunCompletionSubscriber>>,
+    ) -> Self {
         OperationRunService {
             db,
             clock,
             max_attempts,
-            alerts,
+            subscribers: Arc::new(subscribers),
         }
     }
 
@@ -313,12 +66,13 @@ impl OperationRunService {
             let mut tx = self.db.begin().await?;
             match storage::runs::insert_if_no_active(&mut tx, &new, &identity, now).await? {
                 Some(run_id) => {
-                    let total = storage::runs::fan_out(
+                    let total = storage::runs::insert_run_tenants(&mut tx, run_id, &new).await?;
+                    storage::queue::enqueue_per_run_tenant(
                         &mut tx,
+                        TENANT_JOB,
                         run_id,
-                        &new,
-                        now.timestamp_millis(),
                         self.max_attempts,
+                        now.timestamp_millis(),
                     )
                     .await?;
                     if total == 0 {
@@ -429,12 +183,15 @@ impl OperationRunService {
         let run = storage::runs::get_in_tx(tx, run_id).await?;
         metrics::counter!("tenantatlas_runs_completed_total", "runbook" => run.run_type.clone(), "outcome" => run.outcome.as_str())
             .increment(1);
-        let entry = storage::directory::AuditEntry {
+        let entry = AuditEntry {
             detail: serde_json::json!({"outcome": run.outcome, "summary_counts": run.summary_counts}),
-            ..storage::directory::AuditEntry::system("run.completed", format!("run:{run_id}"))
+            ..AuditEntry::system("run.completed", format!("run:{run_id}"))
         };
         storage::directory::audit(tx, &entry, now).await?;
-        alerts::on_run_completed(&self.alerts, tx, &run, now, self.max_attempts).await
+        for subscriber in self.subscribers.iter() {
+            subscriber.run_completed(tx, &run, now).await?;
+        }
+        Ok(())
     }
 
     /// Cancels an active run: queued tenant jobs are dropped, tenants not yet
@@ -444,6 +201,7 @@ impl OperationRunService {
         let mut tx = self.db.begin().await?;
         let cancelled = storage::runs::cancel(&mut tx, run_id, now).await?;
         if cancelled {
+            storage::queue::cancel_queued_of_run(&mut tx, run_id, now.timestamp_millis()).await?;
             self.on_completed(&mut tx, run_id, now).await?;
         }
         tx.commit().await?;

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::args;
+pub use crate::domain::AuditEntry;
 use crate::domain::{DEFAULT_WORKSPACE_SLUG, PLATFORM_TENANT_EXTERNAL_ID, Tenant, Workspace};
 use crate::storage::{Db, Tx};
 
@@ -28,6 +29,17 @@ pub async fn bootstrap(db: &Db, now: DateTime<Utc>) -> Result<Workspace, sqlx::E
     .await?;
     tx.commit().await?;
     Ok(ws)
+}
+
+/// The workspace v1 runbooks and alerts act on (seed decision 3).
+pub async fn default_workspace(db: &Db) -> crate::error::Result<Workspace> {
+    workspace_by_slug(db, DEFAULT_WORKSPACE_SLUG)
+        .await?
+        .ok_or_else(|| {
+            crate::error::Error::Internal(anyhow::anyhow!(
+                "the default workspace is missing; run migrate"
+            ))
+        })
 }
 
 pub async fn workspace_by_slug(db: &Db, slug: &str) -> Result<Option<Workspace>, sqlx::Error> {
@@ -56,32 +68,6 @@ pub async fn tenants_of(db: &Db, workspace_id: i64) -> Result<Vec<Tenant>, sqlx:
         args![workspace_id],
     )
     .await
-}
-
-/// An audit entry: who did what, to what, from where.
-#[derive(Debug, Clone)]
-pub struct AuditEntry {
-    pub actor_kind: String,
-    pub actor_id: Option<i64>,
-    pub actor_email: Option<String>,
-    pub action: String,
-    pub subject: Option<String>,
-    pub detail: serde_json::Value,
-    pub ip: Option<String>,
-}
-
-impl AuditEntry {
-    pub fn system(action: &str, subject: String) -> AuditEntry {
-        AuditEntry {
-            actor_kind: "system".into(),
-            actor_id: None,
-            actor_email: None,
-            action: action.into(),
-            subject: Some(subject),
-            detail: serde_json::json!({}),
-            ip: None,
-        }
-    }
 }
 
 /// Records an audit entry in a transaction of its own.

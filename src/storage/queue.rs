@@ -4,8 +4,12 @@
 //! one statement serves both backends and tests can move time.
 
 use crate::args;
+use crate::domain::{JobKind, JobStatus};
 use crate::storage::Exec;
 
+/// A claimed job's row. The run's type and status and the tenant's workspace
+/// are read with the claim (to spare a tenant job a round trip); the engine
+/// passes them on to the job's handler without looking at them.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedJob {
     pub id: i64,
@@ -96,10 +100,11 @@ pub async fn finish(
     ex: &mut impl Exec,
     job_id: i64,
     owner: &str,
-    status: &str,
+    status: JobStatus,
     error: Option<String>,
     now_ms: i64,
 ) -> Result<bool, sqlx::Error> {
+    let status = status.as_str();
     Ok(ex
         .execute(
             "UPDATE jobs SET status = $3, last_error = COALESCE($4, last_error), lease_owner = NULL, \
@@ -136,7 +141,7 @@ pub async fn requeue(
 /// Enqueues a job inside the caller's transaction.
 pub async fn enqueue(
     ex: &mut impl Exec,
-    kind: &str,
+    kind: JobKind,
     run_id: Option<i64>,
     tenant_id: Option<i64>,
     payload: &str,
@@ -147,10 +152,42 @@ pub async fn enqueue(
         "INSERT INTO jobs (kind, run_id, tenant_id, payload, status, attempts, max_attempts, run_at_ms, \
              created_at_ms, updated_at_ms) \
          VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6, $6) RETURNING id",
-        args![kind, run_id, tenant_id, payload, max_attempts, run_at_ms],
+        args![kind.as_str(), run_id, tenant_id, payload, max_attempts, run_at_ms],
     )
     .await
     .map(|r| r.0)
+}
+
+/// Enqueues one job per tenant row of the run (the fan-out), set-based,
+/// inside the transaction that created the run.
+pub async fn enqueue_per_run_tenant(
+    ex: &mut impl Exec,
+    kind: JobKind,
+    run_id: i64,
+    max_attempts: i64,
+    now_ms: i64,
+) -> Result<u64, sqlx::Error> {
+    ex.execute(
+        "INSERT INTO jobs (kind, run_id, tenant_id, payload, status, attempts, max_attempts, run_at_ms, created_at_ms, updated_at_ms) \
+         SELECT $4, run_id, tenant_id, '{}', 'queued', 0, $2, $3, $3, $3 \
+         FROM operation_run_tenants WHERE run_id = $1 ORDER BY tenant_id",
+        args![run_id, max_attempts, now_ms, kind.as_str()],
+    )
+    .await
+}
+
+/// Drops a run's jobs that have not started; a running one sees its run
+/// completed and stops by itself.
+pub async fn cancel_queued_of_run(
+    ex: &mut impl Exec,
+    run_id: i64,
+    now_ms: i64,
+) -> Result<u64, sqlx::Error> {
+    ex.execute(
+        "UPDATE jobs SET status = 'cancelled', updated_at_ms = $2 WHERE run_id = $1 AND status = 'queued'",
+        args![run_id, now_ms],
+    )
+    .await
 }
 
 /// Jobs ready or waiting to run.

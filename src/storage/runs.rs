@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::args;
-use crate::runs::{
+use crate::domain::run::{
     NewRun, Outcome, Run, RunContext, RunFailure, RunFilter, RunStatus, Scope, SummaryCounts,
     TenantResult,
 };
@@ -246,13 +246,11 @@ pub async fn insert_if_no_active(
     .map(|r| r.map(|(id,)| id))
 }
 
-/// One row and one queued job per tenant in scope, set-based. Returns the total.
-pub async fn fan_out(
+/// One row per tenant in scope, set-based. Returns the total.
+pub async fn insert_run_tenants(
     tx: &mut Tx,
     run_id: i64,
     new: &NewRun,
-    now_ms: i64,
-    max_attempts: i64,
 ) -> Result<i64, sqlx::Error> {
     let (filter, key) = match &new.context.scope {
         Scope::AllTenants => ("t.workspace_id = $2", new.workspace_id),
@@ -271,13 +269,6 @@ pub async fn fan_out(
             args![run_id, key],
         )
         .await? as i64;
-    tx.execute(
-        "INSERT INTO jobs (kind, run_id, tenant_id, payload, status, attempts, max_attempts, run_at_ms, created_at_ms, updated_at_ms) \
-         SELECT 'runbook.tenant', run_id, tenant_id, '{}', 'queued', 0, $2, $3, $3, $3 \
-         FROM operation_run_tenants WHERE run_id = $1 ORDER BY tenant_id",
-        args![run_id, max_attempts, now_ms],
-    )
-    .await?;
     tx.execute(
         "UPDATE operation_runs SET total = $2 WHERE id = $1",
         args![run_id, total],
@@ -435,6 +426,7 @@ pub async fn complete_if_done(
     Ok(row.is_some())
 }
 
+/// Completes the run as cancelled and its unfinished tenants with it.
 /// Returns false when the run was already completed.
 pub async fn cancel(tx: &mut Tx, run_id: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     let row = tx
@@ -452,11 +444,6 @@ pub async fn cancel(tx: &mut Tx, run_id: i64, now: DateTime<Utc>) -> Result<bool
         "UPDATE operation_run_tenants SET state = 'cancelled', finished_at = $2 \
          WHERE run_id = $1 AND state IN ('pending', 'running')",
         args![run_id, now],
-    )
-    .await?;
-    tx.execute(
-        "UPDATE jobs SET status = 'cancelled', updated_at_ms = $2 WHERE run_id = $1 AND status = 'queued'",
-        args![run_id, now.timestamp_millis()],
     )
     .await?;
     Ok(true)

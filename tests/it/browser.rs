@@ -15,7 +15,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tenantatlas::domain::Capability;
-use tenantatlas::queue::Worker;
 use thirtyfour::prelude::*;
 use tokio::sync::watch;
 
@@ -298,7 +297,7 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
 
     // Workers start only now, so the page sees the run move.
     let (stop, stopped) = watch::channel(false);
-    let workers = tokio::spawn(Worker::new(app.clone()).run(1, stopped));
+    let workers = tokio::spawn(app.worker().run(1, stopped));
     let mut seen: Vec<String> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {

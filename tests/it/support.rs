@@ -150,7 +150,7 @@ impl TestApp {
     }
 
     pub fn worker(&self) -> Worker {
-        Worker::new(self.app.clone())
+        self.app.worker()
     }
 
     /// The same database and clock with other alert settings.
@@ -172,7 +172,7 @@ impl TestApp {
 /// Runs jobs of `app` one at a time until none is ready.
 pub async fn drain(app: &App) -> Vec<Step> {
     {
-        let worker = Worker::new(app.clone());
+        let worker = app.worker();
         let mut steps = Vec::new();
         for _ in 0..100_000 {
             let step = worker.run_once().await.expect("worker step");

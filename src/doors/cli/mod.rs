@@ -16,7 +16,6 @@ use crate::clock;
 use crate::domain::{DEFAULT_WORKSPACE_SLUG, Reason};
 use crate::doors::{deploy_hook, web};
 use crate::error::Error;
-use crate::queue::Worker;
 use crate::runbooks::Registry;
 use crate::runs::{Initiator, Outcome, Run, RunFilter, RunStatus};
 use crate::service::{Actor, ScopeRequest};
@@ -614,7 +613,7 @@ async fn dispatch(
                 let _ = stop.send(true);
             });
             tracing::info!(concurrency, "worker started");
-            Worker::new(app.clone()).run(concurrency, stopped).await;
+            app.worker().run(concurrency, stopped).await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
@@ -910,7 +909,7 @@ pub(crate) async fn wait_for(
     show_progress: bool,
 ) -> Result<Vec<Run>, Failure> {
     let (stop, stopped) = watch::channel(false);
-    let workers = tokio::spawn(Worker::new(app.clone()).run(concurrency, stopped));
+    let workers = tokio::spawn(app.worker().run(concurrency, stopped));
     let bar = (show_progress && std::io::stderr().is_terminal()).then(present::progress_bar);
     let runs = app.runs();
     let mut done = Vec::new();

@@ -32,7 +32,6 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::accounts::{self, NewPlatformUser, Password, Throttle};
 use crate::app::App;
 use crate::domain::{CapabilitySet, Email};
-use crate::queue::Worker;
 use crate::storage;
 use crate::storage::sessions::{DbSessionStore, Plane};
 
@@ -217,8 +216,7 @@ pub async fn serve(app: App, bind: &str, workers: usize, demo: bool) -> anyhow::
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let worker_task =
-        (workers > 0).then(|| tokio::spawn(Worker::new(app.clone()).run(workers, stopped)));
+    let worker_task = (workers > 0).then(|| tokio::spawn(app.worker().run(workers, stopped)));
     let sweeper = tokio::spawn(sweep_sessions(app.db.clone()));
     println!("TenantAtlas Ops listening on http://{local}");
     println!(

@@ -1,0 +1,275 @@
+//! What a run is: its status, outcome, scope, initiator, counts and failures,
+//! as every floor above speaks of it. No I/O here.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Queued,
+    Running,
+    Completed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Pending,
+    Succeeded,
+    PartiallySucceeded,
+    Failed,
+    Cancelled,
+}
+
+impl RunStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::Running => "running",
+            RunStatus::Completed => "completed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<RunStatus> {
+        [RunStatus::Queued, RunStatus::Running, RunStatus::Completed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Pending => "pending",
+            Outcome::Succeeded => "succeeded",
+            Outcome::PartiallySucceeded => "partially_succeeded",
+            Outcome::Failed => "failed",
+            Outcome::Cancelled => "cancelled",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Outcome> {
+        [
+            Outcome::Pending,
+            Outcome::Succeeded,
+            Outcome::PartiallySucceeded,
+            Outcome::Failed,
+            Outcome::Cancelled,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// Who started a run. A platform initiator lives here, never in `user_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Initiator {
+    PlatformUser { id: i64, email: String },
+    Cli { os_user: Option<String> },
+    Deploy { release: Option<String> },
+}
+
+/// Which tenants a run covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Scope {
+    AllTenants,
+    Tenant {
+        tenant_id: i64,
+        tenant_external_id: String,
+    },
+    /// The failed tenants of an earlier run (retry-failed).
+    Tenants {
+        tenant_ids: Vec<i64>,
+        retry_of: i64,
+    },
+}
+
+impl Scope {
+    /// The part of the run identity that names the scope.
+    fn identity_part(&self) -> String {
+        match self {
+            Scope::AllTenants => "all".into(),
+            Scope::Tenant { tenant_id, .. } => format!("tenant:{tenant_id}"),
+            Scope::Tenants {
+                tenant_ids,
+                retry_of,
+            } => {
+                let ids: Vec<String> = tenant_ids.iter().map(i64::to_string).collect();
+                format!("retry:{retry_of}:{}", ids.join(","))
+            }
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Scope::AllTenants => "all tenants".into(),
+            Scope::Tenant {
+                tenant_external_id, ..
+            } => format!("tenant {tenant_external_id}"),
+            Scope::Tenants {
+                tenant_ids,
+                retry_of,
+            } => {
+                format!("{} failed tenant(s) of run {retry_of}", tenant_ids.len())
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunContext {
+    pub initiator: Initiator,
+    pub runbook: String,
+    pub scope: Scope,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryCounts {
+    pub total: i64,
+    pub processed: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub items_updated: i64,
+    pub items_skipped: i64,
+    pub items_failed: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunFailure {
+    pub tenant_id: Option<i64>,
+    pub tenant_external_id: Option<String>,
+    pub reason_code: String,
+    pub message: String,
+}
+
+/// A run as every door shows it (Appendix A).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Run {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub run_type: String,
+    pub status: RunStatus,
+    pub outcome: Outcome,
+    pub workspace_id: Option<i64>,
+    pub tenant_id: Option<i64>,
+    pub summary_counts: SummaryCounts,
+    pub failures: Vec<RunFailure>,
+    pub context: RunContext,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl Run {
+    pub fn is_active(&self) -> bool {
+        self.status != RunStatus::Completed
+    }
+}
+
+/// What a tenant job reports when its tenant is done.
+#[derive(Debug, Clone, Default)]
+pub struct TenantResult {
+    /// Items of the tenant now in the runbook's target state; the skipped
+    /// count is this minus what the run itself updated, so retries stay exact.
+    pub items_in_target_state: i64,
+    pub items_failed: i64,
+    pub failures: Vec<ItemFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemFailure {
+    pub reason_code: String,
+    pub message: String,
+}
+
+impl TenantResult {
+    pub fn succeeded(&self) -> bool {
+        self.failures.is_empty() && self.items_failed == 0
+    }
+}
+
+/// A new run to ensure.
+pub struct NewRun {
+    pub runbook: String,
+    pub workspace_id: i64,
+    pub context: RunContext,
+}
+
+impl NewRun {
+    /// Hash of type + workspace + scope: equal requests share one active run.
+    pub fn identity(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.runbook.as_bytes());
+        h.update(b"|");
+        h.update(self.workspace_id.to_string().as_bytes());
+        h.update(b"|");
+        h.update(self.context.scope.identity_part().as_bytes());
+        hex::encode(h.finalize())
+    }
+
+    /// A tenant run carries its tenant; every other scope is a workspace run.
+    pub fn tenant_id(&self) -> Option<i64> {
+        match &self.context.scope {
+            Scope::Tenant { tenant_id, .. } => Some(*tenant_id),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `ensure` created the run or found the active one.
+#[derive(Debug, Clone)]
+pub struct Ensured {
+    pub run: Run,
+    pub created: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub runbook: Option<String>,
+    pub status: Option<RunStatus>,
+    pub outcome: Option<Outcome>,
+    pub workspace_id: Option<i64>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl RunFilter {
+    /// A filter from a door's text: an unknown status or outcome is bad
+    /// input (HTTP 422, CLI exit 2); blank values mean "any".
+    pub fn parse(
+        runbook: Option<&str>,
+        status: Option<&str>,
+        outcome: Option<&str>,
+    ) -> Result<RunFilter> {
+        fn blank(v: Option<&str>) -> Option<&str> {
+            v.map(str::trim).filter(|v| !v.is_empty())
+        }
+        let status = blank(status)
+            .map(|s| {
+                RunStatus::parse(s).ok_or_else(|| {
+                    Error::BadInput(format!("unknown status {s:?} (queued, running, completed)"))
+                })
+            })
+            .transpose()?;
+        let outcome = blank(outcome)
+            .map(|o| {
+                Outcome::parse(o).ok_or_else(|| {
+                    Error::BadInput(format!(
+                        "unknown outcome {o:?} (pending, succeeded, partially_succeeded, failed, cancelled)"
+                    ))
+                })
+            })
+            .transpose()?;
+        Ok(RunFilter {
+            runbook: blank(runbook).map(str::to_owned),
+            status,
+            outcome,
+            ..RunFilter::default()
+        })
+    }
+}

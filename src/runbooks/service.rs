@@ -1,0 +1,353 @@
+//! The runbook service: the one place every door (console, CLI, deploy hook)
+//! calls to list runbooks, run preflight, start, cancel and retry runs.
+//! Doors parse and present; checks that more than one door needs live here.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::clock::SharedClock;
+use crate::domain::{Actor, AuditEntry, Capability, Reason, TenantExternalId, Workspace};
+use crate::error::{Error, Result};
+use crate::runbooks::{Registry, Runbook, TenantPending};
+use crate::runs::{
+    Ensured, Initiator, NewRun, OperationRunService, Run, RunContext, RunFilter, Scope,
+};
+use crate::storage::{Db, directory};
+
+/// The scope as a door received it: exactly one of "all tenants" or a tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeRequest {
+    AllTenants,
+    Tenant(TenantExternalId),
+}
+
+impl ScopeRequest {
+    /// From `--all-tenants` / `--tenant X` (or the form's `scope` + `tenant`):
+    /// both or neither is bad input.
+    pub fn from_parts(all_tenants: bool, tenant: Option<&str>) -> Result<ScopeRequest> {
+        match (all_tenants, tenant) {
+            (true, None) => Ok(ScopeRequest::AllTenants),
+            (false, Some(t)) => TenantExternalId::parse(t)
+                .map(ScopeRequest::Tenant)
+                .map_err(Error::BadInput),
+            (true, Some(_)) => Err(Error::BadInput(
+                "choose either one tenant or all tenants, not both".into(),
+            )),
+            (false, None) => Err(Error::BadInput(
+                "choose a scope: one tenant (--tenant ID) or --all-tenants".into(),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunbookInfo {
+    pub key: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub capability: &'static str,
+    pub runs_on_deploy: bool,
+    pub can_start: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Preflight {
+    pub runbook: &'static str,
+    pub scope: Scope,
+    pub tenants: i64,
+    pub items_pending: i64,
+    pub per_tenant: Vec<TenantPending>,
+    pub active_run_id: Option<i64>,
+    pub can_start: bool,
+}
+
+/// What the deploy hook did for one runbook.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeployAction {
+    pub runbook: &'static str,
+    pub items_pending: i64,
+    /// `started`, `already_running` or `nothing_to_do`.
+    pub action: &'static str,
+    pub run: Option<Run>,
+}
+
+#[derive(Clone)]
+pub struct RunbookService {
+    db: Db,
+    clock: SharedClock,
+    registry: Arc<Registry>,
+    runs: OperationRunService,
+}
+
+impl RunbookService {
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        registry: Arc<Registry>,
+        runs: OperationRunService,
+    ) -> Self {
+        RunbookService {
+            db,
+            clock,
+            registry,
+            runs,
+        }
+    }
+
+    /// The runbooks this actor may see.
+    pub fn list(&self, actor: &Actor) -> Result<Vec<RunbookInfo>> {
+        actor.require(Capability::RUNBOOKS_VIEW)?;
+        Ok(self
+            .registry
+            .all()
+            .iter()
+            .map(|r| RunbookInfo {
+                key: r.key().0,
+                title: r.title(),
+                description: r.description(),
+                capability: r.capability().as_str(),
+                runs_on_deploy: r.runs_on_deploy(),
+                can_start: actor.capabilities.has(r.capability()),
+            })
+            .collect())
+    }
+
+    pub fn runbook(&self, key: &str) -> Result<Arc<dyn Runbook>> {
+        self.registry.require(key)
+    }
+
+    /// v1 runbooks act on the default workspace (seed decision 3).
+    pub async fn workspace(&self) -> Result<Workspace> {
+        directory::default_workspace(&self.db).await
+    }
+
+    async fn resolve_scope(&self, ws: &Workspace, scope: &ScopeRequest) -> Result<Scope> {
+        match scope {
+            ScopeRequest::AllTenants => Ok(Scope::AllTenants),
+            ScopeRequest::Tenant(ext) => {
+                let tenant = directory::tenant_by_external_id(&self.db, ws.id, ext.as_str())
+                    .await?
+                    .ok_or_else(|| {
+                        Error::NotFound(format!(
+                            "unknown tenant {:?} in workspace {}",
+                            ext.as_str(),
+                            ws.slug
+                        ))
+                    })?;
+                Ok(Scope::Tenant {
+                    tenant_id: tenant.id,
+                    tenant_external_id: tenant.external_id,
+                })
+            }
+        }
+    }
+
+    fn new_run(
+        &self,
+        runbook: &dyn Runbook,
+        ws: &Workspace,
+        actor: &Actor,
+        scope: Scope,
+        reason: Option<Reason>,
+    ) -> NewRun {
+        NewRun {
+            runbook: runbook.key().0.to_owned(),
+            workspace_id: ws.id,
+            context: RunContext {
+                initiator: actor.initiator.clone(),
+                runbook: runbook.key().0.to_owned(),
+                scope,
+                reason: reason.map(|r| r.as_str().to_owned()),
+            },
+        }
+    }
+
+    /// Counts what a run would do. Writes nothing but its audit entry.
+    pub async fn preflight(
+        &self,
+        actor: &Actor,
+        key: &str,
+        scope: &ScopeRequest,
+    ) -> Result<Preflight> {
+        actor.require(Capability::RUNBOOKS_VIEW)?;
+        let runbook = self.runbook(key)?;
+        let ws = self.workspace().await?;
+        let scope = self.resolve_scope(&ws, scope).await?;
+        let tenant_id = match &scope {
+            Scope::Tenant { tenant_id, .. } => Some(*tenant_id),
+            _ => None,
+        };
+        let per_tenant = runbook.pending(&self.db, ws.id, tenant_id).await?;
+        let probe = self.new_run(runbook.as_ref(), &ws, actor, scope.clone(), None);
+        let active_run_id = self.runs.active_by_identity(&probe).await?;
+        let preflight = Preflight {
+            runbook: runbook.key().0,
+            scope,
+            tenants: per_tenant.len() as i64,
+            items_pending: per_tenant.iter().map(|t| t.items_pending).sum(),
+            per_tenant,
+            active_run_id,
+            can_start: actor.capabilities.has(runbook.capability()),
+        };
+        self.audit(actor.audit(
+            "runbook.preflight",
+            Some(format!("runbook:{}", preflight.runbook)),
+            serde_json::json!({"scope": preflight.scope, "items_pending": preflight.items_pending}),
+        ))
+        .await?;
+        Ok(preflight)
+    }
+
+    /// Starts a run, or returns the active run of the same runbook and scope.
+    pub async fn start(
+        &self,
+        actor: &Actor,
+        key: &str,
+        scope: &ScopeRequest,
+        reason: Option<&str>,
+    ) -> Result<Ensured> {
+        let runbook = self.runbook(key)?;
+        actor.require(runbook.capability())?;
+        let reason = Reason::parse(reason, actor.reason_required()).map_err(Error::BadInput)?;
+        let ws = self.workspace().await?;
+        let scope = self.resolve_scope(&ws, scope).await?;
+        let ensured = self
+            .runs
+            .ensure(self.new_run(runbook.as_ref(), &ws, actor, scope, reason))
+            .await?;
+        self.after_start(actor, "run.start", &ensured).await?;
+        Ok(ensured)
+    }
+
+    async fn after_start(&self, actor: &Actor, action: &str, ensured: &Ensured) -> Result<()> {
+        if ensured.created {
+            metrics::counter!("tenantatlas_runs_started_total", "runbook" => ensured.run.run_type.clone()).increment(1);
+        }
+        self.audit(actor.audit(
+            action,
+            Some(format!("run:{}", ensured.run.id)),
+            serde_json::json!({
+                "runbook": ensured.run.run_type,
+                "scope": ensured.run.context.scope,
+                "reason": ensured.run.context.reason,
+                "created": ensured.created,
+            }),
+        ))
+        .await
+    }
+
+    pub async fn cancel(&self, actor: &Actor, run_id: i64) -> Result<Run> {
+        actor.require(Capability::RUNBOOKS_RUN)?;
+        let run = self.runs.cancel(run_id).await?;
+        self.audit(actor.audit(
+            "run.cancel",
+            Some(format!("run:{run_id}")),
+            serde_json::json!({}),
+        ))
+        .await?;
+        Ok(run)
+    }
+
+    /// A new run over just the failed tenants of a completed run.
+    pub async fn retry_failed(
+        &self,
+        actor: &Actor,
+        run_id: i64,
+        reason: Option<&str>,
+    ) -> Result<Ensured> {
+        actor.require(Capability::RUNBOOKS_RUN)?;
+        let runs = &self.runs;
+        let run = runs.get(run_id).await?;
+        if run.is_active() {
+            return Err(Error::Conflict(format!(
+                "run {run_id} is still {}; retry it when it completes",
+                run.status.as_str()
+            )));
+        }
+        let failed = runs.failed_tenants(run_id).await?;
+        if failed.is_empty() {
+            return Err(Error::Conflict(format!(
+                "run {run_id} has no failed tenants to retry"
+            )));
+        }
+        let runbook = self.runbook(&run.run_type)?;
+        let ws = self.workspace().await?;
+        let reason = Reason::parse(reason, false)
+            .map_err(Error::BadInput)?
+            .or(Reason::parse(
+                Some(&format!("retry failed tenants of run {run_id}")),
+                false,
+            )
+            .ok()
+            .flatten());
+        let scope = Scope::Tenants {
+            tenant_ids: failed,
+            retry_of: run_id,
+        };
+        let ensured = runs
+            .ensure(self.new_run(runbook.as_ref(), &ws, actor, scope, reason))
+            .await?;
+        self.after_start(actor, "run.retry_failed", &ensured)
+            .await?;
+        Ok(ensured)
+    }
+
+    pub async fn run(&self, actor: &Actor, run_id: i64) -> Result<Run> {
+        actor.require(Capability::OPERATIONS_VIEW)?;
+        self.runs.get(run_id).await
+    }
+
+    pub async fn runs(&self, actor: &Actor, filter: &RunFilter) -> Result<Vec<Run>> {
+        actor.require(Capability::OPERATIONS_VIEW)?;
+        self.runs.list(filter).await
+    }
+
+    /// The deploy hook: for each runbook marked for deploy, preflight all
+    /// tenants and start the run where there is work (idempotently).
+    pub async fn deploy_hook(&self, release: Option<String>) -> Result<Vec<DeployAction>> {
+        let actor = Actor::trusted(Initiator::Deploy {
+            release: release.clone(),
+        });
+        let mut actions = Vec::new();
+        for runbook in self.registry.all().iter().filter(|r| r.runs_on_deploy()) {
+            let key = runbook.key().0;
+            let preflight = self
+                .preflight(&actor, key, &ScopeRequest::AllTenants)
+                .await?;
+            let action = if preflight.items_pending == 0 && preflight.active_run_id.is_none() {
+                DeployAction {
+                    runbook: key,
+                    items_pending: 0,
+                    action: "nothing_to_do",
+                    run: None,
+                }
+            } else {
+                let reason = match &release {
+                    Some(r) => format!("deploy of release {r}"),
+                    None => "deploy".to_owned(),
+                };
+                let ensured = self
+                    .start(&actor, key, &ScopeRequest::AllTenants, Some(&reason))
+                    .await?;
+                DeployAction {
+                    runbook: key,
+                    items_pending: preflight.items_pending,
+                    action: if ensured.created {
+                        "started"
+                    } else {
+                        "already_running"
+                    },
+                    run: Some(ensured.run),
+                }
+            };
+            actions.push(action);
+        }
+        Ok(actions)
+    }
+
+    async fn audit(&self, entry: AuditEntry) -> Result<()> {
+        directory::audit_now(&self.db, &entry, self.clock.now()).await?;
+        Ok(())
+    }
+}

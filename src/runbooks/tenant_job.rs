@@ -1,0 +1,197 @@
+//! The handler of a run's per-tenant job: under the tenant's lock, the
+//! runbook does the tenant's work, and the tenant's result is recorded on
+//! the run exactly once.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::domain::{JobKind, JobStatus};
+use crate::error::Result;
+use crate::queue::{Failed, Job, JobHandler, JobOutcome, LeaseHook};
+use crate::runbooks::{JobError, Registry, TenantJob};
+use crate::runs::{ItemFailure, OperationRunService, TENANT_JOB, TenantResult};
+use crate::storage::queue as q;
+use crate::storage::{self, Db, Tx};
+
+pub const REASON_ATTEMPTS_EXHAUSTED: &str = "job.attempts_exhausted";
+pub const REASON_UNKNOWN_RUNBOOK: &str = "runbook.unknown";
+pub const REASON_TENANT_MISSING: &str = "tenant.missing";
+
+pub struct TenantJobHandler {
+    pub runs: OperationRunService,
+    pub registry: Arc<Registry>,
+    /// Items per transaction.
+    pub chunk_size: i64,
+    /// How long a job whose tenant is locked waits before it is tried again.
+    pub locked_retry_ms: i64,
+}
+
+/// Renews the tenant's lock with the job's lease.
+struct TenantLock(i64);
+
+#[async_trait]
+impl LeaseHook for TenantLock {
+    async fn renewed(&self, db: &Db, owner: &str, until_ms: i64) {
+        if let Err(e) = q::renew_tenant_lock(&mut db.clone(), self.0, owner, until_ms).await {
+            tracing::warn!(tenant = self.0, error = %e, "renewing the tenant lock failed");
+        }
+    }
+}
+
+#[async_trait]
+impl JobHandler for TenantJobHandler {
+    fn kind(&self) -> JobKind {
+        TENANT_JOB
+    }
+
+    /// `tx` holds the claim; the tenant's lock and the run's start join it,
+    /// and it is committed before the tenant's work starts.
+    async fn run(&self, job: &Job, mut tx: Tx) -> Result<JobOutcome> {
+        let row = &job.row;
+        let (Some(run_id), Some(tenant_id)) = (row.run_id, row.tenant_id) else {
+            let error = "tenant job without run or tenant".to_owned();
+            return job.end(tx, JobStatus::Dead, Some(error)).await;
+        };
+        let (Some(run_type), Some(run_status)) = (&row.run_type, &row.run_status) else {
+            let error = format!("run {run_id} does not exist");
+            return job.end(tx, JobStatus::Dead, Some(error)).await;
+        };
+        let tenant = Tenant { run_id, tenant_id };
+        if run_status == "completed" {
+            return job.end(tx, JobStatus::Cancelled, None).await;
+        }
+        if job.attempts_exhausted() {
+            let error = job.exhausted_error();
+            return self
+                .give_up(job, tx, tenant, REASON_ATTEMPTS_EXHAUSTED, error)
+                .await;
+        }
+        let Some(runbook) = self.registry.get(run_type) else {
+            let error = format!("runbook {run_type:?} is not registered");
+            return self
+                .give_up(job, tx, tenant, REASON_UNKNOWN_RUNBOOK, error)
+                .await;
+        };
+        let Some(workspace_id) = row.tenant_workspace_id else {
+            let error = format!("tenant {tenant_id} does not exist");
+            return self
+                .give_up(job, tx, tenant, REASON_TENANT_MISSING, error)
+                .await;
+        };
+        let now = job.clock().now_ms();
+        if !q::lock_tenant(&mut tx, tenant_id, &job.owner, now, now + job.lease_ms()).await? {
+            job.later(&mut tx, self.locked_retry_ms).await?;
+            tx.commit().await?;
+            return Ok(JobOutcome::TenantBusy);
+        }
+        if run_status == "queued" {
+            storage::runs::mark_running(&mut tx, run_id, job.clock().now()).await?;
+        }
+        tx.commit().await?;
+
+        let heartbeat = job.heartbeat(Some(Arc::new(TenantLock(tenant_id))));
+        let work = TenantJob::new(
+            job.db().clone(),
+            run_id,
+            tenant_id,
+            workspace_id,
+            self.chunk_size,
+            heartbeat.stop_flag(),
+        );
+        let result = runbook.run_tenant(&work).await;
+        drop(heartbeat);
+
+        // The lock's release, the job's end and its tenant's result are one
+        // transaction; the run's shared row is touched last.
+        let mut tx = job.db().begin_relaxed().await?;
+        q::unlock_tenant(&mut tx, tenant_id, &job.owner).await?;
+        let outcome = match result {
+            Ok(result) => {
+                if job.finish(&mut tx, JobStatus::Done, None).await? {
+                    self.record(&mut tx, job, tenant, &result).await?;
+                    JobOutcome::Done
+                } else {
+                    // The lease was lost: another worker owns the job now.
+                    JobOutcome::Stopped
+                }
+            }
+            Err(JobError::Stopped) => {
+                if storage::runs::head(&mut tx, run_id, tenant_id)
+                    .await?
+                    .is_some_and(|r| r.is_completed())
+                {
+                    job.finish(&mut tx, JobStatus::Cancelled, None).await?;
+                }
+                JobOutcome::Stopped
+            }
+            Err(JobError::Failed(error)) => {
+                tracing::warn!(job = job.id(), run = run_id, tenant = tenant_id, attempt = row.attempts, %error, "tenant job failed");
+                match job.fail(&mut tx, &error).await? {
+                    Failed::Retrying => JobOutcome::Retrying(error),
+                    Failed::Dead { owned } => {
+                        if owned {
+                            let failed = failed_result(REASON_ATTEMPTS_EXHAUSTED, &error);
+                            self.record(&mut tx, job, tenant, &failed).await?;
+                        }
+                        JobOutcome::Dead(error)
+                    }
+                }
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Tenant {
+    run_id: i64,
+    tenant_id: i64,
+}
+
+impl TenantJobHandler {
+    async fn record(
+        &self,
+        tx: &mut Tx,
+        job: &Job,
+        t: Tenant,
+        result: &TenantResult,
+    ) -> Result<bool> {
+        let now = job.clock().now();
+        self.runs
+            .record_tenant_result(tx, t.run_id, t.tenant_id, result, now)
+            .await
+    }
+
+    /// Records the job dead and its tenant failed on the run, and commits.
+    async fn give_up(
+        &self,
+        job: &Job,
+        mut tx: Tx,
+        t: Tenant,
+        reason_code: &str,
+        error: String,
+    ) -> Result<JobOutcome> {
+        if job
+            .finish(&mut tx, JobStatus::Dead, Some(error.clone()))
+            .await?
+        {
+            let failed = failed_result(reason_code, &error);
+            self.record(&mut tx, job, t, &failed).await?;
+        }
+        tx.commit().await?;
+        Ok(JobOutcome::Dead(error))
+    }
+}
+
+fn failed_result(reason_code: &str, error: &str) -> TenantResult {
+    TenantResult {
+        items_in_target_state: 0,
+        items_failed: 0,
+        failures: vec![ItemFailure {
+            reason_code: reason_code.into(),
+            message: error.into(),
+        }],
+    }
+}
