@@ -66,7 +66,8 @@ impl OperationRunService {
             let mut tx = self.db.begin().await?;
             match storage::runs::insert_if_no_active(&mut tx, &new, &identity, now).await? {
                 Some(run_id) => {
-                    let total = storage::runs::insert_run_tenants(&mut tx, run_id, &new).await?;
+                    let total =
+                        storage::run_tenants::insert_run_tenants(&mut tx, run_id, &new).await?;
                     storage::queue::enqueue_per_run_tenant(
                         &mut tx,
                         TENANT_JOB,
@@ -137,7 +138,7 @@ impl OperationRunService {
         tenant_id: i64,
         items_updated: i64,
     ) -> Result<bool> {
-        Ok(storage::runs::record_chunk(tx, run_id, tenant_id, items_updated).await?)
+        Ok(storage::run_tenants::record_chunk(tx, run_id, tenant_id, items_updated).await?)
     }
 
     /// Records a tenant's result once per (run, tenant), adds it to the run's
@@ -152,10 +153,10 @@ impl OperationRunService {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         Ok(
-            match storage::runs::finish_tenant(tx, run_id, tenant_id, result, now).await? {
-                storage::runs::Counted::No => false,
-                storage::runs::Counted::Yes => true,
-                storage::runs::Counted::AndCompleted => {
+            match storage::run_tenants::finish_tenant(tx, run_id, tenant_id, result, now).await? {
+                storage::run_tenants::Counted::No => false,
+                storage::run_tenants::Counted::Yes => true,
+                storage::run_tenants::Counted::AndCompleted => {
                     self.on_completed(tx, run_id, now).await?;
                     true
                 }
@@ -216,6 +217,6 @@ impl OperationRunService {
     }
 
     pub async fn failed_tenants(&self, run_id: i64) -> Result<Vec<i64>> {
-        Ok(storage::runs::tenants_in_state(&self.db, run_id, "failed").await?)
+        Ok(storage::run_tenants::tenants_in_state(&self.db, run_id, "failed").await?)
     }
 }
