@@ -163,8 +163,12 @@ impl Db {
         })
     }
 
+    /// A round trip to the database. The literal is cast so both backends
+    /// answer a 64-bit integer (PostgreSQL's plain `1` is a 32-bit one).
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        self.scalar::<i64>("SELECT 1", vec![]).await.map(|_| ())
+        self.scalar::<i64>("SELECT CAST(1 AS BIGINT)", vec![])
+            .await
+            .map(|_| ())
     }
 
     pub async fn close(&self) {

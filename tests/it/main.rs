@@ -5,6 +5,7 @@ mod alerts;
 mod backfill;
 mod browser;
 mod cli;
+mod health;
 mod receivers;
 mod runs;
 mod support;
