@@ -73,9 +73,7 @@ pub struct Config {
         global = true,
         value_name = "ON",
         action = clap::ArgAction::Set,
-        num_args = 0..=1,
         default_value = "off",
-        default_missing_value = "on",
         value_parser = switch
     )]
     pub secure_cookies: bool,
