@@ -150,4 +150,47 @@ impl App {
             handlers,
         )
     }
+
+    /// Opens the database named by `url` (without migrating it) and assembles
+    /// the service on the system clock.
+    pub async fn open(
+        url: &str,
+        connections: u32,
+        settings: Settings,
+        alerts: AlertSettings,
+    ) -> Result<App, ConnectError> {
+        let db = Db::open(url, connections).await?;
+        Ok(App::with_alerts(
+            db,
+            crate::clock::system(),
+            settings,
+            alerts,
+        ))
+    }
+
+    /// Applies the migrations that are not applied yet.
+    pub async fn migrate(&self) -> Result<(), ConnectError> {
+        Ok(self.db.migrate().await?)
+    }
+
+    /// Creates workspace `default` and its tenant `platform` when missing.
+    pub async fn bootstrap(&self) -> crate::error::Result<crate::domain::Workspace> {
+        Ok(crate::storage::directory::bootstrap(&self.db, self.clock.now()).await?)
+    }
+
+    /// Deletes expired sessions of both planes; returns how many.
+    pub async fn delete_expired_sessions(&self) -> crate::error::Result<u64> {
+        Ok(crate::storage::sessions::DbSessionStore::delete_expired(&self.db).await?)
+    }
+
+    /// Closes the database's connections.
+    pub async fn close(&self) {
+        self.db.close().await
+    }
 }
+
+/// Why the database could not be opened: a malformed URL (the caller's
+/// fault), an unreachable server, or failed migrations.
+pub use crate::storage::ConnectError;
+/// The database when none is named: a SQLite file in the current directory.
+pub use crate::storage::DEFAULT_DATABASE_URL;

@@ -7,6 +7,7 @@
 //!   service every door calls
 //! - [`queue`]: the durable job queue's workers
 //! - [`alerts`]: notifications and alert routing of completed runs
+//! - [`console`]: demo data for trying the product
 //! - [`storage`]: the database seam (SQLite and PostgreSQL)
 //! - [`doors`]: the web console, the CLI, the deploy hook
 
@@ -14,6 +15,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod app;
 pub mod clock;
+pub mod console;
 pub mod domain;
 pub mod doors;
 pub mod error;

@@ -2,13 +2,16 @@
 
 use tracing_subscriber::EnvFilter;
 
-pub fn init(default_level: &str) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+/// Sets up logging to stderr: `filter` (`RUST_LOG` syntax) or else
+/// `default_level`; JSON lines when `json`, human text otherwise.
+pub fn init(default_level: &str, filter: Option<&str>, json: bool) {
+    let filter = filter
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    let result = if std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+    let result = if json {
         builder.json().try_init()
     } else {
         builder.try_init()

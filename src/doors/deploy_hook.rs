@@ -4,16 +4,32 @@
 use std::process::ExitCode;
 
 use crate::app::App;
-use crate::doors::cli::{present_line, present_run, wait_for};
+use crate::doors::shell::{self, Failure};
 use crate::runs::Outcome;
 
-pub(crate) async fn run(
+/// Whether `TENANTATLAS_DEPLOY_RUNBOOKS` turns the hook off.
+pub fn is_off(deploy_runbooks: &str) -> bool {
+    deploy_runbooks.eq_ignore_ascii_case("off")
+}
+
+/// Says that the hook is off; nothing is opened or written.
+pub fn skipped(json: bool) -> ExitCode {
+    shell::line(
+        json,
+        &serde_json::json!({"skipped": true, "actions": []}),
+        "deploy runbooks are off (TENANTATLAS_DEPLOY_RUNBOOKS=off)",
+    );
+    ExitCode::SUCCESS
+}
+
+/// Starts the deploy runbooks where there is work; with `wait`, works the
+/// queue until their runs complete (`wait` jobs at once).
+pub async fn run(
     app: &App,
     release: Option<String>,
-    wait: bool,
-    concurrency: usize,
+    wait: Option<usize>,
     json: bool,
-) -> Result<ExitCode, crate::doors::cli::Failure> {
+) -> Result<ExitCode, Failure> {
     let actions = app.runbooks().deploy_hook(release).await?;
     let run_ids: Vec<i64> = actions
         .iter()
@@ -30,32 +46,27 @@ pub(crate) async fn run(
             }
         }
     }
-    if !wait || run_ids.is_empty() {
-        if json {
-            present_line(
-                true,
-                &serde_json::json!({"skipped": false, "actions": actions}),
-                "",
-            );
+    let concurrency = match wait {
+        Some(concurrency) if !run_ids.is_empty() => concurrency,
+        _ => {
+            if json {
+                shell::json(&serde_json::json!({"skipped": false, "actions": actions}));
+            }
+            return Ok(ExitCode::SUCCESS);
         }
-        return Ok(ExitCode::SUCCESS);
-    }
-    let runs = wait_for(app, &run_ids, concurrency, !json).await?;
+    };
+    let runs = shell::wait_for(app, &run_ids, concurrency, !json).await?;
     let mut code = ExitCode::SUCCESS;
     for run in &runs {
         if !json {
-            present_run(false, run);
+            shell::run(false, run);
         }
         if run.outcome != Outcome::Succeeded {
             code = ExitCode::from(1);
         }
     }
     if json {
-        present_line(
-            true,
-            &serde_json::json!({"skipped": false, "actions": actions, "runs": runs}),
-            "",
-        );
+        shell::json(&serde_json::json!({"skipped": false, "actions": actions, "runs": runs}));
     }
     Ok(code)
 }

@@ -120,3 +120,12 @@ pub async fn seed(
         bad_tenants: bad,
     })
 }
+
+/// How many demo tenants the workspace has.
+pub async fn demo_tenants(db: &Db, workspace_id: i64) -> Result<i64, sqlx::Error> {
+    db.scalar(
+        "SELECT count(*) FROM tenants WHERE workspace_id = $1 AND external_id LIKE 'demo-%'",
+        args![workspace_id],
+    )
+    .await
+}

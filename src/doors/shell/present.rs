@@ -1,11 +1,12 @@
-//! How the CLI shows things: JSON (Appendix A) with `--json`, text otherwise.
+//! How runs and preflights are shown: JSON (Appendix A) with `--json`, text
+//! otherwise.
 
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::runs::{Initiator, Run};
+use crate::runs::{Initiator, Outcome, Run};
 use crate::service::Preflight;
 
+/// A value as pretty JSON on stdout.
 pub fn json<T: Serialize + ?Sized>(value: &T) {
     match serde_json::to_string_pretty(value) {
         Ok(s) => println!("{s}"),
@@ -22,13 +23,14 @@ pub fn line<T: Serialize + ?Sized>(as_json: bool, value: &T, text: &str) {
     }
 }
 
+/// One run with its counts and failures.
 pub fn run(as_json: bool, run: &Run) {
     if as_json {
         return json(run);
     }
     let c = &run.summary_counts;
     let outcome = match run.outcome {
-        crate::runs::Outcome::Pending => String::new(),
+        Outcome::Pending => String::new(),
         o => format!(" ({})", o.as_str()),
     };
     println!(
@@ -73,6 +75,7 @@ pub fn run(as_json: bool, run: &Run) {
     }
 }
 
+/// Runs, one a line.
 pub fn runs(as_json: bool, runs: &[Run]) {
     if as_json {
         return json(runs);
@@ -95,6 +98,7 @@ pub fn runs(as_json: bool, runs: &[Run]) {
     }
 }
 
+/// What a run would do.
 pub fn preflight(as_json: bool, p: &Preflight) {
     if as_json {
         return json(p);
@@ -122,28 +126,6 @@ pub fn preflight(as_json: bool, p: &Preflight) {
         "  can start:        {}",
         if p.can_start { "yes" } else { "no" }
     );
-}
-
-pub fn progress_bar() -> ProgressBar {
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} tenants  {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar
-}
-
-pub fn update_progress(bar: &ProgressBar, run: &Run) {
-    let c = &run.summary_counts;
-    bar.set_length(c.total as u64);
-    bar.set_position(c.processed as u64);
-    bar.set_message(format!(
-        "{} items updated, {} failed tenant(s)",
-        c.items_updated, c.failed
-    ));
-    bar.tick();
 }
 
 fn initiator(i: &Initiator) -> String {

@@ -1,0 +1,218 @@
+//! The one configuration of a `tenantatlas` process: every setting is a flag
+//! with an environment variable, read by clap once, listed by `--help`, and
+//! handed from here to the services and the web door.
+
+use std::net::IpAddr;
+
+use clap::Args;
+
+use crate::alerts::AlertSettings;
+use crate::app::{App, DEFAULT_DATABASE_URL, Settings};
+use crate::doors::shell::Failure;
+use crate::doors::web::WebConfig;
+use crate::runs::Initiator;
+use crate::service::Actor;
+
+/// The console's public origin when `TENANTATLAS_PUBLIC_URL` is not set.
+const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Configuration")]
+pub struct Config {
+    /// Database: sqlite://FILE (default, in the current directory) or postgres://USER@HOST/DB.
+    #[arg(long, env = "DATABASE_URL", global = true, default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database_url: String,
+    /// Database connections of this process.
+    #[arg(
+        long,
+        env = "TENANTATLAS_DB_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub db_connections: u32,
+    /// Seconds a job's lease lasts; renewed while it runs.
+    #[arg(
+        long,
+        env = "TENANTATLAS_JOB_LEASE_SECONDS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub job_lease_seconds: u64,
+    /// Attempts of a failing job before it is recorded dead.
+    #[arg(
+        long,
+        env = "TENANTATLAS_JOB_MAX_ATTEMPTS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub job_max_attempts: u32,
+    /// Milliseconds before the first retry of a failed job (doubles per attempt, at most 5 minutes).
+    #[arg(
+        long,
+        env = "TENANTATLAS_JOB_BACKOFF_MS",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub job_backoff_ms: u64,
+    /// Items per transaction in a runbook.
+    #[arg(
+        long,
+        env = "TENANTATLAS_CHUNK_SIZE",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub chunk_size: u32,
+    /// Public origin of the console (default http://127.0.0.1:8080): the Origin check,
+    /// Secure cookies when https, links in alerts.
+    #[arg(long, env = "TENANTATLAS_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// `1` (or true, yes, on): Secure cookies behind a TLS-terminating proxy.
+    #[arg(
+        long,
+        env = "TENANTATLAS_SECURE_COOKIES",
+        global = true,
+        value_name = "ON",
+        action = clap::ArgAction::Set,
+        default_value = "off",
+        value_parser = switch
+    )]
+    pub secure_cookies: bool,
+    /// Comma-separated proxy ips whose X-Forwarded-For names the client.
+    #[arg(
+        long,
+        env = "TENANTATLAS_TRUSTED_PROXIES",
+        global = true,
+        value_name = "IPS"
+    )]
+    pub trusted_proxies: Option<String>,
+    /// SMTP server for email alerts, e.g. smtp://127.0.0.1:25 or smtps://user:pass@host.
+    #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of email alerts.
+    #[arg(
+        long,
+        env = "TENANTATLAS_MAIL_FROM",
+        default_value = "TenantAtlas Ops <ops@tenantatlas.localhost>",
+        global = true
+    )]
+    pub mail_from: String,
+    /// Seconds one webhook request or SMTP session may take.
+    #[arg(
+        long,
+        env = "TENANTATLAS_ALERT_TIMEOUT_SECONDS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub alert_timeout_seconds: u64,
+    /// `json` for JSON logs on stderr (default: human).
+    #[arg(long, env = "LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+    /// Log filter (default: info for serve and worker, warn otherwise).
+    #[arg(long, env = "RUST_LOG", global = true, value_name = "FILTER")]
+    pub log_filter: Option<String>,
+}
+
+/// `1`, `true`, `yes` or `on` switch a setting on; anything else leaves it off.
+fn switch(value: &str) -> Result<bool, String> {
+    Ok(matches!(value.trim(), "1" | "true" | "yes" | "on"))
+}
+
+impl Config {
+    /// Whether logs are JSON lines.
+    pub fn json_logs(&self) -> bool {
+        self.log_format
+            .as_deref()
+            .is_some_and(|f| f.eq_ignore_ascii_case("json"))
+    }
+
+    pub fn settings(&self) -> Settings {
+        Settings {
+            job_lease_ms: (self.job_lease_seconds.max(1) * 1000) as i64,
+            max_attempts: self.job_max_attempts.max(1) as i64,
+            backoff_base_ms: self.job_backoff_ms as i64,
+            chunk_size: self.chunk_size.max(1) as i64,
+            ..Settings::default()
+        }
+    }
+
+    pub fn alert_settings(&self) -> AlertSettings {
+        AlertSettings {
+            public_url: self
+                .public_url
+                .as_deref()
+                .unwrap_or(DEFAULT_PUBLIC_URL)
+                .trim_end_matches('/')
+                .to_owned(),
+            smtp_url: self.smtp_url.clone().filter(|u| !u.is_empty()),
+            mail_from: self.mail_from.clone(),
+            timeout_ms: self.alert_timeout_seconds.max(1) * 1000,
+        }
+    }
+
+    /// The web door's settings; a trusted proxy that is not an ip is refused.
+    pub fn web_config(&self) -> Result<WebConfig, String> {
+        let trusted_proxies = self
+            .trusted_proxies
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<IpAddr>()
+                    .map_err(|_| format!("TENANTATLAS_TRUSTED_PROXIES: {s:?} is not an ip address"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(WebConfig {
+            public_url: self
+                .public_url
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            secure_cookies: self.secure_cookies,
+            trusted_proxies,
+        })
+    }
+
+    /// Opens the database, applies its migrations and makes sure workspace
+    /// `default` and tenant `platform` exist.
+    pub async fn open(&self) -> Result<App, Failure> {
+        let app = App::open(
+            &self.database_url,
+            self.db_connections,
+            self.settings(),
+            self.alert_settings(),
+        )
+        .await?;
+        let ready = async {
+            app.migrate().await?;
+            app.bootstrap().await?;
+            Ok::<_, Failure>(())
+        };
+        if let Err(failure) = ready.await {
+            app.close().await;
+            return Err(failure);
+        }
+        Ok(app)
+    }
+
+    /// Opens the database, lets `act` use the service, and closes it again.
+    pub async fn with_app<T>(
+        &self,
+        act: impl AsyncFnOnce(&App) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        let app = self.open().await?;
+        let result = act(&app).await;
+        app.close().await;
+        result
+    }
+}
+
+/// Who every command acts as: the CLI, named by the operating-system user,
+/// with every capability (whoever runs it holds the database credentials).
+pub fn actor() -> Actor {
+    Actor::trusted(Initiator::Cli {
+        os_user: std::env::var("USER").ok(),
+    })
+}

@@ -1,0 +1,149 @@
+//! The process commands: `serve` (web door and in-process workers),
+//! `worker`, `migrate`, and `deploy:hook` for deploy pipelines.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::args::{DeployHookArgs, ServeArgs, WorkerArgs};
+use super::config::Config;
+use crate::accounts;
+use crate::app::App;
+use crate::console::demo;
+use crate::doors::deploy_hook;
+use crate::doors::shell::{self, Failure};
+use crate::doors::web;
+use crate::error::Error;
+use crate::telemetry;
+
+/// Serves the web door with `--workers` in-process job loops until a signal.
+pub async fn serve(config: &Config, args: ServeArgs) -> Result<ExitCode, Failure> {
+    config
+        .with_app(async |app| {
+            let addr: SocketAddr = args.bind.parse().map_err(|e| {
+                Failure::failed(format!(
+                    "--bind {:?} is not an address like 127.0.0.1:8080: {e}",
+                    args.bind
+                ))
+            })?;
+            let router = web::router_with(app.clone(), config.web_config().map_err(Failure::failed)?);
+            let demo_operator = if args.demo {
+                Some(seed_demo(app, args.demo_password.as_deref()).await.map_err(failed)?)
+            } else {
+                None
+            };
+            accounts::password::warm_up();
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| Failure::failed(format!("cannot listen on {addr}: {e}")))?;
+            let local = listener
+                .local_addr()
+                .map_err(|e| Failure::failed(e.to_string()))?;
+            let workers = args.workers;
+            let (stop, stopped) = watch::channel(false);
+            let worker_task = (workers > 0)
+                .then(|| tokio::spawn(app.worker().run(workers, stopped)));
+            let sweeper = tokio::spawn(sweep_sessions(app.clone()));
+            println!("TenantAtlas Ops listening on http://{local}");
+            println!(
+                "  console: http://{local}/system · health: http://{local}/healthz · workers in this process: {workers}"
+            );
+            if let Some(operator) = demo_operator {
+                println!("  demo operator: sign in at http://{local}/system/login");
+                println!("    email:    {}", operator.email);
+                match operator.generated_password {
+                    Some(p) => println!(
+                        "    password: {p}   (shown once; set TENANTATLAS_DEMO_PASSWORD to choose it)"
+                    ),
+                    None => println!("    password: the value of TENANTATLAS_DEMO_PASSWORD"),
+                }
+            }
+            tracing::info!(%local, workers, "serving");
+            let served = web::serve_on(listener, router, telemetry::shutdown_signal()).await;
+            sweeper.abort();
+            let _ = stop.send(true);
+            if let Some(task) = worker_task {
+                let _ = task.await;
+            }
+            served.map_err(|e| Failure::failed(e.to_string()))?;
+            Ok(ExitCode::SUCCESS)
+        })
+        .await
+}
+
+/// `serve` stops on any failure, bad demo input included: exit 1.
+fn failed(e: Error) -> Failure {
+    Failure::failed(e.detail())
+}
+
+/// The sample tenants (unless there are demo tenants already) and the demo
+/// operator.
+async fn seed_demo(app: &App, password: Option<&str>) -> Result<demo::DemoOperator, Error> {
+    if let Some(report) = demo::seed_sample(app).await? {
+        println!(
+            "demo data: {} tenants, {} legacy findings ({} tenant with a bad finding)",
+            report.tenants, report.findings, report.bad_tenants
+        );
+    }
+    demo::operator(app, password).await
+}
+
+/// Expired sessions are deleted hourly.
+async fn sweep_sessions(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        if let Err(e) = app.delete_expired_sessions().await {
+            tracing::warn!(error = %e.detail(), "deleting expired sessions failed");
+        }
+    }
+}
+
+/// Works the queue until a signal; several workers may share one PostgreSQL.
+pub async fn worker(config: &Config, args: WorkerArgs) -> Result<ExitCode, Failure> {
+    config
+        .with_app(async |app| {
+            let (stop, stopped) = watch::channel(false);
+            tokio::spawn(async move {
+                telemetry::shutdown_signal().await;
+                let _ = stop.send(true);
+            });
+            let concurrency = args.concurrency;
+            tracing::info!(concurrency, "worker started");
+            app.worker().run(concurrency, stopped).await;
+            Ok(ExitCode::SUCCESS)
+        })
+        .await
+}
+
+/// Opening the database migrates it and creates `default`/`platform`.
+pub async fn migrate(config: &Config, json: bool) -> Result<ExitCode, Failure> {
+    config
+        .with_app(async |_| {
+            shell::line(
+                json,
+                &serde_json::json!({"migrated": true}),
+                "database migrated; workspace default and tenant platform present",
+            );
+            Ok(ExitCode::SUCCESS)
+        })
+        .await
+}
+
+/// The deploy hook, unless `TENANTATLAS_DEPLOY_RUNBOOKS=off` (then nothing is opened).
+pub async fn deploy_hook(
+    config: &Config,
+    args: DeployHookArgs,
+    json: bool,
+) -> Result<ExitCode, Failure> {
+    if deploy_hook::is_off(&args.deploy_runbooks) {
+        return Ok(deploy_hook::skipped(json));
+    }
+    config
+        .with_app(async |app| {
+            deploy_hook::run(app, args.release, args.wait.concurrency(), json).await
+        })
+        .await
+}
