@@ -16,36 +16,35 @@ const RULES: &str = "/system/alerts/rules";
 
 /// The alerts page as one signed-in operator sees it.
 struct Alerts {
-    _server: Server,
-    base: String,
+    server: Server,
     c: reqwest::Client,
 }
 
 impl Alerts {
     /// A server and a new operator with every capability, signed in.
     async fn open(t: &TestApp) -> Alerts {
-        let (_server, base, c) = console_as(&t.app, "alerts@ops.test", &Capability::ALL).await;
-        Alerts { _server, base, c }
+        let (server, _, c) = console_as(&t.app, "alerts@ops.test", &Capability::ALL).await;
+        Alerts { server, c }
     }
 
     /// The page, which must answer 200.
     async fn page(&self) -> String {
-        let r = assert_status(self.c.get(format!("{}{PAGE}", self.base)), 200).await;
+        let r = assert_status(self.c.get(format!("{}{PAGE}", self.server.base)), 200).await;
         r.text().await.unwrap()
     }
 
     /// GETs a confirmation page, which must answer 200.
     async fn confirm(&self, path: &str) -> String {
-        let r = assert_status(self.c.get(format!("{}{path}", self.base)), 200).await;
+        let r = assert_status(self.c.get(format!("{}{path}", self.server.base)), 200).await;
         r.text().await.unwrap()
     }
 
     /// Posts a form with the page's CSRF token; returns status, location, body.
     async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
-        let tok = token(&self.c, &format!("{}{PAGE}", self.base)).await;
+        let tok = token(&self.c, &format!("{}{PAGE}", self.server.base)).await;
         let mut form: Vec<(&str, &str)> = vec![("_token", tok.as_str())];
         form.extend_from_slice(fields);
-        let r = post_form(&self.c, format!("{}{path}", self.base), &form).await;
+        let r = post_form(&self.c, format!("{}{path}", self.server.base), &form).await;
         let status = r.status().as_u16();
         let loc = location(&r);
         (status, loc, r.text().await.unwrap())
@@ -319,7 +318,7 @@ both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
         assert_eq!(status, 404, "{path}");
         assert!(body.contains("does not exist"), "{path}: {body:.300}");
     }
-    let (c, base) = (&alerts.c, &alerts.base);
+    let (c, base) = (&alerts.c, &alerts.server.base);
     // Without the CSRF token: refused.
     assert_status(c.post(format!("{base}{RULES}")).form(&[("name", "x")]), 403).await;
     // From another site: refused by the Origin check.

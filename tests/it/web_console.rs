@@ -67,20 +67,9 @@ both_backends!(
 
         // The JSON API answers the run in the Appendix A shape.
         let run = get_json(&c, format!("{base}/system/api/runs/{id}")).await;
-        for key in [
-            "id",
-            "type",
-            "status",
-            "outcome",
-            "workspace_id",
-            "tenant_id",
-            "summary_counts",
-            "failures",
-            "context",
-            "created_at",
-            "started_at",
-            "completed_at",
-        ] {
+        let keys = "id type status outcome workspace_id tenant_id summary_counts failures \
+                    context created_at started_at completed_at";
+        for key in keys.split_whitespace() {
             assert!(run.get(key).is_some(), "{key} in {run}");
         }
         assert_eq!(run["outcome"], "partially_succeeded");
@@ -128,13 +117,8 @@ both_backends!(
 
         // The audit log page shows who did what.
         let audit = get_html(&c, format!("{base}/system/audit")).await;
-        for action in [
-            "login.succeeded",
-            "runbook.preflight",
-            "run.start",
-            "run.retry_failed",
-            "run.cancel",
-        ] {
+        let actions = "login.succeeded runbook.preflight run.start run.retry_failed run.cancel";
+        for action in actions.split(' ') {
             assert!(audit.contains(action), "{action} in the audit log");
         }
     }

@@ -11,6 +11,9 @@ use crate::both_backends;
 use crate::web_support::*;
 
 const ALL: [Capability; 4] = Capability::ALL;
+/// A runbook key, the fields of a signed form, the status and the message expected.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], u16, Option<&'a str>);
+
 const LIFECYCLE: &str = "findings.backfill-lifecycle";
 const VIEWER: [Capability; 2] = [Capability::RUNBOOKS_VIEW, Capability::OPERATIONS_VIEW];
 
@@ -420,7 +423,7 @@ both_backends!(
             assert!(r.text().await.unwrap().contains("UTF-8"));
         }
         // A signed form that names what does not exist or is not allowed.
-        let cases: [(&str, &[(&str, &str)], u16, Option<&str>); 4] = [
+        let cases: [Case; 4] = [
             (
                 "no.such-runbook",
                 &[("scope", "all"), ("reason", "r")],
