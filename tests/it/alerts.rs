@@ -12,7 +12,7 @@ use tenantatlas::storage::alerts::Delivery;
 
 use crate::both_backends;
 use crate::receivers::{Answer, Smtp, Webhook};
-use crate::runs::cli;
+use crate::runs::{cli, start_all};
 use crate::support::{TestApp, argv, drain};
 
 const BACKFILL: &str = "findings.backfill-lifecycle";
@@ -68,12 +68,7 @@ fn failed_rule() -> RuleRequest {
 }
 
 async fn failing_run(t: &TestApp, app: &App) -> i64 {
-    let run = app
-        .runbooks()
-        .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-        .await
-        .unwrap()
-        .run;
+    let run = start_all(app, BACKFILL).await.run;
     drain(app).await;
     let run = t.app.runs().get(run.id).await.unwrap();
     assert_ne!(run.outcome, Outcome::Succeeded);
@@ -139,20 +134,9 @@ both_backends!(
         failing_run(t, &app).await;
         assert!(deliveries(&app).await.is_empty(), "no rule, no alert");
         route(&app, &hook, false, failed_rule()).await;
-        t.app
-            .db
-            .execute(
-                "UPDATE findings SET legacy_state = 'open' WHERE legacy_state = 'archived'",
-                args![],
-            )
-            .await
-            .unwrap();
-        let run = app
-            .runbooks()
-            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-            .await
-            .unwrap()
-            .run;
+        t.exec("UPDATE findings SET legacy_state = 'open' WHERE legacy_state = 'archived'")
+            .await;
+        let run = start_all(&app, BACKFILL).await.run;
         drain(&app).await;
         assert_eq!(
             t.app.runs().get(run.id).await.unwrap().outcome,
@@ -259,14 +243,8 @@ both_backends!(
 
         // A delivery job claimed again after it was sent (its worker crashed
         // before finishing the job) does not send again.
-        t.app
-            .db
-            .execute(
-                "UPDATE jobs SET status = 'queued', run_at_ms = 0 WHERE kind = 'alert.delivery'",
-                args![],
-            )
-            .await
-            .unwrap();
+        t.exec("UPDATE jobs SET status = 'queued', run_at_ms = 0 WHERE kind = 'alert.delivery'")
+            .await;
         drain(&app).await;
         assert_eq!(hook.requests(), 3);
     }
@@ -348,13 +326,7 @@ both_backends!(
         assert!(rows[0].1.contains("succeeded"), "{}", rows[0].1);
         assert_eq!(rows[0].2, format!("/system/runs/{}", run.id));
 
-        let by_cli = t
-            .app
-            .runbooks()
-            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-            .await
-            .unwrap()
-            .run;
+        let by_cli = start_all(&t.app, BACKFILL).await.run;
         t.drain().await;
         assert!(
             t.app

@@ -7,9 +7,10 @@ use tenantatlas::runs::Outcome;
 use tenantatlas::service::ScopeRequest;
 
 use crate::both_backends;
-use crate::runs::cli;
+use crate::runs::{cli, preflight_all, start_all};
 
 const BACKFILL: &str = "findings.backfill-lifecycle";
+const IDS: &str = "workspaces.backfill-ids";
 
 fn at(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 6, day, hour, 0, 0)
@@ -76,16 +77,18 @@ async fn finding(
     id
 }
 
+const LIFECYCLE: &str = "SELECT id, status, first_seen_at, last_seen_at, times_seen, resolved_at, \
+                         sla_due_at, lifecycle_version FROM findings";
+
 async fn lifecycle(t: &crate::support::TestApp, id: i64) -> Lifecycle {
-    t.app
-        .db
-        .fetch_one(
-            "SELECT id, status, first_seen_at, last_seen_at, times_seen, resolved_at, sla_due_at, lifecycle_version \
-             FROM findings WHERE id = $1",
-            args![id],
-        )
-        .await
-        .unwrap()
+    let sql = format!("{LIFECYCLE} WHERE id = $1");
+    t.app.db.fetch_one(&sql, args![id]).await.unwrap()
+}
+
+/// Every finding's lifecycle, by id.
+async fn lifecycles(t: &crate::support::TestApp) -> Vec<Lifecycle> {
+    let sql = format!("{LIFECYCLE} ORDER BY id");
+    t.app.db.fetch_all(&sql, args![]).await.unwrap()
 }
 
 both_backends!(
@@ -198,12 +201,7 @@ both_backends!(
     a_bad_tenant_fails_alone_and_the_run_partially_succeeds,
     |t| async move {
         t.seed(3, 12, 1).await;
-        let started = t
-            .app
-            .runbooks()
-            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-            .await
-            .unwrap();
+        let started = start_all(&t.app, BACKFILL).await;
         t.drain().await;
         let run = t.app.runs().get(started.run.id).await.unwrap();
         assert_eq!(run.outcome, Outcome::PartiallySucceeded);
@@ -231,11 +229,7 @@ both_backends!(
         for n in [0, 1, 10, 11] {
             t.seed(1, n, 0).await;
         }
-        let service = t.app.runbooks();
-        let preflight = service
-            .preflight(&cli(), BACKFILL, &ScopeRequest::AllTenants)
-            .await
-            .unwrap();
+        let preflight = preflight_all(&t.app, BACKFILL).await;
         assert_eq!(preflight.tenants, 5);
         assert_eq!(preflight.items_pending, 22);
         let pending: Vec<i64> = preflight
@@ -255,10 +249,7 @@ both_backends!(
         );
         assert_eq!(t.count("SELECT count(*) FROM jobs").await, 0);
 
-        let first = service
-            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-            .await
-            .unwrap();
+        let first = start_all(&t.app, BACKFILL).await;
         t.drain().await;
         let first = t.app.runs().get(first.run.id).await.unwrap();
         assert_eq!(first.outcome, Outcome::Succeeded);
@@ -279,20 +270,8 @@ both_backends!(
             vec![0, 1, 10, 11, 0]
         );
 
-        let before: Vec<Lifecycle> = t
-        .app
-        .db
-        .fetch_all(
-            "SELECT id, status, first_seen_at, last_seen_at, times_seen, resolved_at, sla_due_at, lifecycle_version \
-             FROM findings ORDER BY id",
-            args![],
-        )
-        .await
-        .unwrap();
-        let second = service
-            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-            .await
-            .unwrap();
+        let before = lifecycles(t).await;
+        let second = start_all(&t.app, BACKFILL).await;
         t.drain().await;
         let second = t.app.runs().get(second.run.id).await.unwrap();
         assert_eq!(second.outcome, Outcome::Succeeded);
@@ -301,49 +280,22 @@ both_backends!(
             "a second run updates nothing"
         );
         assert_eq!(second.summary_counts.items_skipped, 22);
-        let after: Vec<Lifecycle> = t
-        .app
-        .db
-        .fetch_all(
-            "SELECT id, status, first_seen_at, last_seen_at, times_seen, resolved_at, sla_due_at, lifecycle_version \
-             FROM findings ORDER BY id",
-            args![],
-        )
-        .await
-        .unwrap();
+        let after = lifecycles(t).await;
         assert_eq!(before, after);
     }
 );
 
 both_backends!(workspace_ids_are_filled_from_the_tenant, |t| async move {
     t.seed(2, 7, 0).await;
-    t.app
-        .db
-        .execute(
-            "UPDATE findings SET workspace_id = NULL WHERE id % 2 = 0",
-            args![],
-        )
-        .await
-        .unwrap();
+    t.exec("UPDATE findings SET workspace_id = NULL WHERE id % 2 = 0")
+        .await;
     let missing = t
         .count("SELECT count(*) FROM findings WHERE workspace_id IS NULL")
         .await;
     assert!(missing > 0);
-    let service = t.app.runbooks();
-    let preflight = service
-        .preflight(&cli(), "workspaces.backfill-ids", &ScopeRequest::AllTenants)
-        .await
-        .unwrap();
+    let preflight = preflight_all(&t.app, IDS).await;
     assert_eq!(preflight.items_pending, missing);
-    let started = service
-        .start(
-            &cli(),
-            "workspaces.backfill-ids",
-            &ScopeRequest::AllTenants,
-            None,
-        )
-        .await
-        .unwrap();
+    let started = start_all(&t.app, IDS).await;
     t.drain().await;
     let run = t.app.runs().get(started.run.id).await.unwrap();
     assert_eq!(run.outcome, Outcome::Succeeded);

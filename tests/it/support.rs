@@ -208,6 +208,11 @@ impl TestApp {
     pub async fn count(&self, sql: &str) -> i64 {
         self.app.db.scalar::<i64>(sql, vec![]).await.expect(sql)
     }
+
+    /// Executes a statement without arguments; returns the rows it touched.
+    pub async fn exec(&self, sql: &str) -> u64 {
+        self.app.db.execute(sql, vec![]).await.expect(sql)
+    }
 }
 
 /// Declares a test that runs once on SQLite and once on PostgreSQL:
