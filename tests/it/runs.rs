@@ -34,6 +34,13 @@ pub async fn start_all(app: &tenantatlas::app::App, key: &str) -> tenantatlas::r
         .unwrap()
 }
 
+/// Starts runbook `key` over all tenants, works the queue empty, and returns the run.
+pub async fn run_all(t: &crate::support::TestApp, key: &str) -> tenantatlas::runs::Run {
+    let id = start_all(&t.app, key).await.run.id;
+    t.drain().await;
+    t.app.runs().get(id).await.unwrap()
+}
+
 /// The preflight of runbook `key` over all tenants, as the CLI.
 pub async fn preflight_all(
     app: &tenantatlas::app::App,
@@ -282,9 +289,8 @@ both_backends!(
     cancel_drops_queued_jobs_and_freezes_the_run,
     |t| async move {
         t.seed(3, 4, 0).await;
-        let service = t.app.runbooks();
         let run_id = start_all(&t.app, BACKFILL).await.run.id;
-        let worker = t.worker();
+        let (service, worker) = (t.app.runbooks(), t.worker());
         let first = worker.run_once().await.unwrap();
         assert_eq!(ran(first, "the first job"), JobOutcome::Done);
         let cancelled = service.cancel(&cli(), run_id).await.unwrap();
@@ -351,7 +357,6 @@ both_backends!(
     a_failing_tenant_job_is_retried_with_backoff_then_given_up,
     |t| async move {
         t.seed(2, 3, 0).await;
-        let service = t.app.runbooks();
         let run_id = start_all(&t.app, BACKFILL).await.run.id;
         // Break the chunk statement: the observations table is gone for a while.
         let away = "ALTER TABLE finding_observations RENAME TO finding_observations_away";
@@ -390,7 +395,7 @@ both_backends!(
             other => panic!("expected the job to end dead, got {other:?}"),
         }
         t.exec(back).await;
-        let run = service.run(&cli(), run_id).await.unwrap();
+        let run = t.app.runbooks().run(&cli(), run_id).await.unwrap();
         assert_eq!(run.status, RunStatus::Completed);
         assert_eq!(run.outcome, Outcome::PartiallySucceeded);
         assert_eq!(
