@@ -43,13 +43,13 @@ const ROOT_MACROS: &[(&str, &str)] = &[("args", "storage")];
 #[ignore = "enabled when the layers land"]
 fn src_floors_point_down_and_no_cycles() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut tree = BTreeMap::new();
-    read_tree(root, &root.join("src"), &mut tree);
+    let mut files = BTreeMap::new();
+    read_tree(root, &root.join("src"), &mut files);
     assert!(
-        tree.contains_key("src/lib.rs"),
+        files.contains_key("src/lib.rs"),
         "no src/lib.rs under {root:?}"
     );
-    let report = check(&tree);
+    let report = check(&files);
     assert!(report.is_clean(), "{}", report.render());
 }
 
@@ -634,16 +634,20 @@ fn raw_string(c: &[char], i: usize) -> Option<usize> {
 
 // ---------------------------------------------------------------- the reader's tests
 
-fn paths_of(module: &str, source: &str) -> Vec<(usize, String)> {
-    let module: Vec<String> = module
-        .split("::")
-        .filter(|s| !s.is_empty())
-        .map(String::from)
+/// The references of `source` in module `module`, as `line path` joined by ` | `.
+fn paths_of(module: &str, source: &str) -> String {
+    let module: Vec<String> = module.split("::").map(String::from).collect();
+    let found = references(&module, source).into_iter();
+    let shown: Vec<String> = found
+        .map(|r| format!("{} {}", r.line, r.path.join("::")))
         .collect();
-    references(&module, source)
-        .into_iter()
-        .map(|r| (r.line, r.path.join("::")))
-        .collect()
+    shown.join(" | ")
+}
+
+/// A tree of sources from `(path, source)` pairs.
+fn tree(files: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let owned = files.iter().map(|(p, s)| (p.to_string(), s.to_string()));
+    owned.collect()
 }
 
 #[test]
@@ -651,13 +655,7 @@ fn reads_grouped_and_nested_use_across_lines() {
     let source = "use crate::{\n    a::b,\n    c::{d, e::{self, F as G}},\n    h::*,\n};\n";
     assert_eq!(
         paths_of("x", source),
-        [
-            (2, "a::b".into()),
-            (3, "c::d".into()),
-            (3, "c::e".into()),
-            (3, "c::e::F".into()),
-            (4, "h".into()),
-        ]
+        "2 a::b | 3 c::d | 3 c::e | 3 c::e::F | 4 h"
     );
 }
 
@@ -668,13 +666,7 @@ fn reads_super_self_and_pub_use() {
                   use std::sync::Arc;\n";
     assert_eq!(
         paths_of("doors::web::routes", source),
-        [
-            (1, "doors::web::error::WebError".into()),
-            (2, "doors::queue".into()),
-            (3, "doors::web::routes::inner::Thing".into()),
-            (4, "storage".into()),
-            (4, "storage::Db".into()),
-        ]
+        "1 doors::web::error::WebError | 2 doors::queue | 3 doors::web::routes::inner::Thing | 4 storage | 4 storage::Db"
     );
 }
 
@@ -685,12 +677,7 @@ fn reads_inline_paths_and_the_args_macro() {
                   macro_rules! m { () => { $crate::storage::Arg::from(1) } }\n";
     assert_eq!(
         paths_of("runs", source),
-        [
-            (2, "storage::runs::get".into()),
-            (3, "args".into()),
-            (4, "runs::Run".into()),
-            (6, "storage::Arg::from".into()),
-        ]
+        "2 storage::runs::get | 3 args | 4 runs::Run | 6 storage::Arg::from"
     );
 }
 
@@ -700,7 +687,7 @@ fn ignores_paths_in_comments_and_strings() {
                   /// Calls `crate::doors::cli::main`.\nconst S: &str = \"crate::doors::web\";\n\
                   const R: &str = r#\"use crate::doors; \"quoted\" \"#;\nconst Q: char = '\"';\n\
                   fn f<'a>(x: &'a str) -> &'a str { crate::error::wrap(x, '\\'') }\n";
-    assert_eq!(paths_of("runs", source), [(7, "error::wrap".into())]);
+    assert_eq!(paths_of("runs", source), "7 error::wrap");
 }
 
 #[test]
@@ -709,18 +696,13 @@ fn inline_modules_belong_to_their_file() {
                   use self::deep::X;\n    mod deep { pub struct X; }\n}\nuse super::Other;\n";
     assert_eq!(
         paths_of("accounts::password", source),
-        [
-            (1, "domain::Email".into()),
-            (4, "accounts::password".into()),
-            (5, "accounts::password::tests::deep::X".into()),
-            (8, "accounts::Other".into()),
-        ]
+        "1 domain::Email | 4 accounts::password | 5 accounts::password::tests::deep::X | 8 accounts::Other"
     );
 }
 
 #[test]
 fn a_toy_tree_with_a_cycle_a_floor_violation_and_a_stranger() {
-    let tree: BTreeMap<String, String> = [
+    let files = tree(&[
         (
             "src/lib.rs",
             "pub mod domain;\npub mod runs;\npub mod alerts;\n",
@@ -740,11 +722,8 @@ fn a_toy_tree_with_a_cycle_a_floor_violation_and_a_stranger() {
         ),
         ("src/doors/web/routes.rs", "use super::WebState;\n"),
         ("src/shell.rs", "use crate::domain;\n"),
-    ]
-    .into_iter()
-    .map(|(p, s)| (p.to_string(), s.to_string()))
-    .collect();
-    let report = check(&tree);
+    ]);
+    let report = check(&files);
     assert_eq!(
         report.unassigned,
         ["src/shell.rs: assign src/shell a floor in tests/it/architecture.rs"]
@@ -782,7 +761,7 @@ fn a_toy_tree_with_a_cycle_a_floor_violation_and_a_stranger() {
 
 #[test]
 fn a_toy_tree_that_keeps_its_floors_is_clean() {
-    let tree: BTreeMap<String, String> = [
+    let files = tree(&[
         ("src/lib.rs", "pub mod domain;\n"),
         (
             "src/domain/mod.rs",
@@ -792,10 +771,7 @@ fn a_toy_tree_that_keeps_its_floors_is_clean() {
         ("src/storage/mod.rs", "use crate::domain::Email;\n"),
         ("src/runs/mod.rs", "fn f() { crate::args![1]; }\n"),
         ("src/doors/cli.rs", "use crate::{runs, storage::Db};\n"),
-    ]
-    .into_iter()
-    .map(|(p, s)| (p.to_string(), s.to_string()))
-    .collect();
-    let report = check(&tree);
+    ]);
+    let report = check(&files);
     assert!(report.is_clean(), "{}", report.render());
 }
