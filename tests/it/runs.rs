@@ -145,8 +145,11 @@ both_backends!(
         let preflight = preflight_all(&t.app, BACKFILL).await;
         assert_eq!(preflight.items_pending, 25);
         let mut per_tenant = preflight.per_tenant.iter();
-        let ext = &per_tenant.find(|p| p.items_pending > 0).unwrap();
-        let run_id = start_tenant_run(t, &ext.tenant_external_id).await.run.id;
+        let with_work = per_tenant.find(|p| p.items_pending > 0).unwrap();
+        let run_id = start_tenant_run(t, &with_work.tenant_external_id)
+            .await
+            .run
+            .id;
 
         // A worker claims the job, writes every chunk, and dies before recording the result.
         let now = t.app.clock.now_ms();
