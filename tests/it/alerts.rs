@@ -12,8 +12,8 @@ use tenantatlas::storage::alerts::Delivery;
 
 use crate::both_backends;
 use crate::receivers::{Answer, Smtp, Webhook};
-use crate::runs::cli;
-use crate::support::{TestApp, drain};
+use crate::runs::{cli, start_all};
+use crate::support::{TestApp, argv, drain};
 
 const BACKFILL: &str = "findings.backfill-lifecycle";
 
@@ -68,12 +68,7 @@ fn failed_rule() -> RuleRequest {
 }
 
 async fn failing_run(t: &TestApp, app: &App) -> i64 {
-    let run = app
-        .runbooks()
-        .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-        .await
-        .unwrap()
-        .run;
+    let run = start_all(app, BACKFILL).await.run;
     drain(app).await;
     let run = t.app.runs().get(run.id).await.unwrap();
     assert_ne!(run.outcome, Outcome::Succeeded);
@@ -139,20 +134,9 @@ both_backends!(
         failing_run(t, &app).await;
         assert!(deliveries(&app).await.is_empty(), "no rule, no alert");
         route(&app, &hook, false, failed_rule()).await;
-        t.app
-            .db
-            .execute(
-                "UPDATE findings SET legacy_state = 'open' WHERE legacy_state = 'archived'",
-                args![],
-            )
-            .await
-            .unwrap();
-        let run = app
-            .runbooks()
-            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-            .await
-            .unwrap()
-            .run;
+        t.exec("UPDATE findings SET legacy_state = 'open' WHERE legacy_state = 'archived'")
+            .await;
+        let run = start_all(&app, BACKFILL).await.run;
         drain(&app).await;
         assert_eq!(
             t.app.runs().get(run.id).await.unwrap().outcome,
@@ -259,14 +243,8 @@ both_backends!(
 
         // A delivery job claimed again after it was sent (its worker crashed
         // before finishing the job) does not send again.
-        t.app
-            .db
-            .execute(
-                "UPDATE jobs SET status = 'queued', run_at_ms = 0 WHERE kind = 'alert.delivery'",
-                args![],
-            )
-            .await
-            .unwrap();
+        t.exec("UPDATE jobs SET status = 'queued', run_at_ms = 0 WHERE kind = 'alert.delivery'")
+            .await;
         drain(&app).await;
         assert_eq!(hook.requests(), 3);
     }
@@ -348,13 +326,7 @@ both_backends!(
         assert!(rows[0].1.contains("succeeded"), "{}", rows[0].1);
         assert_eq!(rows[0].2, format!("/system/runs/{}", run.id));
 
-        let by_cli = t
-            .app
-            .runbooks()
-            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-            .await
-            .unwrap()
-            .run;
+        let by_cli = start_all(&t.app, BACKFILL).await.run;
         t.drain().await;
         assert!(
             t.app
@@ -377,93 +349,35 @@ both_backends!(
     bad_alert_input_is_refused_and_writes_nothing,
     |t| async move {
         let dir = tempfile::tempdir().unwrap();
-        let url = t.db.url.as_str();
-        let cases: &[(&[&str], &str)] = &[
+        let cli = |line: String| {
+            let url = t.db.url.clone();
+            let path = dir.path().to_owned();
+            async move { crate::cli::tenantatlas(&url, &argv(&line), &[], &path).await }
+        };
+        let destination = "alerts destination add --type";
+        let rule = "alerts rule add --name r --event";
+        let cases = [
             (
-                &[
-                    "alerts",
-                    "destination",
-                    "add",
-                    "--type",
-                    "teams",
-                    "--name",
-                    "x",
-                    "--url",
-                    "ftp://example.com/x",
-                ],
+                format!("{destination} teams --name x --url ftp://example.com/x"),
                 "http",
             ),
             (
-                &[
-                    "alerts",
-                    "destination",
-                    "add",
-                    "--type",
-                    "teams",
-                    "--name",
-                    "x",
-                    "--url",
-                    "not a url",
-                ],
+                format!("{destination} teams --name x --url 'not a url'"),
                 "url",
             ),
+            (format!("{destination} email --name x --to nobody"), "email"),
+            (format!("{destination} slack --name x"), "invalid value"),
             (
-                &[
-                    "alerts",
-                    "destination",
-                    "add",
-                    "--type",
-                    "email",
-                    "--name",
-                    "x",
-                    "--to",
-                    "nobody",
-                ],
-                "email",
-            ),
-            (
-                &[
-                    "alerts",
-                    "destination",
-                    "add",
-                    "--type",
-                    "slack",
-                    "--name",
-                    "x",
-                ],
-                "invalid value",
-            ),
-            (
-                &[
-                    "alerts",
-                    "rule",
-                    "add",
-                    "--name",
-                    "r",
-                    "--event",
-                    "operation_run.failed",
-                    "--destination",
-                    "999",
-                ],
+                format!("{rule} operation_run.failed --destination 999"),
                 "does not exist",
             ),
             (
-                &[
-                    "alerts",
-                    "rule",
-                    "add",
-                    "--name",
-                    "r",
-                    "--event",
-                    "run.exploded",
-                    "--destination",
-                    "1",
-                ],
+                format!("{rule} run.exploded --destination 1"),
                 "unknown event",
             ),
         ];
         for (args, expected) in cases {
-            let out = crate::cli::tenantatlas(url, args, &[], dir.path()).await;
+            let out = cli(args.clone()).await;
             assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
             assert!(
                 out.stderr.to_lowercase().contains(expected),
@@ -471,90 +385,37 @@ both_backends!(
                 out.stderr
             );
         }
-        let added = crate::cli::tenantatlas(
-            url,
-            &[
-                "alerts",
-                "destination",
-                "add",
-                "--type",
-                "teams",
-                "--name",
-                "ops",
-                "--url",
-                "https://hooks.example.test/webhookb2/secret",
-                "--json",
-            ],
-            &[],
-            dir.path(),
-        )
+        let secret = "https://hooks.example.test/webhookb2/secret";
+        let added = cli(format!(
+            "{destination} teams --name ops --url {secret} --json"
+        ))
         .await;
         assert_eq!(added.code, 0, "{}", added.stderr);
         assert!(!added.stdout.contains("secret"), "masked: {}", added.stdout);
         let id = added.json()["id"].to_string();
-        let rule = |extra: &[&'static str]| {
-            let mut a = vec![
-                "alerts",
-                "rule",
-                "add",
-                "--name",
-                "r",
-                "--event",
-                "operation_run.failed",
-                "--destination",
-            ];
-            a.push(Box::leak(id.clone().into_boxed_str()));
-            a.extend_from_slice(extra);
-            a
-        };
+        let rule = format!("{rule} operation_run.failed --destination {id}");
         for (extra, expected) in [
             (
-                &["--quiet-hours", "22:00-07:00", "--timezone", "Mars/Base"][..],
+                "--quiet-hours 22:00-07:00 --timezone Mars/Base",
                 "time zone",
             ),
-            (
-                &["--quiet-hours", "22-7", "--timezone", "UTC"][..],
-                "22:00-07:00",
-            ),
-            (
-                &["--quiet-hours", "", "--timezone", "UTC"][..],
-                "22:00-07:00",
-            ),
-            (
-                &["--quiet-hours", "08:00-08:00", "--timezone", "UTC"][..],
-                "empty",
-            ),
-            (&["--cooldown-seconds", "-5"][..], "cooldown"),
-            (&["--min-severity", "urgent"][..], "severity"),
+            ("--quiet-hours 22-7 --timezone UTC", "22:00-07:00"),
+            ("--quiet-hours '' --timezone UTC", "22:00-07:00"),
+            ("--quiet-hours 08:00-08:00 --timezone UTC", "empty"),
+            ("--cooldown-seconds -5", "cooldown"),
+            ("--min-severity urgent", "severity"),
         ] {
-            let out = crate::cli::tenantatlas(url, &rule(extra), &[], dir.path()).await;
+            let out = cli(format!("{rule} {extra}")).await;
             assert_eq!(out.code, 2, "{extra:?}: {}", out.stderr);
             assert!(out.stderr.contains(expected), "{extra:?}: {}", out.stderr);
         }
         assert_eq!(t.count("SELECT count(*) FROM alert_rules").await, 0);
         assert_eq!(t.count("SELECT count(*) FROM alert_destinations").await, 1);
-        let ok = crate::cli::tenantatlas(
-            url,
-            &rule(&[
-                "--quiet-hours",
-                "22:00-07:00",
-                "--timezone",
-                "Europe/Berlin",
-                "--json",
-            ]),
-            &[],
-            dir.path(),
-        )
-        .await;
+        let berlin = "--quiet-hours 22:00-07:00 --timezone Europe/Berlin --json";
+        let ok = cli(format!("{rule} {berlin}")).await;
         assert_eq!(ok.code, 0, "{}", ok.stderr);
         assert_eq!(ok.json()["timezone"], "Europe/Berlin");
-        let listed = crate::cli::tenantatlas(
-            url,
-            &["alerts", "deliveries", "list", "--json"],
-            &[],
-            dir.path(),
-        )
-        .await;
+        let listed = cli("alerts deliveries list --json".into()).await;
         assert_eq!(listed.json(), serde_json::json!([]));
     }
 );

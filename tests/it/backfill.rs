@@ -7,9 +7,10 @@ use tenantatlas::runs::Outcome;
 use tenantatlas::service::ScopeRequest;
 
 use crate::both_backends;
-use crate::runs::cli;
+use crate::runs::{cli, preflight_all, run_all};
 
 const BACKFILL: &str = "findings.backfill-lifecycle";
+const IDS: &str = "workspaces.backfill-ids";
 
 fn at(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 6, day, hour, 0, 0)
@@ -41,7 +42,6 @@ async fn tenant(t: &crate::support::TestApp, ext: &str) -> i64 {
         .unwrap()
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn finding(
     t: &crate::support::TestApp,
     tenant: i64,
@@ -50,9 +50,8 @@ async fn finding(
     closed_at: Option<DateTime<Utc>>,
     created: DateTime<Utc>,
     updated: DateTime<Utc>,
-    observed: &[DateTime<Utc>],
 ) -> i64 {
-    let id: i64 = t
+    t
         .app
         .db
         .scalar(
@@ -62,7 +61,11 @@ async fn finding(
             args![tenant, uuid::Uuid::new_v4().to_string(), severity, state, closed_at, created, updated],
         )
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Records when a finding was observed.
+async fn observe(t: &crate::support::TestApp, id: i64, observed: &[DateTime<Utc>]) {
     for o in observed {
         t.app
             .db
@@ -73,61 +76,36 @@ async fn finding(
             .await
             .unwrap();
     }
-    id
 }
 
+const LIFECYCLE: &str = "SELECT id, status, first_seen_at, last_seen_at, times_seen, resolved_at, \
+                         sla_due_at, lifecycle_version FROM findings";
+
 async fn lifecycle(t: &crate::support::TestApp, id: i64) -> Lifecycle {
-    t.app
-        .db
-        .fetch_one(
-            "SELECT id, status, first_seen_at, last_seen_at, times_seen, resolved_at, sla_due_at, lifecycle_version \
-             FROM findings WHERE id = $1",
-            args![id],
-        )
-        .await
-        .unwrap()
+    let sql = format!("{LIFECYCLE} WHERE id = $1");
+    t.app.db.fetch_one(&sql, args![id]).await.unwrap()
+}
+
+/// Every finding's lifecycle, by id.
+async fn lifecycles(t: &crate::support::TestApp) -> Vec<Lifecycle> {
+    let sql = format!("{LIFECYCLE} ORDER BY id");
+    t.app.db.fetch_all(&sql, args![]).await.unwrap()
 }
 
 both_backends!(
     every_lifecycle_field_is_derived_as_specified,
     |t| async move {
         let acme = tenant(t, "acme").await;
-        let open_critical =
-            finding(t, acme, "critical", "open", None, at(1, 8), at(2, 9), &[]).await;
-        let closed_high = finding(
-            t,
-            acme,
-            "high",
-            "closed",
-            Some(at(20, 5)),
-            at(1, 0),
-            at(21, 0),
-            &[at(3, 1), at(10, 2), at(5, 3)],
-        )
-        .await;
-        let closed_medium_no_date = finding(
-            t,
-            acme,
-            "medium",
-            "closed",
-            None,
-            at(4, 0),
-            at(6, 12),
-            &[at(5, 0)],
-        )
-        .await;
-        let ignored_low = finding(
-            t,
-            acme,
-            "low",
-            "ignored",
-            None,
-            at(7, 0),
-            at(8, 0),
-            &[at(9, 0)],
-        )
-        .await;
-        let bad = finding(t, acme, "high", "reopened", None, at(1, 0), at(1, 0), &[]).await;
+        let open_critical = finding(t, acme, "critical", "open", None, at(1, 8), at(2, 9)).await;
+        let closed = Some(at(20, 5));
+        let closed_high = finding(t, acme, "high", "closed", closed, at(1, 0), at(21, 0)).await;
+        observe(t, closed_high, &[at(3, 1), at(10, 2), at(5, 3)]).await;
+        let closed_medium_no_date =
+            finding(t, acme, "medium", "closed", None, at(4, 0), at(6, 12)).await;
+        observe(t, closed_medium_no_date, &[at(5, 0)]).await;
+        let ignored_low = finding(t, acme, "low", "ignored", None, at(7, 0), at(8, 0)).await;
+        observe(t, ignored_low, &[at(9, 0)]).await;
+        let bad = finding(t, acme, "high", "reopened", None, at(1, 0), at(1, 0)).await;
 
         let scope =
             ScopeRequest::Tenant(tenantatlas::domain::TenantExternalId::parse("acme").unwrap());
@@ -198,14 +176,7 @@ both_backends!(
     a_bad_tenant_fails_alone_and_the_run_partially_succeeds,
     |t| async move {
         t.seed(3, 12, 1).await;
-        let started = t
-            .app
-            .runbooks()
-            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-            .await
-            .unwrap();
-        t.drain().await;
-        let run = t.app.runs().get(started.run.id).await.unwrap();
+        let run = run_all(t, BACKFILL).await;
         assert_eq!(run.outcome, Outcome::PartiallySucceeded);
         assert_eq!(run.summary_counts.total, 4);
         assert_eq!(run.summary_counts.processed, 4);
@@ -231,11 +202,7 @@ both_backends!(
         for n in [0, 1, 10, 11] {
             t.seed(1, n, 0).await;
         }
-        let service = t.app.runbooks();
-        let preflight = service
-            .preflight(&cli(), BACKFILL, &ScopeRequest::AllTenants)
-            .await
-            .unwrap();
+        let preflight = preflight_all(&t.app, BACKFILL).await;
         assert_eq!(preflight.tenants, 5);
         assert_eq!(preflight.items_pending, 22);
         let pending: Vec<i64> = preflight
@@ -255,12 +222,7 @@ both_backends!(
         );
         assert_eq!(t.count("SELECT count(*) FROM jobs").await, 0);
 
-        let first = service
-            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-            .await
-            .unwrap();
-        t.drain().await;
-        let first = t.app.runs().get(first.run.id).await.unwrap();
+        let first = run_all(t, BACKFILL).await;
         assert_eq!(first.outcome, Outcome::Succeeded);
         assert_eq!(first.summary_counts.items_updated, 22);
         assert_eq!(first.summary_counts.items_skipped, 0);
@@ -279,73 +241,30 @@ both_backends!(
             vec![0, 1, 10, 11, 0]
         );
 
-        let before: Vec<Lifecycle> = t
-        .app
-        .db
-        .fetch_all(
-            "SELECT id, status, first_seen_at, last_seen_at, times_seen, resolved_at, sla_due_at, lifecycle_version \
-             FROM findings ORDER BY id",
-            args![],
-        )
-        .await
-        .unwrap();
-        let second = service
-            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-            .await
-            .unwrap();
-        t.drain().await;
-        let second = t.app.runs().get(second.run.id).await.unwrap();
+        let before = lifecycles(t).await;
+        let second = run_all(t, BACKFILL).await;
         assert_eq!(second.outcome, Outcome::Succeeded);
         assert_eq!(
             second.summary_counts.items_updated, 0,
             "a second run updates nothing"
         );
         assert_eq!(second.summary_counts.items_skipped, 22);
-        let after: Vec<Lifecycle> = t
-        .app
-        .db
-        .fetch_all(
-            "SELECT id, status, first_seen_at, last_seen_at, times_seen, resolved_at, sla_due_at, lifecycle_version \
-             FROM findings ORDER BY id",
-            args![],
-        )
-        .await
-        .unwrap();
+        let after = lifecycles(t).await;
         assert_eq!(before, after);
     }
 );
 
 both_backends!(workspace_ids_are_filled_from_the_tenant, |t| async move {
     t.seed(2, 7, 0).await;
-    t.app
-        .db
-        .execute(
-            "UPDATE findings SET workspace_id = NULL WHERE id % 2 = 0",
-            args![],
-        )
-        .await
-        .unwrap();
+    t.exec("UPDATE findings SET workspace_id = NULL WHERE id % 2 = 0")
+        .await;
     let missing = t
         .count("SELECT count(*) FROM findings WHERE workspace_id IS NULL")
         .await;
     assert!(missing > 0);
-    let service = t.app.runbooks();
-    let preflight = service
-        .preflight(&cli(), "workspaces.backfill-ids", &ScopeRequest::AllTenants)
-        .await
-        .unwrap();
+    let preflight = preflight_all(&t.app, IDS).await;
     assert_eq!(preflight.items_pending, missing);
-    let started = service
-        .start(
-            &cli(),
-            "workspaces.backfill-ids",
-            &ScopeRequest::AllTenants,
-            None,
-        )
-        .await
-        .unwrap();
-    t.drain().await;
-    let run = t.app.runs().get(started.run.id).await.unwrap();
+    let run = run_all(t, IDS).await;
     assert_eq!(run.outcome, Outcome::Succeeded);
     assert_eq!(run.summary_counts.items_updated, missing);
     assert_eq!(

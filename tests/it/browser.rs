@@ -150,44 +150,48 @@ async fn attr(driver: &WebDriver, id: &str, name: &str) -> String {
 }
 
 async fn sign_in(driver: &WebDriver, base: &str, plane: &str, email: &str) {
-    driver.goto(format!("{base}/{plane}/login")).await.unwrap();
-    driver
-        .find(By::Id("email"))
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
-    driver
-        .find(By::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    driver
-        .find(By::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    goto(driver, format!("{base}/{plane}/login")).await;
+    type_into(driver, "email", email).await;
+    type_into(driver, "password", PASSWORD).await;
+    click_on(driver, By::Css("button[type=submit]")).await;
 }
 
+async fn goto(driver: &WebDriver, url: String) {
+    driver.goto(url).await.unwrap();
+}
+
+/// Types into the field `id` after what it holds.
+async fn type_into(driver: &WebDriver, id: &str, value: &str) {
+    let e = driver.find(By::Id(id)).await.unwrap();
+    e.send_keys(value).await.unwrap();
+}
+
+/// Replaces what the field `id` holds.
 async fn fill(driver: &WebDriver, id: &str, value: &str) {
     let e = driver.find(By::Id(id)).await.unwrap();
     e.clear().await.unwrap();
     e.send_keys(value).await.unwrap();
 }
 
+async fn click_on(driver: &WebDriver, by: By) {
+    driver.find(by).await.unwrap().click().await.unwrap();
+}
+
 async fn click(driver: &WebDriver, id: &str) {
-    driver
-        .find(By::Id(id))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on(driver, By::Id(id)).await;
+}
+
+/// Waits up to 10 s for the element `id` to hold `needle` in its text.
+async fn wait_for_text(driver: &WebDriver, id: &str, needle: &str, what: &str) {
+    eventually(10, what, || async {
+        text(driver, id).await.contains(needle)
+    })
+    .await;
+}
+
+/// Waits up to 10 s for the browser to show `path`.
+async fn wait_for_path(driver: &WebDriver, path: &str, what: &str) {
+    eventually(10, what, || async { current_path(driver).await == path }).await;
 }
 
 async fn current_path(driver: &WebDriver) -> String {
@@ -221,38 +225,17 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
     let driver = browser(&d).await;
 
     // Sign in.
-    driver.goto(format!("{base}/system/login")).await.unwrap();
+    goto(&driver, format!("{base}/system/login")).await;
     shot(&driver, "01-login").await;
     sign_in(&driver, &base, "system", "operator@ops.test").await;
-    eventually(10, "the dashboard", || async {
-        current_path(&driver).await == "/system"
-    })
-    .await;
+    wait_for_path(&driver, "/system", "the dashboard").await;
 
     // Preflight over all tenants.
-    driver
-        .goto(format!("{base}/system/runbooks"))
-        .await
-        .unwrap();
+    goto(&driver, format!("{base}/system/runbooks")).await;
     shot(&driver, "02-runbooks").await;
-    driver
-        .goto(format!("{base}/system/runbooks/{LIFECYCLE}"))
-        .await
-        .unwrap();
-    driver
-        .find(By::Css("input[name=scope][value=all]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    driver
-        .find(By::Id("preflight-button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    goto(&driver, format!("{base}/system/runbooks/{LIFECYCLE}")).await;
+    click_on(&driver, By::Css("input[name=scope][value=all]")).await;
+    click(&driver, "preflight-button").await;
     eventually(10, "the preflight", || async {
         text(&driver, "pf-tenants").await == "7"
     })
@@ -261,27 +244,9 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
     shot(&driver, "03-preflight").await;
 
     // Start, with the confirmation and a reason.
-    driver
-        .find(By::Id("reason"))
-        .await
-        .unwrap()
-        .send_keys("lifecycle backfill, browser test")
-        .await
-        .unwrap();
-    driver
-        .find(By::Id("confirm"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    driver
-        .find(By::Id("start-button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&driver, "reason", "lifecycle backfill, browser test").await;
+    click(&driver, "confirm").await;
+    click(&driver, "start-button").await;
     eventually(10, "the run page", || async {
         current_path(&driver).await.starts_with("/system/runs/")
     })
@@ -344,20 +309,11 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
 
     // The initiator's notification: the bell counts it, the list shows it,
     // and its link opens the run.
-    driver.goto(format!("{base}/system")).await.unwrap();
+    goto(&driver, format!("{base}/system")).await;
     let unread: i64 = text(&driver, "unread-count").await.parse().unwrap_or(0);
     assert!(unread >= 1, "the bell counts the completed run: {unread}");
-    driver
-        .find(By::Id("bell"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    eventually(10, "the notification list", || async {
-        current_path(&driver).await == "/system/notifications"
-    })
-    .await;
+    click(&driver, "bell").await;
+    wait_for_path(&driver, "/system/notifications", "the notification list").await;
     let run_id = run_path.trim_start_matches("/system/runs/");
     let link = driver
         .find(By::Css(format!("li.note.unread a[href='{run_path}']")))
@@ -377,25 +333,13 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
     .await;
 
     // Retry the failed tenant.
-    driver
-        .find(By::Id("retry-link"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&driver, "retry-link").await;
     eventually(10, "the retry confirmation", || async {
         driver.find(By::Id("confirm-button")).await.is_ok()
     })
     .await;
     shot(&driver, "05-retry-confirm").await;
-    driver
-        .find(By::Id("confirm-button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&driver, "confirm-button").await;
     eventually(10, "the retry run", || async {
         let p = current_path(&driver).await;
         p.starts_with("/system/runs/") && p != run_path && !p.ends_with("retry-failed")
@@ -412,34 +356,22 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
     );
     shot(&driver, "06-retry-run").await;
 
-    driver.goto(format!("{base}/system")).await.unwrap();
+    goto(&driver, format!("{base}/system")).await;
     shot(&driver, "07-dashboard").await;
-    driver.goto(format!("{base}/system/runs")).await.unwrap();
+    goto(&driver, format!("{base}/system/runs")).await;
     shot(&driver, "08-runs").await;
-    driver.goto(format!("{base}/system/audit")).await.unwrap();
+    goto(&driver, format!("{base}/system/audit")).await;
     shot(&driver, "09-audit").await;
 
     // Alerts: a Teams destination through the form, a test message to a
     // real receiver, a rule; the webhook's secret path is never shown.
     let hook = Webhook::start(&[]).await;
-    driver
-        .find(By::Id("nav-alerts"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    eventually(10, "the alerts page", || async {
-        current_path(&driver).await == "/system/alerts"
-    })
-    .await;
+    click(&driver, "nav-alerts").await;
+    wait_for_path(&driver, "/system/alerts", "the alerts page").await;
     fill(&driver, "teams-name", "Ops channel").await;
     fill(&driver, "teams-url", &hook.url).await;
     click(&driver, "add-teams").await;
-    eventually(10, "the new destination", || async {
-        text(&driver, "flash").await.contains("added")
-    })
-    .await;
+    wait_for_text(&driver, "flash", "added", "the new destination").await;
     let row = driver
         .find(By::Css("#destinations tbody tr"))
         .await
@@ -452,20 +384,14 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
         .trim_start_matches("destination-")
         .to_owned();
     click(&driver, &format!("test-destination-{dest_id}")).await;
-    eventually(10, "the test delivery", || async {
-        text(&driver, "flash").await.contains("Test message sent")
-    })
-    .await;
+    wait_for_text(&driver, "flash", "Test message sent", "the test delivery").await;
     assert_eq!(hook.accepted().len(), 1);
     fill(&driver, "rule-name", "Failed runs to Ops").await;
     fill(&driver, "rule-cooldown", "3600").await;
     fill(&driver, "rule-quiet", "22:00-07:00").await;
     click(&driver, &format!("rule-destination-{dest_id}")).await;
     click(&driver, "add-rule").await;
-    eventually(10, "the new rule", || async {
-        text(&driver, "rules").await.contains("Failed runs to Ops")
-    })
-    .await;
+    wait_for_text(&driver, "rules", "Failed runs to Ops", "the new rule").await;
     let badge = driver
         .find(By::Css("#deliveries .pill"))
         .await
@@ -488,14 +414,12 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
     // A viewer: no start button, and 403 when posting anyway.
     driver.delete_all_cookies().await.unwrap();
     sign_in(&driver, &base, "system", "viewer@ops.test").await;
-    eventually(10, "the viewer's dashboard", || async {
-        current_path(&driver).await == "/system"
-    })
+    wait_for_path(&driver, "/system", "the viewer's dashboard").await;
+    goto(
+        &driver,
+        format!("{base}/system/runbooks/{LIFECYCLE}?scope=all"),
+    )
     .await;
-    driver
-        .goto(format!("{base}/system/runbooks/{LIFECYCLE}?scope=all"))
-        .await
-        .unwrap();
     eventually(10, "the viewer's preflight", || async {
         text(&driver, "pf-tenants").await == "7"
     })
@@ -523,10 +447,7 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
     // The customer plane.
     driver.delete_all_cookies().await.unwrap();
     sign_in(&driver, &base, "admin", "user@acme.test").await;
-    eventually(10, "the findings page", || async {
-        current_path(&driver).await == "/admin/findings"
-    })
-    .await;
+    wait_for_path(&driver, "/admin/findings", "the findings page").await;
     shot(&driver, "11-admin-findings").await;
 
     driver.quit().await.unwrap();

@@ -1,12 +1,13 @@
 //! The real `tenantatlas` binary against a real database: exit codes, JSON
 //! shapes, bad input, the old command name and the deploy hook.
 
+use std::ffi::OsStr;
 use std::path::Path;
 
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::support::TestApp;
+use crate::support::{TestApp, argv};
 
 pub struct Output {
     pub code: i32,
@@ -21,7 +22,12 @@ impl Output {
     }
 }
 
-pub async fn tenantatlas(url: &str, args: &[&str], envs: &[(&str, &str)], dir: &Path) -> Output {
+pub async fn tenantatlas<S: AsRef<OsStr>>(
+    url: &str,
+    args: &[S],
+    envs: &[(&str, &str)],
+    dir: &Path,
+) -> Output {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenantatlas"));
     cmd.args(args)
         .current_dir(dir)
@@ -40,79 +46,45 @@ pub async fn tenantatlas(url: &str, args: &[&str], envs: &[(&str, &str)], dir: &
     }
 }
 
-async fn run(t: &TestApp, args: &[&str]) -> Output {
+/// Runs a command line (see [`argv`]) in a fresh folder.
+async fn run(t: &TestApp, line: &str) -> Output {
     let dir = tempfile::tempdir().unwrap();
-    tenantatlas(&t.db.url, args, &[], dir.path()).await
+    tenantatlas(&t.db.url, &argv(line), &[], dir.path()).await
 }
 
 both_backends!(bad_input_exits_2_and_writes_nothing, |t| async move {
-    let cases: &[(&[&str], &str)] = &[
-        (
-            &["runbooks", "run", "no.such-runbook", "--all-tenants"],
+    let cases = [
+        [
+            "runbooks run no.such-runbook --all-tenants",
             "unknown runbook",
-        ),
-        (
-            &["runbooks", "preflight", "findings.backfill-lifecycle"],
+        ],
+        [
+            "runbooks preflight findings.backfill-lifecycle",
             "choose a scope",
-        ),
-        (
-            &[
-                "runbooks",
-                "run",
-                "findings.backfill-lifecycle",
-                "--all-tenants",
-                "--tenant",
-                "x",
-            ],
+        ],
+        [
+            "runbooks run findings.backfill-lifecycle --all-tenants --tenant x",
             "not both",
-        ),
-        (
-            &[
-                "runbooks",
-                "run",
-                "findings.backfill-lifecycle",
-                "--tenant",
-                "nobody",
-            ],
+        ],
+        [
+            "runbooks run findings.backfill-lifecycle --tenant nobody",
             "unknown tenant",
-        ),
-        (
-            &[
-                "runbooks",
-                "run",
-                "findings.backfill-lifecycle",
-                "--all-tenants",
-                "--reason",
-                "  ",
-            ],
+        ],
+        [
+            "runbooks run findings.backfill-lifecycle --all-tenants --reason '  '",
             "reason",
-        ),
-        (
-            &[
-                "findings:backfill-lifecycle",
-                "--tenant",
-                "nobody",
-                "--preflight",
-            ],
+        ],
+        [
+            "findings:backfill-lifecycle --tenant nobody --preflight",
             "unknown tenant",
-        ),
-        (&["runs", "show", "999999"], "does not exist"),
-        (&["runs", "cancel", "999999"], "does not exist"),
-        (&["runs", "list", "--status", "sideways"], "unknown status"),
-        (
-            &[
-                "demo",
-                "seed",
-                "--tenants",
-                "-1",
-                "--findings-per-tenant",
-                "1",
-            ],
-            "",
-        ),
-        (&["runbooks", "frobnicate"], ""),
+        ],
+        ["runs show 999999", "does not exist"],
+        ["runs cancel 999999", "does not exist"],
+        ["runs list --status sideways", "unknown status"],
+        ["demo seed --tenants -1 --findings-per-tenant 1", ""],
+        ["runbooks frobnicate", ""],
     ];
-    for (args, expected) in cases {
+    for [args, expected] in cases {
         let out = run(t, args).await;
         assert_eq!(out.code, 2, "{args:?} exits 2; stderr: {}", out.stderr);
         assert!(
@@ -163,17 +135,7 @@ both_backends!(
     |t| async move {
         let seeded = run(
             t,
-            &[
-                "demo",
-                "seed",
-                "--tenants",
-                "3",
-                "--findings-per-tenant",
-                "15",
-                "--bad-tenants",
-                "1",
-                "--json",
-            ],
+            "demo seed --tenants 3 --findings-per-tenant 15 --bad-tenants 1 --json",
         )
         .await;
         assert_eq!(seeded.code, 0, "{}", seeded.stderr);
@@ -185,13 +147,7 @@ both_backends!(
 
         let preflight = run(
             t,
-            &[
-                "runbooks",
-                "preflight",
-                "findings.backfill-lifecycle",
-                "--all-tenants",
-                "--json",
-            ],
+            "runbooks preflight findings.backfill-lifecycle --all-tenants --json",
         )
         .await;
         assert_eq!(preflight.code, 0);
@@ -202,18 +158,10 @@ both_backends!(
         assert_eq!(p["active_run_id"], Value::Null);
         assert_eq!(p["per_tenant"][0]["tenant_external_id"], "demo-00001");
 
+        let wait = "--all-tenants --wait --json --reason 'ticket 7'";
         let out = run(
             t,
-            &[
-                "runbooks",
-                "run",
-                "findings.backfill-lifecycle",
-                "--all-tenants",
-                "--wait",
-                "--json",
-                "--reason",
-                "ticket 7",
-            ],
+            &format!("runbooks run findings.backfill-lifecycle {wait}"),
         )
         .await;
         assert_eq!(out.code, 1, "partially succeeded exits 1: {}", out.stderr);
@@ -235,7 +183,7 @@ both_backends!(
             "RFC 3339 UTC"
         );
 
-        let shown = run(t, &["runs", "show", &r["id"].to_string(), "--json"]).await;
+        let shown = run(t, &format!("runs show {} --json", r["id"])).await;
         assert_eq!(shown.code, 0);
         assert_eq!(shown.json()["summary_counts"], r["summary_counts"]);
     }
@@ -244,30 +192,10 @@ both_backends!(
 both_backends!(
     the_old_command_name_runs_the_backfill_and_succeeds,
     |t| async move {
-        let seeded = run(
-            t,
-            &[
-                "demo",
-                "seed",
-                "--tenants",
-                "2",
-                "--findings-per-tenant",
-                "9",
-            ],
-        )
-        .await;
+        let seeded = run(t, "demo seed --tenants 2 --findings-per-tenant 9").await;
         assert_eq!(seeded.code, 0, "{}", seeded.stderr);
-        let out = run(
-            t,
-            &[
-                "tenantpilot:findings:backfill-lifecycle",
-                "--tenant",
-                "demo-00002",
-                "--wait",
-                "--json",
-            ],
-        )
-        .await;
+        let old_name = "tenantpilot:findings:backfill-lifecycle";
+        let out = run(t, &format!("{old_name} --tenant demo-00002 --wait --json")).await;
         assert_eq!(out.code, 0, "{}", out.stderr);
         let r = out.json();
         assert_eq!(r["outcome"], "succeeded");
@@ -277,12 +205,7 @@ both_backends!(
 
         let preflight = run(
             t,
-            &[
-                "findings:backfill-lifecycle",
-                "--all-tenants",
-                "--preflight",
-                "--json",
-            ],
+            "findings:backfill-lifecycle --all-tenants --preflight --json",
         )
         .await;
         assert_eq!(preflight.json()["items_pending"], 9);
@@ -296,14 +219,7 @@ both_backends!(
         let url = t.db.url.as_str();
         tenantatlas(
             url,
-            &[
-                "demo",
-                "seed",
-                "--tenants",
-                "2",
-                "--findings-per-tenant",
-                "5",
-            ],
+            &argv("demo seed --tenants 2 --findings-per-tenant 5"),
             &[],
             dir.path(),
         )

@@ -2,6 +2,7 @@
 //! PostgreSQL (`TEST_DATABASE_URL`).
 
 mod alerts;
+mod architecture;
 mod backfill;
 mod browser;
 mod cli;

@@ -25,6 +25,39 @@ async fn start_tenant_run(
         .unwrap()
 }
 
+/// Starts runbook `key` over all tenants, as the CLI.
+pub async fn start_all(app: &tenantatlas::app::App, key: &str) -> tenantatlas::runs::Ensured {
+    let scope = ScopeRequest::AllTenants;
+    app.runbooks()
+        .start(&cli(), key, &scope, None)
+        .await
+        .unwrap()
+}
+
+/// Starts runbook `key` over all tenants, works the queue empty, and returns the run.
+pub async fn run_all(t: &crate::support::TestApp, key: &str) -> tenantatlas::runs::Run {
+    let id = start_all(&t.app, key).await.run.id;
+    t.drain().await;
+    t.app.runs().get(id).await.unwrap()
+}
+
+/// The preflight of runbook `key` over all tenants, as the CLI.
+pub async fn preflight_all(
+    app: &tenantatlas::app::App,
+    key: &str,
+) -> tenantatlas::service::Preflight {
+    let scope = ScopeRequest::AllTenants;
+    app.runbooks().preflight(&cli(), key, &scope).await.unwrap()
+}
+
+/// The outcome of a worker step that must have run a job.
+fn ran(step: Step, what: &str) -> JobOutcome {
+    match step {
+        Step::Ran { outcome, .. } => outcome,
+        Step::Idle => panic!("{what}: no job ran"),
+    }
+}
+
 pub fn cli() -> Actor {
     Actor::trusted(Initiator::Cli { os_user: None })
 }
@@ -59,23 +92,16 @@ both_backends!(
     |t| async move {
         t.seed(2, 3, 0).await;
         let service = t.app.runbooks();
-        let first = service
-            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, Some("first"))
-            .await
-            .unwrap();
-        let again = service
-            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, Some("again"))
-            .await
-            .unwrap();
+        let all = ScopeRequest::AllTenants;
+        let first = service.start(&cli(), BACKFILL, &all, Some("first")).await;
+        let again = service.start(&cli(), BACKFILL, &all, Some("again")).await;
+        let (first, again) = (first.unwrap(), again.unwrap());
         assert!(first.created && !again.created);
         assert_eq!(first.run.id, again.run.id);
         t.drain().await;
         let done = service.run(&cli(), first.run.id).await.unwrap();
         assert_eq!(done.status, RunStatus::Completed);
-        let next = service
-            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-            .await
-            .unwrap();
+        let next = start_all(&t.app, BACKFILL).await;
         assert!(next.created);
         assert_ne!(next.run.id, first.run.id);
     }
@@ -83,13 +109,7 @@ both_backends!(
 
 both_backends!(a_tenant_result_counts_once, |t| async move {
     t.seed(2, 3, 0).await;
-    let started = t
-        .app
-        .runbooks()
-        .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-        .await
-        .unwrap();
-    let run_id = started.run.id;
+    let run_id = start_all(&t.app, BACKFILL).await.run.id;
     let tenant: i64 = t
         .app
         .db
@@ -122,29 +142,14 @@ both_backends!(
     a_job_rerun_after_its_worker_died_counts_once,
     |t| async move {
         t.seed(1, 25, 0).await;
-        let tenant = t
-            .app
-            .runbooks()
-            .preflight(&cli(), BACKFILL, &ScopeRequest::AllTenants)
+        let preflight = preflight_all(&t.app, BACKFILL).await;
+        assert_eq!(preflight.items_pending, 25);
+        let mut per_tenant = preflight.per_tenant.iter();
+        let with_work = per_tenant.find(|p| p.items_pending > 0).unwrap();
+        let run_id = start_tenant_run(t, &with_work.tenant_external_id)
             .await
-            .unwrap();
-        assert_eq!(tenant.items_pending, 25);
-        let ext = tenant
-            .per_tenant
-            .iter()
-            .find(|p| p.items_pending > 0)
-            .unwrap()
-            .tenant_external_id
-            .clone();
-        let scope =
-            ScopeRequest::Tenant(tenantatlas::domain::TenantExternalId::parse(&ext).unwrap());
-        let started = t
-            .app
-            .runbooks()
-            .start(&cli(), BACKFILL, &scope, None)
-            .await
-            .unwrap();
-        let run_id = started.run.id;
+            .run
+            .id;
 
         // A worker claims the job, writes every chunk, and dies before recording the result.
         let now = t.app.clock.now_ms();
@@ -164,11 +169,8 @@ both_backends!(
         );
         t.app.runs().mark_running(run_id).await.unwrap();
         runbook.run_tenant(&work).await.expect("work");
-        assert_eq!(
-            t.count("SELECT count(*) FROM findings WHERE lifecycle_version IS NULL")
-                .await,
-            0
-        );
+        let pending = "SELECT count(*) FROM findings WHERE lifecycle_version IS NULL";
+        assert_eq!(t.count(pending).await, 0);
 
         // Not before the lease expires…
         assert_eq!(t.worker().run_once().await.unwrap(), Step::Idle);
@@ -195,15 +197,9 @@ both_backends!(
 
 both_backends!(two_workers_never_claim_the_same_job, |t| async move {
     t.seed(40, 0, 0).await;
-    t.app
-        .runbooks()
-        .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-        .await
-        .unwrap();
-    let jobs = t
-        .count("SELECT count(*) FROM jobs WHERE status = 'queued'")
-        .await;
-    assert_eq!(jobs, 41);
+    start_all(&t.app, BACKFILL).await;
+    let queued = "SELECT count(*) FROM jobs WHERE status = 'queued'";
+    assert_eq!(t.count(queued).await, 41);
     let mut claimers = tokio::task::JoinSet::new();
     for w in 0..8 {
         let db = t.app.db.clone();
@@ -235,22 +231,12 @@ both_backends!(
         let started = start_tenant_run(t, "demo-00001").await;
         let tenant = started.run.tenant_id.unwrap();
         let now = t.app.clock.now_ms();
-        assert!(
-            q::lock_tenant(
-                &mut t.app.db.clone(),
-                tenant,
-                "someone-else",
-                now,
-                now + 20_000
-            )
-            .await
-            .unwrap()
-        );
+        let mut db = t.app.db.clone();
+        let locked = q::lock_tenant(&mut db, tenant, "someone-else", now, now + 20_000).await;
+        assert!(locked.unwrap());
 
-        match t.worker().run_once().await.unwrap() {
-            Step::Ran { outcome, .. } => assert_eq!(outcome, JobOutcome::TenantBusy),
-            Step::Idle => panic!("no job"),
-        }
+        let step = t.worker().run_once().await.unwrap();
+        assert_eq!(ran(step, "no job"), JobOutcome::TenantBusy);
         assert_eq!(
             t.count("SELECT attempts FROM jobs").await,
             0,
@@ -263,10 +249,8 @@ both_backends!(
         );
         // The holder's lease expires; the job runs.
         t.clock.advance(chrono::Duration::seconds(21));
-        match t.worker().run_once().await.unwrap() {
-            Step::Ran { outcome, .. } => assert_eq!(outcome, JobOutcome::Done),
-            Step::Idle => panic!("the job did not come back"),
-        }
+        let step = t.worker().run_once().await.unwrap();
+        assert_eq!(ran(step, "the job did not come back"), JobOutcome::Done);
         let run = t.app.runs().get(started.run.id).await.unwrap();
         assert_eq!(run.outcome, Outcome::Succeeded);
         assert_eq!(run.summary_counts.failed, 0);
@@ -285,37 +269,22 @@ both_backends!(
         let started = start_tenant_run(t, "demo-00001").await;
         // Three attempts (test setting), each claimed by a worker that dies.
         for attempt in 1..=3 {
-            let now = t.app.clock.now_ms();
-            let job = q::claim(
-                &mut t.app.db.clone(),
-                &format!("dies-{attempt}"),
-                now,
-                30_000,
-                true,
-            )
-            .await
-            .unwrap()
-            .expect("job");
+            let (now, worker) = (t.app.clock.now_ms(), format!("dies-{attempt}"));
+            let claimed = q::claim(&mut t.app.db.clone(), &worker, now, 30_000, true).await;
+            let job = claimed.unwrap().expect("job");
             assert_eq!(job.attempts, attempt);
             t.clock.advance(chrono::Duration::seconds(31));
         }
-        match t.worker().run_once().await.unwrap() {
-            Step::Ran {
-                outcome: JobOutcome::Dead(_),
-                ..
-            } => {}
-            other => panic!("expected the job to end dead, got {other:?}"),
-        }
+        let step = t.worker().run_once().await.unwrap();
+        let outcome = ran(step, "expected the job to end dead");
+        assert!(matches!(outcome, JobOutcome::Dead(_)), "{outcome:?}");
         let run = t.app.runs().get(started.run.id).await.unwrap();
         assert_eq!(run.status, RunStatus::Completed);
         assert_eq!(run.outcome, Outcome::Failed);
         assert_eq!(run.failures.len(), 1);
         assert_eq!(run.failures[0].reason_code, "job.attempts_exhausted");
-        assert_eq!(
-            t.count("SELECT count(*) FROM jobs WHERE status = 'dead'")
-                .await,
-            1
-        );
+        let dead = "SELECT count(*) FROM jobs WHERE status = 'dead'";
+        assert_eq!(t.count(dead).await, 1);
     }
 );
 
@@ -323,35 +292,23 @@ both_backends!(
     cancel_drops_queued_jobs_and_freezes_the_run,
     |t| async move {
         t.seed(3, 4, 0).await;
-        let service = t.app.runbooks();
-        let started = service
-            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-            .await
-            .unwrap();
-        let worker = t.worker();
-        assert!(matches!(
-            worker.run_once().await.unwrap(),
-            Step::Ran {
-                outcome: JobOutcome::Done,
-                ..
-            }
-        ));
-        let cancelled = service.cancel(&cli(), started.run.id).await.unwrap();
+        let run_id = start_all(&t.app, BACKFILL).await.run.id;
+        let (service, worker) = (t.app.runbooks(), t.worker());
+        let first = worker.run_once().await.unwrap();
+        assert_eq!(ran(first, "the first job"), JobOutcome::Done);
+        let cancelled = service.cancel(&cli(), run_id).await.unwrap();
         assert_eq!(cancelled.status, RunStatus::Completed);
         assert_eq!(cancelled.outcome, Outcome::Cancelled);
         assert_eq!(cancelled.summary_counts.processed, 1);
-        assert_eq!(
-            t.count("SELECT count(*) FROM jobs WHERE status = 'cancelled'")
-                .await,
-            3
-        );
+        let dropped = "SELECT count(*) FROM jobs WHERE status = 'cancelled'";
+        assert_eq!(t.count(dropped).await, 3);
         assert_eq!(worker.run_once().await.unwrap(), Step::Idle);
-        let after = service.run(&cli(), started.run.id).await.unwrap();
+        let after = service.run(&cli(), run_id).await.unwrap();
         assert_eq!(
             after.summary_counts, cancelled.summary_counts,
             "a completed run never changes"
         );
-        let again = service.cancel(&cli(), started.run.id).await;
+        let again = service.cancel(&cli(), run_id).await;
         assert!(matches!(again, Err(tenantatlas::error::Error::Conflict(_))));
     }
 );
@@ -361,29 +318,20 @@ both_backends!(
     |t| async move {
         t.seed(4, 5, 2).await;
         let service = t.app.runbooks();
-        let first = service
-            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-            .await
-            .unwrap();
-        let retry_early = service.retry_failed(&cli(), first.run.id, None).await;
+        let first_id = start_all(&t.app, BACKFILL).await.run.id;
+        let retry_early = service.retry_failed(&cli(), first_id, None).await;
         assert!(
             matches!(retry_early, Err(tenantatlas::error::Error::Conflict(_))),
             "not while active"
         );
         t.drain().await;
-        let first = service.run(&cli(), first.run.id).await.unwrap();
+        let first = service.run(&cli(), first_id).await.unwrap();
         assert_eq!(first.outcome, Outcome::PartiallySucceeded);
         assert_eq!(first.summary_counts.failed, 2);
 
         // Fix the bad data, then retry the failed tenants only.
-        t.app
-            .db
-            .execute(
-                "UPDATE findings SET legacy_state = 'open' WHERE legacy_state = 'archived'",
-                vec![],
-            )
-            .await
-            .unwrap();
+        t.exec("UPDATE findings SET legacy_state = 'open' WHERE legacy_state = 'archived'")
+            .await;
         let retry = service.retry_failed(&cli(), first.id, None).await.unwrap();
         assert!(retry.created);
         assert_eq!(retry.run.summary_counts.total, 2);
@@ -394,11 +342,8 @@ both_backends!(
         let retry = service.run(&cli(), retry.run.id).await.unwrap();
         assert_eq!(retry.outcome, Outcome::Succeeded);
         assert_eq!(retry.summary_counts.items_updated, 2);
-        assert_eq!(
-            t.count("SELECT count(*) FROM findings WHERE lifecycle_version IS NULL")
-                .await,
-            0
-        );
+        let pending = "SELECT count(*) FROM findings WHERE lifecycle_version IS NULL";
+        assert_eq!(t.count(pending).await, 0);
     }
 );
 
@@ -415,21 +360,11 @@ both_backends!(
     a_failing_tenant_job_is_retried_with_backoff_then_given_up,
     |t| async move {
         t.seed(2, 3, 0).await;
-        let service = t.app.runbooks();
-        let run = service
-            .start(&cli(), BACKFILL, &ScopeRequest::AllTenants, None)
-            .await
-            .unwrap()
-            .run;
+        let run_id = start_all(&t.app, BACKFILL).await.run.id;
         // Break the chunk statement: the observations table is gone for a while.
-        t.app
-            .db
-            .execute(
-                "ALTER TABLE finding_observations RENAME TO finding_observations_away",
-                vec![],
-            )
-            .await
-            .unwrap();
+        let away = "ALTER TABLE finding_observations RENAME TO finding_observations_away";
+        let back = "ALTER TABLE finding_observations_away RENAME TO finding_observations";
+        t.exec(away).await;
         let worker = t.worker();
         let mut retrying = 0;
         while let Step::Ran { outcome, .. } = worker.run_once().await.unwrap() {
@@ -443,64 +378,27 @@ both_backends!(
             }
         }
         assert_eq!(retrying, 2, "both demo tenants failed once");
-        assert_eq!(
-            t.count("SELECT count(*) FROM jobs WHERE status = 'queued' AND attempts = 1")
-                .await,
-            2
-        );
+        let once = "SELECT count(*) FROM jobs WHERE status = 'queued' AND attempts = 1";
+        assert_eq!(t.count(once).await, 2);
         // Not before the backoff (1 s in tests) has passed.
         assert_eq!(worker.run_once().await.unwrap(), Step::Idle);
 
         // One tenant comes back while the table is back; the other keeps failing.
         t.clock.advance(chrono::Duration::seconds(1));
-        assert!(matches!(
-            worker.run_once().await.unwrap(),
-            Step::Ran {
-                outcome: JobOutcome::Retrying(_),
-                ..
-            }
-        ));
-        t.app
-            .db
-            .execute(
-                "ALTER TABLE finding_observations_away RENAME TO finding_observations",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert!(matches!(
-            worker.run_once().await.unwrap(),
-            Step::Ran {
-                outcome: JobOutcome::Done,
-                ..
-            }
-        ));
-        t.app
-            .db
-            .execute(
-                "ALTER TABLE finding_observations RENAME TO finding_observations_away",
-                vec![],
-            )
-            .await
-            .unwrap();
+        let second = ran(worker.run_once().await.unwrap(), "the second try");
+        assert!(matches!(second, JobOutcome::Retrying(_)), "{second:?}");
+        t.exec(back).await;
+        let recovered = ran(worker.run_once().await.unwrap(), "the recovered try");
+        assert_eq!(recovered, JobOutcome::Done);
+        t.exec(away).await;
         // Attempt 3 of 3 (test setting) fails for good after a 2 s backoff.
         t.clock.advance(chrono::Duration::seconds(2));
-        match worker.run_once().await.unwrap() {
-            Step::Ran {
-                outcome: JobOutcome::Dead(error),
-                ..
-            } => assert!(error.contains("database error"), "{error}"),
+        match ran(worker.run_once().await.unwrap(), "the last try") {
+            JobOutcome::Dead(error) => assert!(error.contains("database error"), "{error}"),
             other => panic!("expected the job to end dead, got {other:?}"),
         }
-        t.app
-            .db
-            .execute(
-                "ALTER TABLE finding_observations_away RENAME TO finding_observations",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let run = service.run(&cli(), run.id).await.unwrap();
+        t.exec(back).await;
+        let run = t.app.runbooks().run(&cli(), run_id).await.unwrap();
         assert_eq!(run.status, RunStatus::Completed);
         assert_eq!(run.outcome, Outcome::PartiallySucceeded);
         assert_eq!(

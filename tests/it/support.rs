@@ -208,6 +208,11 @@ impl TestApp {
     pub async fn count(&self, sql: &str) -> i64 {
         self.app.db.scalar::<i64>(sql, vec![]).await.expect(sql)
     }
+
+    /// Executes a statement without arguments; returns the rows it touched.
+    pub async fn exec(&self, sql: &str) -> u64 {
+        self.app.db.execute(sql, vec![]).await.expect(sql)
+    }
 }
 
 /// Declares a test that runs once on SQLite and once on PostgreSQL:
@@ -244,4 +249,33 @@ macro_rules! both_backends {
             }
         }
     };
+}
+
+/// Splits a command line into arguments at spaces; `'…'` keeps its spaces
+/// and `''` is an empty argument: `argv("--name 'On call' --note ''")`.
+pub fn argv(line: &str) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut current: Option<String> = None;
+    let mut quoted = false;
+    for ch in line.chars() {
+        match ch {
+            '\'' => {
+                quoted = !quoted;
+                current.get_or_insert_with(String::new);
+            }
+            ' ' if !quoted => args.extend(current.take()),
+            _ => current.get_or_insert_with(String::new).push(ch),
+        }
+    }
+    assert!(!quoted, "an unclosed quote in {line:?}");
+    args.extend(current);
+    args
+}
+
+#[test]
+fn argv_splits_like_a_shell_line() {
+    assert_eq!(
+        argv("run  --reason 'ticket 7' --note '' x"),
+        ["run", "--reason", "ticket 7", "--note", "", "x"]
+    );
 }

@@ -11,32 +11,50 @@ use crate::support::TestApp;
 use crate::web_support::*;
 
 const PAGE: &str = "/system/alerts";
+const DESTINATIONS: &str = "/system/alerts/destinations";
+const RULES: &str = "/system/alerts/rules";
 
-async fn get_page(c: &reqwest::Client, base: &str) -> String {
-    let r = c.get(format!("{base}{PAGE}")).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    r.text().await.unwrap()
+/// The alerts page as one signed-in operator sees it.
+struct Alerts {
+    server: Server,
+    c: reqwest::Client,
 }
 
-/// Posts a form with the page's CSRF token; returns status, location, body.
-async fn post(
-    c: &reqwest::Client,
-    base: &str,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (u16, String, String) {
-    let tok = token(c, &format!("{base}{PAGE}")).await;
-    let mut form: Vec<(&str, &str)> = vec![("_token", tok.as_str())];
-    form.extend_from_slice(fields);
-    let r = c
-        .post(format!("{base}{path}"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let loc = location(&r);
-    (status, loc, r.text().await.unwrap())
+impl Alerts {
+    /// A server and a new operator with every capability, signed in.
+    async fn open(t: &TestApp) -> Alerts {
+        let (server, _, c) = console_as(&t.app, "alerts@ops.test", &Capability::ALL).await;
+        Alerts { server, c }
+    }
+
+    /// The page, which must answer 200.
+    async fn page(&self) -> String {
+        let r = assert_status(self.c.get(format!("{}{PAGE}", self.server.base)), 200).await;
+        r.text().await.unwrap()
+    }
+
+    /// GETs a confirmation page, which must answer 200.
+    async fn confirm(&self, path: &str) -> String {
+        let r = assert_status(self.c.get(format!("{}{path}", self.server.base)), 200).await;
+        r.text().await.unwrap()
+    }
+
+    /// Posts a form with the page's CSRF token; returns status, location, body.
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+        let tok = token(&self.c, &format!("{}{PAGE}", self.server.base)).await;
+        let mut form: Vec<(&str, &str)> = vec![("_token", tok.as_str())];
+        form.extend_from_slice(fields);
+        let r = post_form(&self.c, format!("{}{path}", self.server.base), &form).await;
+        let status = r.status().as_u16();
+        let loc = location(&r);
+        (status, loc, r.text().await.unwrap())
+    }
+
+    /// Posts a form that must lead back to the page.
+    async fn post_back(&self, path: &str, fields: &[(&str, &str)]) {
+        let (status, loc, body) = self.post(path, fields).await;
+        assert_eq!((status, loc.as_str()), (303, PAGE), "{path}: {body}");
+    }
 }
 
 async fn counts(t: &TestApp) -> [i64; 4] {
@@ -57,31 +75,22 @@ both_backends!(
     an_operator_manages_destinations_rules_and_sends_a_test,
     |t| async move {
         let app = &t.app;
-        operator(app, "alerts@ops.test", &Capability::ALL).await;
-        let server = start(app).await;
-        let base = &server.base;
-        let c = signed_in(base, "system", "alerts@ops.test").await;
+        let alerts = Alerts::open(t).await;
 
-        let html = get_page(&c, base).await;
+        let html = alerts.page().await;
         assert!(html.contains("No destinations yet"), "{html}");
         assert!(html.contains("id=\"nav-alerts\""), "the nav links here");
 
         // A Teams destination: the webhook's secret path never comes back.
         let hook = Webhook::start(&[]).await;
         assert!(hook.url.contains("/webhookb2/secret-token"));
-        let (status, loc, body) = post(
-            &c,
-            base,
-            "/system/alerts/destinations",
-            &[
-                ("kind", "teams"),
-                ("name", "Ops channel"),
-                ("url", &hook.url),
-            ],
-        )
-        .await;
-        assert_eq!((status, loc.as_str()), (303, PAGE), "{body}");
-        let html = get_page(&c, base).await;
+        let fields = [
+            ("kind", "teams"),
+            ("name", "Ops channel"),
+            ("url", &hook.url),
+        ];
+        alerts.post_back(DESTINATIONS, &fields).await;
+        let html = alerts.page().await;
         assert!(html.contains("Ops channel"));
         assert!(html.contains("(teams) added."), "the flash message");
         assert!(html.contains("http://127.0.0.1/…"), "masked target");
@@ -89,69 +98,52 @@ both_backends!(
             !html.contains("secret-token"),
             "the secret path never comes back"
         );
-        let html = get_page(&c, base).await;
+        let html = alerts.page().await;
         assert!(!html.contains("added."), "a flash is shown once");
 
         // An email destination.
-        let (status, _, _) = post(
-            &c,
-            base,
-            "/system/alerts/destinations",
-            &[
-                ("kind", "email"),
-                ("name", "On-call"),
-                ("recipients", "oncall@example.com ops@example.com"),
-            ],
-        )
-        .await;
-        assert_eq!(status, 303);
+        let recipients = "oncall@example.com ops@example.com";
+        let fields = [
+            ("kind", "email"),
+            ("name", "On-call"),
+            ("recipients", recipients),
+        ];
+        assert_eq!(alerts.post(DESTINATIONS, &fields).await.0, 303);
         let dests = app.alert_service().destinations(&trusted()).await.unwrap();
         assert_eq!(dests.len(), 2);
         let (teams, email) = (dests[0].id, dests[1].id);
         assert_eq!(dests[1].target, "oncall@example.com, ops@example.com");
-        let html = get_page(&c, base).await;
+        let html = alerts.page().await;
         assert!(html.contains("oncall@example.com, ops@example.com"));
         assert!(html.contains(&format!("id=\"rule-destination-{email}\"")));
 
         // A rule to both.
         let (teams_s, email_s) = (teams.to_string(), email.to_string());
-        let (status, loc, body) = post(
-            &c,
-            base,
-            "/system/alerts/rules",
-            &[
-                ("name", "Failed runs"),
-                ("event", "operation_run.failed"),
-                ("min_severity", "high"),
-                ("cooldown_seconds", "3600"),
-                ("quiet_hours", "22:00-07:00"),
-                ("timezone", "Europe/Berlin"),
-                ("destination", &teams_s),
-                ("destination", &email_s),
-            ],
-        )
-        .await;
-        assert_eq!((status, loc.as_str()), (303, PAGE), "{body}");
+        let rule = [
+            ("name", "Failed runs"),
+            ("event", "operation_run.failed"),
+            ("min_severity", "high"),
+            ("cooldown_seconds", "3600"),
+            ("quiet_hours", "22:00-07:00"),
+            ("timezone", "Europe/Berlin"),
+            ("destination", &teams_s),
+            ("destination", &email_s),
+        ];
+        alerts.post_back(RULES, &rule).await;
         let rules = app.alert_service().rules(&trusted()).await.unwrap();
         assert_eq!(rules.len(), 1);
         let rule = &rules[0];
         assert_eq!(rule.destination_ids, vec![teams, email]);
         assert_eq!(rule.cooldown_seconds, 3600);
         assert_eq!(rule.min_severity, "high");
-        let html = get_page(&c, base).await;
+        let html = alerts.page().await;
         assert!(html.contains(&format!("id=\"rule-{}\"", rule.id)));
         assert!(html.contains("22:00-07:00 Europe/Berlin"), "{html}");
         assert!(html.contains(&format!("Ops channel (#{teams}), On-call (#{email})")));
 
         // Send test: a real POST to the receiver, recorded as sent.
-        let (status, loc, _) = post(
-            &c,
-            base,
-            &format!("/system/alerts/destinations/{teams}/test"),
-            &[],
-        )
-        .await;
-        assert_eq!((status, loc.as_str()), (303, PAGE));
+        let test = format!("{DESTINATIONS}/{teams}/test");
+        alerts.post_back(&test, &[]).await;
         assert_eq!(
             hook.accepted().len(),
             1,
@@ -159,7 +151,7 @@ both_backends!(
         );
         let card = &hook.accepted()[0];
         assert!(card.to_string().contains("Test message"), "{card}");
-        let html = get_page(&c, base).await;
+        let html = alerts.page().await;
         assert!(html.contains("Test message sent"), "flash");
         assert!(html.contains("<code>alert.test</code>"));
         assert!(html.contains("data-status=\"sent\""), "{html}");
@@ -167,54 +159,26 @@ both_backends!(
         assert_eq!(counts(t).await, [2, 1, 2, 1]);
 
         // Delete the rule, then both destinations, each after its confirmation page.
-        let r = c
-            .get(format!("{base}/system/alerts/rules/{}/delete", rule.id))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let html = r.text().await.unwrap();
+        let delete = format!("{RULES}/{}/delete", rule.id);
+        let html = alerts.confirm(&delete).await;
         assert!(html.contains("Delete this rule?") && html.contains("Failed runs"));
-        let (status, loc, _) = post(
-            &c,
-            base,
-            &format!("/system/alerts/rules/{}/delete", rule.id),
-            &[],
-        )
-        .await;
-        assert_eq!((status, loc.as_str()), (303, PAGE));
+        alerts.post_back(&delete, &[]).await;
         for id in [teams, email] {
-            let r = c
-                .get(format!("{base}/system/alerts/destinations/{id}/delete"))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 200);
-            let html = r.text().await.unwrap();
+            let delete = format!("{DESTINATIONS}/{id}/delete");
+            let html = alerts.confirm(&delete).await;
             assert!(html.contains("Delete this destination?"));
             assert!(!html.contains("secret-token"));
-            let (status, loc, _) = post(
-                &c,
-                base,
-                &format!("/system/alerts/destinations/{id}/delete"),
-                &[],
-            )
-            .await;
-            assert_eq!((status, loc.as_str()), (303, PAGE));
+            alerts.post_back(&delete, &[]).await;
         }
         assert_eq!(counts(t).await, [0, 0, 0, 1], "the delivery stays recorded");
-        let html = get_page(&c, base).await;
+        let html = alerts.page().await;
         assert!(html.contains("No destinations yet") && html.contains("No rules yet"));
         assert!(html.contains("data-status=\"sent\""));
 
         // Deleting again: the page says it does not exist.
-        let (status, _, body) = post(
-            &c,
-            base,
-            &format!("/system/alerts/destinations/{teams}/delete"),
-            &[],
-        )
-        .await;
+        let (status, _, body) = alerts
+            .post(&format!("{DESTINATIONS}/{teams}/delete"), &[])
+            .await;
         assert_eq!(status, 404);
         assert!(body.contains(&format!("alert destination {teams} does not exist")));
     }
@@ -222,22 +186,13 @@ both_backends!(
 
 both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
     let app = &t.app;
-    operator(app, "alerts@ops.test", &Capability::ALL).await;
-    let server = start(app).await;
-    let base = &server.base;
-    let c = signed_in(base, "system", "alerts@ops.test").await;
-    let (status, _, _) = post(
-        &c,
-        base,
-        "/system/alerts/destinations",
-        &[
-            ("kind", "email"),
-            ("name", "On-call"),
-            ("recipients", "a@example.com"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 303);
+    let alerts = Alerts::open(t).await;
+    let fields = [
+        ("kind", "email"),
+        ("name", "On-call"),
+        ("recipients", "a@example.com"),
+    ];
+    assert_eq!(alerts.post(DESTINATIONS, &fields).await.0, 303);
     let dest = app.alert_service().destinations(&trusted()).await.unwrap()[0].id;
     let dest = dest.to_string();
     let before = counts(t).await;
@@ -275,7 +230,7 @@ both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
         ),
     ];
     for (fields, message) in destination_cases {
-        let (status, loc, body) = post(&c, base, "/system/alerts/destinations", &fields).await;
+        let (status, loc, body) = alerts.post(DESTINATIONS, &fields).await;
         assert_eq!(status, 422, "{fields:?}: {loc} {body:.300}");
         assert!(body.contains(message), "{fields:?}: {message} in {body}");
         assert!(body.contains("id=\"error\""), "shown as an error");
@@ -339,7 +294,7 @@ both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
     ];
     for (fields, message) in rule_cases {
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (status, loc, body) = post(&c, base, "/system/alerts/rules", &fields).await;
+        let (status, loc, body) = alerts.post(RULES, &fields).await;
         assert_eq!(status, 422, "{fields:?}: {loc} {body:.300}");
         assert!(body.contains(message), "{fields:?}: {message} in {body}");
         let name = fields[0].1;
@@ -359,65 +314,41 @@ both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
         "/system/alerts/rules/999/delete",
         "/system/alerts/rules/abc/delete",
     ] {
-        let (status, _, body) = post(&c, base, path, &[]).await;
+        let (status, _, body) = alerts.post(path, &[]).await;
         assert_eq!(status, 404, "{path}");
         assert!(body.contains("does not exist"), "{path}: {body:.300}");
     }
+    let (c, base) = (&alerts.c, &alerts.server.base);
     // Without the CSRF token: refused.
-    let r = c
-        .post(format!("{base}/system/alerts/rules"))
-        .form(&[("name", "x")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
+    assert_status(c.post(format!("{base}{RULES}")).form(&[("name", "x")]), 403).await;
     // From another site: refused by the Origin check.
-    let tok = token(&c, &format!("{base}{PAGE}")).await;
-    let r = c
-        .post(format!("{base}/system/alerts/destinations"))
-        .header("origin", "https://evil.example")
-        .form(&[
-            ("_token", tok.as_str()),
-            ("kind", "email"),
-            ("name", "x"),
-            ("recipients", "x@example.com"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
+    let tok = token(c, &format!("{base}{PAGE}")).await;
+    let fields = [
+        ("_token", tok.as_str()),
+        ("kind", "email"),
+        ("name", "x"),
+        ("recipients", "x@example.com"),
+    ];
+    let foreign = c
+        .post(format!("{base}{DESTINATIONS}"))
+        .header("origin", "https://evil.example");
+    assert_status(foreign.form(&fields), 403).await;
     assert_eq!(counts(t).await, before);
 });
 
 both_backends!(
     an_operator_without_the_capability_is_refused,
     |t| async move {
-        let app = &t.app;
-        operator(
-            app,
-            "viewer@ops.test",
-            &[Capability::RUNBOOKS_VIEW, Capability::OPERATIONS_VIEW],
-        )
-        .await;
-        let server = start(app).await;
-        let base = &server.base;
-        let c = signed_in(base, "system", "viewer@ops.test").await;
-        let home = c
-            .get(format!("{base}/system"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let viewer = [Capability::RUNBOOKS_VIEW, Capability::OPERATIONS_VIEW];
+        let (_server, base, c) = console_as(&t.app, "viewer@ops.test", &viewer).await;
+        let home = get_html(&c, format!("{base}/system")).await;
         assert!(!home.contains("/system/alerts"), "no Alerts link");
-        let r = c.get(format!("{base}{PAGE}")).send().await.unwrap();
-        assert_eq!(r.status(), 403);
+        let r = assert_status(c.get(format!("{base}{PAGE}")), 403).await;
         assert!(r.text().await.unwrap().contains("platform.alerts.manage"));
         let tok = token_of(&home);
         for (path, fields) in [
             (
-                "/system/alerts/destinations",
+                DESTINATIONS,
                 vec![
                     ("kind", "email"),
                     ("name", "x"),
@@ -425,7 +356,7 @@ both_backends!(
                 ],
             ),
             (
-                "/system/alerts/rules",
+                RULES,
                 vec![("name", "x"), ("event", "operation_run.failed")],
             ),
             ("/system/alerts/destinations/1/test", vec![]),
@@ -434,12 +365,7 @@ both_backends!(
         ] {
             let mut form = vec![("_token", tok.as_str())];
             form.extend(fields);
-            let r = c
-                .post(format!("{base}{path}"))
-                .form(&form)
-                .send()
-                .await
-                .unwrap();
+            let r = post_form(&c, format!("{base}{path}"), &form).await;
             assert_eq!(r.status(), 403, "{path}");
         }
         assert_eq!(counts(t).await, [0, 0, 0, 0]);

@@ -11,6 +11,7 @@ use tenantatlas::service::{Actor, ScopeRequest};
 use tenantatlas::storage::console;
 
 use crate::both_backends;
+use crate::support::{TestApp, argv};
 use crate::web_support::*;
 
 const LIFECYCLE: &str = "findings.backfill-lifecycle";
@@ -19,19 +20,12 @@ both_backends!(
     an_operator_starts_a_run_and_retries_its_failed_tenants,
     |t| async move {
         let app = &t.app;
-        operator(app, "op@ops.test", &Capability::ALL).await;
         t.seed(3, 5, 1).await;
-        let server = start(app).await;
-        let base = &server.base;
-        let c = signed_in(base, "system", "op@ops.test").await;
+        let (_server, base, c) = console_as(app, "op@ops.test", &Capability::ALL).await;
 
         // Preflight on the runbook page.
-        let r = c
-            .get(format!("{base}/system/runbooks/{LIFECYCLE}?scope=all"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
+        let runbook = format!("{base}/system/runbooks/{LIFECYCLE}");
+        let r = assert_status(c.get(format!("{runbook}?scope=all")), 200).await;
         let html = r.text().await.unwrap();
         assert!(
             html.contains("id=\"pf-tenants\">4<"),
@@ -39,40 +33,22 @@ both_backends!(
         );
         assert!(html.contains("id=\"pf-pending\">15<"));
         assert!(html.contains("id=\"start-form\""));
-        let r = c
-            .get(format!(
-                "{base}/system/runbooks/{LIFECYCLE}?scope=tenant&tenant=nope"
-            ))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 404);
+        assert_status(c.get(format!("{runbook}?scope=tenant&tenant=nope")), 404).await;
 
         // Start: 303 to the run.
         let tok = token_of(&html);
-        let r = c
-            .post(format!("{base}/system/runbooks/{LIFECYCLE}/start"))
-            .form(&[
-                ("_token", tok.as_str()),
-                ("scope", "all"),
-                ("tenant", ""),
-                ("reason", "backfill after release"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303);
+        let reason = "backfill after release";
+        let fields = [
+            ("_token", tok.as_str()),
+            ("scope", "all"),
+            ("tenant", ""),
+            ("reason", reason),
+        ];
+        let r = assert_status(c.post(format!("{runbook}/start")).form(&fields), 303).await;
         let loc = location(&r);
         assert!(loc.starts_with("/system/runs/"), "{loc}");
         let id: i64 = loc.trim_start_matches("/system/runs/").parse().unwrap();
-        let html = c
-            .get(format!("{base}{loc}"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = get_html(&c, format!("{base}{loc}")).await;
         assert!(
             html.contains("hx-get=\"/system/runs/"),
             "polls while active"
@@ -80,14 +56,7 @@ both_backends!(
         assert!(html.contains("op@ops.test"), "initiator shown");
 
         t.drain().await;
-        let live = c
-            .get(format!("{base}/system/runs/{id}/live"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let live = get_html(&c, format!("{base}/system/runs/{id}/live")).await;
         assert!(!live.contains("hx-get"), "stops polling once completed");
         assert!(
             live.contains("data-outcome=\"partially succeeded\""),
@@ -97,28 +66,10 @@ both_backends!(
         assert!(live.contains("id=\"retry-link\""));
 
         // The JSON API answers the run in the Appendix A shape.
-        let run: serde_json::Value = c
-            .get(format!("{base}/system/api/runs/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        for key in [
-            "id",
-            "type",
-            "status",
-            "outcome",
-            "workspace_id",
-            "tenant_id",
-            "summary_counts",
-            "failures",
-            "context",
-            "created_at",
-            "started_at",
-            "completed_at",
-        ] {
+        let run = get_json(&c, format!("{base}/system/api/runs/{id}")).await;
+        let keys = "id type status outcome workspace_id tenant_id summary_counts failures \
+                    context created_at started_at completed_at";
+        for key in keys.split_whitespace() {
             assert!(run.get(key).is_some(), "{key} in {run}");
         }
         assert_eq!(run["outcome"], "partially_succeeded");
@@ -131,48 +82,19 @@ both_backends!(
         );
 
         // Runs list with filters.
-        let html = c
-            .get(format!("{base}/system/runs?outcome=partially_succeeded"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(html.contains(&format!("/system/runs/{id}\"")));
-        let html = c
-            .get(format!("{base}/system/runs?outcome=succeeded"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(!html.contains(&format!("/system/runs/{id}\"")));
-        assert_eq!(
-            c.get(format!("{base}/system/runs?status=bogus"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            400
-        );
+        let runs = format!("{base}/system/runs");
+        let listed = get_html(&c, format!("{runs}?outcome=partially_succeeded")).await;
+        assert!(listed.contains(&format!("/system/runs/{id}\"")));
+        let listed = get_html(&c, format!("{runs}?outcome=succeeded")).await;
+        assert!(!listed.contains(&format!("/system/runs/{id}\"")));
+        assert_status(c.get(format!("{runs}?status=bogus")), 400).await;
 
         // Retry the failed tenant, with confirmation.
-        let confirm = c
-            .get(format!("{base}/system/runs/{id}/retry-failed"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(confirm.status(), 200);
+        let retry_url = format!("{runs}/{id}/retry-failed");
+        let confirm = assert_status(c.get(&retry_url), 200).await;
         let tok = token_of(&confirm.text().await.unwrap());
-        let r = c
-            .post(format!("{base}/system/runs/{id}/retry-failed"))
-            .form(&[("_token", tok.as_str()), ("reason", "")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303);
+        let fields = [("_token", tok.as_str()), ("reason", "")];
+        let r = assert_status(c.post(&retry_url).form(&fields), 303).await;
         let retry_id: i64 = location(&r)
             .trim_start_matches("/system/runs/")
             .parse()
@@ -182,116 +104,59 @@ both_backends!(
         assert_eq!(retry.summary_counts.total, 1);
 
         // Cancel the retry with confirmation.
-        let confirm = c
-            .get(format!("{base}/system/runs/{retry_id}/cancel"))
-            .send()
-            .await
-            .unwrap();
-        let tok = token_of(&confirm.text().await.unwrap());
-        let r = c
-            .post(format!("{base}/system/runs/{retry_id}/cancel"))
-            .form(&[("_token", tok.as_str())])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303);
+        let cancel_url = format!("{runs}/{retry_id}/cancel");
+        let tok = token(&c, &cancel_url).await;
+        let cancel = [("_token", tok.as_str())];
+        assert_status(c.post(&cancel_url).form(&cancel), 303).await;
         assert_eq!(
             app.runs().get(retry_id).await.unwrap().outcome.as_str(),
             "cancelled"
         );
         // Cancelling twice is a conflict, not an error page of ours.
-        let r = c
-            .post(format!("{base}/system/runs/{retry_id}/cancel"))
-            .form(&[("_token", tok.as_str())])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 409);
+        assert_status(c.post(&cancel_url).form(&cancel), 409).await;
 
         // The audit log page shows who did what.
-        let html = c
-            .get(format!("{base}/system/audit"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        for action in [
-            "login.succeeded",
-            "runbook.preflight",
-            "run.start",
-            "run.retry_failed",
-            "run.cancel",
-        ] {
-            assert!(html.contains(action), "{action} in the audit log");
+        let audit = get_html(&c, format!("{base}/system/audit")).await;
+        let actions = "login.succeeded runbook.preflight run.start run.retry_failed run.cancel";
+        for action in actions.split(' ') {
+            assert!(audit.contains(action), "{action} in the audit log");
         }
     }
 );
 
 both_backends!(the_json_api_starts_and_answers_runs, |t| async move {
     let app = &t.app;
-    operator(app, "op@ops.test", &Capability::ALL).await;
     t.seed(2, 3, 0).await;
-    let server = start(app).await;
-    let base = &server.base;
-    let c = signed_in(base, "system", "op@ops.test").await;
-    let list: serde_json::Value = c
-        .get(format!("{base}/system/api/runbooks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        list.as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["key"] == LIFECYCLE)
-    );
-    let p: serde_json::Value = c
-        .get(format!(
-            "{base}/system/api/runbooks/{LIFECYCLE}/preflight?scope=tenant&tenant=platform"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_server, base, c) = console_as(app, "op@ops.test", &Capability::ALL).await;
+    let api = format!("{base}/system/api");
+    let list = get_json(&c, format!("{api}/runbooks")).await;
+    let keys: Vec<&serde_json::Value> =
+        list.as_array().unwrap().iter().map(|r| &r["key"]).collect();
+    assert!(keys.iter().any(|k| *k == LIFECYCLE));
+    let preflight = "preflight?scope=tenant&tenant=platform";
+    let p = get_json(&c, format!("{api}/runbooks/{LIFECYCLE}/{preflight}")).await;
     assert_eq!(p["tenants"], 1);
     assert_eq!(p["can_start"], true);
-    let url = format!("{base}/system/api/runbooks/{LIFECYCLE}/start");
+    let url = format!("{api}/runbooks/{LIFECYCLE}/start");
     let body = serde_json::json!({"scope": "all", "reason": "api"});
-    let r = c.post(&url).json(&body).send().await.unwrap();
-    assert_eq!(r.status(), 201);
-    let run: serde_json::Value = r.json().await.unwrap();
-    let r = c.post(&url).json(&body).send().await.unwrap();
+    let run: serde_json::Value = assert_status(c.post(&url).json(&body), 201)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r = send(c.post(&url).json(&body)).await;
     assert_eq!(r.status(), 200, "the active run of the same scope");
     assert_eq!(
         r.json::<serde_json::Value>().await.unwrap()["id"],
         run["id"]
     );
-    let r = c
-        .post(format!("{base}/system/api/runs/{}/cancel", run["id"]))
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let cancel = c.post(format!("{api}/runs/{}/cancel", run["id"]));
+    let r = assert_status(cancel.json(&serde_json::json!({})), 200).await;
     assert_eq!(
         r.json::<serde_json::Value>().await.unwrap()["outcome"],
         "cancelled"
     );
-    let runs: serde_json::Value = c
-        .get(format!("{base}/system/api/runs?outcome=cancelled"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let runs = get_json(&c, format!("{api}/runs?outcome=cancelled")).await;
     assert_eq!(runs.as_array().unwrap().len(), 1);
 });
 
@@ -299,41 +164,32 @@ both_backends!(
     a_viewer_sees_no_start_button_and_is_refused,
     |t| async move {
         let app = &t.app;
-        operator(
-            app,
-            "viewer@ops.test",
-            &[Capability::RUNBOOKS_VIEW, Capability::OPERATIONS_VIEW],
-        )
-        .await;
+        let viewer = [Capability::RUNBOOKS_VIEW, Capability::OPERATIONS_VIEW];
         t.seed(1, 2, 0).await;
-        let server = start(app).await;
-        let base = &server.base;
-        let c = signed_in(base, "system", "viewer@ops.test").await;
-        let html = c
-            .get(format!("{base}/system/runbooks/{LIFECYCLE}?scope=all"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let (_server, base, c) = console_as(app, "viewer@ops.test", &viewer).await;
+        let runbook = format!("{base}/system/runbooks/{LIFECYCLE}");
+        let html = get_html(&c, format!("{runbook}?scope=all")).await;
         assert!(html.contains("id=\"pf-pending\""));
         assert!(!html.contains("id=\"start-form\""));
         let tok = token_of(&html);
-        let r = c
-            .post(format!("{base}/system/runbooks/{LIFECYCLE}/start"))
-            .form(&[
-                ("_token", tok.as_str()),
-                ("scope", "all"),
-                ("reason", "sneaky"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 403);
+        let fields = [
+            ("_token", tok.as_str()),
+            ("scope", "all"),
+            ("reason", "sneaky"),
+        ];
+        assert_status(c.post(format!("{runbook}/start")).form(&fields), 403).await;
         assert_eq!(t.count("SELECT count(*) FROM operation_runs").await, 0);
     }
 );
+
+/// A run-completed notification for a platform user.
+async fn notify(t: &TestApp, user: i64, title: &str, url: Option<String>) -> i64 {
+    let body = serde_json::json!({"outcome": "partially_succeeded", "failed": 1});
+    let (kind, now) = ("operation_run.completed", t.app.clock.now());
+    console::insert_notification(&t.app.db, user, kind, title, &body, url, now)
+        .await
+        .unwrap()
+}
 
 both_backends!(
     the_bell_counts_unread_notifications_and_marks_them_read,
@@ -341,81 +197,33 @@ both_backends!(
         let app = &t.app;
         let me = operator(app, "op@ops.test", &Capability::ALL).await;
         let other = operator(app, "other@ops.test", &Capability::ALL).await;
-        let now = app.clock.now();
-        let body = serde_json::json!({"outcome": "partially_succeeded", "failed": 1});
         for i in 0..2 {
-            console::insert_notification(
-                &app.db,
-                me,
-                "operation_run.completed",
-                &format!("Run {i} completed"),
-                &body,
-                Some("/system/runs/1".into()),
-                now,
-            )
-            .await
-            .unwrap();
+            let title = format!("Run {i} completed");
+            notify(t, me, &title, Some("/system/runs/1".into())).await;
         }
-        let theirs = console::insert_notification(
-            &app.db,
-            other,
-            "operation_run.completed",
-            "Theirs",
-            &body,
-            None,
-            now,
-        )
-        .await
-        .unwrap();
+        let theirs = notify(t, other, "Theirs", None).await;
         let server = start(app).await;
         let base = &server.base;
         let c = signed_in(base, "system", "op@ops.test").await;
-        let html = c
-            .get(format!("{base}/system"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = get_html(&c, format!("{base}/system")).await;
         assert!(html.contains("id=\"unread-count\">2<"), "bell shows 2");
         assert!(html.contains("Run 1 completed") && !html.contains("Theirs"));
         let tok = token_of(&html);
+        let signed = [("_token", tok.as_str())];
+        let notifications = format!("{base}/system/notifications");
         // Another operator's notification is not mine to mark.
-        let r = c
-            .post(format!("{base}/system/notifications/{theirs}/read"))
-            .form(&[("_token", tok.as_str())])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303);
+        let read_theirs = c.post(format!("{notifications}/{theirs}/read"));
+        assert_status(read_theirs.form(&signed), 303).await;
         assert_eq!(console::unread_count(&app.db, other).await.unwrap(), 1);
         let mine = console::notifications(&app.db, me, true, 10, 0)
             .await
             .unwrap();
-        let r = c
-            .post(format!("{base}/system/notifications/{}/read", mine[0].id))
-            .form(&[("_token", tok.as_str())])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303);
-        let html = c
-            .get(format!("{base}/system/notifications"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let read_mine = c.post(format!("{notifications}/{}/read", mine[0].id));
+        assert_status(read_mine.form(&signed), 303).await;
+        let html = get_html(&c, &notifications).await;
         assert!(html.contains("id=\"unread-count\">1<"));
-        let r = c
-            .post(format!("{base}/system/notifications/read-all"))
-            .form(&[("_token", tok.as_str())])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303);
+        let read_all = c.post(format!("{notifications}/read-all"));
+        assert_status(read_all.form(&signed), 303).await;
         assert_eq!(console::unread_count(&app.db, me).await.unwrap(), 0);
     }
 );
@@ -437,60 +245,21 @@ both_backends!(
         let server = start(app).await;
         let base = &server.base;
         let c = signed_in(base, "admin", "user@acme.test").await;
-        let r = c
-            .get(format!("{base}/admin/findings?status=new"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
+        let findings = format!("{base}/admin/findings");
+        let r = assert_status(c.get(format!("{findings}?status=new")), 200).await;
         let html = r.text().await.unwrap();
         assert!(html.contains("<td>new</td>"), "lifecycle status shown");
         assert!(html.contains("sev "), "severity shown");
-        assert_eq!(
-            c.get(format!("{base}/admin/findings?status=bogus"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            400
-        );
-        assert_eq!(
-            c.get(format!("{base}/admin/findings?severity=nope"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            400
-        );
-        let html = c
-            .get(format!("{base}/admin/runs"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(html.contains(&format!("/admin/runs/{}\"", run.id)));
-        let html = c
-            .get(format!("{base}/admin/runs/{}", run.id))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        assert_status(c.get(format!("{findings}?status=bogus")), 400).await;
+        assert_status(c.get(format!("{findings}?severity=nope")), 400).await;
+        let listed = get_html(&c, format!("{base}/admin/runs")).await;
+        assert!(listed.contains(&format!("/admin/runs/{}\"", run.id)));
+        let shown = get_html(&c, format!("{base}/admin/runs/{}", run.id)).await;
         // FR-001: nothing on the customer plane starts, cancels or retries.
         for word in ["/start", "/cancel", "retry-failed", "Start run"] {
-            assert!(!html.contains(word), "{word} on /admin");
+            assert!(!shown.contains(word), "{word} on /admin");
         }
-        assert_eq!(
-            c.get(format!("{base}/admin/runs/999999"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            404
-        );
+        assert_status(c.get(format!("{base}/admin/runs/999999")), 404).await;
     }
 );
 
@@ -498,20 +267,9 @@ both_backends!(metrics_are_served_in_prometheus_text, |t| async move {
     let app = &t.app;
     let server = start(app).await;
     let c = client();
-    let _ = login_as(
-        &c,
-        &server.base,
-        "system",
-        "nobody@ops.test",
-        "wrong password!",
-    )
-    .await;
-    let r = c
-        .get(format!("{}/metrics", server.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let (base, wrong) = (&server.base, "wrong password!");
+    let _ = login_as(&c, base, "system", "nobody@ops.test", wrong).await;
+    let r = assert_status(c.get(format!("{base}/metrics")), 200).await;
     let text = r.text().await.unwrap();
     for name in [
         "tenantatlas_login_attempts_total",
@@ -523,27 +281,30 @@ both_backends!(metrics_are_served_in_prometheus_text, |t| async move {
     assert!(text.contains("route=\"/system/login\""));
 });
 
-fn cli(db_url: &str, args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tenantatlas"))
-        .args(args)
-        .env("DATABASE_URL", db_url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run the CLI");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+/// Runs the binary with `stdin` (off the runtime's threads): exit code, stdout, stderr.
+async fn cli(db_url: &str, line: &str, stdin: &str) -> (i32, String, String) {
+    let (db_url, args, stdin) = (db_url.to_owned(), argv(line), stdin.to_owned());
+    let run = move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tenantatlas"))
+            .args(&args)
+            .env("DATABASE_URL", db_url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run the CLI");
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.as_bytes()).unwrap();
+        drop(input);
+        let out = child.wait_with_output().unwrap();
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        (
+            out.status.code().unwrap_or(-1),
+            text(&out.stdout),
+            text(&out.stderr),
+        )
+    };
+    tokio::task::spawn_blocking(run).await.unwrap()
 }
 
 both_backends!(
@@ -551,182 +312,59 @@ both_backends!(
     |t| async move {
         let url = t.db.url.clone();
         let pw = format!("{PASSWORD}\n");
-        let bad: Vec<(Vec<&str>, &str)> = vec![
+        let operator = "platform-user create --email a@b.test --name N";
+        let bad = [
             (
-                vec![
-                    "platform-user",
-                    "create",
-                    "--email",
-                    "nope",
-                    "--name",
-                    "N",
-                    "--password-stdin",
-                    "--all-capabilities",
-                ],
+                "platform-user create --email nope --name N --password-stdin --all-capabilities",
                 "email",
             ),
+            (&format!("{operator} --password-stdin"), "capability"),
             (
-                vec![
-                    "platform-user",
-                    "create",
-                    "--email",
-                    "a@b.test",
-                    "--name",
-                    "N",
-                    "--password-stdin",
-                ],
-                "capability",
-            ),
-            (
-                vec![
-                    "platform-user",
-                    "create",
-                    "--email",
-                    "a@b.test",
-                    "--name",
-                    "N",
-                    "--password-stdin",
-                    "--capability",
-                    "platform.nope",
-                ],
+                &format!("{operator} --password-stdin --capability platform.nope"),
                 "unknown capability",
             ),
+            (&format!("{operator} --all-capabilities"), "password-stdin"),
             (
-                vec![
-                    "platform-user",
-                    "create",
-                    "--email",
-                    "a@b.test",
-                    "--name",
-                    "N",
-                    "--all-capabilities",
-                ],
-                "password-stdin",
-            ),
-            (
-                vec![
-                    "user",
-                    "create",
-                    "--email",
-                    "u@b.test",
-                    "--name",
-                    "U",
-                    "--workspace",
-                    "nope",
-                    "--password-stdin",
-                ],
+                "user create --email u@b.test --name U --workspace nope --password-stdin",
                 "workspace",
             ),
         ];
         for (args, why) in bad {
-            let (code, _, err) = tokio::task::spawn_blocking({
-                let url = url.clone();
-                let pw = pw.clone();
-                let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-                move || {
-                    cli(
-                        &url,
-                        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-                        &pw,
-                    )
-                }
-            })
-            .await
-            .unwrap();
+            let (code, _, err) = cli(&url, args, &pw).await;
             assert_eq!(code, 2, "{args:?}: {err}");
             assert!(err.contains(why), "{why} in {err}");
             assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
         }
-        let short = tokio::task::spawn_blocking({
-            let url = url.clone();
-            move || {
-                cli(
-                    &url,
-                    &[
-                        "platform-user",
-                        "create",
-                        "--email",
-                        "a@b.test",
-                        "--name",
-                        "N",
-                        "--password-stdin",
-                        "--all-capabilities",
-                    ],
-                    "short\n",
-                )
-            }
-        })
-        .await
-        .unwrap();
+        let all = format!("{operator} --password-stdin --all-capabilities");
+        let short = cli(&url, &all, "short\n").await;
         assert_eq!(short.0, 2);
         assert_eq!(t.count("SELECT count(*) FROM platform_users").await, 0);
         assert_eq!(t.count("SELECT count(*) FROM users").await, 0);
 
-        let ok = tokio::task::spawn_blocking({
-            let (url, pw) = (url.clone(), pw.clone());
-            move || {
-                cli(
-                    &url,
-                    &[
-                        "platform-user",
-                        "create",
-                        "--email",
-                        " Ops@B.test ",
-                        "--name",
-                        "Ops",
-                        "--password-stdin",
-                        "--capability",
-                        "platform.runbooks.view",
-                        "platform.operations.view",
-                    ],
-                    &pw,
-                )
-            }
-        })
-        .await
-        .unwrap();
+        let ok = cli(
+            &url,
+            "platform-user create --email ' Ops@B.test ' --name Ops --password-stdin \
+             --capability platform.runbooks.view platform.operations.view",
+            &pw,
+        )
+        .await;
         assert_eq!(ok.0, 0, "{}", ok.2);
-        let ok = tokio::task::spawn_blocking({
-            let (url, pw) = (url.clone(), pw.clone());
-            move || {
-                cli(
-                    &url,
-                    &[
-                        "user",
-                        "create",
-                        "--email",
-                        "u@b.test",
-                        "--name",
-                        "U",
-                        "--workspace",
-                        "default",
-                        "--password-stdin",
-                    ],
-                    &pw,
-                )
-            }
-        })
-        .await
-        .unwrap();
+        let user = "user create --email u@b.test --name U --workspace default --password-stdin";
+        let ok = cli(&url, user, &pw).await;
         assert_eq!(ok.0, 0, "{}", ok.2);
         let server = start(&t.app).await;
-        let c = signed_in(&server.base, "system", "ops@b.test").await;
-        assert_eq!(
-            c.get(format!("{}/system/runbooks", server.base))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
-        let tok = token(&c, &format!("{}/system", server.base)).await;
-        let r = c
-            .post(format!("{}/system/runbooks/{LIFECYCLE}/start", server.base))
-            .form(&[("_token", tok.as_str()), ("scope", "all"), ("reason", "x")])
-            .send()
-            .await
-            .unwrap();
+        let base = &server.base;
+        let c = signed_in(base, "system", "ops@b.test").await;
+        assert_status(c.get(format!("{base}/system/runbooks")), 200).await;
+        let tok = token(&c, &format!("{base}/system")).await;
+        let fields = [("_token", tok.as_str()), ("scope", "all"), ("reason", "x")];
+        let r = post_form(
+            &c,
+            format!("{base}/system/runbooks/{LIFECYCLE}/start"),
+            &fields,
+        )
+        .await;
         assert_eq!(r.status(), 403, "no platform.runbooks.run");
-        signed_in(&server.base, "admin", "u@b.test").await;
+        signed_in(base, "admin", "u@b.test").await;
     }
 );

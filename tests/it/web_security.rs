@@ -11,6 +11,10 @@ use crate::both_backends;
 use crate::web_support::*;
 
 const ALL: [Capability; 4] = Capability::ALL;
+/// A runbook key, the fields of a signed form, the status and the message expected.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], u16, Option<&'a str>);
+
+const LIFECYCLE: &str = "findings.backfill-lifecycle";
 const VIEWER: [Capability; 2] = [Capability::RUNBOOKS_VIEW, Capability::OPERATIONS_VIEW];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,41 +90,22 @@ both_backends!(every_route_is_guarded_for_every_identity, |t| async move {
         .unwrap()
         .run;
 
-    let clients = [
-        (Who::Anonymous, client()),
-        (
-            Who::Customer,
-            signed_in(base, "admin", "customer@acme.test").await,
-        ),
-        (
-            Who::NoCapabilities,
-            signed_in(base, "system", "nobody@ops.test").await,
-        ),
-        (
-            Who::Viewer,
-            signed_in(base, "system", "viewer@ops.test").await,
-        ),
-        (
-            Who::Admin,
-            signed_in(base, "system", "admin@ops.test").await,
-        ),
-    ];
+    let mut clients = vec![(Who::Anonymous, client())];
+    for (who, plane, email) in [
+        (Who::Customer, "admin", "customer@acme.test"),
+        (Who::NoCapabilities, "system", "nobody@ops.test"),
+        (Who::Viewer, "system", "viewer@ops.test"),
+        (Who::Admin, "system", "admin@ops.test"),
+    ] {
+        clients.push((who, signed_in(base, plane, email).await));
+    }
     // The answer for a path that does not exist, per kind of path.
-    let unknown_page = client()
-        .get(format!("{base}/system/no-such-page"))
-        .send()
+    let unknown_page = assert_status(client().get(format!("{base}/system/no-such-page")), 404)
         .await
-        .unwrap();
-    assert_eq!(unknown_page.status(), 404);
-    let unknown_page = unknown_page.text().await.unwrap();
-    let unknown_api = client()
-        .get(format!("{base}/system/api/no-such"))
-        .send()
-        .await
-        .unwrap()
         .text()
         .await
         .unwrap();
+    let unknown_api = get_html(&client(), format!("{base}/system/api/no-such")).await;
 
     let table = routes::table();
     assert!(table.len() >= 30, "the route table lists every route");
@@ -131,10 +116,12 @@ both_backends!(every_route_is_guarded_for_every_identity, |t| async move {
             .replace("{key}", "findings.backfill-lifecycle");
         for (who, c) in &clients {
             // No CSRF token and no JSON body: a request that passes the guard changes nothing.
-            let r = match route.method {
-                "GET" => c.get(format!("{base}{path}")).send().await.unwrap(),
-                _ => c.post(format!("{base}{path}")).send().await.unwrap(),
-            };
+            let url = format!("{base}{path}");
+            let r = send(match route.method {
+                "GET" => c.get(url),
+                _ => c.post(url),
+            })
+            .await;
             let status = r.status().as_u16();
             let loc = location(&r);
             let body = r.text().await.unwrap();
@@ -243,12 +230,13 @@ both_backends!(the_eleventh_login_attempt_is_throttled, |t| async move {
 });
 
 async fn set_cookies_of_login_is_not_signed_in(c: &reqwest::Client, base: &str) -> bool {
-    c.get(format!("{base}/system"))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        == 303
+    send(c.get(format!("{base}/system"))).await.status() == 303
+}
+
+/// The `Set-Cookie` of a response whose value starts with `prefix`.
+fn cookie(r: &reqwest::Response, prefix: &str, what: &str) -> String {
+    let mut cookies = set_cookies(r).into_iter();
+    cookies.find(|s| s.starts_with(prefix)).expect(what)
 }
 
 both_backends!(
@@ -288,37 +276,25 @@ both_backends!(cookies_have_their_names_and_flags, |t| async move {
     customer(app, "user@acme.test").await;
     let server = start(app).await;
     let c = client();
-    let pre = c
-        .get(format!("{}/system/login", server.base))
-        .send()
-        .await
-        .unwrap();
-    let before = set_cookies(&pre)
-        .into_iter()
-        .find(|s| s.starts_with(SYSTEM_COOKIE))
-        .expect("a session for the form");
+    let pre = send(c.get(format!("{}/system/login", server.base))).await;
+    let before = cookie(&pre, SYSTEM_COOKIE, "a session for the form");
     let r = login_as(&c, &server.base, "system", "op@ops.test", PASSWORD).await;
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), "/system");
-    let cookie = set_cookies(&r)
-        .into_iter()
-        .find(|s| s.starts_with(&format!("{SYSTEM_COOKIE}=")))
-        .expect("system cookie");
-    assert!(cookie.contains("HttpOnly"), "{cookie}");
-    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "{cookie}");
+    let cookie_of = |r, name| cookie(r, &format!("{name}="), &format!("{name} cookie"));
+    let system = cookie_of(&r, SYSTEM_COOKIE);
+    assert!(system.contains("HttpOnly"), "{system}");
+    assert!(system.contains("SameSite=Lax"), "{system}");
+    assert!(!system.contains("Secure"), "{system}");
     // The session id changes at sign-in.
-    assert_ne!(before.split(';').next(), cookie.split(';').next());
+    assert_ne!(before.split(';').next(), system.split(';').next());
 
     let r = login_as(&c, &server.base, "admin", "user@acme.test", PASSWORD).await;
     assert_eq!(r.status(), 303);
-    let cookie = set_cookies(&r)
-        .into_iter()
-        .find(|s| s.starts_with(&format!("{ADMIN_COOKIE}=")))
-        .expect("admin cookie");
+    let admin = cookie_of(&r, ADMIN_COOKIE);
     assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
+        admin.contains("HttpOnly") && admin.contains("SameSite=Lax"),
+        "{admin}"
     );
 
     // Served over HTTPS: Secure.
@@ -330,16 +306,9 @@ both_backends!(cookies_have_their_names_and_flags, |t| async move {
         },
     )
     .await;
-    let r = client()
-        .get(format!("{}/system/login", https.base))
-        .send()
-        .await
-        .unwrap();
-    let cookie = set_cookies(&r)
-        .into_iter()
-        .find(|s| s.starts_with(SYSTEM_COOKIE))
-        .expect("cookie");
-    assert!(cookie.contains("Secure"), "{cookie}");
+    let r = send(client().get(format!("{}/system/login", https.base))).await;
+    let secure = cookie(&r, SYSTEM_COOKIE, "cookie");
+    assert!(secure.contains("Secure"), "{secure}");
 });
 
 both_backends!(
@@ -353,17 +322,12 @@ both_backends!(
         // Sign-in with a forged token.
         let c = client();
         let _ = token(&c, &format!("{base}/system/login")).await;
-        let r = c
-            .post(format!("{base}/system/login"))
-            .form(&[
-                ("_token", "forged"),
-                ("email", "op@ops.test"),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 403);
+        let forged = [
+            ("_token", "forged"),
+            ("email", "op@ops.test"),
+            ("password", PASSWORD),
+        ];
+        assert_status(c.post(format!("{base}/system/login")).form(&forged), 403).await;
         let c = signed_in(base, "system", "op@ops.test").await;
         let start_url = format!("{base}/system/runbooks/findings.backfill-lifecycle/start");
         let form = |tok: &str| {
@@ -373,48 +337,23 @@ both_backends!(
                 ("reason", "test".into()),
             ]
         };
-        let r = c
-            .post(&start_url)
-            .form(&form("0".repeat(64).as_str()))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 403);
-        let r = c
-            .post(&start_url)
-            .form(&[("scope", "all"), ("reason", "test")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 403);
+        let zeros = "0".repeat(64);
+        assert_status(c.post(&start_url).form(&form(&zeros)), 403).await;
+        let unsigned = [("scope", "all"), ("reason", "test")];
+        assert_status(c.post(&start_url).form(&unsigned), 403).await;
         // The right token from a foreign origin.
         let tok = token(&c, &format!("{base}/system")).await;
-        let r = c
-            .post(&start_url)
-            .header("origin", "https://evil.example")
-            .form(&form(&tok))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 403);
-        let r = c
-            .post(&start_url)
-            .header("sec-fetch-site", "cross-site")
-            .form(&form(&tok))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 403);
+        for (header, value) in [
+            ("origin", "https://evil.example"),
+            ("sec-fetch-site", "cross-site"),
+        ] {
+            let foreign = c.post(&start_url).header(header, value);
+            assert_status(foreign.form(&form(&tok)), 403).await;
+        }
         assert_eq!(t.count("SELECT count(*) FROM operation_runs").await, 0);
         // And from our own origin it works.
-        let r = c
-            .post(&start_url)
-            .header("origin", base.as_str())
-            .form(&form(&tok))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303);
+        let own = c.post(&start_url).header("origin", base.as_str());
+        assert_status(own.form(&form(&tok)), 303).await;
         assert_eq!(t.count("SELECT count(*) FROM operation_runs").await, 1);
     }
 );
@@ -426,103 +365,50 @@ both_backends!(logging_out_of_one_plane_leaves_the_other, |t| async move {
     let server = start(app).await;
     let base = &server.base;
     let c = client();
-    assert_eq!(
-        login_as(&c, base, "system", "op@ops.test", PASSWORD)
-            .await
-            .status(),
-        303
-    );
-    assert_eq!(
-        login_as(&c, base, "admin", "user@acme.test", PASSWORD)
-            .await
-            .status(),
-        303
-    );
-    assert_eq!(
-        c.get(format!("{base}/system"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        c.get(format!("{base}/admin/findings"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    for (plane, email) in [("system", "op@ops.test"), ("admin", "user@acme.test")] {
+        let r = login_as(&c, base, plane, email, PASSWORD).await;
+        assert_eq!(r.status(), 303, "{plane}");
+    }
+    let (system, findings) = (format!("{base}/system"), format!("{base}/admin/findings"));
+    assert_status(c.get(&system), 200).await;
+    assert_status(c.get(&findings), 200).await;
 
-    let tok = token(&c, &format!("{base}/admin/findings")).await;
-    let r = c
-        .post(format!("{base}/admin/logout"))
-        .form(&[("_token", tok.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    let r = c
-        .get(format!("{base}/admin/findings"))
-        .send()
-        .await
-        .unwrap();
+    let tok = token(&c, &findings).await;
+    let signed = [("_token", tok.as_str())];
+    assert_status(c.post(format!("{base}/admin/logout")).form(&signed), 303).await;
     // Signed out of /admin; the /system session is of the other plane, so 404.
-    assert_eq!(r.status(), 404);
-    assert_eq!(
-        c.get(format!("{base}/system"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_status(c.get(&findings), 404).await;
+    assert_status(c.get(&system), 200).await;
 
-    let tok = token(&c, &format!("{base}/system")).await;
-    let r = c
-        .post(format!("{base}/system/logout"))
-        .form(&[("_token", tok.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    let r = c.get(format!("{base}/system")).send().await.unwrap();
-    assert_eq!(r.status(), 303);
+    let tok = token(&c, &system).await;
+    let signed = [("_token", tok.as_str())];
+    assert_status(c.post(format!("{base}/system/logout")).form(&signed), 303).await;
+    let r = assert_status(c.get(&system), 303).await;
     assert!(location(&r).starts_with("/system/login"));
-    let r = c
-        .get(format!("{base}/admin/findings"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    assert_status(c.get(&findings), 303).await;
 });
 
 both_backends!(
     bad_input_is_a_clear_4xx_and_writes_nothing,
     |t| async move {
         let app = &t.app;
-        operator(app, "op@ops.test", &ALL).await;
         t.seed(2, 3, 0).await;
-        let server = start(app).await;
-        let base = &server.base;
-        let c = signed_in(base, "system", "op@ops.test").await;
+        let (_server, base, c) = console_as(app, "op@ops.test", &ALL).await;
         let tok = token(&c, &format!("{base}/system")).await;
         let start_url = |key: &str| format!("{base}/system/runbooks/{key}/start");
         let audit_before = t
             .count("SELECT count(*) FROM audit_events WHERE action <> 'runbook.preflight'")
             .await;
 
+        let raw_form = |body: Vec<u8>| {
+            c.post(start_url(LIFECYCLE))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+        };
+
         // Oversized body.
         let big = format!("_token={tok}&scope=all&reason={}", "x".repeat(100 * 1024));
-        let r = c
-            .post(start_url("findings.backfill-lifecycle"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(big)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 413);
+        let r = assert_status(raw_form(big.into_bytes()), 413).await;
         assert!(r.text().await.unwrap().contains("larger than"));
         // Bad UTF-8, raw and percent-encoded.
         for body in [
@@ -533,53 +419,39 @@ both_backends!(
             .concat(),
             format!("_token={tok}&scope=all&reason=%FF%FE").into_bytes(),
         ] {
-            let r = c
-                .post(start_url("findings.backfill-lifecycle"))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 400);
+            let r = assert_status(raw_form(body), 400).await;
             assert!(r.text().await.unwrap().contains("UTF-8"));
         }
-        let post = |url: String, fields: Vec<(&'static str, String)>| {
-            let c = c.clone();
-            let mut fields = fields;
-            fields.push(("_token", tok.clone()));
-            async move { c.post(url).form(&fields).send().await.unwrap() }
-        };
-        let r = post(
-            start_url("no.such-runbook"),
-            vec![("scope", "all".into()), ("reason", "r".into())],
-        )
-        .await;
-        assert_eq!(r.status(), 404);
-        assert!(r.text().await.unwrap().contains("unknown runbook"));
-        let r = post(
-            start_url("findings.backfill-lifecycle"),
-            vec![
-                ("scope", "tenant".into()),
-                ("tenant", "nope".into()),
-                ("reason", "r".into()),
-            ],
-        )
-        .await;
-        assert_eq!(r.status(), 404);
-        assert!(r.text().await.unwrap().contains("unknown tenant"));
-        let r = post(
-            start_url("findings.backfill-lifecycle"),
-            vec![("scope", "all".into()), ("reason", "   ".into())],
-        )
-        .await;
-        assert_eq!(r.status(), 422);
-        assert!(r.text().await.unwrap().contains("reason"));
-        let r = post(
-            start_url("findings.backfill-lifecycle"),
-            vec![("scope", "some".into()), ("reason", "r".into())],
-        )
-        .await;
-        assert_eq!(r.status(), 422);
+        // A signed form that names what does not exist or is not allowed.
+        let cases: [Case; 4] = [
+            (
+                "no.such-runbook",
+                &[("scope", "all"), ("reason", "r")],
+                404,
+                Some("unknown runbook"),
+            ),
+            (
+                LIFECYCLE,
+                &[("scope", "tenant"), ("tenant", "nope"), ("reason", "r")],
+                404,
+                Some("unknown tenant"),
+            ),
+            (
+                LIFECYCLE,
+                &[("scope", "all"), ("reason", "   ")],
+                422,
+                Some("reason"),
+            ),
+            (LIFECYCLE, &[("scope", "some"), ("reason", "r")], 422, None),
+        ];
+        for (key, fields, status, message) in cases {
+            let mut fields = fields.to_vec();
+            fields.push(("_token", tok.as_str()));
+            let r = assert_status(c.post(start_url(key)).form(&fields), status).await;
+            if let Some(message) = message {
+                assert!(r.text().await.unwrap().contains(message), "{fields:?}");
+            }
+        }
         // Tampered run ids.
         for path in [
             "/system/runs/999999",
@@ -588,32 +460,23 @@ both_backends!(
             "/system/api/runs/999999",
             "/system/api/runs/1e3",
         ] {
-            let r = c.get(format!("{base}{path}")).send().await.unwrap();
+            let r = send(c.get(format!("{base}{path}"))).await;
             assert_eq!(r.status(), 404, "{path}");
         }
-        let r = post(format!("{base}/system/runs/999999/cancel"), vec![]).await;
-        assert_eq!(r.status(), 404);
-        let r = post(format!("{base}/system/runs/abc/retry-failed"), vec![]).await;
-        assert_eq!(r.status(), 404);
+        let signed = [("_token", tok.as_str())];
+        for path in [
+            "/system/runs/999999/cancel",
+            "/system/runs/abc/retry-failed",
+        ] {
+            assert_status(c.post(format!("{base}{path}")).form(&signed), 404).await;
+        }
         // The JSON API: malformed JSON, wrong content type.
-        let api = format!("{base}/system/api/runbooks/findings.backfill-lifecycle/start");
-        let r = c
-            .post(&api)
-            .header("content-type", "application/json")
-            .body("{not json")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 400);
-        let r = c.post(&api).body("scope=all").send().await.unwrap();
-        assert_eq!(r.status(), 415);
-        let r = c
-            .post(&api)
-            .json(&serde_json::json!({"scope": "all", "reason": ""}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 422);
+        let api = format!("{base}/system/api/runbooks/{LIFECYCLE}/start");
+        let malformed = c.post(&api).header("content-type", "application/json");
+        assert_status(malformed.body("{not json"), 400).await;
+        assert_status(c.post(&api).body("scope=all"), 415).await;
+        let no_reason = serde_json::json!({"scope": "all", "reason": ""});
+        let r = assert_status(c.post(&api).json(&no_reason), 422).await;
         assert!(
             r.json::<serde_json::Value>().await.unwrap()["error"]
                 .as_str()

@@ -53,34 +53,41 @@ pub fn client() -> reqwest::Client {
         .expect("client")
 }
 
-pub async fn operator(app: &App, email: &str, caps: &[Capability]) -> i64 {
-    accounts::create_platform_user(
-        &app.db,
-        &app.clock,
-        NewPlatformUser {
-            email: Email::parse(email).unwrap(),
-            name: format!("Operator {email}"),
-            password: Password::parse(PASSWORD).unwrap(),
-            capabilities: CapabilitySet::of(caps),
-        },
+/// The parsed email, display name and shared test password of a new account.
+fn credentials(email: &str, role: &str) -> (Email, String, Password) {
+    let parsed = Email::parse(email).unwrap();
+    (
+        parsed,
+        format!("{role} {email}"),
+        Password::parse(PASSWORD).unwrap(),
     )
-    .await
-    .expect("create operator")
+}
+
+pub async fn operator(app: &App, email: &str, caps: &[Capability]) -> i64 {
+    let (email, name, password) = credentials(email, "Operator");
+    let capabilities = CapabilitySet::of(caps);
+    let new = NewPlatformUser {
+        email,
+        name,
+        password,
+        capabilities,
+    };
+    accounts::create_platform_user(&app.db, &app.clock, new)
+        .await
+        .expect("create operator")
 }
 
 pub async fn customer(app: &App, email: &str) -> i64 {
-    accounts::create_customer_user(
-        &app.db,
-        &app.clock,
-        NewCustomerUser {
-            email: Email::parse(email).unwrap(),
-            name: format!("Customer {email}"),
-            password: Password::parse(PASSWORD).unwrap(),
-            workspace_slug: "default".into(),
-        },
-    )
-    .await
-    .expect("create customer")
+    let (email, name, password) = credentials(email, "Customer");
+    let new = NewCustomerUser {
+        email,
+        name,
+        password,
+        workspace_slug: "default".into(),
+    };
+    accounts::create_customer_user(&app.db, &app.clock, new)
+        .await
+        .expect("create customer")
 }
 
 /// The `_token` of the first form on a page.
@@ -107,16 +114,14 @@ pub async fn login_as(
     email: &str,
     password: &str,
 ) -> reqwest::Response {
-    let t = token(c, &format!("{base}/{plane}/login")).await;
-    c.post(format!("{base}/{plane}/login"))
-        .form(&[
-            ("_token", t.as_str()),
-            ("email", email),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap()
+    let url = format!("{base}/{plane}/login");
+    let t = token(c, &url).await;
+    let fields = [
+        ("_token", t.as_str()),
+        ("email", email),
+        ("password", password),
+    ];
+    post_form(c, &url, &fields).await
 }
 
 /// Signs in and checks it worked; returns the client.
@@ -125,6 +130,20 @@ pub async fn signed_in(base: &str, plane: &str, email: &str) -> reqwest::Client 
     let r = login_as(&c, base, plane, email, PASSWORD).await;
     assert_eq!(r.status(), 303, "sign-in of {email} on {plane}");
     c
+}
+
+/// A new operator with `caps`, a server, and a client signed in as them on
+/// `/system`: the server (stopped on drop), its base URL and the client.
+pub async fn console_as(
+    app: &App,
+    email: &str,
+    caps: &[Capability],
+) -> (Server, String, reqwest::Client) {
+    operator(app, email, caps).await;
+    let server = start(app).await;
+    let c = signed_in(&server.base, "system", email).await;
+    let base = server.base.clone();
+    (server, base, c)
 }
 
 pub fn set_cookies(r: &reqwest::Response) -> Vec<String> {
@@ -140,4 +159,35 @@ pub fn location(r: &reqwest::Response) -> String {
         .get("location")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default()
+}
+
+/// Sends a request; a transport error fails the test.
+pub async fn send(request: reqwest::RequestBuilder) -> reqwest::Response {
+    request.send().await.unwrap()
+}
+
+/// Sends a request and checks the status it answers; returns the response.
+pub async fn assert_status(request: reqwest::RequestBuilder, status: u16) -> reqwest::Response {
+    let r = send(request).await;
+    assert_eq!(r.status(), status, "{}", r.url());
+    r
+}
+
+/// GETs a page and returns its body, whatever the status.
+pub async fn get_html(c: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    send(c.get(url)).await.text().await.unwrap()
+}
+
+/// GETs a JSON document.
+pub async fn get_json(c: &reqwest::Client, url: impl reqwest::IntoUrl) -> serde_json::Value {
+    send(c.get(url)).await.json().await.unwrap()
+}
+
+/// Posts a form as given (add `_token` for a signed form).
+pub async fn post_form(
+    c: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    send(c.post(url).form(fields)).await
 }

@@ -4,8 +4,24 @@
 use std::time::{Duration, Instant};
 
 use crate::cli::tenantatlas;
-use crate::support::{Backend, TestDb};
+use crate::support::{Backend, TestDb, argv};
 use tenantatlas::storage::Db;
+
+/// The run's row as the workers leave it.
+#[derive(sqlx::FromRow, Debug)]
+struct RunRow {
+    status: String,
+    total: i64,
+    processed: i64,
+    succeeded: i64,
+    items_updated: i64,
+}
+
+async fn run_row(db: &Db, run_id: i64) -> RunRow {
+    let sql = "SELECT status, total, processed, succeeded, items_updated \
+               FROM operation_runs WHERE id = $1";
+    db.fetch_one(sql, tenantatlas::args![run_id]).await.unwrap()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_worker_does_not_lose_or_double_count_a_tenant() {
@@ -18,34 +34,14 @@ async fn a_killed_worker_does_not_lose_or_double_count_a_tenant() {
         ("TENANTATLAS_JOB_LEASE_SECONDS", "2"),
         ("TENANTATLAS_CHUNK_SIZE", "10"),
     ];
-    let seeded = tenantatlas(
-        &url,
-        &[
-            "demo",
-            "seed",
-            "--tenants",
-            "40",
-            "--findings-per-tenant",
-            "600",
-        ],
-        &env,
-        dir.path(),
-    )
-    .await;
+    let (url_ref, env_ref, path) = (&url, &env, dir.path());
+    let cli = move |line: &str| {
+        let args = argv(line);
+        async move { tenantatlas(url_ref, &args, env_ref, path).await }
+    };
+    let seeded = cli("demo seed --tenants 40 --findings-per-tenant 600").await;
     assert_eq!(seeded.code, 0, "{}", seeded.stderr);
-    let started = tenantatlas(
-        &url,
-        &[
-            "runbooks",
-            "run",
-            "findings.backfill-lifecycle",
-            "--all-tenants",
-            "--json",
-        ],
-        &env,
-        dir.path(),
-    )
-    .await;
+    let started = cli("runbooks run findings.backfill-lifecycle --all-tenants --json").await;
     assert_eq!(started.code, 0, "{}", started.stderr);
     let run_id = started.json()["id"].as_i64().unwrap();
 
@@ -71,13 +67,7 @@ async fn a_killed_worker_does_not_lose_or_double_count_a_tenant() {
     let owner_pattern = format!("%:{victim_pid}:%");
     loop {
         assert!(Instant::now() < deadline, "the victim never took a job");
-        let processed: i64 = db
-            .scalar(
-                "SELECT processed FROM operation_runs WHERE id = $1",
-                tenantatlas::args![run_id],
-            )
-            .await
-            .unwrap();
+        let processed = run_row(&db, run_id).await.processed;
         let holding: i64 = db
             .scalar(
                 "SELECT count(*) FROM jobs WHERE status = 'running' AND lease_owner LIKE $1",
@@ -99,22 +89,10 @@ async fn a_killed_worker_does_not_lose_or_double_count_a_tenant() {
         )
         .await
         .unwrap();
-    let total: i64 = db
-        .scalar(
-            "SELECT total FROM operation_runs WHERE id = $1",
-            tenantatlas::args![run_id],
-        )
-        .await
-        .unwrap();
-    let processed_at_kill: i64 = db
-        .scalar(
-            "SELECT processed FROM operation_runs WHERE id = $1",
-            tenantatlas::args![run_id],
-        )
-        .await
-        .unwrap();
+    let at_kill = run_row(&db, run_id).await;
+    let total = at_kill.total;
     assert!(
-        processed_at_kill < total,
+        at_kill.processed < total,
         "the kill came in the middle of the run"
     );
 
@@ -124,29 +102,16 @@ async fn a_killed_worker_does_not_lose_or_double_count_a_tenant() {
             Instant::now() < deadline,
             "the run did not complete after the kill"
         );
-        let status: String = db
-            .scalar(
-                "SELECT status FROM operation_runs WHERE id = $1",
-                tenantatlas::args![run_id],
-            )
-            .await
-            .unwrap();
-        if status == "completed" {
+        if run_row(&db, run_id).await.status == "completed" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let (processed, succeeded, updated): (i64, i64, i64) = db
-        .fetch_one(
-            "SELECT processed, succeeded, items_updated FROM operation_runs WHERE id = $1",
-            tenantatlas::args![run_id],
-        )
-        .await
-        .unwrap();
-    assert_eq!(processed, total);
-    assert_eq!(succeeded, total);
+    let done = run_row(&db, run_id).await;
+    assert_eq!(done.processed, total);
+    assert_eq!(done.succeeded, total);
     assert_eq!(
-        updated,
+        done.items_updated,
         40 * 600,
         "each finding backfilled and counted once"
     );
