@@ -82,13 +82,18 @@ impl App {
         // rustls needs its crypto provider chosen once per process; a second
         // call finds it installed, which is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = alerts.http_client().unwrap_or_else(|e| {
+            // Sends still check the egress policy before each request.
+            tracing::error!(error = %e, "the webhook client could not be set up; using defaults");
+            reqwest::Client::default()
+        });
         App {
             db,
             clock,
             settings: Arc::new(settings),
             registry: Arc::new(Registry::standard()),
             alerts: Arc::new(alerts),
-            http: reqwest::Client::new(),
+            http,
         }
     }
 

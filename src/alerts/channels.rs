@@ -72,6 +72,7 @@ pub fn adaptive_card(m: &AlertMessage) -> serde_json::Value {
 }
 
 async fn teams(app: &Sender, url: &str, m: &AlertMessage) -> Result<(), String> {
+    app.alerts.webhook_policy.check(url).await?;
     let response = app
         .http
         .post(url)

@@ -11,6 +11,7 @@
 pub mod channels;
 pub mod delivery;
 pub mod dispatch;
+pub mod egress;
 pub mod message;
 pub mod rules;
 pub mod service;
@@ -18,6 +19,7 @@ pub mod service;
 pub use channels::Sender;
 pub use delivery::{DELIVERY_JOB, DeliveryJobHandler};
 pub use dispatch::{AlertDispatcher, InitiatorNotifier};
+pub use egress::EgressPolicy;
 pub use message::AlertMessage;
 pub use rules::{Channel, QuietHours, RUN_FAILED_EVENT, Severity};
 pub use service::{AlertService, DestinationView, RuleRequest, RuleView};
@@ -33,6 +35,19 @@ pub struct AlertSettings {
     pub mail_from: String,
     /// Bound on one send (HTTP request or SMTP session).
     pub timeout_ms: u64,
+    /// Where webhooks may go (`TENANTATLAS_WEBHOOK_ALLOWED_HOSTS`).
+    pub webhook_policy: EgressPolicy,
+}
+
+impl AlertSettings {
+    /// The one HTTP client of webhooks: no redirects (a 3xx is an answer, not
+    /// a new target) and a resolver that applies the egress policy.
+    pub fn http_client(&self) -> Result<reqwest::Client, reqwest::Error> {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(self.webhook_policy.resolver())
+            .build()
+    }
 }
 
 impl Default for AlertSettings {
@@ -42,6 +57,7 @@ impl Default for AlertSettings {
             smtp_url: None,
             mail_from: "TenantAtlas Ops <ops@tenantatlas.localhost>".into(),
             timeout_ms: 10_000,
+            webhook_policy: EgressPolicy::default(),
         }
     }
 }

@@ -68,6 +68,18 @@ impl AlertService {
         &self.sender.alerts
     }
 
+    async fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        subject: String,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let entry = actor.audit(action, Some(subject), detail);
+        directory::audit_now(&self.db, &entry, self.clock.now()).await?;
+        Ok(())
+    }
+
     async fn workspace_id(&self) -> Result<i64> {
         Ok(directory::default_workspace(&self.db).await?.id)
     }
@@ -90,11 +102,28 @@ impl AlertService {
     ) -> Result<DestinationView> {
         actor.require(Capability::ALERTS_MANAGE)?;
         let name = Self::check_name(name)?;
+        if let Channel::Teams { url } = &channel {
+            self.settings()
+                .webhook_policy
+                .check(url)
+                .await
+                .map_err(Error::BadInput)?;
+        }
         let ws = self.workspace_id().await?;
         let config = serde_json::to_string(&channel).map_err(|e| Error::Internal(e.into()))?;
         let now = self.clock.now();
         let id =
             store::insert_destination(&self.db, ws, &name, channel.kind(), &config, now).await?;
+        let detail = serde_json::json!({
+            "name": name, "type": channel.kind(), "target": channel.masked_target(),
+        });
+        self.audit(
+            actor,
+            "alert.destination.create",
+            format!("alert_destination:{id}"),
+            detail,
+        )
+        .await?;
         Ok(DestinationView {
             id,
             name,
@@ -130,7 +159,14 @@ impl AlertService {
                 "alert destination {id} does not exist"
             )));
         }
-        Ok(())
+        let subject = format!("alert_destination:{id}");
+        self.audit(
+            actor,
+            "alert.destination.delete",
+            subject,
+            serde_json::json!({}),
+        )
+        .await
     }
 
     /// Sends a test message to the destination now and records it.
@@ -188,6 +224,18 @@ impl AlertService {
         if sent.is_err() {
             store::mark_failed(&mut self.db.clone(), delivery_id).await?;
         }
+        let detail = serde_json::json!({
+            "target": channel.masked_target(),
+            "sent": sent.is_ok(),
+            "error": sent.as_ref().err(),
+        });
+        self.audit(
+            actor,
+            "alert.destination.test",
+            format!("alert_destination:{id}"),
+            detail,
+        )
+        .await?;
         let list = store::deliveries(&self.db, ws, 50).await?;
         list.into_iter()
             .find(|d| d.id == delivery_id)
@@ -247,6 +295,17 @@ impl AlertService {
             now,
         )
         .await?;
+        let detail = serde_json::json!({
+            "name": name, "event": event, "min_severity": min.as_str(),
+            "destination_ids": req.destination_ids,
+        });
+        self.audit(
+            actor,
+            "alert.rule.create",
+            format!("alert_rule:{id}"),
+            detail,
+        )
+        .await?;
         Ok(RuleView {
             id,
             name,
@@ -291,7 +350,9 @@ impl AlertService {
         if !store::delete_rule(&self.db, ws, id).await? {
             return Err(Error::NotFound(format!("alert rule {id} does not exist")));
         }
-        Ok(())
+        let subject = format!("alert_rule:{id}");
+        self.audit(actor, "alert.rule.delete", subject, serde_json::json!({}))
+            .await
     }
 
     pub async fn deliveries(&self, actor: &Actor, limit: i64) -> Result<Vec<Delivery>> {

@@ -23,6 +23,7 @@ fn settings(smtp: Option<&Smtp>, timeout_ms: u64) -> AlertSettings {
         smtp_url: smtp.map(|s| s.url.clone()),
         mail_from: "TenantAtlas Ops <ops@example.test>".into(),
         timeout_ms,
+        ..crate::support::loopback_alerts()
     }
 }
 

@@ -6,6 +6,7 @@ mod architecture;
 mod backfill;
 mod browser;
 mod cli;
+mod egress;
 mod health;
 mod receivers;
 mod runs;

@@ -124,6 +124,14 @@ pub fn test_settings() -> Settings {
     }
 }
 
+/// Alert settings whose webhooks may reach the tests' receivers on loopback.
+pub fn loopback_alerts() -> tenantatlas::alerts::AlertSettings {
+    tenantatlas::alerts::AlertSettings {
+        webhook_policy: tenantatlas::alerts::EgressPolicy::allowing("127.0.0.1,localhost"),
+        ..Default::default()
+    }
+}
+
 impl TestApp {
     pub async fn new(backend: Backend) -> Option<TestApp> {
         Self::with_settings(backend, test_settings()).await
@@ -137,7 +145,7 @@ impl TestApp {
                 .single()
                 .expect("time"),
         );
-        let app = App::new(pool, clock.clone(), settings);
+        let app = App::with_alerts(pool, clock.clone(), settings, loopback_alerts());
         storage::directory::bootstrap(&app.db, app.clock.now())
             .await
             .expect("bootstrap");

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use clap::Args;
 
-use crate::alerts::AlertSettings;
+use crate::alerts::{AlertSettings, EgressPolicy};
 use crate::app::{App, DEFAULT_DATABASE_URL, Settings};
 use crate::doors::shell::Failure;
 use crate::doors::web::WebConfig;
@@ -104,6 +104,15 @@ pub struct Config {
         global = true
     )]
     pub alert_timeout_seconds: u64,
+    /// Comma-separated hosts (names or ips) webhooks may reach although they
+    /// are internal or plain http; by default only https to public addresses.
+    #[arg(
+        long,
+        env = "TENANTATLAS_WEBHOOK_ALLOWED_HOSTS",
+        global = true,
+        value_name = "HOSTS"
+    )]
+    pub webhook_allowed_hosts: Option<String>,
     /// `json` for JSON logs on stderr (default: human).
     #[arg(long, env = "LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
@@ -146,6 +155,9 @@ impl Config {
             smtp_url: self.smtp_url.clone().filter(|u| !u.is_empty()),
             mail_from: self.mail_from.clone(),
             timeout_ms: self.alert_timeout_seconds.max(1) * 1000,
+            webhook_policy: EgressPolicy::allowing(
+                self.webhook_allowed_hosts.as_deref().unwrap_or_default(),
+            ),
         }
     }
 
