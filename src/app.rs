@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
+use crate::accounts::AccountService;
 use crate::alerts::{AlertService, AlertSettings};
 use crate::clock::SharedClock;
+use crate::console::ConsoleService;
 use crate::runbooks::Registry;
 use crate::runs::OperationRunService;
 use crate::service::RunbookService;
@@ -92,5 +94,15 @@ impl App {
 
     pub fn runbooks(&self) -> RunbookService {
         RunbookService::new(self.clone())
+    }
+
+    /// Reads of the console and the customer plane, and the demo data.
+    pub fn console(&self) -> ConsoleService {
+        ConsoleService::new(self.db.clone(), self.clock.clone(), self.runs())
+    }
+
+    /// Sign-in, the signed-in people and their sessions.
+    pub fn accounts(&self) -> AccountService {
+        AccountService::new(self.db.clone(), self.clock.clone())
     }
 }

@@ -6,6 +6,7 @@
 //! - [`runbooks`]: the registry and one module per runbook
 //! - [`queue`]: the durable job queue's workers
 //! - [`alerts`]: notifications and alert routing of completed runs
+//! - [`console`]: the console's reads (notifications, audit log, findings) and demo data
 //! - [`service`]: the runbook service every door calls
 //! - [`storage`]: the database seam (SQLite and PostgreSQL)
 //! - [`doors`]: the web console, the CLI, the deploy hook
@@ -14,6 +15,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod app;
 pub mod clock;
+pub mod console;
 pub mod domain;
 pub mod doors;
 pub mod error;

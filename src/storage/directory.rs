@@ -38,6 +38,23 @@ pub async fn workspace_by_slug(db: &Db, slug: &str) -> Result<Option<Workspace>,
     .await
 }
 
+pub async fn workspace_by_id(db: &Db, id: i64) -> Result<Option<Workspace>, sqlx::Error> {
+    db.fetch_optional(
+        "SELECT id, slug, name FROM workspaces WHERE id = $1",
+        args![id],
+    )
+    .await
+}
+
+/// How many tenants of any workspace have an external id starting with `prefix`.
+pub async fn count_tenants_with_prefix(db: &Db, prefix: &str) -> Result<i64, sqlx::Error> {
+    db.scalar(
+        "SELECT count(*) FROM tenants WHERE external_id LIKE $1",
+        args![format!("{prefix}%")],
+    )
+    .await
+}
+
 pub async fn tenant_by_external_id(
     db: &Db,
     workspace_id: i64,

@@ -155,7 +155,7 @@ both_backends!(
                 .await
                 .unwrap()
                 .status(),
-            400
+            422
         );
 
         // Retry the failed tenant, with confirmation.
@@ -452,7 +452,7 @@ both_backends!(
                 .await
                 .unwrap()
                 .status(),
-            400
+            422
         );
         assert_eq!(
             c.get(format!("{base}/admin/findings?severity=nope"))
@@ -460,7 +460,7 @@ both_backends!(
                 .await
                 .unwrap()
                 .status(),
-            400
+            422
         );
         let html = c
             .get(format!("{base}/admin/runs"))

@@ -1,0 +1,95 @@
+//! `serve --demo`: sample tenants with legacy findings, and an operator with
+//! every capability to sign in as.
+
+use crate::accounts::{self, NewPlatformUser, Password};
+use crate::domain::{CapabilitySet, DEFAULT_WORKSPACE_SLUG, Email};
+use crate::error::{Error, Result};
+use crate::storage::{directory, seed};
+
+use super::service::ConsoleService;
+
+/// Sample data `serve --demo` adds when the database has none.
+const DEMO_TENANTS: i64 = 8;
+const DEMO_FINDINGS_PER_TENANT: i64 = 250;
+const DEMO_BAD_TENANTS: i64 = 1;
+/// External ids of demo tenants start with this.
+const DEMO_TENANT_PREFIX: &str = "demo-";
+/// The operator `serve --demo` signs in as.
+pub const DEMO_OPERATOR_EMAIL: &str = "operator@demo.tenantatlas.test";
+
+/// What seeding the demo did.
+#[derive(Debug, Clone)]
+pub struct DemoSeed {
+    /// Tenants, findings and bad tenants added; none when demo data existed.
+    pub added: Option<(i64, i64, i64)>,
+    pub operator_email: String,
+    /// The generated password, shown once; none when it was given.
+    pub generated_password: Option<String>,
+}
+
+impl ConsoleService {
+    /// Seeds demo tenants (once) and creates or resets the demo operator,
+    /// with `password` or a generated one.
+    pub async fn seed_demo(&self, password: Option<&str>) -> Result<DemoSeed> {
+        let password = match password.filter(|p| !p.is_empty()) {
+            Some(p) => Some(
+                Password::parse(p)
+                    .map_err(|e| Error::BadInput(format!("TENANTATLAS_DEMO_PASSWORD: {e}")))?,
+            ),
+            None => None,
+        };
+        let ws = directory::workspace_by_slug(&self.db, DEFAULT_WORKSPACE_SLUG)
+            .await?
+            .ok_or_else(|| {
+                Error::Internal(anyhow::anyhow!(
+                    "the default workspace is missing; run migrate"
+                ))
+            })?;
+        let existing = directory::count_tenants_with_prefix(&self.db, DEMO_TENANT_PREFIX).await?;
+        let added = if existing == 0 {
+            let report = seed::seed(
+                &self.db,
+                ws.id,
+                DEMO_TENANTS,
+                DEMO_FINDINGS_PER_TENANT,
+                DEMO_BAD_TENANTS,
+                self.clock.now(),
+            )
+            .await?;
+            Some((report.tenants, report.findings, report.bad_tenants))
+        } else {
+            None
+        };
+        let (password, generated_password) = match password {
+            Some(p) => (p, None),
+            None => {
+                let p = Password::generate();
+                let shown = p.expose().to_owned();
+                (p, Some(shown))
+            }
+        };
+        let email = Email::parse(DEMO_OPERATOR_EMAIL).map_err(Error::BadInput)?;
+        accounts::upsert_platform_user(
+            &self.db,
+            &self.clock,
+            NewPlatformUser {
+                email,
+                name: "Demo Operator".into(),
+                password,
+                capabilities: CapabilitySet::all(),
+            },
+        )
+        .await
+        .map_err(|e| {
+            Error::Internal(anyhow::anyhow!(
+                "creating the demo operator failed: {}",
+                e.detail()
+            ))
+        })?;
+        Ok(DemoSeed {
+            added,
+            operator_email: DEMO_OPERATOR_EMAIL.to_owned(),
+            generated_password,
+        })
+    }
+}

@@ -1,0 +1,15 @@
+//! Console reads: what the operator console and the customer plane show
+//! beside the runbook service (notifications, the audit log, tenants to pick,
+//! a workspace's findings and runs), the process's readiness and gauges, and
+//! the demo data of `serve --demo`. Doors get ready-to-show items, checked
+//! against the identity that asks.
+
+pub mod customer;
+pub mod demo;
+pub mod items;
+pub mod service;
+
+pub use customer::FindingFilter;
+pub use demo::{DEMO_OPERATOR_EMAIL, DemoSeed};
+pub use items::{AuditItem, FindingItem, NotificationItem, Page, Paged, TenantChoice};
+pub use service::ConsoleService;
