@@ -17,11 +17,20 @@ const DEMO_TENANT_PREFIX: &str = "demo-";
 /// The operator `serve --demo` signs in as.
 pub const DEMO_OPERATOR_EMAIL: &str = "operator@demo.tenantatlas.test";
 
+/// The sample data added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoData {
+    pub tenants: i64,
+    pub findings: i64,
+    /// Tenants with a finding in an unknown legacy state.
+    pub bad_tenants: i64,
+}
+
 /// What seeding the demo did.
 #[derive(Debug, Clone)]
 pub struct DemoSeed {
-    /// Tenants, findings and bad tenants added; none when demo data existed.
-    pub added: Option<(i64, i64, i64)>,
+    /// None when demo data existed already.
+    pub added: Option<DemoData>,
     pub operator_email: String,
     /// The generated password, shown once; none when it was given.
     pub generated_password: Option<String>,
@@ -56,7 +65,11 @@ impl ConsoleService {
                 self.clock.now(),
             )
             .await?;
-            Some((report.tenants, report.findings, report.bad_tenants))
+            Some(DemoData {
+                tenants: report.tenants,
+                findings: report.findings,
+                bad_tenants: report.bad_tenants,
+            })
         } else {
             None
         };

@@ -10,6 +10,6 @@ pub mod items;
 pub mod service;
 
 pub use customer::FindingFilter;
-pub use demo::{DEMO_OPERATOR_EMAIL, DemoSeed};
+pub use demo::{DEMO_OPERATOR_EMAIL, DemoData, DemoSeed};
 pub use items::{AuditItem, FindingItem, NotificationItem, Page, Paged, TenantChoice};
 pub use service::ConsoleService;

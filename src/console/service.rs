@@ -19,7 +19,7 @@ pub struct ConsoleService {
     pub(super) runs: OperationRunService,
 }
 
-pub(super) fn require(op: &OperatorIdentity, c: Capability) -> Result<()> {
+fn require(op: &OperatorIdentity, c: Capability) -> Result<()> {
     if op.can(c) {
         Ok(())
     } else {

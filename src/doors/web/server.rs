@@ -78,9 +78,10 @@ pub async fn serve(app: App, bind: &str, workers: usize, demo: bool) -> anyhow::
             .seed_demo(password.as_deref())
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
-        if let Some((tenants, findings, bad_tenants)) = seeded.added {
+        if let Some(added) = seeded.added {
             println!(
-                "demo data: {tenants} tenants, {findings} legacy findings ({bad_tenants} tenant with a bad finding)"
+                "demo data: {} tenants, {} legacy findings ({} tenant with a bad finding)",
+                added.tenants, added.findings, added.bad_tenants
             );
         }
         Some(seeded)
