@@ -105,3 +105,24 @@ impl ConsoleService {
             .ok_or_else(|| Error::NotFound(format!("run {id} does not exist")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finding_filters_are_checked_and_blank_means_any() {
+        let f = FindingFilter::parse(Some(" new "), Some(""), Some(" acme ")).unwrap();
+        assert_eq!(f.status.as_deref(), Some("new"));
+        assert_eq!(f.severity, None);
+        assert_eq!(f.tenant.as_deref(), Some("acme"));
+        assert!(matches!(
+            FindingFilter::parse(Some("bogus"), None, None),
+            Err(Error::BadInput(_))
+        ));
+        assert!(matches!(
+            FindingFilter::parse(None, Some("nope"), None),
+            Err(Error::BadInput(_))
+        ));
+    }
+}

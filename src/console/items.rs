@@ -173,3 +173,22 @@ impl FindingItem {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_fetches_one_more_to_know_if_another_exists() {
+        let page = Page::new(2, 3);
+        assert_eq!((page.probe_limit(), page.offset()), (4, 3));
+        let full = page.cut(vec![1, 2, 3, 4]);
+        assert_eq!(
+            (full.items, full.page, full.has_more),
+            (vec![1, 2, 3], 2, true)
+        );
+        let last = page.cut(vec![1, 2]);
+        assert_eq!((last.items, last.has_more), (vec![1, 2], false));
+        assert_eq!(Page::new(0, 0), Page::new(1, 1));
+    }
+}
