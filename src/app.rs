@@ -4,10 +4,12 @@
 
 use std::sync::Arc;
 
+use crate::accounts::AccountService;
 use crate::alerts::{
     AlertDispatcher, AlertService, AlertSettings, DeliveryJobHandler, InitiatorNotifier, Sender,
 };
 use crate::clock::SharedClock;
+use crate::console::ConsoleService;
 use crate::queue::{JobHandler, QueueSettings, Worker};
 use crate::runbooks::{Registry, RunbookService, TenantJobHandler};
 use crate::runs::{OperationRunService, RunCompletionSubscriber};
@@ -183,14 +185,19 @@ impl App {
         Ok(crate::storage::directory::bootstrap(&self.db, self.clock.now()).await?)
     }
 
-    /// Deletes expired sessions of both planes; returns how many.
-    pub async fn delete_expired_sessions(&self) -> crate::error::Result<u64> {
-        Ok(crate::storage::sessions::DbSessionStore::delete_expired(&self.db).await?)
-    }
-
     /// Closes the database's connections.
     pub async fn close(&self) {
         self.db.close().await
+    }
+
+    /// Reads of the console and the customer plane, and the demo data.
+    pub fn console(&self) -> ConsoleService {
+        ConsoleService::new(self.db.clone(), self.clock.clone(), self.runs())
+    }
+
+    /// Sign-in, the signed-in people and their sessions.
+    pub fn accounts(&self) -> AccountService {
+        AccountService::new(self.db.clone(), self.clock.clone())
     }
 }
 

@@ -7,7 +7,7 @@
 //!   service every door calls
 //! - [`queue`]: the durable job queue's workers
 //! - [`alerts`]: notifications and alert routing of completed runs
-//! - [`console`]: demo data for trying the product
+//! - [`console`]: the console's reads (notifications, audit log, findings) and demo data
 //! - [`storage`]: the database seam (SQLite and PostgreSQL)
 //! - [`doors`]: the web console, the CLI, the deploy hook
 
@@ -22,6 +22,5 @@ pub mod error;
 pub mod queue;
 pub mod runbooks;
 pub mod runs;
-pub mod service;
 pub mod storage;
 pub mod telemetry;

@@ -1,8 +1,12 @@
 //! People who sign in: platform operators (`/system`) and customer users
-//! (`/admin`). Password hashing (Argon2id), sign-in checks that take as long
-//! for an unknown email as for a wrong password, and login throttling (SR-003).
+//! (`/admin`). Password hashing (Argon2id), one sign-in for both planes that
+//! takes as long for an unknown email as for a wrong password, login
+//! throttling (SR-003), and the sessions of both planes.
 
+pub mod identity;
 pub mod password;
+pub mod sessions;
+pub mod sign_in;
 pub mod throttle;
 
 use crate::clock::SharedClock;
@@ -10,56 +14,11 @@ use crate::domain::{CapabilitySet, Email};
 use crate::error::{Error, Result};
 use crate::storage::{Db, accounts as store};
 
+pub use identity::{CustomerIdentity, OperatorIdentity};
 pub use password::{Password, hash_password, verify_password};
-pub use store::{CustomerUser, PlatformUser};
+pub use sessions::{DbSessionStore, Plane};
+pub use sign_in::{AccountService, SignInOutcome, SignedIn};
 pub use throttle::{Throttle, ThrottleDecision};
-
-/// What a sign-in attempt found. Callers say the same to the person for
-/// every failure, so nobody learns which of email or password was wrong.
-#[derive(Debug)]
-pub enum SignIn<U> {
-    Ok(U),
-    Failed,
-}
-
-/// Checks an operator's email and password. An unknown or inactive email is
-/// verified against a dummy hash, so it costs what a wrong password costs.
-pub async fn sign_in_platform(
-    db: &Db,
-    email: &str,
-    password: &str,
-) -> Result<SignIn<PlatformUser>> {
-    let user = match Email::parse(email) {
-        Ok(e) => store::platform_user_by_email(db, e.as_str()).await?,
-        Err(_) => None,
-    };
-    let hash = user
-        .as_ref()
-        .filter(|u| u.active)
-        .map(|u| u.password_hash.clone());
-    let ok = verify_password(password, hash).await?;
-    Ok(match user {
-        Some(u) if ok && u.active => SignIn::Ok(u),
-        _ => SignIn::Failed,
-    })
-}
-
-/// Checks a customer user's email and password (same timing rule).
-pub async fn sign_in_customer(
-    db: &Db,
-    email: &str,
-    password: &str,
-) -> Result<SignIn<CustomerUser>> {
-    let user = match Email::parse(email) {
-        Ok(e) => store::customer_user_by_email(db, e.as_str()).await?,
-        Err(_) => None,
-    };
-    let ok = verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
-    Ok(match user {
-        Some(u) if ok => SignIn::Ok(u),
-        _ => SignIn::Failed,
-    })
-}
 
 /// A new platform operator, checked before anything is written.
 pub struct NewPlatformUser {

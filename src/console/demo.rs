@@ -1,20 +1,15 @@
-//! Demo data: legacy tenants and findings at any scale (`demo seed`), and the
-//! sample tenants and operator of `serve --demo`.
+//! Demo data: legacy tenants and findings at any scale (`demo seed`), and
+//! `serve --demo`'s sample tenants with an operator with every capability
+//! to sign in as.
 
 use crate::accounts::{self, NewPlatformUser, Password};
-use crate::app::App;
 use crate::domain::{CapabilitySet, Email};
 use crate::error::{Error, Result};
-use crate::storage::seed;
+use crate::storage::{directory, seed};
+
+use super::service::ConsoleService;
 
 pub use crate::storage::seed::SeedReport;
-
-/// Sample data `serve --demo` adds when the workspace has none.
-const SAMPLE_TENANTS: i64 = 8;
-const SAMPLE_FINDINGS_PER_TENANT: i64 = 250;
-const SAMPLE_BAD_TENANTS: i64 = 1;
-/// The operator `serve --demo` signs in as.
-pub const OPERATOR_EMAIL: &str = "operator@demo.tenantatlas.test";
 
 /// How much demo data to make, checked before anything is opened.
 #[derive(Debug, Clone, Copy)]
@@ -49,78 +44,110 @@ impl DemoSize {
     }
 }
 
-/// Adds demo tenants (`demo-00001`, … after those that exist) with legacy
-/// findings to the default workspace.
-pub async fn seed(app: &App, size: DemoSize) -> Result<SeedReport> {
-    let ws = app.runbooks().workspace().await?;
-    Ok(seed::seed(
-        &app.db,
-        ws.id,
-        size.tenants,
-        size.findings_per_tenant,
-        size.bad_tenants,
-        app.clock.now(),
-    )
-    .await?)
+/// Sample data `serve --demo` adds when the database has none.
+const DEMO_TENANTS: i64 = 8;
+const DEMO_FINDINGS_PER_TENANT: i64 = 250;
+const DEMO_BAD_TENANTS: i64 = 1;
+/// External ids of demo tenants start with this.
+const DEMO_TENANT_PREFIX: &str = "demo-";
+/// The operator `serve --demo` signs in as.
+pub const DEMO_OPERATOR_EMAIL: &str = "operator@demo.tenantatlas.test";
+
+/// The sample data added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoData {
+    pub tenants: i64,
+    pub findings: i64,
+    /// Tenants with a finding in an unknown legacy state.
+    pub bad_tenants: i64,
 }
 
-/// The sample tenants of `serve --demo`, unless demo tenants exist already.
-pub async fn seed_sample(app: &App) -> Result<Option<SeedReport>> {
-    let ws = app.runbooks().workspace().await?;
-    if seed::demo_tenants(&app.db, ws.id).await? > 0 {
-        return Ok(None);
-    }
-    let size = DemoSize::new(
-        SAMPLE_TENANTS,
-        SAMPLE_FINDINGS_PER_TENANT,
-        SAMPLE_BAD_TENANTS,
-    )?;
-    seed(app, size).await.map(Some)
-}
-
-/// How to sign in as the demo operator.
+/// What seeding the demo did.
 #[derive(Debug, Clone)]
-pub struct DemoOperator {
-    pub email: &'static str,
-    /// The generated password, shown once; `None` when it was given.
+pub struct DemoSeed {
+    /// None when demo data existed already.
+    pub added: Option<DemoData>,
+    pub operator_email: String,
+    /// The generated password, shown once; none when it was given.
     pub generated_password: Option<String>,
 }
 
-/// Creates (or resets) the demo operator with every capability, with the
-/// given password or a generated one.
-pub async fn operator(app: &App, password: Option<&str>) -> Result<DemoOperator> {
-    let (password, generated_password) = match password.filter(|p| !p.is_empty()) {
-        Some(p) => (
-            Password::parse(p)
-                .map_err(|e| Error::BadInput(format!("TENANTATLAS_DEMO_PASSWORD: {e}")))?,
-            None,
-        ),
-        None => {
-            let p = Password::generate();
-            let shown = p.expose().to_owned();
-            (p, Some(shown))
-        }
-    };
-    let email = Email::parse(OPERATOR_EMAIL).map_err(Error::BadInput)?;
-    accounts::upsert_platform_user(
-        &app.db,
-        &app.clock,
-        NewPlatformUser {
-            email,
-            name: "Demo Operator".into(),
-            password,
-            capabilities: CapabilitySet::all(),
-        },
-    )
-    .await
-    .map_err(|e| {
-        Error::Internal(anyhow::anyhow!(
-            "creating the demo operator failed: {}",
-            e.detail()
-        ))
-    })?;
-    Ok(DemoOperator {
-        email: OPERATOR_EMAIL,
-        generated_password,
-    })
+impl ConsoleService {
+    /// Adds demo tenants (`demo-00001`, … after those that exist) with legacy
+    /// findings to the default workspace.
+    pub async fn seed_tenants(&self, size: DemoSize) -> Result<SeedReport> {
+        let ws = directory::default_workspace(&self.db).await?;
+        Ok(seed::seed(
+            &self.db,
+            ws.id,
+            size.tenants,
+            size.findings_per_tenant,
+            size.bad_tenants,
+            self.clock.now(),
+        )
+        .await?)
+    }
+
+    /// Seeds demo tenants (once) and creates or resets the demo operator,
+    /// with `password` or a generated one.
+    pub async fn seed_demo(&self, password: Option<&str>) -> Result<DemoSeed> {
+        let password = match password.filter(|p| !p.is_empty()) {
+            Some(p) => Some(
+                Password::parse(p)
+                    .map_err(|e| Error::BadInput(format!("TENANTATLAS_DEMO_PASSWORD: {e}")))?,
+            ),
+            None => None,
+        };
+        let ws = directory::default_workspace(&self.db).await?;
+        let existing = directory::count_tenants_with_prefix(&self.db, DEMO_TENANT_PREFIX).await?;
+        let added = if existing == 0 {
+            let report = seed::seed(
+                &self.db,
+                ws.id,
+                DEMO_TENANTS,
+                DEMO_FINDINGS_PER_TENANT,
+                DEMO_BAD_TENANTS,
+                self.clock.now(),
+            )
+            .await?;
+            Some(DemoData {
+                tenants: report.tenants,
+                findings: report.findings,
+                bad_tenants: report.bad_tenants,
+            })
+        } else {
+            None
+        };
+        let (password, generated_password) = match password {
+            Some(p) => (p, None),
+            None => {
+                let p = Password::generate();
+                let shown = p.expose().to_owned();
+                (p, Some(shown))
+            }
+        };
+        let email = Email::parse(DEMO_OPERATOR_EMAIL).map_err(Error::BadInput)?;
+        accounts::upsert_platform_user(
+            &self.db,
+            &self.clock,
+            NewPlatformUser {
+                email,
+                name: "Demo Operator".into(),
+                password,
+                capabilities: CapabilitySet::all(),
+            },
+        )
+        .await
+        .map_err(|e| {
+            Error::Internal(anyhow::anyhow!(
+                "creating the demo operator failed: {}",
+                e.detail()
+            ))
+        })?;
+        Ok(DemoSeed {
+            added,
+            operator_email: DEMO_OPERATOR_EMAIL.to_owned(),
+            generated_password,
+        })
+    }
 }

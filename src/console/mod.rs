@@ -1,4 +1,15 @@
-//! Services for looking around the product: the demo data behind
-//! `demo seed` and `serve --demo`.
+//! Console reads: what the operator console and the customer plane show
+//! beside the runbook service (notifications, the audit log, tenants to pick,
+//! a workspace's findings and runs), the process's readiness and gauges, and
+//! the demo data of `serve --demo`. Doors get ready-to-show items, checked
+//! against the identity that asks.
 
+pub mod customer;
 pub mod demo;
+pub mod items;
+pub mod service;
+
+pub use customer::FindingFilter;
+pub use demo::{DEMO_OPERATOR_EMAIL, DemoData, DemoSeed, DemoSize, SeedReport};
+pub use items::{AuditItem, FindingItem, NotificationItem, Page, Paged, TenantChoice};
+pub use service::ConsoleService;

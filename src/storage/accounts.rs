@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use crate::args;
 use crate::storage::{Backend, Db};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// An operator's row. `Debug` never shows the password hash.
+#[derive(Clone, sqlx::FromRow)]
 pub struct PlatformUser {
     pub id: i64,
     pub email: String,
@@ -15,13 +16,39 @@ pub struct PlatformUser {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A customer user's row. `Debug` never shows the password hash.
+#[derive(Clone, sqlx::FromRow)]
 pub struct CustomerUser {
     pub id: i64,
     pub workspace_id: i64,
     pub email: String,
     pub name: String,
     pub password_hash: String,
+}
+
+impl std::fmt::Debug for PlatformUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlatformUser")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("password_hash", &"***")
+            .field("capabilities", &self.capabilities)
+            .field("active", &self.active)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for CustomerUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomerUser")
+            .field("id", &self.id)
+            .field("workspace_id", &self.workspace_id)
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("password_hash", &"***")
+            .finish()
+    }
 }
 
 const PLATFORM_COLUMNS: &str = "id, email, name, password_hash, capabilities, active";

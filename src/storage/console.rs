@@ -146,3 +146,12 @@ pub async fn findings(
     )
     .await
 }
+
+/// Completed runs by outcome, for the metrics scrape.
+pub async fn completed_runs_by_outcome(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    db.fetch_all(
+        "SELECT outcome, count(*) FROM operation_runs WHERE status = 'completed' GROUP BY outcome",
+        args![],
+    )
+    .await
+}

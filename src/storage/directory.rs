@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::args;
-pub use crate::domain::AuditEntry;
-use crate::domain::{DEFAULT_WORKSPACE_SLUG, PLATFORM_TENANT_EXTERNAL_ID, Tenant, Workspace};
+use crate::domain::{
+    AuditEntry, DEFAULT_WORKSPACE_SLUG, PLATFORM_TENANT_EXTERNAL_ID, Tenant, Workspace,
+};
 use crate::storage::{Db, Tx};
 
 /// Creates the `default` workspace and its `platform` tenant when missing.
@@ -46,6 +47,23 @@ pub async fn workspace_by_slug(db: &Db, slug: &str) -> Result<Option<Workspace>,
     db.fetch_optional(
         "SELECT id, slug, name FROM workspaces WHERE slug = $1",
         args![slug],
+    )
+    .await
+}
+
+pub async fn workspace_by_id(db: &Db, id: i64) -> Result<Option<Workspace>, sqlx::Error> {
+    db.fetch_optional(
+        "SELECT id, slug, name FROM workspaces WHERE id = $1",
+        args![id],
+    )
+    .await
+}
+
+/// How many tenants of any workspace have an external id starting with `prefix`.
+pub async fn count_tenants_with_prefix(db: &Db, prefix: &str) -> Result<i64, sqlx::Error> {
+    db.scalar(
+        "SELECT count(*) FROM tenants WHERE external_id LIKE $1",
+        args![format!("{prefix}%")],
     )
     .await
 }

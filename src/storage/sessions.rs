@@ -1,162 +1,77 @@
-//! The session store of both web planes over our one database seam.
+//! Statements of the web sessions of both planes.
 //!
-//! One table, `sessions`, with a `plane` column: the `/system` store never
-//! loads an `/admin` session and the other way round (SR-004). Rows are keyed
-//! by a SHA-256 of the session id, so reading the table yields no cookie.
-
-use async_trait::async_trait;
-use sha2::{Digest, Sha256};
-use tower_sessions::session::{Id, Record};
-use tower_sessions::session_store::{self, SessionStore};
+//! One table, `sessions`, with a `plane` column: every statement names the
+//! plane, so one plane's rows are never read or changed through the other
+//! (SR-004). Rows are keyed by a digest of the session id (the caller's),
+//! so reading the table yields no cookie.
 
 use crate::args;
 use crate::storage::Db;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Plane {
-    System,
-    Admin,
-}
-
-impl Plane {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Plane::System => "system",
-            Plane::Admin => "admin",
-        }
-    }
-}
-
-#[derive(Clone)]
-pub struct DbSessionStore {
-    db: Db,
-    plane: Plane,
-}
-
-impl std::fmt::Debug for DbSessionStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DbSessionStore({})", self.plane.as_str())
-    }
-}
-
-fn key(id: &Id) -> String {
-    hex::encode(Sha256::digest(id.to_string().as_bytes()))
-}
-
-fn backend(e: sqlx::Error) -> session_store::Error {
-    session_store::Error::Backend(e.to_string())
-}
-
-fn expiry_ms(record: &Record) -> i64 {
-    (record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-impl DbSessionStore {
-    pub fn new(db: Db, plane: Plane) -> Self {
-        DbSessionStore { db, plane }
-    }
-
-    /// Whether a cookie value names a live, signed-in session of this plane
-    /// (one holding `user_key`): tells a wrong-plane visitor from an anonymous one.
-    pub async fn is_signed_in(&self, cookie_value: &str, user_key: &str) -> bool {
-        match cookie_value.parse::<Id>() {
-            Ok(id) => matches!(self.load(&id).await, Ok(Some(r)) if r.data.contains_key(user_key)),
-            Err(_) => false,
-        }
-    }
-
-    /// Removes expired sessions of every plane.
-    pub async fn delete_expired(db: &Db) -> Result<u64, sqlx::Error> {
-        db.execute(
-            "DELETE FROM sessions WHERE expires_at_ms < $1",
-            args![now_ms()],
+/// Inserts a new session; false when the key is already taken.
+pub async fn insert(
+    db: &Db,
+    key: &str,
+    plane: &str,
+    data: &str,
+    expires_at_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let inserted = db
+        .execute(
+            "INSERT INTO sessions (id, plane, data, expires_at_ms) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO NOTHING",
+            args![key, plane, data, expires_at_ms],
         )
-        .await
-    }
+        .await?;
+    Ok(inserted == 1)
 }
 
-#[async_trait]
-impl SessionStore for DbSessionStore {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let data = serde_json::to_string(&record.data)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        // A colliding random id is astronomically unlikely; take a new one if it happens.
-        for _ in 0..8 {
-            let inserted = self
-                .db
-                .execute(
-                    "INSERT INTO sessions (id, plane, data, expires_at_ms) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (id) DO NOTHING",
-                    args![
-                        key(&record.id),
-                        self.plane.as_str(),
-                        data.clone(),
-                        expiry_ms(record)
-                    ],
-                )
-                .await
-                .map_err(backend)?;
-            if inserted == 1 {
-                return Ok(());
-            }
-            record.id = Id::default();
-        }
-        Err(session_store::Error::Backend(
-            "could not allocate a session id".into(),
-        ))
-    }
+/// Writes a session of this plane; a row of the other plane is left alone.
+pub async fn save(
+    db: &Db,
+    key: &str,
+    plane: &str,
+    data: &str,
+    expires_at_ms: i64,
+) -> Result<(), sqlx::Error> {
+    db.execute(
+        "INSERT INTO sessions (id, plane, data, expires_at_ms) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at_ms = excluded.expires_at_ms \
+         WHERE sessions.plane = excluded.plane",
+        args![key, plane, data, expires_at_ms],
+    )
+    .await
+    .map(|_| ())
+}
 
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = serde_json::to_string(&record.data)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        self.db
-            .execute(
-                "INSERT INTO sessions (id, plane, data, expires_at_ms) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at_ms = excluded.expires_at_ms \
-                 WHERE sessions.plane = excluded.plane",
-                args![key(&record.id), self.plane.as_str(), data, expiry_ms(record)],
-            )
-            .await
-            .map_err(backend)?;
-        Ok(())
-    }
+/// A live session of this plane: its data and expiry (epoch ms).
+pub async fn load(
+    db: &Db,
+    key: &str,
+    plane: &str,
+    now_ms: i64,
+) -> Result<Option<(String, i64)>, sqlx::Error> {
+    db.fetch_optional(
+        "SELECT data, expires_at_ms FROM sessions WHERE id = $1 AND plane = $2 AND expires_at_ms > $3",
+        args![key, plane, now_ms],
+    )
+    .await
+}
 
-    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let row: Option<(String, i64)> = self
-            .db
-            .fetch_optional(
-                "SELECT data, expires_at_ms FROM sessions WHERE id = $1 AND plane = $2 AND expires_at_ms > $3",
-                args![key(id), self.plane.as_str(), now_ms()],
-            )
-            .await
-            .map_err(backend)?;
-        let Some((data, expires_at_ms)) = row else {
-            return Ok(None);
-        };
-        let data =
-            serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        let expiry_date =
-            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires_at_ms) * 1_000_000)
-                .map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        Ok(Some(Record {
-            id: *id,
-            data,
-            expiry_date,
-        }))
-    }
+pub async fn delete(db: &Db, key: &str, plane: &str) -> Result<(), sqlx::Error> {
+    db.execute(
+        "DELETE FROM sessions WHERE id = $1 AND plane = $2",
+        args![key, plane],
+    )
+    .await
+    .map(|_| ())
+}
 
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.db
-            .execute(
-                "DELETE FROM sessions WHERE id = $1 AND plane = $2",
-                args![key(id), self.plane.as_str()],
-            )
-            .await
-            .map_err(backend)?;
-        Ok(())
-    }
+/// Removes expired sessions of every plane.
+pub async fn delete_expired(db: &Db, now_ms: i64) -> Result<u64, sqlx::Error> {
+    db.execute(
+        "DELETE FROM sessions WHERE expires_at_ms < $1",
+        args![now_ms],
+    )
+    .await
 }

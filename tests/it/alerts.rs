@@ -5,9 +5,10 @@ use chrono::Duration;
 use tenantatlas::alerts::{AlertSettings, Channel, RuleRequest};
 use tenantatlas::app::App;
 use tenantatlas::args;
+use tenantatlas::domain::Actor;
 use tenantatlas::domain::CapabilitySet;
+use tenantatlas::runbooks::ScopeRequest;
 use tenantatlas::runs::{Initiator, Outcome};
-use tenantatlas::service::{Actor, ScopeRequest};
 use tenantatlas::storage::alerts::Delivery;
 
 use crate::both_backends;

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use tenantatlas::args;
+use tenantatlas::runbooks::ScopeRequest;
 use tenantatlas::runs::Outcome;
-use tenantatlas::service::ScopeRequest;
 
 use crate::both_backends;
 use crate::runs::{cli, preflight_all, run_all};

@@ -33,7 +33,10 @@ pub async fn tenantatlas<S: AsRef<OsStr>>(
         .current_dir(dir)
         .env("DATABASE_URL", url)
         .env("TENANTATLAS_CHUNK_SIZE", "7")
-        .env("TENANTATLAS_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1,hooks.example.test")
+        .env(
+            "TENANTATLAS_WEBHOOK_ALLOWED_HOSTS",
+            "127.0.0.1,hooks.example.test",
+        )
         .env_remove("TENANTATLAS_DEPLOY_RUNBOOKS")
         .env_remove("TENANTATLAS_RELEASE");
     for (k, v) in envs {

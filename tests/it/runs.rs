@@ -2,9 +2,10 @@
 
 use std::collections::HashSet;
 
+use tenantatlas::domain::Actor;
 use tenantatlas::queue::{JobOutcome, Step};
+use tenantatlas::runbooks::ScopeRequest;
 use tenantatlas::runs::{Initiator, Outcome, RunStatus, Scope, TenantResult};
-use tenantatlas::service::{Actor, ScopeRequest};
 use tenantatlas::storage::queue as q;
 
 use crate::both_backends;
@@ -45,7 +46,7 @@ pub async fn run_all(t: &crate::support::TestApp, key: &str) -> tenantatlas::run
 pub async fn preflight_all(
     app: &tenantatlas::app::App,
     key: &str,
-) -> tenantatlas::service::Preflight {
+) -> tenantatlas::runbooks::Preflight {
     let scope = ScopeRequest::AllTenants;
     app.runbooks().preflight(&cli(), key, &scope).await.unwrap()
 }

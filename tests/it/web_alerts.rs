@@ -1,9 +1,9 @@
 //! `/system/alerts` over HTTP: destinations, rules, a test message against a
 //! real webhook receiver, bad input, and capability checks — on both backends.
 
+use tenantatlas::domain::Actor;
 use tenantatlas::domain::Capability;
 use tenantatlas::runs::Initiator;
-use tenantatlas::service::Actor;
 
 use crate::both_backends;
 use crate::receivers::Webhook;

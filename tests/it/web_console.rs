@@ -5,9 +5,10 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use tenantatlas::domain::Actor;
 use tenantatlas::domain::Capability;
+use tenantatlas::runbooks::ScopeRequest;
 use tenantatlas::runs::Initiator;
-use tenantatlas::service::{Actor, ScopeRequest};
 use tenantatlas::storage::console;
 
 use crate::both_backends;
@@ -87,7 +88,7 @@ both_backends!(
         assert!(listed.contains(&format!("/system/runs/{id}\"")));
         let listed = get_html(&c, format!("{runs}?outcome=succeeded")).await;
         assert!(!listed.contains(&format!("/system/runs/{id}\"")));
-        assert_status(c.get(format!("{runs}?status=bogus")), 400).await;
+        assert_status(c.get(format!("{runs}?status=bogus")), 422).await;
 
         // Retry the failed tenant, with confirmation.
         let retry_url = format!("{runs}/{id}/retry-failed");
@@ -250,8 +251,8 @@ both_backends!(
         let html = r.text().await.unwrap();
         assert!(html.contains("<td>new</td>"), "lifecycle status shown");
         assert!(html.contains("sev "), "severity shown");
-        assert_status(c.get(format!("{findings}?status=bogus")), 400).await;
-        assert_status(c.get(format!("{findings}?severity=nope")), 400).await;
+        assert_status(c.get(format!("{findings}?status=bogus")), 422).await;
+        assert_status(c.get(format!("{findings}?severity=nope")), 422).await;
         let listed = get_html(&c, format!("{base}/admin/runs")).await;
         assert!(listed.contains(&format!("/admin/runs/{}\"", run.id)));
         let shown = get_html(&c, format!("{base}/admin/runs/{}", run.id)).await;

@@ -1,11 +1,12 @@
 //! SR-001 … SR-004 over HTTP against a real server, on both backends.
 
+use tenantatlas::accounts::Plane;
+use tenantatlas::domain::Actor;
 use tenantatlas::domain::Capability;
 use tenantatlas::doors::web::routes::{self, Access};
 use tenantatlas::doors::web::{ADMIN_COOKIE, SYSTEM_COOKIE, WebConfig};
+use tenantatlas::runbooks::ScopeRequest;
 use tenantatlas::runs::Initiator;
-use tenantatlas::service::{Actor, ScopeRequest};
-use tenantatlas::storage::sessions::Plane;
 
 use crate::both_backends;
 use crate::web_support::*;

@@ -2,16 +2,14 @@
 //! with an environment variable, read by clap once, listed by `--help`, and
 //! handed from here to the services and the web door.
 
-use std::net::IpAddr;
-
 use clap::Args;
 
 use crate::alerts::{AlertSettings, EgressPolicy};
 use crate::app::{App, DEFAULT_DATABASE_URL, Settings};
+use crate::domain::Actor;
 use crate::doors::shell::Failure;
-use crate::doors::web::WebConfig;
+use crate::doors::web::{self, WebConfig};
 use crate::runs::Initiator;
-use crate::service::Actor;
 
 /// The console's public origin when `TENANTATLAS_PUBLIC_URL` is not set.
 const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
@@ -163,18 +161,8 @@ impl Config {
 
     /// The web door's settings; a trusted proxy that is not an ip is refused.
     pub fn web_config(&self) -> Result<WebConfig, String> {
-        let trusted_proxies = self
-            .trusted_proxies
-            .as_deref()
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                s.parse::<IpAddr>()
-                    .map_err(|_| format!("TENANTATLAS_TRUSTED_PROXIES: {s:?} is not an ip address"))
-            })
-            .collect::<Result<_, _>>()?;
+        let trusted_proxies =
+            web::parse_proxies(self.trusted_proxies.as_deref().unwrap_or_default())?;
         Ok(WebConfig {
             public_url: self
                 .public_url

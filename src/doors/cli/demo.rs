@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use super::args::DemoCommand;
 use super::config::Config;
-use crate::console::demo::{self, DemoSize};
+use crate::console::DemoSize;
 use crate::domain::DEFAULT_WORKSPACE_SLUG;
 use crate::doors::shell::{self, Failure};
 
@@ -17,7 +17,7 @@ pub async fn run(config: &Config, command: DemoCommand, json: bool) -> Result<Ex
     let size = DemoSize::new(tenants, findings_per_tenant, bad_tenants)?;
     config
         .with_app(async |app| {
-            let report = demo::seed(app, size).await?;
+            let report = app.console().seed_tenants(size).await?;
             shell::line(
                 json,
                 &report,

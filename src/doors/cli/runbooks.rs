@@ -7,8 +7,8 @@ use super::args::{BackfillLifecycleArgs, RunbooksCommand, ScopeArgs};
 use super::config::{Config, actor};
 use crate::domain::Reason;
 use crate::doors::shell::{self, Failure};
+use crate::runbooks::ScopeRequest;
 use crate::runbooks::{Registry, findings_lifecycle};
-use crate::service::ScopeRequest;
 
 pub async fn run(
     config: &Config,

@@ -11,7 +11,7 @@ use super::args::{DeployHookArgs, ServeArgs, WorkerArgs};
 use super::config::Config;
 use crate::accounts;
 use crate::app::App;
-use crate::console::demo;
+use crate::console::DemoSeed;
 use crate::doors::deploy_hook;
 use crate::doors::shell::{self, Failure};
 use crate::doors::web;
@@ -52,7 +52,7 @@ pub async fn serve(config: &Config, args: ServeArgs) -> Result<ExitCode, Failure
             );
             if let Some(operator) = demo_operator {
                 println!("  demo operator: sign in at http://{local}/system/login");
-                println!("    email:    {}", operator.email);
+                println!("    email:    {}", operator.operator_email);
                 match operator.generated_password {
                     Some(p) => println!(
                         "    password: {p}   (shown once; set TENANTATLAS_DEMO_PASSWORD to choose it)"
@@ -80,14 +80,15 @@ fn failed(e: Error) -> Failure {
 
 /// The sample tenants (unless there are demo tenants already) and the demo
 /// operator.
-async fn seed_demo(app: &App, password: Option<&str>) -> Result<demo::DemoOperator, Error> {
-    if let Some(report) = demo::seed_sample(app).await? {
+async fn seed_demo(app: &App, password: Option<&str>) -> Result<DemoSeed, Error> {
+    let seeded = app.console().seed_demo(password).await?;
+    if let Some(added) = &seeded.added {
         println!(
             "demo data: {} tenants, {} legacy findings ({} tenant with a bad finding)",
-            report.tenants, report.findings, report.bad_tenants
+            added.tenants, added.findings, added.bad_tenants
         );
     }
-    demo::operator(app, password).await
+    Ok(seeded)
 }
 
 /// Expired sessions are deleted hourly.
@@ -95,7 +96,7 @@ async fn sweep_sessions(app: App) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tick.tick().await;
-        if let Err(e) = app.delete_expired_sessions().await {
+        if let Err(e) = app.accounts().delete_expired_sessions().await {
             tracing::warn!(error = %e.detail(), "deleting expired sessions failed");
         }
     }

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
+use crate::runbooks::Preflight;
 use crate::runs::{Initiator, Outcome, Run};
-use crate::service::Preflight;
 
 /// A value as pretty JSON on stdout.
 pub fn json<T: Serialize + ?Sized>(value: &T) {

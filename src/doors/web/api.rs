@@ -1,7 +1,8 @@
 //! `/system/api`: the runbook service in JSON, behind the same sessions and
 //! capabilities as the pages. Runs have the shape of Appendix A. State
 //! changes need `Content-Type: application/json` (a cross-site form cannot
-//! send it) and pass the Origin check.
+//! send it) and pass the Origin check. The route group answers errors in
+//! JSON, so handlers just return them.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -10,17 +11,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::WebState;
-use super::error::WebError;
-use super::forms::{Query, opt, run_id};
-use super::routes::Operator;
-use super::system::{RunsQuery, parse_scope, run_filter};
+use super::kit::{Operator, Query, WebError, WebState, opt, page_number, run_id, scope_request};
+use crate::runs::{Ensured, RunFilter};
 
 type ApiResult = Result<Response, WebError>;
 
-fn json_err(e: impl Into<WebError>) -> WebError {
-    e.into().json()
-}
+/// Runs answered by `GET /system/api/runs`.
+const RUNS_LIMIT: i64 = 50;
 
 fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, WebError> {
     payload.map(|Json(v)| v).map_err(|e| {
@@ -30,12 +27,22 @@ fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, WebError> {
             StatusCode::UNPROCESSABLE_ENTITY => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::BAD_REQUEST,
         };
-        WebError::new(status, e.body_text()).json()
+        WebError::new(status, e.body_text())
     })
 }
 
+/// 201 with a new run, or 200 with the active run it returned.
+fn ensured(e: Ensured) -> Response {
+    let status = if e.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(e.run)).into_response()
+}
+
 pub async fn runbooks(State(state): State<WebState>, op: Operator) -> ApiResult {
-    let list = state.app.runbooks().list(&op.actor()).map_err(json_err)?;
+    let list = state.app.runbooks().list(&op.actor())?;
     Ok(Json(list).into_response())
 }
 
@@ -49,16 +56,12 @@ pub async fn preflight(
     State(state): State<WebState>,
     op: Operator,
     Path(key): Path<String>,
-    query: Result<Query<ScopeQuery>, WebError>,
+    Query(q): Query<ScopeQuery>,
 ) -> ApiResult {
-    let Query(q) = query.map_err(WebError::json)?;
     let service = state.app.runbooks();
-    service.runbook(&key).map_err(json_err)?;
-    let scope = parse_scope(opt(&q.scope), opt(&q.tenant)).map_err(json_err)?;
-    let p = service
-        .preflight(&op.actor(), &key, &scope)
-        .await
-        .map_err(json_err)?;
+    service.runbook(&key)?;
+    let scope = scope_request(opt(&q.scope), opt(&q.tenant))?;
+    let p = service.preflight(&op.actor(), &key, &scope).await?;
     Ok(Json(p).into_response())
 }
 
@@ -69,7 +72,6 @@ pub struct StartBody {
     reason: Option<String>,
 }
 
-/// 201 with the new run, or 200 with the active run of the same scope.
 pub async fn start(
     State(state): State<WebState>,
     op: Operator,
@@ -78,49 +80,38 @@ pub async fn start(
 ) -> ApiResult {
     let b = body(payload)?;
     let service = state.app.runbooks();
-    service.runbook(&key).map_err(json_err)?;
-    let scope = parse_scope(opt(&b.scope), opt(&b.tenant)).map_err(json_err)?;
-    let ensured = service
-        .start(
-            &op.actor(),
-            &key,
-            &scope,
-            Some(b.reason.as_deref().unwrap_or("")),
-        )
-        .await
-        .map_err(json_err)?;
-    let status = if ensured.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(ensured.run)).into_response())
+    service.runbook(&key)?;
+    let scope = scope_request(opt(&b.scope), opt(&b.tenant))?;
+    let reason = Some(b.reason.as_deref().unwrap_or(""));
+    Ok(ensured(
+        service.start(&op.actor(), &key, &scope, reason).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct RunsQuery {
+    runbook: Option<String>,
+    status: Option<String>,
+    outcome: Option<String>,
+    page: Option<String>,
 }
 
 pub async fn runs(
     State(state): State<WebState>,
     op: Operator,
-    query: Result<Query<RunsQuery>, WebError>,
+    Query(q): Query<RunsQuery>,
 ) -> ApiResult {
-    let Query(q) = query.map_err(WebError::json)?;
-    let (mut filter, _) = run_filter(&q, 50).map_err(WebError::json)?;
-    filter.limit = 50;
-    let runs = state
-        .app
-        .runbooks()
-        .runs(&op.actor(), &filter)
-        .await
-        .map_err(json_err)?;
+    let filter = RunFilter {
+        limit: RUNS_LIMIT,
+        offset: (page_number(&q.page) - 1) * RUNS_LIMIT,
+        ..RunFilter::parse(opt(&q.runbook), opt(&q.status), opt(&q.outcome))?
+    };
+    let runs = state.app.runbooks().runs(&op.actor(), &filter).await?;
     Ok(Json(runs).into_response())
 }
 
 pub async fn run(State(state): State<WebState>, op: Operator, Path(id): Path<String>) -> ApiResult {
-    let run = state
-        .app
-        .runbooks()
-        .run(&op.actor(), run_id(&id).map_err(WebError::json)?)
-        .await
-        .map_err(json_err)?;
+    let run = state.app.runbooks().run(&op.actor(), run_id(&id)?).await?;
     Ok(Json(run).into_response())
 }
 
@@ -135,9 +126,8 @@ pub async fn cancel(
     let run = state
         .app
         .runbooks()
-        .cancel(&op.actor(), run_id(&id).map_err(WebError::json)?)
-        .await
-        .map_err(json_err)?;
+        .cancel(&op.actor(), run_id(&id)?)
+        .await?;
     Ok(Json(run).into_response())
 }
 
@@ -153,20 +143,10 @@ pub async fn retry_failed(
     payload: Result<Json<RetryBody>, JsonRejection>,
 ) -> ApiResult {
     let b = body(payload)?;
-    let ensured = state
+    let ensured_run = state
         .app
         .runbooks()
-        .retry_failed(
-            &op.actor(),
-            run_id(&id).map_err(WebError::json)?,
-            opt(&b.reason),
-        )
-        .await
-        .map_err(json_err)?;
-    let status = if ensured.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(ensured.run)).into_response())
+        .retry_failed(&op.actor(), run_id(&id)?, opt(&b.reason))
+        .await?;
+    Ok(ensured(ensured_run))
 }

@@ -4,6 +4,8 @@ use axum::extract::Path;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
+use super::kit::error::not_found;
+
 const HTMX: &str = include_str!("../../../static/htmx.min.js");
 const CSS: &str = include_str!("../../../static/app.css");
 const FAVICON: &str = include_str!("../../../static/favicon.svg");
@@ -13,7 +15,7 @@ pub async fn serve(Path(file): Path<String>) -> Response {
         "htmx.min.js" => (HTMX, "text/javascript; charset=utf-8"),
         "app.css" => (CSS, "text/css; charset=utf-8"),
         "favicon.svg" => (FAVICON, "image/svg+xml"),
-        _ => return super::error::not_found("/static"),
+        _ => return not_found("/static"),
     };
     (
         [

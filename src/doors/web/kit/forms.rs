@@ -5,11 +5,15 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
 
 use super::error::WebError;
-use super::routes::CSRF_KEY;
+use super::session::token_matches;
+use super::state::MAX_BODY_BYTES;
+use crate::error::{Error, Result};
+use crate::runbooks::ScopeRequest;
 
 /// Decodes `application/x-www-form-urlencoded` strictly: bad percent
 /// escapes or bytes that are not UTF-8 are refused, never replaced.
@@ -54,14 +58,9 @@ fn decode_component(s: &str) -> Result<String, WebError> {
 /// session's CSRF token.
 pub struct SignedForm<T>(pub T);
 
-fn same(a: &str, b: &str) -> bool {
-    // Constant time in the token's length.
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
+/// A form with nothing but its token (sign-out, mark read, deletes).
+#[derive(Deserialize)]
+pub struct TokenOnly {}
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SignedForm<T> {
     type Rejection = WebError;
@@ -89,7 +88,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SignedForm<T> {
                     StatusCode::PAYLOAD_TOO_LARGE,
                     format!(
                         "The request body is larger than {} KiB.",
-                        super::MAX_BODY_BYTES / 1024
+                        MAX_BODY_BYTES / 1024
                     ),
                 )
             } else {
@@ -102,17 +101,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SignedForm<T> {
             .find(|(k, _)| k == "_token")
             .map(|(_, v)| v.as_str())
             .unwrap_or("");
-        let expected = match &session {
-            Some(s) => s.get::<String>(CSRF_KEY).await?,
-            None => None,
-        };
-        match expected {
-            Some(t) if !sent.is_empty() && same(sent, &t) => {}
-            _ => {
-                return Err(WebError::forbidden(
-                    "This form's security token is missing or out of date. Reload the page and try again.",
-                ));
-            }
+        if !token_matches(session.as_ref(), sent).await? {
+            return Err(WebError::forbidden(
+                "This form's security token is missing or out of date. Reload the page and try again.",
+            ));
         }
         let value = serde_urlencoded::from_bytes::<T>(&body).map_err(|e| {
             WebError::unprocessable(format!("The form is incomplete or malformed: {e}."))
@@ -138,16 +130,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 
 /// An id from the path: anything but a positive number names a `what` that
 /// does not exist (404), never a parse error.
-pub fn path_id(raw: &str, what: &str) -> Result<i64, crate::error::Error> {
+pub fn path_id(raw: &str, what: &str) -> Result<i64> {
     raw.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
-        .ok_or_else(|| crate::error::Error::NotFound(format!("{what} {raw:?} does not exist")))
+        .ok_or_else(|| Error::NotFound(format!("{what} {raw:?} does not exist")))
 }
 
 /// A run id from the path.
-pub fn run_id(raw: &str) -> Result<i64, WebError> {
-    Ok(path_id(raw, "run")?)
+pub fn run_id(raw: &str) -> Result<i64> {
+    path_id(raw, "run")
 }
 
 /// An optional text field: blank means absent.
@@ -156,9 +148,21 @@ pub fn opt(v: &Option<String>) -> Option<&str> {
 }
 
 /// A page number from a query (1-based; anything odd is page 1).
-pub fn page(v: &Option<String>) -> i64 {
+pub fn page_number(v: &Option<String>) -> i64 {
     opt(v)
         .and_then(|p| p.parse::<i64>().ok())
         .filter(|p| *p >= 1 && *p <= 100_000)
         .unwrap_or(1)
+}
+
+/// The form's or query's `scope` (`all` or `tenant`) and `tenant`.
+pub fn scope_request(scope: Option<&str>, tenant: Option<&str>) -> Result<ScopeRequest> {
+    match scope {
+        Some("all") => Ok(ScopeRequest::AllTenants),
+        Some("tenant") => ScopeRequest::from_parts(false, Some(tenant.unwrap_or(""))),
+        Some(other) => Err(Error::BadInput(format!(
+            "unknown scope {other:?}: use all or tenant"
+        ))),
+        None => Err(Error::BadInput("choose a scope: all or tenant".into())),
+    }
 }

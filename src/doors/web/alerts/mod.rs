@@ -3,19 +3,23 @@
 //! actor, and presents: success redirects back with a message, bad input
 //! re-renders the page with what was typed and what is wrong.
 
+mod forms;
+mod views;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::WebState;
-use super::error::WebError;
-use super::forms::{SignedForm, opt, path_id};
-use super::routes::Operator;
-use super::system::{TokenOnly, chrome};
-use super::views::{self, AlertForms, AlertsPage};
-use crate::alerts::{Channel, RuleRequest};
+use self::forms::{DestinationForm, RuleForm};
+use self::views::{
+    AlertConfirmPage, AlertForms, AlertsPage, DeliveryView, destination_name, status_class,
+};
+use crate::doors::web::kit::{
+    Chrome, Operator, SignedForm, TokenOnly, WebError, WebState, opt_time, page, page_with,
+    path_id, time,
+};
 use crate::error::Error;
 
 const PAGE: &str = "/system/alerts";
@@ -47,21 +51,38 @@ async fn render(
     let actor = op.actor();
     let destinations = service.destinations(&actor).await?;
     let rules = service.rules(&actor).await?;
-    let deliveries = service.deliveries(&actor, RECENT_DELIVERIES).await?;
-    let (flash, error) = if flash.error {
+    let deliveries = service
+        .deliveries(&actor, RECENT_DELIVERIES)
+        .await?
+        .iter()
+        .map(|d| DeliveryView {
+            id: d.id,
+            event: d.event.clone(),
+            destination: d
+                .destination_id
+                .map(|id| destination_name(&destinations, id))
+                .unwrap_or_else(|| "deleted".into()),
+            status: d.status.clone(),
+            status_class: status_class(&d.status),
+            attempts: d.attempts,
+            last_error: d.last_error.clone().unwrap_or_default(),
+            created_at: time(&d.created_at),
+            sent_at: opt_time(&d.sent_at),
+        })
+        .collect();
+    let messages = if flash.error {
         (String::new(), flash.message)
     } else {
         (flash.message, String::new())
     };
-    views::page_with(
+    page_with(
         status,
         &AlertsPage::new(
-            chrome(state, op, session, "alerts").await?,
-            flash,
-            error,
+            Chrome::operator(state, op, session, "alerts").await?,
+            messages,
             &destinations,
             &rules,
-            &deliveries,
+            deliveries,
             forms,
         ),
     )
@@ -87,7 +108,7 @@ async fn rerender(
     render(state, op, session, e.status, flash, forms).await
 }
 
-pub async fn page(
+pub async fn index(
     State(state): State<WebState>,
     op: Operator,
     session: Session,
@@ -109,41 +130,18 @@ pub async fn page(
     .await
 }
 
-/// An id from the path: anything but a positive number does not exist.
-#[derive(Deserialize)]
-pub struct DestinationForm {
-    kind: Option<String>,
-    name: Option<String>,
-    url: Option<String>,
-    recipients: Option<String>,
-}
-
-/// Recipients separated by commas, semicolons or white space.
-fn recipients(raw: &str) -> Vec<String> {
-    raw.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-fn channel_of(form: &DestinationForm) -> Result<Channel, Error> {
-    let to = recipients(form.recipients.as_deref().unwrap_or(""));
-    Channel::from_parts(opt(&form.kind), opt(&form.url), &to).map_err(Error::BadInput)
-}
-
 pub async fn add_destination(
     State(state): State<WebState>,
     op: Operator,
     session: Session,
     SignedForm(form): SignedForm<DestinationForm>,
 ) -> Result<Response, WebError> {
-    let name = form.name.as_deref().unwrap_or("");
-    let result = match channel_of(&form) {
+    let result = match form.channel() {
         Ok(channel) => {
             state
                 .app
                 .alert_service()
-                .add_destination(&op.actor(), name, channel)
+                .add_destination(&op.actor(), form.name(), channel)
                 .await
         }
         Err(e) => Err(e),
@@ -157,16 +155,7 @@ pub async fn add_destination(
             )
             .await
         }
-        Err(e) => {
-            // The webhook URL is a secret: it is never sent back, not even to fix it.
-            let forms = AlertForms {
-                destination_kind: opt(&form.kind).unwrap_or("teams").to_owned(),
-                destination_name: name.trim().to_owned(),
-                recipients: form.recipients.as_deref().unwrap_or("").trim().to_owned(),
-                ..AlertForms::default()
-            };
-            rerender(&state, &op, &session, e, forms).await
-        }
+        Err(e) => rerender(&state, &op, &session, e, form.typed()).await,
     }
 }
 
@@ -246,96 +235,6 @@ pub async fn test_destination(
     }
 }
 
-/// The rule form: repeated `destination` checkboxes, so read as pairs.
-struct RuleForm {
-    name: String,
-    event: String,
-    min_severity: String,
-    cooldown: String,
-    quiet_hours: String,
-    timezone: String,
-    destinations: Vec<String>,
-}
-
-impl RuleForm {
-    fn of(pairs: Vec<(String, String)>) -> RuleForm {
-        let mut f = RuleForm {
-            name: String::new(),
-            event: String::new(),
-            min_severity: String::new(),
-            cooldown: String::new(),
-            quiet_hours: String::new(),
-            timezone: String::new(),
-            destinations: Vec::new(),
-        };
-        for (k, v) in pairs {
-            let v = v.trim().to_owned();
-            match k.as_str() {
-                "name" => f.name = v,
-                "event" => f.event = v,
-                "min_severity" => f.min_severity = v,
-                "cooldown_seconds" => f.cooldown = v,
-                "quiet_hours" => f.quiet_hours = v,
-                "timezone" => f.timezone = v,
-                "destination" => f.destinations.push(v),
-                _ => {}
-            }
-        }
-        f
-    }
-
-    fn request(&self) -> Result<RuleRequest, Error> {
-        let cooldown_seconds = match self.cooldown.as_str() {
-            "" => None,
-            s => Some(s.parse::<i64>().map_err(|_| {
-                Error::BadInput(format!(
-                    "the cooldown {s:?} must be a whole number of seconds (0 or more)"
-                ))
-            })?),
-        };
-        let destination_ids = self
-            .destinations
-            .iter()
-            .map(|d| {
-                d.parse::<i64>()
-                    .map_err(|_| Error::BadInput(format!("alert destination {d:?} does not exist")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        // No window means no quiet hours; the time zone only matters with one.
-        let (quiet_hours, timezone) = match (self.quiet_hours.as_str(), self.timezone.as_str()) {
-            ("", _) => (None, None),
-            (_, "") => {
-                return Err(Error::BadInput(
-                    "quiet hours need a time zone (an IANA name such as Europe/Berlin)".into(),
-                ));
-            }
-            (w, tz) => (Some(w.to_owned()), Some(tz.to_owned())),
-        };
-        Ok(RuleRequest {
-            name: self.name.clone(),
-            event: self.event.clone(),
-            destination_ids,
-            min_severity: Some(self.min_severity.clone()).filter(|s| !s.is_empty()),
-            cooldown_seconds,
-            quiet_hours,
-            timezone,
-        })
-    }
-
-    fn typed(self) -> AlertForms {
-        AlertForms {
-            rule_name: self.name,
-            rule_event: self.event,
-            rule_severity: self.min_severity,
-            rule_cooldown: self.cooldown,
-            rule_quiet_hours: self.quiet_hours,
-            rule_timezone: self.timezone,
-            rule_destinations: self.destinations,
-            ..AlertForms::default()
-        }
-    }
-}
-
 pub async fn add_rule(
     State(state): State<WebState>,
     op: Operator,
@@ -389,8 +288,8 @@ pub async fn confirm_remove_destination(
         .into_iter()
         .find(|d| d.id == id)
         .ok_or_else(|| Error::NotFound(format!("alert destination {id} does not exist")))?;
-    views::page(&views::AlertConfirmPage {
-        chrome: chrome(&state, &op, &session, "alerts").await?,
+    page(&AlertConfirmPage {
+        chrome: Chrome::operator(&state, &op, &session, "alerts").await?,
         heading: "Delete this destination?",
         subject: format!("{} ({}, {})", d.name, d.kind, d.target),
         explanation: "Rules stop sending to it; a rule left without destinations sends nothing. Past deliveries stay recorded.",
@@ -414,8 +313,8 @@ pub async fn confirm_remove_rule(
         .into_iter()
         .find(|r| r.id == id)
         .ok_or_else(|| Error::NotFound(format!("alert rule {id} does not exist")))?;
-    views::page(&views::AlertConfirmPage {
-        chrome: chrome(&state, &op, &session, "alerts").await?,
+    page(&AlertConfirmPage {
+        chrome: Chrome::operator(&state, &op, &session, "alerts").await?,
         heading: "Delete this rule?",
         subject: format!("{} ({}, {} and above)", r.name, r.event, r.min_severity),
         explanation: "Events no longer match it; past deliveries stay recorded.",

@@ -10,30 +10,14 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::error::{Format, WebError, is_api};
-use super::{MAX_BODY_BYTES, WebConfig, WebState};
+use super::error::{WebError, finish, format_of};
+use super::guard::RouteLabel;
+use super::identity::ClientIp;
+use super::metrics;
+use super::state::{MAX_BODY_BYTES, WebConfig, WebState};
 
 /// Oversized bodies up to this size are drained before the 413 is sent.
 const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
-
-/// The client's address: the socket peer, or what a trusted proxy says.
-#[derive(Debug, Clone)]
-pub struct ClientIp(pub String);
-
-/// The route pattern that answered, for request metrics.
-#[derive(Debug, Clone, Copy)]
-pub struct RouteLabel(pub &'static str);
-
-pub fn parse_proxies(list: &str) -> Result<Vec<IpAddr>, String> {
-    list.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<IpAddr>()
-                .map_err(|_| format!("TENANTATLAS_TRUSTED_PROXIES: {s:?} is not an ip address"))
-        })
-        .collect()
-}
 
 /// The peer's ip, unless the peer is a trusted proxy: then the right-most
 /// X-Forwarded-For entry that is not itself a trusted proxy.
@@ -82,14 +66,6 @@ fn origin_ok(headers: &HeaderMap, config: &WebConfig) -> bool {
         || origin.eq_ignore_ascii_case(&format!("https://{host}"))
 }
 
-fn format_of(path: &str) -> Format {
-    if is_api(path) {
-        Format::Json
-    } else {
-        Format::Html
-    }
-}
-
 /// The outermost middleware of the web door.
 pub async fn outer(State(state): State<WebState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -110,7 +86,7 @@ pub async fn outer(State(state): State<WebState>, mut request: Request, next: Ne
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    let mut response = if declared_len.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+    let response = if declared_len.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         // Read (and drop) a moderately oversized body so the client gets
         // the 413 instead of a connection reset while it is still sending.
         if declared_len.is_some_and(|n| n <= DRAIN_LIMIT as u64) {
@@ -123,15 +99,15 @@ pub async fn outer(State(state): State<WebState>, mut request: Request, next: Ne
                 MAX_BODY_BYTES / 1024
             ),
         )
-        .in_format(format_of(&path))
         .into_response()
     } else if unsafe_method && !origin_ok(request.headers(), &state.config) {
         WebError::forbidden("This request did not come from this site (Origin check failed).")
-            .in_format(format_of(&path))
             .into_response()
     } else {
         next.run(request).await
     };
+    // Errors no route group answered get the body of their path's kind.
+    let mut response = finish(response, format_of(&path));
 
     let headers = response.headers_mut();
     headers.insert(
@@ -159,7 +135,7 @@ pub async fn outer(State(state): State<WebState>, mut request: Request, next: Ne
             p if p.starts_with("/static/") => "/static/{file}",
             _ => "unmatched",
         });
-    super::metrics::http_request(route, response.status().as_u16(), started.elapsed());
+    metrics::http_request(route, response.status().as_u16(), started.elapsed());
     response
 }
 

@@ -1,0 +1,149 @@
+//! The session store of both web planes (tower-sessions over our database).
+//!
+//! A store belongs to one plane: the `/system` store never loads an `/admin`
+//! session and the other way round (SR-004). Rows are keyed by a SHA-256 of
+//! the session id, so reading the table yields no cookie.
+
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+use crate::error::Result;
+use crate::storage::{Db, sessions as store};
+
+/// The two signed-in areas: the operator console and the customer plane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plane {
+    System,
+    Admin,
+}
+
+impl Plane {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Plane::System => "system",
+            Plane::Admin => "admin",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct DbSessionStore {
+    db: Db,
+    plane: Plane,
+}
+
+impl std::fmt::Debug for DbSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DbSessionStore({})", self.plane.as_str())
+    }
+}
+
+fn key(id: &Id) -> String {
+    hex::encode(Sha256::digest(id.to_string().as_bytes()))
+}
+
+fn backend(e: sqlx::Error) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+fn encode(record: &Record) -> session_store::Result<String> {
+    serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))
+}
+
+fn expiry_ms(record: &Record) -> i64 {
+    (record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+impl DbSessionStore {
+    pub fn new(db: Db, plane: Plane) -> Self {
+        DbSessionStore { db, plane }
+    }
+
+    pub fn plane(&self) -> Plane {
+        self.plane
+    }
+
+    /// Whether a cookie value names a live, signed-in session of this plane
+    /// (one holding `user_key`): tells a wrong-plane visitor from an anonymous one.
+    pub async fn is_signed_in(&self, cookie_value: &str, user_key: &str) -> bool {
+        match cookie_value.parse::<Id>() {
+            Ok(id) => matches!(self.load(&id).await, Ok(Some(r)) if r.data.contains_key(user_key)),
+            Err(_) => false,
+        }
+    }
+}
+
+/// Removes expired sessions of every plane.
+pub async fn delete_expired(db: &Db) -> Result<u64> {
+    Ok(store::delete_expired(db, now_ms()).await?)
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let data = encode(record)?;
+        // A colliding random id is astronomically unlikely; take a new one if it happens.
+        for _ in 0..8 {
+            let inserted = store::insert(
+                &self.db,
+                &key(&record.id),
+                self.plane.as_str(),
+                &data,
+                expiry_ms(record),
+            )
+            .await
+            .map_err(backend)?;
+            if inserted {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+        Err(session_store::Error::Backend(
+            "could not allocate a session id".into(),
+        ))
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let data = encode(record)?;
+        store::save(
+            &self.db,
+            &key(&record.id),
+            self.plane.as_str(),
+            &data,
+            expiry_ms(record),
+        )
+        .await
+        .map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let row = store::load(&self.db, &key(id), self.plane.as_str(), now_ms())
+            .await
+            .map_err(backend)?;
+        let Some((data, expires_at_ms)) = row else {
+            return Ok(None);
+        };
+        let data =
+            serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires_at_ms) * 1_000_000)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        store::delete(&self.db, &key(id), self.plane.as_str())
+            .await
+            .map_err(backend)
+    }
+}

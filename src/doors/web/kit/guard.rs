@@ -1,0 +1,167 @@
+//! The access a route needs and the guard that enforces it (SR-001,
+//! SR-002). The route table wraps every route in [`guarded`], so a route
+//! cannot exist without its guard; the guard also gives errors the body of
+//! the route group's format.
+
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::MethodRouter;
+use tower_sessions::Session;
+
+use super::error::{Format, WebError, finish, not_found};
+use super::session::{signed_in_id, user_key};
+use super::state::{WebState, cookie_name};
+use crate::accounts::Plane;
+use crate::domain::{Capability, CapabilitySet};
+
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (the sign-in pages).
+    Public,
+    /// A session of the route's plane.
+    SignedIn,
+    /// A platform session holding this capability.
+    Capability(Capability),
+}
+
+/// One route: its plane, method, path pattern, access, and how it answers.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteInfo {
+    pub plane: Plane,
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+    pub format: Format,
+}
+
+/// The route pattern that answered, for request metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteLabel(pub &'static str);
+
+#[derive(Clone)]
+struct Guard {
+    state: WebState,
+    info: RouteInfo,
+}
+
+/// A handler behind the guard of its route.
+pub fn guarded(
+    state: &WebState,
+    info: RouteInfo,
+    handler: MethodRouter<WebState>,
+) -> MethodRouter<WebState> {
+    let guard = Guard {
+        state: state.clone(),
+        info,
+    };
+    handler.route_layer(middleware::from_fn_with_state(guard, guard_fn))
+}
+
+async fn guard_fn(State(g): State<Guard>, mut request: Request, next: Next) -> Response {
+    let response = match check(&g, &mut request).await {
+        Ok(()) => next.run(request).await,
+        Err(response) => response,
+    };
+    let mut response = finish(response, g.info.format);
+    response.extensions_mut().insert(RouteLabel(g.info.path));
+    response
+}
+
+fn cookie_value<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Finds who is signed in to the route's plane and puts their identity in
+/// the request; answers their capabilities.
+async fn sign_in_of(
+    g: &Guard,
+    request: &mut Request,
+    session: &Session,
+) -> Result<Option<CapabilitySet>, WebError> {
+    let Some(id) = signed_in_id(session, g.info.plane).await? else {
+        return Ok(None);
+    };
+    let accounts = g.state.app.accounts();
+    Ok(match g.info.plane {
+        Plane::System => accounts.operator(id).await?.map(|op| {
+            let caps = op.capabilities.clone();
+            request.extensions_mut().insert(op);
+            caps
+        }),
+        Plane::Admin => accounts.customer(id).await?.map(|user| {
+            request.extensions_mut().insert(user);
+            CapabilitySet::default()
+        }),
+    })
+}
+
+async fn check(g: &Guard, request: &mut Request) -> Result<(), Response> {
+    let path = request.uri().path().to_owned();
+    let Some(session) = request.extensions().get::<Session>().cloned() else {
+        return Err(WebError::internal().into_response());
+    };
+    let signed_in = sign_in_of(g, request, &session)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    if g.info.access == Access::Public {
+        return Ok(());
+    }
+    let Some(caps) = signed_in else {
+        // A session of the other plane: the same answer as an unknown path (SR-002).
+        let other = match g.info.plane {
+            Plane::System => Plane::Admin,
+            Plane::Admin => Plane::System,
+        };
+        if let Some(v) = cookie_value(request, cookie_name(other))
+            && g.state
+                .sessions(other)
+                .is_signed_in(v, user_key(other))
+                .await
+        {
+            return Err(not_found(&path));
+        }
+        // No session (SR-001): the API answers 401, pages send to sign-in.
+        if g.info.format == Format::Json {
+            return Err(WebError::new(
+                StatusCode::UNAUTHORIZED,
+                "sign in first: POST /system/login",
+            )
+            .in_format(Format::Json)
+            .into_response());
+        }
+        let login = match g.info.plane {
+            Plane::System => "/system/login",
+            Plane::Admin => "/admin/login",
+        };
+        let next = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or(login);
+        let target = match serde_urlencoded::to_string([("next", next)]) {
+            Ok(q) if request.method() == Method::GET => format!("{login}?{q}"),
+            _ => login.to_owned(),
+        };
+        return Err(Redirect::to(&target).into_response());
+    };
+    if let Access::Capability(c) = g.info.access
+        && !caps.has(c)
+    {
+        return Err(WebError::forbidden(format!(
+            "Your account lacks the capability {c} needed here."
+        ))
+        .into_response());
+    }
+    Ok(())
+}

@@ -1,0 +1,23 @@
+//! The web door's kit: what every feature shares and none owns — state and
+//! settings, the guard and route access, who is asking, sessions and CSRF,
+//! strict forms, the security middleware, page chrome, errors and the view
+//! helpers. The kit knows no feature.
+
+pub mod error;
+pub mod forms;
+pub mod guard;
+pub mod identity;
+pub mod metrics;
+pub mod page;
+pub mod security;
+pub mod session;
+pub mod state;
+pub mod views;
+
+pub use error::{Format, WebError};
+pub use forms::{Query, SignedForm, TokenOnly, opt, page_number, path_id, run_id, scope_request};
+pub use guard::{Access, RouteInfo};
+pub use identity::{AlreadySignedIn, ClientIp, Customer, Operator};
+pub use page::{Chrome, page, page_with, with_retry_after};
+pub use state::{ADMIN_COOKIE, MAX_BODY_BYTES, SYSTEM_COOKIE, WebConfig, WebState, parse_proxies};
+pub use views::{Pager, RunView, opt_date, opt_time, time};

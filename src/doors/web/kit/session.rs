@@ -1,0 +1,76 @@
+//! What a plane's session holds: who signed in and the CSRF token.
+
+use tower_sessions::Session;
+
+use super::error::WebError;
+use crate::accounts::Plane;
+
+/// Session key holding the signed-in operator's id (`/system`).
+pub const OPERATOR_KEY: &str = "operator_id";
+/// Session key holding the signed-in customer user's id (`/admin`).
+pub const USER_KEY: &str = "user_id";
+/// Session key holding the CSRF token of either plane.
+pub const CSRF_KEY: &str = "csrf";
+
+/// The session key holding the signed-in person of a plane.
+pub fn user_key(plane: Plane) -> &'static str {
+    match plane {
+        Plane::System => OPERATOR_KEY,
+        Plane::Admin => USER_KEY,
+    }
+}
+
+/// The id of whoever signed in to this plane's session.
+pub async fn signed_in_id(session: &Session, plane: Plane) -> Result<Option<i64>, WebError> {
+    Ok(session.get::<i64>(user_key(plane)).await?)
+}
+
+/// Signs a person in: a new session id (no fixation), their id, and a new
+/// CSRF token.
+pub async fn begin(session: &Session, plane: Plane, id: i64) -> Result<(), WebError> {
+    session.cycle_id().await?;
+    session.insert(user_key(plane), id).await?;
+    new_csrf_token(session).await?;
+    Ok(())
+}
+
+/// Signs out: the session and its row are gone.
+pub async fn end(session: &Session) -> Result<(), WebError> {
+    session.flush().await?;
+    Ok(())
+}
+
+/// The session's CSRF token, created on first use.
+pub async fn csrf_token(session: &Session) -> Result<String, WebError> {
+    if let Some(t) = session.get::<String>(CSRF_KEY).await? {
+        return Ok(t);
+    }
+    new_csrf_token(session).await
+}
+
+/// A fresh CSRF token.
+async fn new_csrf_token(session: &Session) -> Result<String, WebError> {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    session.insert(CSRF_KEY, &token).await?;
+    Ok(token)
+}
+
+/// Whether a sent token is the session's (constant time in its length).
+pub async fn token_matches(session: Option<&Session>, sent: &str) -> Result<bool, WebError> {
+    let expected = match session {
+        Some(s) => s.get::<String>(CSRF_KEY).await?,
+        None => None,
+    };
+    Ok(matches!(expected, Some(t) if !sent.is_empty() && same(sent, &t)))
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}

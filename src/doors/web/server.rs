@@ -1,0 +1,55 @@
+//! The whole web door assembled (both planes, health, assets, the security
+//! middleware), and how it is served; `serve` in the CLI runs it with
+//! in-process workers.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::response::Redirect;
+use axum::routing::get;
+
+use super::kit::error::fallback;
+use super::kit::{MAX_BODY_BYTES, WebConfig, WebState, metrics, security};
+use super::{assets, health, routes};
+use crate::accounts::Plane;
+use crate::app::App;
+
+/// The whole web door. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
+pub fn router_with(app: App, config: WebConfig) -> Router {
+    metrics::install();
+    let state = WebState::new(app, config);
+    let system = routes::build(&state, Plane::System).layer(state.session_layer(Plane::System));
+    let admin = routes::build(&state, Plane::Admin).layer(state.session_layer(Plane::Admin));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/static/{file}", get(assets::serve))
+        .route("/", get(|| async { Redirect::to("/system") }))
+        .merge(system)
+        .merge(admin)
+        .fallback(fallback)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::outer,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Serves a router on a bound listener, with the peer address available to
+/// handlers (client ip, SR-003).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
