@@ -15,6 +15,7 @@ pub mod egress;
 pub mod message;
 pub mod rules;
 pub mod service;
+pub mod views;
 
 pub use channels::Sender;
 pub use delivery::{DELIVERY_JOB, DeliveryJobHandler};
@@ -22,7 +23,8 @@ pub use dispatch::{AlertDispatcher, InitiatorNotifier};
 pub use egress::EgressPolicy;
 pub use message::AlertMessage;
 pub use rules::{Channel, QuietHours, RUN_FAILED_EVENT, Severity};
-pub use service::{AlertService, DestinationView, RuleRequest, RuleView};
+pub use service::AlertService;
+pub use views::{DeliveryView, DestinationView, RuleRequest, RuleView};
 
 /// What alerts need from the environment.
 #[derive(Debug, Clone)]

@@ -2,54 +2,16 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-
 use crate::alerts::AlertSettings;
 use crate::alerts::channels::{self, Sender};
 use crate::alerts::message::AlertMessage;
 use crate::alerts::rules::{self, Channel, QuietHours, Severity};
+use crate::alerts::views::{DeliveryView, DestinationView, RuleRequest, RuleView};
 use crate::clock::SharedClock;
 use crate::domain::{Actor, Capability};
 use crate::error::{Error, Result};
-use crate::storage::alerts::{self as store, Delivery, NewDelivery};
+use crate::storage::alerts::{self as store, NewDelivery};
 use crate::storage::{Db, directory};
-
-/// A destination as shown: the webhook URL masked.
-#[derive(Debug, Clone, Serialize)]
-pub struct DestinationView {
-    pub id: i64,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub target: String,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RuleView {
-    pub id: i64,
-    pub name: String,
-    pub event: String,
-    pub min_severity: String,
-    pub cooldown_seconds: i64,
-    pub quiet_hours: Option<String>,
-    pub timezone: Option<String>,
-    pub destination_ids: Vec<i64>,
-    pub created_at: DateTime<Utc>,
-}
-
-/// A rule as a door received it, before checks.
-#[derive(Debug, Clone, Default)]
-pub struct RuleRequest {
-    pub name: String,
-    pub event: String,
-    pub destination_ids: Vec<i64>,
-    pub min_severity: Option<String>,
-    pub cooldown_seconds: Option<i64>,
-    pub quiet_hours: Option<String>,
-    pub timezone: Option<String>,
-}
 
 /// Alert destinations and rules of the workspace, for every door.
 #[derive(Clone)]
@@ -170,7 +132,7 @@ impl AlertService {
     }
 
     /// Sends a test message to the destination now and records it.
-    pub async fn test_destination(&self, actor: &Actor, id: i64) -> Result<Delivery> {
+    pub async fn test_destination(&self, actor: &Actor, id: i64) -> Result<DeliveryView> {
         actor.require(Capability::ALERTS_MANAGE)?;
         let ws = self.workspace_id().await?;
         let dest = store::destination(&self.db, ws, id)
@@ -239,6 +201,7 @@ impl AlertService {
         let list = store::deliveries(&self.db, ws, 50).await?;
         list.into_iter()
             .find(|d| d.id == delivery_id)
+            .map(DeliveryView::from)
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("test delivery vanished")))
     }
 
@@ -355,9 +318,10 @@ impl AlertService {
             .await
     }
 
-    pub async fn deliveries(&self, actor: &Actor, limit: i64) -> Result<Vec<Delivery>> {
+    pub async fn deliveries(&self, actor: &Actor, limit: i64) -> Result<Vec<DeliveryView>> {
         actor.require(Capability::ALERTS_MANAGE)?;
         let ws = self.workspace_id().await?;
-        Ok(store::deliveries(&self.db, ws, limit.clamp(1, 1000)).await?)
+        let rows = store::deliveries(&self.db, ws, limit.clamp(1, 1000)).await?;
+        Ok(rows.into_iter().map(DeliveryView::from).collect())
     }
 }

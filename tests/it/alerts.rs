@@ -9,7 +9,6 @@ use tenantatlas::domain::Actor;
 use tenantatlas::domain::CapabilitySet;
 use tenantatlas::runbooks::ScopeRequest;
 use tenantatlas::runs::{Initiator, Outcome};
-use tenantatlas::storage::alerts::Delivery;
 
 use crate::both_backends;
 use crate::receivers::{Answer, Smtp, Webhook};
@@ -77,7 +76,7 @@ async fn failing_run(t: &TestApp, app: &App) -> i64 {
     run.id
 }
 
-async fn deliveries(app: &App) -> Vec<Delivery> {
+async fn deliveries(app: &App) -> Vec<tenantatlas::alerts::DeliveryView> {
     app.alert_service().deliveries(&cli(), 100).await.unwrap()
 }
 

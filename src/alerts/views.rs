@@ -1,0 +1,78 @@
+//! Alert routing as doors show it and send it: destinations with their
+//! webhook URL masked, rules, deliveries, and a rule as a door received it.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::storage::alerts::Delivery;
+
+/// A delivery as every door shows it (`alerts deliveries list --json`,
+/// Appendix A).
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryView {
+    pub id: i64,
+    pub rule_id: Option<i64>,
+    pub destination_id: Option<i64>,
+    pub event: String,
+    /// `queued`, `sent`, `suppressed`, `deferred` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    /// When a deferred delivery goes out.
+    pub deliver_after: Option<DateTime<Utc>>,
+}
+
+impl From<Delivery> for DeliveryView {
+    fn from(d: Delivery) -> DeliveryView {
+        DeliveryView {
+            id: d.id,
+            rule_id: d.rule_id,
+            destination_id: d.destination_id,
+            event: d.event,
+            status: d.status,
+            attempts: d.attempts,
+            last_error: d.last_error,
+            created_at: d.created_at,
+            sent_at: d.sent_at,
+            deliver_after: d.deliver_after,
+        }
+    }
+}
+
+/// A destination as shown: the webhook URL masked.
+#[derive(Debug, Clone, Serialize)]
+pub struct DestinationView {
+    pub id: i64,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub target: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleView {
+    pub id: i64,
+    pub name: String,
+    pub event: String,
+    pub min_severity: String,
+    pub cooldown_seconds: i64,
+    pub quiet_hours: Option<String>,
+    pub timezone: Option<String>,
+    pub destination_ids: Vec<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A rule as a door received it, before checks.
+#[derive(Debug, Clone, Default)]
+pub struct RuleRequest {
+    pub name: String,
+    pub event: String,
+    pub destination_ids: Vec<i64>,
+    pub min_severity: Option<String>,
+    pub cooldown_seconds: Option<i64>,
+    pub quiet_hours: Option<String>,
+    pub timezone: Option<String>,
+}
