@@ -7,6 +7,7 @@ mod backfill;
 mod browser;
 mod cli;
 mod egress;
+mod faults;
 mod health;
 mod receivers;
 mod runs;
