@@ -216,10 +216,11 @@ pub fn build(state: &WebState, plane: Plane) -> Router<WebState> {
         .into_iter()
         .fold(Router::new(), |router, (path, routes)| {
             let declared: Vec<RouteInfo> = routes.iter().map(|r| r.info).collect();
-            let methods = routes.into_iter().fold(
-                other_methods(state, &declared).unwrap_or_default(),
-                |methods, r| methods.merge(guarded(state, r.info, r.handler)),
-            );
+            let methods = routes
+                .into_iter()
+                .fold(other_methods(state, &declared), |methods, r| {
+                    methods.merge(guarded(state, r.info, r.handler))
+                });
             router.route(path, methods)
         })
 }

@@ -66,8 +66,10 @@ pub fn guarded(
 /// that a path of the other plane exists (SR-001, SR-002). Only a visitor of
 /// the path's plane learns 405 and the methods the path has. Built with
 /// `any`, so axum adds no `Allow` header of its own to the guard's answers.
-pub fn other_methods(state: &WebState, declared: &[RouteInfo]) -> Option<MethodRouter<WebState>> {
-    let first = declared.first()?;
+pub fn other_methods(state: &WebState, declared: &[RouteInfo]) -> MethodRouter<WebState> {
+    let Some(first) = declared.first() else {
+        return MethodRouter::new();
+    };
     let public = declared.iter().any(|r| r.access == Access::Public);
     let info = RouteInfo {
         method: "*",
@@ -85,23 +87,22 @@ pub fn other_methods(state: &WebState, declared: &[RouteInfo]) -> Option<MethodR
             methods.push("HEAD");
         }
     }
-    let allow = HeaderValue::from_str(&methods.join(", ")).ok()?;
+    let allow = methods.join(", ");
     let guard = Guard {
         state: state.clone(),
         info,
     };
     let answer = move |method: Method| async move {
-        let message = format!(
-            "This address does not answer {method}; it answers {}.",
-            allow.to_str().unwrap_or_default()
-        );
+        let message = format!("This address does not answer {method}; it answers {allow}.");
         let mut response = WebError::new(StatusCode::METHOD_NOT_ALLOWED, message)
             .in_format(info.format)
             .into_response();
-        response.headers_mut().insert(header::ALLOW, allow);
+        if let Ok(allow) = HeaderValue::from_str(&allow) {
+            response.headers_mut().insert(header::ALLOW, allow);
+        }
         response
     };
-    Some(any(answer).layer(middleware::from_fn_with_state(guard, guard_fn)))
+    any(answer).layer(middleware::from_fn_with_state(guard, guard_fn))
 }
 
 async fn guard_fn(State(g): State<Guard>, mut request: Request, next: Next) -> Response {
