@@ -182,8 +182,6 @@ impl OperationRunService {
 
     async fn on_completed(&self, tx: &mut Tx, run_id: i64, now: DateTime<Utc>) -> Result<()> {
         let run = storage::runs::get_in_tx(tx, run_id).await?;
-        metrics::counter!("tenantatlas_runs_completed_total", "runbook" => run.run_type.clone(), "outcome" => run.outcome.as_str())
-            .increment(1);
         let entry = AuditEntry {
             detail: serde_json::json!({"outcome": run.outcome, "summary_counts": run.summary_counts}),
             ..AuditEntry::system("run.completed", format!("run:{run_id}"))

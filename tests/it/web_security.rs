@@ -17,6 +17,8 @@ type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], u16, Option<&'a str>);
 
 const LIFECYCLE: &str = "findings.backfill-lifecycle";
 const VIEWER: [Capability; 2] = [Capability::RUNBOOKS_VIEW, Capability::OPERATIONS_VIEW];
+/// Every path is tried with each of these (a GET route answers HEAD too).
+const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Who {
@@ -27,33 +29,49 @@ enum Who {
     Admin,
 }
 
-/// What the guard must answer `who` on a route; None: the guard lets it through.
+/// What the guard must answer.
 #[derive(Debug, PartialEq)]
 enum Expect {
     LoginRedirect,
     Unauthorized,
     NotFound,
     Forbidden,
+    /// The right plane, a method the path does not have.
+    MethodNotAllowed,
+    /// The guard lets the request through to the handler.
     Through,
 }
 
-fn expect(route: &routes::RouteInfo, who: Who) -> Expect {
-    if route.access == Access::Public {
-        return Expect::Through;
+/// What the guard must answer `who` sending `method` to a path whose routes
+/// are `declared`.
+fn expect(declared: &[routes::RouteInfo], method: &str, who: Who) -> Expect {
+    let route = declared
+        .iter()
+        .find(|r| r.method == method || (method == "HEAD" && r.method == "GET"));
+    let path = &declared[0];
+    if path.access == Access::Public {
+        return match route {
+            Some(_) => Expect::Through,
+            None => Expect::MethodNotAllowed,
+        };
     }
-    let api = route.path.starts_with("/system/api/");
-    let signed_in_here = match route.plane {
+    let api = path.path.starts_with("/system/api/");
+    let signed_in_here = match path.plane {
         Plane::System => matches!(who, Who::NoCapabilities | Who::Viewer | Who::Admin),
         Plane::Admin => who == Who::Customer,
     };
+    // Whatever the method (SR-001, SR-002).
     if !signed_in_here {
         return match who {
             Who::Anonymous if api => Expect::Unauthorized,
             Who::Anonymous => Expect::LoginRedirect,
-            // A session of the other plane: exactly the unknown-path answer (SR-002).
+            // A session of the other plane: exactly the unknown-path answer.
             _ => Expect::NotFound,
         };
     }
+    let Some(route) = route else {
+        return Expect::MethodNotAllowed;
+    };
     match route.access {
         Access::Capability(c) => {
             let has = match who {
@@ -68,6 +86,64 @@ fn expect(route: &routes::RouteInfo, who: Who) -> Expect {
             }
         }
         _ => Expect::Through,
+    }
+}
+
+/// A response whole, but for its date.
+#[derive(Debug, PartialEq)]
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    async fn of(request: reqwest::RequestBuilder) -> Answer {
+        let r = send(request).await;
+        let mut headers: Vec<(String, String)> = r
+            .headers()
+            .iter()
+            .filter(|(name, _)| *name != "date")
+            .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+            .collect();
+        headers.sort();
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// The paths of the route table in order, each with its routes.
+fn paths_of(table: &[routes::RouteInfo]) -> Vec<(&'static str, Vec<routes::RouteInfo>)> {
+    let mut paths: Vec<(&'static str, Vec<routes::RouteInfo>)> = Vec::new();
+    for route in table {
+        match paths.iter_mut().find(|(p, _)| *p == route.path) {
+            Some((_, routes)) => routes.push(*route),
+            None => paths.push((route.path, vec![*route])),
+        }
+    }
+    paths
+}
+
+/// A path of the same kind that does not exist.
+fn missing_like(path: &str) -> &'static str {
+    if path.starts_with("/system/api/") {
+        "/system/api/no-such"
+    } else if path.starts_with("/system") {
+        "/system/no-such-page"
+    } else {
+        "/admin/no-such-page"
     }
 }
 
@@ -100,72 +176,70 @@ both_backends!(every_route_is_guarded_for_every_identity, |t| async move {
     ] {
         clients.push((who, signed_in(base, plane, email).await));
     }
-    // The answer for a path that does not exist, per kind of path.
-    let unknown_page = assert_status(client().get(format!("{base}/system/no-such-page")), 404)
-        .await
-        .text()
-        .await
-        .unwrap();
-    let unknown_api = get_html(&client(), format!("{base}/system/api/no-such")).await;
 
     let table = routes::table();
     assert!(table.len() >= 30, "the route table lists every route");
-    for route in &table {
-        let path = route
-            .path
+    for (pattern, declared) in paths_of(&table) {
+        let path = pattern
             .replace("{id}", &run.id.to_string())
             .replace("{key}", "findings.backfill-lifecycle");
-        for (who, c) in &clients {
-            // No CSRF token and no JSON body: a request that passes the guard changes nothing.
-            let url = format!("{base}{path}");
-            let r = send(match route.method {
-                "GET" => c.get(url),
-                _ => c.post(url),
-            })
-            .await;
-            let status = r.status().as_u16();
-            let loc = location(&r);
-            let body = r.text().await.unwrap();
-            let what = format!(
-                "{} {} as {who:?}: {status} {loc} {body:.120}",
-                route.method, path
-            );
-            match expect(route, *who) {
-                Expect::LoginRedirect => {
-                    assert_eq!(status, 303, "{what}");
-                    let login = if route.plane == Plane::System {
-                        "/system/login"
-                    } else {
-                        "/admin/login"
-                    };
-                    assert!(loc.starts_with(login), "{what}");
-                }
-                Expect::Unauthorized => {
-                    assert_eq!(status, 401, "{what}");
-                    assert!(loc.is_empty(), "the API never redirects: {what}");
-                }
-                Expect::NotFound => {
-                    assert_eq!(status, 404, "{what}");
-                    let same = if path.starts_with("/system/api/") {
-                        &unknown_api
-                    } else {
-                        &unknown_page
-                    };
-                    assert_eq!(
-                        &body, same,
-                        "wrong plane answers exactly like an unknown path: {what}"
-                    );
-                }
-                Expect::Forbidden => {
-                    assert_eq!(status, 403, "{what}");
-                    assert!(body.contains("capability"), "{what}");
-                }
-                Expect::Through => {
-                    assert!(!body.contains("lacks the capability"), "{what}");
-                    assert!(![401].contains(&status), "{what}");
-                    assert!(!(status == 303 && loc.contains("/login")), "{what}");
-                    assert!(status != 404 || body != unknown_page, "{what}");
-                    assert!(status < 500, "{what}");
+        for method in METHODS {
+            let verb = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            for (who, c) in &clients {
+                // No CSRF token and no body: a request that passes the guard changes nothing.
+                let a = Answer::of(c.request(verb.clone(), format!("{base}{path}"))).await;
+                let (status, loc) = (a.status, a.header("location"));
+                let what = format!("{method} {path} as {who:?}: {status} {loc} {:.120}", a.body);
+                match expect(&declared, method, *who) {
+                    Expect::LoginRedirect => {
+                        assert_eq!(status, 303, "{what}");
+                        let login = if declared[0].plane == Plane::System {
+                            "/system/login"
+                        } else {
+                            "/admin/login"
+                        };
+                        assert!(loc.starts_with(login), "{what}");
+                        assert_eq!(a.header("allow"), "", "{what}");
+                    }
+                    Expect::Unauthorized => {
+                        assert_eq!(status, 401, "{what}");
+                        assert!(loc.is_empty(), "the API never redirects: {what}");
+                        assert_eq!(a.header("allow"), "", "{what}");
+                    }
+                    Expect::NotFound => {
+                        // The same method on a path that does not exist, by the same visitor.
+                        let missing = format!("{base}{}", missing_like(&path));
+                        let unknown = Answer::of(c.request(verb.clone(), missing)).await;
+                        assert_eq!(unknown.status, 404, "{what}");
+                        assert_eq!(
+                            a, unknown,
+                            "wrong plane answers exactly like an unknown path: {what}"
+                        );
+                    }
+                    Expect::Forbidden => {
+                        assert_eq!(status, 403, "{what}");
+                        if method != "HEAD" {
+                            assert!(a.body.contains("capability"), "{what}");
+                        }
+                    }
+                    Expect::MethodNotAllowed => {
+                        assert_eq!(status, 405, "{what}");
+                        for route in &declared {
+                            assert!(a.header("allow").contains(route.method), "{what}");
+                        }
+                        let json = a.header("content-type") == "application/json";
+                        assert_eq!(json, path.starts_with("/system/api/"), "{what}");
+                    }
+                    Expect::Through => {
+                        assert!(!a.body.contains("lacks the capability"), "{what}");
+                        assert!(![401, 405].contains(&status), "{what}");
+                        assert!(!(status == 303 && loc.contains("/login")), "{what}");
+                        assert!(
+                            status != 404 || !a.body.contains("There is no page"),
+                            "{what}"
+                        );
+                        assert!(status < 500, "{what}");
+                    }
                 }
             }
         }

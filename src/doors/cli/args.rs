@@ -71,6 +71,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TENANTATLAS_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
+    /// Serve /metrics only on this address (e.g. 127.0.0.1:9464), not on --bind.
+    #[arg(long, env = "TENANTATLAS_METRICS_BIND", value_name = "ADDR")]
+    pub metrics_bind: Option<String>,
     /// In-process workers (0: none, run `worker` processes instead).
     #[arg(long, env = "TENANTATLAS_WORKERS", default_value_t = 2)]
     pub workers: usize,

@@ -8,7 +8,7 @@ use crate::alerts::{AlertSettings, EgressPolicy};
 use crate::app::{App, DEFAULT_DATABASE_URL, Settings};
 use crate::domain::Actor;
 use crate::doors::shell::Failure;
-use crate::doors::web::{self, WebConfig};
+use crate::doors::web::{self, MetricsToken, WebConfig};
 use crate::runs::Initiator;
 
 /// The console's public origin when `TENANTATLAS_PUBLIC_URL` is not set.
@@ -83,6 +83,17 @@ pub struct Config {
         value_name = "IPS"
     )]
     pub trusted_proxies: Option<String>,
+    /// Bearer token scrapers must send for /metrics (at least 16 visible characters;
+    /// prefer the environment to the flag, which `ps` shows). Unset: /metrics answers
+    /// anyone who reaches it; set this or `serve --metrics-bind`.
+    #[arg(
+        long,
+        env = "TENANTATLAS_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub metrics_token: Option<String>,
     /// SMTP server for email alerts, e.g. smtp://127.0.0.1:25 or smtps://user:pass@host.
     #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
     pub smtp_url: Option<String>,
@@ -159,10 +170,17 @@ impl Config {
         }
     }
 
-    /// The web door's settings; a trusted proxy that is not an ip is refused.
+    /// The web door's settings; a trusted proxy that is not an ip, or a
+    /// metrics token too short, is refused. A blank token is none.
     pub fn web_config(&self) -> Result<WebConfig, String> {
         let trusted_proxies =
             web::parse_proxies(self.trusted_proxies.as_deref().unwrap_or_default())?;
+        let metrics_token = self
+            .metrics_token
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .map(MetricsToken::parse)
+            .transpose()?;
         Ok(WebConfig {
             public_url: self
                 .public_url
@@ -172,6 +190,8 @@ impl Config {
                 .map(|u| u.trim_end_matches('/').to_owned()),
             secure_cookies: self.secure_cookies,
             trusted_proxies,
+            metrics_token,
+            metrics_elsewhere: false,
         })
     }
 

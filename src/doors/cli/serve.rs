@@ -14,33 +14,39 @@ use crate::app::App;
 use crate::console::DemoSeed;
 use crate::doors::deploy_hook;
 use crate::doors::shell::{self, Failure};
-use crate::doors::web;
+use crate::doors::web::{self, WebConfig};
 use crate::error::Error;
 use crate::telemetry;
 
-/// Serves the web door with `--workers` in-process job loops until a signal.
+/// Serves the web door with `--workers` in-process job loops until a signal;
+/// with `--metrics-bind`, `/metrics` on a listener of its own.
 pub async fn serve(config: &Config, args: ServeArgs) -> Result<ExitCode, Failure> {
     config
         .with_app(async |app| {
-            let addr: SocketAddr = args.bind.parse().map_err(|e| {
-                Failure::failed(format!(
-                    "--bind {:?} is not an address like 127.0.0.1:8080: {e}",
-                    args.bind
-                ))
-            })?;
-            let router = web::router_with(app.clone(), config.web_config().map_err(Failure::failed)?);
+            let addr = address("--bind", &args.bind)?;
+            let metrics_addr = args
+                .metrics_bind
+                .as_deref()
+                .filter(|a| !a.trim().is_empty())
+                .map(|a| address("--metrics-bind", a))
+                .transpose()?;
+            let web_config = WebConfig {
+                metrics_elsewhere: metrics_addr.is_some(),
+                ..config.web_config().map_err(Failure::failed)?
+            };
+            let metrics_token = web_config.metrics_token.clone();
+            let router = web::router_with(app.clone(), web_config);
             let demo_operator = if args.demo {
                 Some(seed_demo(app, args.demo_password.as_deref()).await.map_err(failed)?)
             } else {
                 None
             };
             accounts::password::warm_up();
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .map_err(|e| Failure::failed(format!("cannot listen on {addr}: {e}")))?;
-            let local = listener
-                .local_addr()
-                .map_err(|e| Failure::failed(e.to_string()))?;
+            let (listener, local) = listen(addr).await?;
+            let metrics_listener = match metrics_addr {
+                Some(a) => Some(listen(a).await?),
+                None => None,
+            };
             let workers = args.workers;
             let (stop, stopped) = watch::channel(false);
             let worker_task = (workers > 0)
@@ -50,6 +56,16 @@ pub async fn serve(config: &Config, args: ServeArgs) -> Result<ExitCode, Failure
             println!(
                 "  console: http://{local}/system · health: http://{local}/healthz · workers in this process: {workers}"
             );
+            let metrics_task = metrics_listener.map(|(listener, metrics_local)| {
+                println!("  metrics: http://{metrics_local}/metrics");
+                let router = web::metrics_router(app.clone(), metrics_token);
+                tokio::spawn(async move {
+                    let served = web::serve_on(listener, router, telemetry::shutdown_signal()).await;
+                    if let Err(e) = served {
+                        tracing::error!(error = %e, "metrics listener failed");
+                    }
+                })
+            });
             if let Some(operator) = demo_operator {
                 println!("  demo operator: sign in at http://{local}/system/login");
                 println!("    email:    {}", operator.operator_email);
@@ -63,6 +79,9 @@ pub async fn serve(config: &Config, args: ServeArgs) -> Result<ExitCode, Failure
             tracing::info!(%local, workers, "serving");
             let served = web::serve_on(listener, router, telemetry::shutdown_signal()).await;
             sweeper.abort();
+            if let Some(task) = metrics_task {
+                task.abort();
+            }
             let _ = stop.send(true);
             if let Some(task) = worker_task {
                 let _ = task.await;
@@ -71,6 +90,26 @@ pub async fn serve(config: &Config, args: ServeArgs) -> Result<ExitCode, Failure
             Ok(ExitCode::SUCCESS)
         })
         .await
+}
+
+/// The address of a flag such as `--bind`.
+fn address(flag: &str, value: &str) -> Result<SocketAddr, Failure> {
+    value.trim().parse().map_err(|e| {
+        Failure::failed(format!(
+            "{flag} {value:?} is not an address like 127.0.0.1:8080: {e}"
+        ))
+    })
+}
+
+/// A listener bound to `addr`, and the address it got (port 0 picks one).
+async fn listen(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), Failure> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::failed(format!("cannot listen on {addr}: {e}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Failure::failed(e.to_string()))?;
+    Ok((listener, local))
 }
 
 /// `serve` stops on any failure, bad demo input included: exit 1.

@@ -1,14 +1,17 @@
 //! `/healthz` (the process is up), `/readyz` (the database answers) and
 //! `/metrics` in Prometheus text. Queue depth and completed runs are read
 //! from the database at scrape time, so they are right for the whole
-//! deployment, not just this process.
+//! deployment, not just this process. Who may scrape is decided per router:
+//! the recorder is one per process, the token is not.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
 
 use super::kit::WebState;
-use super::kit::metrics as recorder;
+use super::kit::metrics::{self as recorder, MetricsToken};
+use crate::app::App;
 
 pub async fn healthz() -> &'static str {
     "ok"
@@ -24,8 +27,35 @@ pub async fn readyz(State(state): State<WebState>) -> (StatusCode, &'static str)
     }
 }
 
-pub async fn metrics(State(state): State<WebState>) -> Response {
-    let console = state.app.console();
+/// What one router's `/metrics` needs: the services, for the series read
+/// from the database, and the token scrapers must send, when one is set.
+#[derive(Clone)]
+struct Scrape {
+    app: App,
+    token: Option<MetricsToken>,
+}
+
+/// `GET /metrics` for a router of any state.
+pub fn metrics_route<S>(app: App, token: Option<MetricsToken>) -> MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    recorder::install();
+    get(metrics).with_state(Scrape { app, token })
+}
+
+async fn metrics(State(scrape): State<Scrape>, headers: HeaderMap) -> Response {
+    if let Some(token) = &scrape.token
+        && !token.admits(&headers)
+    {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")],
+            "/metrics needs Authorization: Bearer with the metrics token\n",
+        )
+            .into_response();
+    }
+    let console = scrape.app.console();
     match console.queue_depth().await {
         Ok(depth) => metrics::gauge!("tenantatlas_queue_depth").set(depth as f64),
         Err(e) => tracing::warn!(error = %e.detail(), "queue depth unavailable"),

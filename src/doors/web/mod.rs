@@ -19,6 +19,8 @@ mod server;
 mod signin;
 
 pub use crate::console::DEMO_OPERATOR_EMAIL;
-pub use kit::{ADMIN_COOKIE, MAX_BODY_BYTES, SYSTEM_COOKIE, WebConfig, parse_proxies};
+pub use kit::{
+    ADMIN_COOKIE, MAX_BODY_BYTES, MetricsToken, SYSTEM_COOKIE, WebConfig, parse_proxies,
+};
 pub use routes::{Access, RouteInfo};
-pub use server::{router_with, serve_on};
+pub use server::{metrics_router, router_with, serve_on};

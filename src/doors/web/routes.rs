@@ -1,12 +1,13 @@
 //! Every route of both planes, declared once with the access it needs and
 //! grouped by how it answers (pages or JSON). A route can only be added
 //! here, and [`build`] puts each behind its guard, so it cannot be added
-//! without one; the tests walk [`table`] with every kind of visitor.
+//! without one; the methods a path does not declare answer behind the same
+//! guard. The tests walk [`table`] with every kind of visitor and method.
 
 use axum::Router;
 use axum::routing::{MethodRouter, get, post};
 
-use super::kit::guard::guarded;
+use super::kit::guard::{guarded, other_methods};
 use super::kit::{Format, WebState};
 use super::{admin, alerts, api, audit, dashboard, runbooks, runs, signin};
 use crate::accounts::Plane;
@@ -201,9 +202,25 @@ pub fn table() -> Vec<RouteInfo> {
         .collect()
 }
 
-/// The router of one plane, each route behind its guard.
+/// The router of one plane, each route behind its guard, and every method a
+/// path does not declare behind the guard of that path.
 pub fn build(state: &WebState, plane: Plane) -> Router<WebState> {
-    routes(plane).fold(Router::new(), |router, r| {
-        router.route(r.info.path, guarded(state, r.info, r.handler))
-    })
+    let mut paths: Vec<(&'static str, Vec<Route>)> = Vec::new();
+    for route in routes(plane) {
+        match paths.iter_mut().find(|(path, _)| *path == route.info.path) {
+            Some((_, same)) => same.push(route),
+            None => paths.push((route.info.path, vec![route])),
+        }
+    }
+    paths
+        .into_iter()
+        .fold(Router::new(), |router, (path, routes)| {
+            let declared: Vec<RouteInfo> = routes.iter().map(|r| r.info).collect();
+            let methods = routes
+                .into_iter()
+                .fold(other_methods(state, &declared), |methods, r| {
+                    methods.merge(guarded(state, r.info, r.handler))
+                });
+            router.route(path, methods)
+        })
 }

@@ -11,7 +11,7 @@ use axum::response::Redirect;
 use axum::routing::get;
 
 use super::kit::error::fallback;
-use super::kit::{MAX_BODY_BYTES, WebConfig, WebState, metrics, security};
+use super::kit::{MAX_BODY_BYTES, MetricsToken, WebConfig, WebState, metrics, security};
 use super::{assets, health, routes};
 use crate::accounts::Plane;
 use crate::app::App;
@@ -19,13 +19,17 @@ use crate::app::App;
 /// The whole web door. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
 pub fn router_with(app: App, config: WebConfig) -> Router {
     metrics::install();
+    let mut router = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz));
+    if !config.metrics_elsewhere {
+        let scrape = health::metrics_route(app.clone(), config.metrics_token.clone());
+        router = router.route("/metrics", scrape);
+    }
     let state = WebState::new(app, config);
     let system = routes::build(&state, Plane::System).layer(state.session_layer(Plane::System));
     let admin = routes::build(&state, Plane::Admin).layer(state.session_layer(Plane::Admin));
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
+    router
         .route("/static/{file}", get(assets::serve))
         .route("/", get(|| async { Redirect::to("/system") }))
         .merge(system)
@@ -37,6 +41,13 @@ pub fn router_with(app: App, config: WebConfig) -> Router {
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// `/metrics` alone, for a listener of its own (`serve --metrics-bind`, with
+/// the console built with `metrics_elsewhere`): the same series, and the
+/// token when one is set; every other path is 404.
+pub fn metrics_router(app: App, token: Option<MetricsToken>) -> Router {
+    Router::new().route("/metrics", health::metrics_route(app, token))
 }
 
 /// Serves a router on a bound listener, with the peer address available to

@@ -4,10 +4,10 @@
 //! the route group's format.
 
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::MethodRouter;
+use axum::routing::{MethodRouter, any};
 use tower_sessions::Session;
 
 use super::error::{Format, WebError, finish, not_found};
@@ -58,6 +58,51 @@ pub fn guarded(
         info,
     };
     handler.route_layer(middleware::from_fn_with_state(guard, guard_fn))
+}
+
+/// Every method a path does not declare, behind the same guard: whoever the
+/// guard turns away gets exactly its answer (the unknown-path 404 for the
+/// other plane's session, sign-in for nobody), so no method tells a visitor
+/// that a path of the other plane exists (SR-001, SR-002). Only a visitor of
+/// the path's plane learns 405 and the methods the path has. Built with
+/// `any`, so axum adds no `Allow` header of its own to the guard's answers.
+pub fn other_methods(state: &WebState, declared: &[RouteInfo]) -> MethodRouter<WebState> {
+    let Some(first) = declared.first() else {
+        return MethodRouter::new();
+    };
+    let public = declared.iter().any(|r| r.access == Access::Public);
+    let info = RouteInfo {
+        method: "*",
+        access: if public {
+            Access::Public
+        } else {
+            Access::SignedIn
+        },
+        ..*first
+    };
+    let mut methods: Vec<&str> = Vec::new();
+    for r in declared {
+        methods.push(r.method);
+        if r.method == "GET" {
+            methods.push("HEAD");
+        }
+    }
+    let allow = methods.join(", ");
+    let guard = Guard {
+        state: state.clone(),
+        info,
+    };
+    let answer = move |method: Method| async move {
+        let message = format!("This address does not answer {method}; it answers {allow}.");
+        let mut response = WebError::new(StatusCode::METHOD_NOT_ALLOWED, message)
+            .in_format(info.format)
+            .into_response();
+        if let Ok(allow) = HeaderValue::from_str(&allow) {
+            response.headers_mut().insert(header::ALLOW, allow);
+        }
+        response
+    };
+    any(answer).layer(middleware::from_fn_with_state(guard, guard_fn))
 }
 
 async fn guard_fn(State(g): State<Guard>, mut request: Request, next: Next) -> Response {

@@ -18,6 +18,7 @@ pub use error::{Format, WebError};
 pub use forms::{Query, SignedForm, TokenOnly, opt, page_number, path_id, run_id, scope_request};
 pub use guard::{Access, RouteInfo};
 pub use identity::{AlreadySignedIn, ClientIp, Customer, Operator};
+pub use metrics::MetricsToken;
 pub use page::{Chrome, page, page_with, with_retry_after};
 pub use state::{ADMIN_COOKIE, MAX_BODY_BYTES, SYSTEM_COOKIE, WebConfig, WebState, parse_proxies};
 pub use views::{Pager, RunView, opt_date, opt_time, time};

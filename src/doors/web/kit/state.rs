@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+use super::metrics::MetricsToken;
 use crate::accounts::{DbSessionStore, Plane};
 use crate::app::App;
 
@@ -29,6 +30,12 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// `TENANTATLAS_TRUSTED_PROXIES`: peers whose X-Forwarded-For is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// `TENANTATLAS_METRICS_TOKEN`: `/metrics` answers only `Authorization:
+    /// Bearer` this token; unset, anyone who reaches it.
+    pub metrics_token: Option<MetricsToken>,
+    /// `TENANTATLAS_METRICS_BIND` is set: `/metrics` has its own listener
+    /// (`metrics_router`) and the console answers it 404.
+    pub metrics_elsewhere: bool,
 }
 
 impl WebConfig {
