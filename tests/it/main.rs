@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod egress;
 mod health;
+mod hostile_input;
 mod receivers;
 mod runs;
 mod support;
