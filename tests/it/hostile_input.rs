@@ -19,6 +19,16 @@ use crate::web_support::*;
 
 const LIFECYCLE: &str = "findings.backfill-lifecycle";
 
+// What a refusal says to name its field: the text rule's `field: …`, or
+// the meaning of a value that is text but not one of the known ones.
+const RUNBOOK: &[&str] = &["runbook:", "unknown runbook"];
+const SCOPE: &[&str] = &["scope:", "unknown scope"];
+const TENANT: &[&str] = &["tenant:", "unknown tenant"];
+const STATUS: &[&str] = &["status:", "unknown status"];
+const OUTCOME: &[&str] = &["outcome:", "unknown outcome"];
+const EVENT: &[&str] = &["event:", "unknown event"];
+const URL: &[&str] = &["url:", "is not a url", "webhook url"];
+
 /// The hostile values of the matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hostile {
@@ -488,13 +498,13 @@ both_backends!(hostile_runbook_and_run_fields_are_refused, |t| async move {
     let filters = [("runbook", ""), ("status", ""), ("outcome", "")];
     let fields = vec![
         // The start form.
-        field("POST", start, At::Path, &all, "key", &["runbook"])
+        field("POST", start, At::Path, &all, "key", RUNBOOK)
             .signed(&page)
             .reshows_preflight(),
-        field("POST", start, At::Form, &all, "scope", &["scope"])
+        field("POST", start, At::Form, &all, "scope", SCOPE)
             .signed(&page)
             .reshows_preflight(),
-        field("POST", start, At::Form, &one, "tenant", &["tenant"])
+        field("POST", start, At::Form, &one, "tenant", TENANT)
             .signed(&page)
             .reshows_preflight(),
         field("POST", start, At::Form, &all, "reason", &["reason:"])
@@ -512,7 +522,7 @@ both_backends!(hostile_runbook_and_run_fields_are_refused, |t| async move {
             At::Query,
             &[("scope", "all")],
             "scope",
-            &["scope"],
+            SCOPE,
         ),
         field(
             "GET",
@@ -520,7 +530,7 @@ both_backends!(hostile_runbook_and_run_fields_are_refused, |t| async move {
             At::Query,
             &[("scope", "tenant")],
             "tenant",
-            &["tenant"],
+            TENANT,
         ),
         // Run filters.
         field(
@@ -531,21 +541,14 @@ both_backends!(hostile_runbook_and_run_fields_are_refused, |t| async move {
             "runbook",
             &["runbook:"],
         ),
-        field(
-            "GET",
-            "/system/runs",
-            At::Query,
-            &filters,
-            "status",
-            &["status"],
-        ),
+        field("GET", "/system/runs", At::Query, &filters, "status", STATUS),
         field(
             "GET",
             "/system/runs",
             At::Query,
             &filters,
             "outcome",
-            &["outcome"],
+            OUTCOME,
         ),
         field(
             "GET",
@@ -556,18 +559,18 @@ both_backends!(hostile_runbook_and_run_fields_are_refused, |t| async move {
             &["action:"],
         ),
         // The JSON API.
-        field("POST", api_start, At::Path, &all, "key", &["runbook"]),
-        field("POST", api_start, At::Json, &all, "scope", &["scope"]),
-        field("POST", api_start, At::Json, &one, "tenant", &["tenant"]),
-        field("POST", api_start, At::Json, &all, "reason", &["reason"]).writes_when_accepted(),
-        field("POST", &api_retry, At::Json, &[], "reason", &["reason"]).writes_when_accepted(),
+        field("POST", api_start, At::Path, &all, "key", RUNBOOK),
+        field("POST", api_start, At::Json, &all, "scope", SCOPE),
+        field("POST", api_start, At::Json, &one, "tenant", TENANT),
+        field("POST", api_start, At::Json, &all, "reason", &["reason:"]).writes_when_accepted(),
+        field("POST", &api_retry, At::Json, &[], "reason", &["reason:"]).writes_when_accepted(),
         field(
             "GET",
             preflight,
             At::Path,
             &[("scope", "all")],
             "key",
-            &["runbook"],
+            RUNBOOK,
         ),
         field(
             "GET",
@@ -575,7 +578,7 @@ both_backends!(hostile_runbook_and_run_fields_are_refused, |t| async move {
             At::Query,
             &[("scope", "all")],
             "scope",
-            &["scope"],
+            SCOPE,
         ),
         field(
             "GET",
@@ -583,7 +586,7 @@ both_backends!(hostile_runbook_and_run_fields_are_refused, |t| async move {
             At::Query,
             &[("scope", "tenant")],
             "tenant",
-            &["tenant"],
+            TENANT,
         ),
         field(
             "GET",
@@ -599,7 +602,7 @@ both_backends!(hostile_runbook_and_run_fields_are_refused, |t| async move {
             At::Query,
             &filters,
             "status",
-            &["status"],
+            STATUS,
         ),
         field(
             "GET",
@@ -607,7 +610,7 @@ both_backends!(hostile_runbook_and_run_fields_are_refused, |t| async move {
             At::Query,
             &filters,
             "outcome",
-            &["outcome"],
+            OUTCOME,
         ),
     ];
     let (mut failures, mut cases) = web_matrix(t, &c, &base, &fields).await;
@@ -620,9 +623,9 @@ both_backends!(hostile_runbook_and_run_fields_are_refused, |t| async move {
         .into_iter()
         .map(|f| {
             let names: &'static [&'static str] = match f {
-                "status" => &["status"],
-                "severity" => &["severity"],
-                _ => &["tenant:"],
+                "status" => STATUS,
+                "severity" => &["severity:", "unknown severity"],
+                _ => TENANT,
             };
             field(
                 "GET",
@@ -680,7 +683,7 @@ both_backends!(hostile_alert_fields_are_refused, |t| async move {
         field("POST", destinations, At::Form, &email, "name", &["name:"])
             .signed(page)
             .writes_when_accepted(),
-        field("POST", destinations, At::Form, &teams, "url", &["url"]).signed(page),
+        field("POST", destinations, At::Form, &teams, "url", URL).signed(page),
         field(
             "POST",
             destinations,
@@ -702,14 +705,14 @@ both_backends!(hostile_alert_fields_are_refused, |t| async move {
         field("POST", rules, At::Form, &rule, "name", &["name:"])
             .signed(page)
             .writes_when_accepted(),
-        field("POST", rules, At::Form, &rule, "event", &["event"]).signed(page),
+        field("POST", rules, At::Form, &rule, "event", EVENT).signed(page),
         field(
             "POST",
             rules,
             At::Form,
             &rule,
             "min_severity",
-            &["min_severity:", "severity"],
+            &["min_severity:", "unknown severity"],
         )
         .signed(page),
         field(
@@ -718,7 +721,7 @@ both_backends!(hostile_alert_fields_are_refused, |t| async move {
             At::Form,
             &rule,
             "cooldown_seconds",
-            &["cooldown"],
+            &["cooldown_seconds:", "the cooldown"],
         )
         .signed(page),
         field(
@@ -745,7 +748,7 @@ both_backends!(hostile_alert_fields_are_refused, |t| async move {
             At::Form,
             &rule,
             "destination",
-            &["destination"],
+            &["destination:", "alert destination"],
         )
         .signed(page),
     ];
@@ -907,7 +910,7 @@ both_backends!(hostile_account_arguments_exit_2, |t| async move {
             takes: Takes::AnyPrintable,
             ..arg(
                 "platform-user create --email s{n}@ops.test --name N --password-stdin --all-capabilities",
-                &["password"],
+                &["password:", "password on standard input"],
             )
             .writes_when_accepted()
         },
@@ -922,7 +925,7 @@ both_backends!(hostile_account_arguments_exit_2, |t| async move {
         .writes_when_accepted(),
         arg(
             "user create --email w{n}@acme.test --name N --workspace {} --password-stdin",
-            &["workspace"],
+            &["workspace:"],
         ),
     ];
     let (failures, cases) = cli_matrix(t, &fields).await;
@@ -948,10 +951,7 @@ both_backends!(hostile_alert_arguments_exit_2, |t| async move {
             &["name:"],
         )
         .writes_when_accepted(),
-        arg(
-            "alerts destination add --type teams --name N --url {}",
-            &["url"],
-        ),
+        arg("alerts destination add --type teams --name N --url {}", URL),
         arg(
             "alerts destination add --type email --name N --to {}",
             &["recipients:"],
@@ -961,13 +961,10 @@ both_backends!(hostile_alert_arguments_exit_2, |t| async move {
             &["name:"],
         )
         .writes_when_accepted(),
-        arg(
-            "alerts rule add --name R --event {} --destination 1",
-            &["event"],
-        ),
+        arg("alerts rule add --name R --event {} --destination 1", EVENT),
         arg(
             "alerts rule add --name R --event operation_run.failed --destination 1 --min-severity {}",
-            &["min_severity:", "severity"],
+            &["min_severity:", "unknown severity"],
         ),
         arg(
             "alerts rule add --name R --event operation_run.failed --destination 1 --cooldown-seconds {}",
@@ -990,24 +987,24 @@ both_backends!(hostile_runbook_arguments_exit_2, |t| async move {
     let run = failed_run(t).await;
     assert_eq!(run, 1, "the retry line below names run 1");
     let fields = [
-        arg("runbooks run {} --all-tenants", &["runbook"]),
+        arg("runbooks run {} --all-tenants", RUNBOOK),
         arg(
             "runbooks run findings.backfill-lifecycle --tenant {}",
-            &["tenant"],
+            TENANT,
         ),
         arg(
             "runbooks run findings.backfill-lifecycle --all-tenants --reason {}",
             &["reason:"],
         )
         .writes_when_accepted(),
-        arg("runbooks preflight {} --all-tenants", &["runbook"]),
+        arg("runbooks preflight {} --all-tenants", RUNBOOK),
         arg(
             "runbooks preflight findings.backfill-lifecycle --tenant {}",
-            &["tenant"],
+            TENANT,
         ),
         arg(
             "findings:backfill-lifecycle --tenant {} --preflight",
-            &["tenant"],
+            TENANT,
         ),
         arg(
             "findings:backfill-lifecycle --all-tenants --reason {}",
@@ -1016,8 +1013,8 @@ both_backends!(hostile_runbook_arguments_exit_2, |t| async move {
         .writes_when_accepted(),
         arg("runs retry-failed 1 --reason {}", &["reason:"]).writes_when_accepted(),
         arg("runs list --runbook {}", &["runbook:"]),
-        arg("runs list --status {}", &["status"]),
-        arg("runs list --outcome {}", &["outcome"]),
+        arg("runs list --status {}", STATUS),
+        arg("runs list --outcome {}", OUTCOME),
         arg("deploy:hook --release {}", &["release:"]).writes_when_accepted(),
     ];
     let (failures, cases) = cli_matrix(t, &fields).await;
