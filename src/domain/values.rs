@@ -124,6 +124,40 @@ mod tests {
     }
 
     #[test]
+    fn refusals_name_the_field() {
+        assert_eq!(
+            Email::parse("ops\0@example.com").unwrap_err(),
+            "email: must not contain control characters"
+        );
+        assert!(
+            Email::parse_field("recipients", "nope")
+                .unwrap_err()
+                .starts_with("recipients: ")
+        );
+        assert_eq!(
+            TenantExternalId::parse("acme\u{202e}").unwrap_err(),
+            "tenant: must not contain bidirectional override characters"
+        );
+        assert_eq!(
+            RunbookKey::check(&"k".repeat(201)).unwrap_err(),
+            "runbook: at most 200 characters"
+        );
+        let long = "r".repeat(Reason::MAX_LEN + 1);
+        assert_eq!(
+            Reason::parse(Some(&long), false).unwrap_err(),
+            "reason: at most 2000 characters"
+        );
+    }
+
+    #[test]
+    fn reasons_keep_their_lines() {
+        let r = Reason::parse(Some("first\r\nsecond"), true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.as_str(), "first\nsecond");
+    }
+
+    #[test]
     fn reasons_are_never_blank() {
         assert!(Reason::parse(Some("   "), false).is_err());
         assert!(Reason::parse(None, true).is_err());
