@@ -10,7 +10,7 @@ pub mod sign_in;
 pub mod throttle;
 
 use crate::clock::SharedClock;
-use crate::domain::{CapabilitySet, Email};
+use crate::domain::{CapabilitySet, Email, TextKind};
 use crate::error::{Error, Result};
 use crate::storage::{Db, accounts as store};
 
@@ -28,16 +28,15 @@ pub struct NewPlatformUser {
     pub capabilities: CapabilitySet,
 }
 
-/// Checks a display name: not blank, no control characters, bounded.
+/// Checks a display name by the rule of names: not blank, no control
+/// characters, bounded.
 pub fn parse_name(raw: &str) -> std::result::Result<String, String> {
-    let name = raw.trim();
-    if name.is_empty() {
-        return Err("the name must not be empty".into());
-    }
-    if name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err("the name must be at most 200 characters without control characters".into());
-    }
-    Ok(name.to_owned())
+    Ok(TextKind::NAME.require("name", raw)?.to_owned())
+}
+
+/// Checks a workspace slug as typed (`user create --workspace`).
+pub fn parse_workspace_slug(raw: &str) -> std::result::Result<String, String> {
+    Ok(TextKind::IDENTIFIER.require("workspace", raw)?.to_owned())
 }
 
 pub async fn create_platform_user(
@@ -103,11 +102,10 @@ pub async fn create_customer_user(
     clock: &SharedClock,
     new: NewCustomerUser,
 ) -> Result<i64> {
-    let ws = crate::storage::directory::workspace_by_slug(db, new.workspace_slug.trim())
+    let slug = parse_workspace_slug(&new.workspace_slug).map_err(Error::BadInput)?;
+    let ws = crate::storage::directory::workspace_by_slug(db, &slug)
         .await?
-        .ok_or_else(|| {
-            Error::NotFound(format!("unknown workspace {:?}", new.workspace_slug.trim()))
-        })?;
+        .ok_or_else(|| Error::NotFound(format!("workspace: unknown workspace {slug:?}")))?;
     if store::customer_user_by_email(db, new.email.as_str())
         .await?
         .is_some()

@@ -7,6 +7,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
+use crate::domain::TextKind;
 use crate::error::{Error, Result};
 
 /// A password as typed: checked for length, never printed by `Debug`.
@@ -21,20 +22,15 @@ impl std::fmt::Debug for Password {
 
 impl Password {
     pub const MIN_LEN: usize = 12;
-    pub const MAX_LEN: usize = 1024;
+    pub const MAX_LEN: usize = TextKind::PASSWORD.max_chars;
 
+    /// A new password: the rule of passwords, and long enough.
     pub fn parse(raw: &str) -> std::result::Result<Password, String> {
-        let n = raw.chars().count();
-        if n < Password::MIN_LEN {
+        let raw = TextKind::PASSWORD.check("password", raw)?;
+        if raw.chars().count() < Password::MIN_LEN {
             return Err(format!(
-                "the password must have at least {} characters",
+                "password: at least {} characters",
                 Password::MIN_LEN
-            ));
-        }
-        if n > Password::MAX_LEN {
-            return Err(format!(
-                "the password must have at most {} characters",
-                Password::MAX_LEN
             ));
         }
         Ok(Password(raw.to_owned()))

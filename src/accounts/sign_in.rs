@@ -4,8 +4,8 @@
 
 use crate::clock::SharedClock;
 use crate::domain::AuditEntry;
-use crate::domain::Email;
-use crate::error::Result;
+use crate::domain::{Email, TextKind};
+use crate::error::{Error, Result};
 use crate::storage::directory;
 use crate::storage::{Db, accounts as store};
 
@@ -66,6 +66,13 @@ impl AccountService {
         email: &str,
         password: &str,
     ) -> Result<SignInOutcome> {
+        // What no account can have (control characters, over-long text) is
+        // bad input, refused before the throttle counts it or the audit log
+        // records it: such a request writes nothing.
+        TextKind::EMAIL
+            .check("email", email)
+            .and_then(|_| TextKind::PASSWORD.check("password", password))
+            .map_err(Error::BadInput)?;
         let throttle = Throttle::standard(self.db.clone(), self.clock.clone());
         let key = Throttle::key(plane.as_str(), ip, email);
         if let ThrottleDecision::Throttled { retry_after_secs } = throttle.check(&key).await? {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Email;
+use crate::domain::{Email, TextKind};
 
 /// The event a failed or partially failed run emits.
 pub const RUN_FAILED_EVENT: &str = "operation_run.failed";
@@ -34,7 +34,7 @@ impl Severity {
     }
 
     pub fn parse(s: &str) -> Result<Severity, String> {
-        match s.trim() {
+        match TextKind::IDENTIFIER.check("min_severity", s)? {
             "low" => Ok(Severity::Low),
             "medium" => Ok(Severity::Medium),
             "high" => Ok(Severity::High),
@@ -47,13 +47,11 @@ impl Severity {
 }
 
 pub fn parse_event(s: &str) -> Result<&'static str, String> {
-    EVENTS.into_iter().find(|e| *e == s.trim()).ok_or_else(|| {
-        format!(
-            "unknown event {:?} (known: {})",
-            s.trim(),
-            EVENTS.join(", ")
-        )
-    })
+    let s = TextKind::IDENTIFIER.check("event", s)?;
+    EVENTS
+        .into_iter()
+        .find(|e| *e == s)
+        .ok_or_else(|| format!("unknown event {s:?} (known: {})", EVENTS.join(", ")))
 }
 
 /// A daily window `HH:MM-HH:MM` in an IANA time zone; it may cross midnight.
@@ -66,14 +64,12 @@ pub struct QuietHours {
 
 impl QuietHours {
     pub fn parse(window: &str, timezone: &str) -> Result<QuietHours, String> {
-        let tz = Tz::from_str(timezone.trim()).map_err(|_| {
-            format!(
-                "unknown time zone {:?} (an IANA name such as Europe/Berlin)",
-                timezone.trim()
-            )
+        let window = TextKind::IDENTIFIER.check("quiet_hours", window)?;
+        let timezone = TextKind::IDENTIFIER.check("timezone", timezone)?;
+        let tz = Tz::from_str(timezone).map_err(|_| {
+            format!("unknown time zone {timezone:?} (an IANA name such as Europe/Berlin)")
         })?;
         let (start, end) = window
-            .trim()
             .split_once('-')
             .ok_or_else(|| format!("quiet hours {window:?} must look like 22:00-07:00"))?;
         let time = |s: &str| {
@@ -138,13 +134,17 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// Recipients of one email destination.
+    pub const MAX_RECIPIENTS: usize = 100;
+
     pub fn teams(url: &str) -> Result<Channel, String> {
-        let parsed = reqwest::Url::parse(url.trim())
-            .map_err(|_| format!("{:?} is not a URL", mask_url(url.trim())))?;
+        let url = TextKind::URL.require("url", url)?;
+        let parsed =
+            reqwest::Url::parse(url).map_err(|_| format!("{:?} is not a URL", mask_url(url)))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             return Err(format!(
                 "the webhook URL must be http(s), got {:?}",
-                mask_url(url.trim())
+                mask_url(url)
             ));
         }
         Ok(Channel::Teams {
@@ -159,6 +159,9 @@ impl Channel {
         url: Option<&str>,
         to: &[String],
     ) -> Result<Channel, String> {
+        let kind = kind
+            .map(|k| TextKind::IDENTIFIER.check("type", k))
+            .transpose()?;
         match (kind, url) {
             (Some("teams"), Some(url)) if to.is_empty() => Channel::teams(url),
             (Some("teams"), Some(_)) => {
@@ -180,9 +183,15 @@ impl Channel {
         if to.is_empty() {
             return Err("an email destination needs at least one recipient".into());
         }
+        if to.len() > Channel::MAX_RECIPIENTS {
+            return Err(format!(
+                "recipients: at most {} addresses",
+                Channel::MAX_RECIPIENTS
+            ));
+        }
         let to = to
             .iter()
-            .map(|a| Email::parse(a).map(|e| e.as_str().to_owned()))
+            .map(|a| Email::parse_field("recipients", a).map(|e| e.as_str().to_owned()))
             .collect::<Result<_, _>>()?;
         Ok(Channel::Email { to })
     }

@@ -8,7 +8,7 @@ use crate::alerts::message::AlertMessage;
 use crate::alerts::rules::{self, Channel, QuietHours, Severity};
 use crate::alerts::views::{DeliveryView, DestinationView, RuleRequest, RuleView};
 use crate::clock::SharedClock;
-use crate::domain::{Actor, Capability};
+use crate::domain::{Actor, Capability, TextKind};
 use crate::error::{Error, Result};
 use crate::storage::alerts::{self as store, NewDelivery};
 use crate::storage::{Db, directory};
@@ -47,13 +47,10 @@ impl AlertService {
     }
 
     fn check_name(name: &str) -> Result<String> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(Error::BadInput(
-                "a name of 1 to 100 characters is required".into(),
-            ));
-        }
-        Ok(name.to_owned())
+        Ok(TextKind::NAME
+            .require("name", name)
+            .map_err(Error::BadInput)?
+            .to_owned())
     }
 
     pub async fn add_destination(

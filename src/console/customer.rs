@@ -3,6 +3,7 @@
 //! answered exactly like a run that does not exist.
 
 use crate::accounts::CustomerIdentity;
+use crate::domain::TextKind;
 use crate::error::{Error, Result};
 use crate::runs::{Run, RunFilter};
 use crate::storage::{console as store, directory};
@@ -29,16 +30,14 @@ impl FindingFilter {
         severity: Option<&str>,
         tenant: Option<&str>,
     ) -> Result<FindingFilter> {
-        fn blank(v: Option<&str>) -> Option<&str> {
-            v.map(str::trim).filter(|v| !v.is_empty())
-        }
-        let status = blank(status);
+        let blank = |field, v| TextKind::FILTER.optional(field, v).map_err(Error::BadInput);
+        let status = blank("status", status)?;
         if let Some(s) = status
             && !STATUSES.contains(&s)
         {
             return Err(Error::BadInput(format!("unknown status {s:?}")));
         }
-        let severity = blank(severity);
+        let severity = blank("severity", severity)?;
         if let Some(s) = severity
             && !SEVERITIES.contains(&s)
         {
@@ -47,7 +46,7 @@ impl FindingFilter {
         Ok(FindingFilter {
             status: status.map(str::to_owned),
             severity: severity.map(str::to_owned),
-            tenant: blank(tenant).map(str::to_owned),
+            tenant: blank("tenant", tenant)?.map(str::to_owned),
         })
     }
 }

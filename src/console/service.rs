@@ -5,7 +5,7 @@
 
 use crate::accounts::OperatorIdentity;
 use crate::clock::SharedClock;
-use crate::domain::{Capability, DEFAULT_WORKSPACE_SLUG};
+use crate::domain::{Capability, DEFAULT_WORKSPACE_SLUG, TextKind};
 use crate::error::{Error, Result};
 use crate::runs::OperationRunService;
 use crate::storage::{Db, console as store, directory, queue};
@@ -75,6 +75,9 @@ impl ConsoleService {
         page: Page,
     ) -> Result<Paged<AuditItem>> {
         require(op, Capability::OPERATIONS_VIEW)?;
+        let action = TextKind::FILTER
+            .optional("action", action)
+            .map_err(Error::BadInput)?;
         let rows = store::audit_events(&self.db, action, page.probe_limit(), page.offset()).await?;
         Ok(page.cut(rows.iter().map(AuditItem::of).collect()))
     }

@@ -5,11 +5,13 @@ pub mod actor;
 pub mod capability;
 pub mod job;
 pub mod run;
+pub mod text;
 pub mod values;
 
 pub use actor::{Actor, AuditEntry};
 pub use capability::{Capability, CapabilitySet};
 pub use job::{JobKind, JobStatus};
+pub use text::TextKind;
 pub use values::{Email, Reason, RunbookKey, TenantExternalId};
 
 /// The workspace v1 runbooks act on (seed decision 3).

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::domain::TextKind;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,17 +247,16 @@ impl RunFilter {
         status: Option<&str>,
         outcome: Option<&str>,
     ) -> Result<RunFilter> {
-        fn blank(v: Option<&str>) -> Option<&str> {
-            v.map(str::trim).filter(|v| !v.is_empty())
-        }
-        let status = blank(status)
+        let checked = |field, v| TextKind::FILTER.optional(field, v).map_err(Error::BadInput);
+        let runbook = checked("runbook", runbook)?;
+        let status = checked("status", status)?
             .map(|s| {
                 RunStatus::parse(s).ok_or_else(|| {
                     Error::BadInput(format!("unknown status {s:?} (queued, running, completed)"))
                 })
             })
             .transpose()?;
-        let outcome = blank(outcome)
+        let outcome = checked("outcome", outcome)?
             .map(|o| {
                 Outcome::parse(o).ok_or_else(|| {
                     Error::BadInput(format!(
@@ -266,7 +266,7 @@ impl RunFilter {
             })
             .transpose()?;
         Ok(RunFilter {
-            runbook: blank(runbook).map(str::to_owned),
+            runbook: runbook.map(str::to_owned),
             status,
             outcome,
             ..RunFilter::default()

@@ -2,24 +2,30 @@
 
 use std::fmt;
 
+use super::text::TextKind;
+
 /// An email stored normalized: trimmed and lower-case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Email, String> {
-        let e = raw.trim().to_lowercase();
-        let valid = e.len() <= 254
-            && e.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && !domain.is_empty()
-                    && !domain.contains('@')
-                    && !e.chars().any(char::is_whitespace)
-            });
+        Email::parse_field("email", raw)
+    }
+
+    /// Parses the value of a field with another name (e.g. `recipients`).
+    pub fn parse_field(field: &str, raw: &str) -> Result<Email, String> {
+        let e = TextKind::EMAIL.require(field, raw)?.to_lowercase();
+        let valid = e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !e.chars().any(char::is_whitespace)
+        });
         if valid {
             Ok(Email(e))
         } else {
-            Err(format!("{:?} is not an email address", raw.trim()))
+            Err(format!("{field}: {:?} is not an email address", raw.trim()))
         }
     }
 
@@ -45,13 +51,7 @@ pub struct TenantExternalId(String);
 
 impl TenantExternalId {
     pub fn parse(raw: &str) -> Result<TenantExternalId, String> {
-        let s = raw.trim();
-        if s.is_empty() {
-            return Err("tenant id must not be empty".into());
-        }
-        if s.len() > 200 || s.chars().any(char::is_control) {
-            return Err(format!("{s:?} is not a valid tenant id"));
-        }
+        let s = TextKind::IDENTIFIER.require("tenant", raw)?;
         Ok(TenantExternalId(s.to_owned()))
     }
 
@@ -70,6 +70,14 @@ impl fmt::Display for TenantExternalId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RunbookKey(pub &'static str);
 
+impl RunbookKey {
+    /// Checks a key as typed (CLI argument, path segment) before it is
+    /// looked up; answers it trimmed.
+    pub fn check(raw: &str) -> Result<&str, String> {
+        TextKind::IDENTIFIER.require("runbook", raw)
+    }
+}
+
 impl fmt::Display for RunbookKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0)
@@ -81,22 +89,18 @@ impl fmt::Display for RunbookKey {
 pub struct Reason(String);
 
 impl Reason {
-    pub const MAX_LEN: usize = 500;
+    pub const MAX_LEN: usize = TextKind::REASON.max_chars;
 
     /// `required`: whether this door must give one (the console does).
+    /// Several lines are kept, with `\n` between them.
     pub fn parse(raw: Option<&str>, required: bool) -> Result<Option<Reason>, String> {
-        match raw.map(str::trim) {
-            None if required => Err("a reason is required".into()),
+        match raw {
+            None if required => Err("reason: must not be empty".into()),
             None => Ok(None),
-            Some("") => Err("the reason must not be empty".into()),
-            Some(r) if r.chars().count() > Reason::MAX_LEN => Err(format!(
-                "the reason is longer than {} characters",
-                Reason::MAX_LEN
-            )),
-            Some(r) if r.chars().any(|c| c.is_control() && c != '\n') => {
-                Err("the reason contains control characters".into())
+            Some(r) => {
+                let r = TextKind::REASON.require("reason", r)?;
+                Ok(Some(Reason(r.replace("\r\n", "\n"))))
             }
-            Some(r) => Ok(Some(Reason(r.to_owned()))),
         }
     }
 
@@ -117,6 +121,40 @@ mod tests {
         );
         assert!(Email::parse("nope").is_err());
         assert!(Email::parse("a@b@c").is_err());
+    }
+
+    #[test]
+    fn refusals_name_the_field() {
+        assert_eq!(
+            Email::parse("ops\0@example.com").unwrap_err(),
+            "email: must not contain control characters"
+        );
+        assert!(
+            Email::parse_field("recipients", "nope")
+                .unwrap_err()
+                .starts_with("recipients: ")
+        );
+        assert_eq!(
+            TenantExternalId::parse("acme\u{202e}").unwrap_err(),
+            "tenant: must not contain bidirectional override characters"
+        );
+        assert_eq!(
+            RunbookKey::check(&"k".repeat(201)).unwrap_err(),
+            "runbook: at most 200 characters"
+        );
+        let long = "r".repeat(Reason::MAX_LEN + 1);
+        assert_eq!(
+            Reason::parse(Some(&long), false).unwrap_err(),
+            "reason: at most 2000 characters"
+        );
+    }
+
+    #[test]
+    fn reasons_keep_their_lines() {
+        let r = Reason::parse(Some("first\r\nsecond"), true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.as_str(), "first\nsecond");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::clock::SharedClock;
-use crate::domain::{Actor, AuditEntry, Capability, Reason, TenantExternalId, Workspace};
+use crate::domain::{Actor, AuditEntry, Capability, Reason, TenantExternalId, TextKind, Workspace};
 use crate::error::{Error, Result};
 use crate::runbooks::{Registry, Runbook, TenantPending};
 use crate::runs::{
@@ -306,6 +306,10 @@ impl RunbookService {
     /// The deploy hook: for each runbook marked for deploy, preflight all
     /// tenants and start the run where there is work (idempotently).
     pub async fn deploy_hook(&self, release: Option<String>) -> Result<Vec<DeployAction>> {
+        let release = TextKind::IDENTIFIER
+            .optional("release", release.as_deref())
+            .map_err(Error::BadInput)?
+            .map(str::to_owned);
         let actor = Actor::trusted(Initiator::Deploy {
             release: release.clone(),
         });

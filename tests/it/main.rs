@@ -9,6 +9,7 @@ mod cli;
 mod egress;
 mod faults;
 mod health;
+mod hostile_input;
 mod receivers;
 mod runs;
 mod support;

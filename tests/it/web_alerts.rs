@@ -214,7 +214,7 @@ both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
         ),
         (
             vec![("kind", "teams"), ("name", "  "), ("url", secret)],
-            "a name of 1 to 100 characters is required",
+            "name: must not be empty",
         ),
         (
             vec![("kind", "email"), ("name", "Mail"), ("recipients", " , ")],
@@ -287,10 +287,7 @@ both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
             rule("Nightly", "60", "", "UTC", None),
             "a rule needs at least one destination",
         ),
-        (
-            rule("", "60", "", "UTC", d),
-            "a name of 1 to 100 characters is required",
-        ),
+        (rule("", "60", "", "UTC", d), "name: must not be empty"),
     ];
     for (fields, message) in rule_cases {
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();

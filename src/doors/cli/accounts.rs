@@ -52,13 +52,11 @@ fn check_platform_user(a: &PlatformUserArgs) -> Result<(Email, String, Capabilit
     Ok((email, name, caps))
 }
 
-fn check_user(a: &UserArgs) -> Result<(Email, String), Failure> {
+fn check_user(a: &UserArgs) -> Result<(Email, String, String), Failure> {
     let email = Email::parse(&a.email).map_err(Failure::bad_input)?;
     let name = accounts::parse_name(&a.name).map_err(Failure::bad_input)?;
-    if a.workspace.trim().is_empty() {
-        return Err(Failure::bad_input("--workspace must name a workspace slug"));
-    }
-    Ok((email, name))
+    let workspace = accounts::parse_workspace_slug(&a.workspace).map_err(Failure::bad_input)?;
+    Ok((email, name, workspace))
 }
 
 /// `platform-user create`: everything, the password included, is read and
@@ -102,13 +100,13 @@ fn precheck_platform_user(c: &PlatformUserCommand) -> Result<Checked, Failure> {
 
 fn precheck_user(c: &UserCommand) -> Result<Checked, Failure> {
     let UserCommand::Create(a) = c;
-    let (email, name) = check_user(a)?;
+    let (email, name, workspace_slug) = check_user(a)?;
     let password = read_password(a.password_stdin)?;
     Ok(Checked::User(NewCustomerUser {
         email,
         name,
         password,
-        workspace_slug: a.workspace.trim().to_owned(),
+        workspace_slug,
     }))
 }
 

@@ -6,7 +6,7 @@ use clap::Args;
 
 use crate::alerts::{AlertSettings, EgressPolicy};
 use crate::app::{App, DEFAULT_DATABASE_URL, Settings};
-use crate::domain::Actor;
+use crate::domain::{Actor, TextKind};
 use crate::doors::shell::Failure;
 use crate::doors::web::{self, MetricsToken, WebConfig};
 use crate::runs::Initiator;
@@ -231,8 +231,10 @@ impl Config {
 
 /// Who every command acts as: the CLI, named by the operating-system user,
 /// with every capability (whoever runs it holds the database credentials).
+/// A `USER` that is no name by the rule of names is left out, not stored.
 pub fn actor() -> Actor {
-    Actor::trusted(Initiator::Cli {
-        os_user: std::env::var("USER").ok(),
-    })
+    let os_user = std::env::var("USER")
+        .ok()
+        .filter(|u| TextKind::NAME.require("USER", u).is_ok());
+    Actor::trusted(Initiator::Cli { os_user })
 }

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::views::AlertForms;
 use crate::alerts::{Channel, RuleRequest};
+use crate::domain::TextKind;
 use crate::doors::web::kit::opt;
 use crate::error::Error;
 
@@ -85,7 +86,12 @@ impl RuleForm {
     }
 
     pub fn request(&self) -> Result<RuleRequest, Error> {
-        let cooldown_seconds = match self.cooldown.as_str() {
+        let number = |field, v| {
+            TextKind::IDENTIFIER
+                .check(field, v)
+                .map_err(Error::BadInput)
+        };
+        let cooldown_seconds = match number("cooldown_seconds", &self.cooldown)? {
             "" => None,
             s => Some(s.parse::<i64>().map_err(|_| {
                 Error::BadInput(format!(
@@ -97,7 +103,8 @@ impl RuleForm {
             .destinations
             .iter()
             .map(|d| {
-                d.parse::<i64>()
+                number("destination", d)?
+                    .parse::<i64>()
                     .map_err(|_| Error::BadInput(format!("alert destination {d:?} does not exist")))
             })
             .collect::<Result<Vec<_>, _>>()?;

@@ -16,16 +16,37 @@ use crate::error::{Error, Result};
 use crate::runbooks::ScopeRequest;
 
 /// Decodes `application/x-www-form-urlencoded` strictly: bad percent
-/// escapes or bytes that are not UTF-8 are refused, never replaced.
+/// escapes or bytes that are not UTF-8 are refused, never replaced, and so
+/// is a NUL character in any field.
 pub fn decode_form(body: &[u8]) -> Result<Vec<(String, String)>, WebError> {
     let text = std::str::from_utf8(body)
         .map_err(|_| WebError::bad_request("The form is not valid UTF-8."))?;
     let mut pairs = Vec::new();
     for part in text.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = part.split_once('=').unwrap_or((part, ""));
-        pairs.push((decode_component(k)?, decode_component(v)?));
+        let (k, v) = (decode_component(k)?, decode_component(v)?);
+        refuse_nul(&k, &v)?;
+        pairs.push((k, v));
     }
     Ok(pairs)
+}
+
+/// No kind of text allows a NUL (and PostgreSQL cannot store one), so it is
+/// refused for every field at once, as the field's own rule would (422),
+/// naming the field; each field's full rule is its service's.
+fn refuse_nul(key: &str, value: &str) -> Result<(), WebError> {
+    if !key.contains('\0') && !value.contains('\0') {
+        return Ok(());
+    }
+    let plain_name = key.len() <= 64
+        && !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let field = if plain_name { key } else { "form field name" };
+    Err(WebError::unprocessable(format!(
+        "{field}: must not contain control characters"
+    )))
 }
 
 fn decode_component(s: &str) -> Result<String, WebError> {
