@@ -384,6 +384,14 @@ both_backends!(cookies_have_their_names_and_flags, |t| async move {
     let r = send(client().get(format!("{}/system/login", https.base))).await;
     let secure = cookie(&r, SYSTEM_COOKIE, "cookie");
     assert!(secure.contains("Secure"), "{secure}");
+    let hsts = |r: &reqwest::Response| r.headers().get("strict-transport-security").cloned();
+    assert_eq!(
+        hsts(&r).as_ref().and_then(|v| v.to_str().ok()),
+        Some("max-age=31536000"),
+        "HSTS over HTTPS"
+    );
+    let plain = send(client().get(format!("{}/system/login", server.base))).await;
+    assert_eq!(hsts(&plain), None, "no HSTS over plain http");
 });
 
 both_backends!(

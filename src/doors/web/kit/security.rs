@@ -126,6 +126,14 @@ pub async fn outer(State(state): State<WebState>, mut request: Request, next: Ne
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+    // Served over HTTPS (directly or behind a TLS-terminating proxy): browsers
+    // keep to HTTPS for a year, so a later plain-http link cannot strip it.
+    if state.config.secure() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     let route = response
         .extensions()
         .get::<RouteLabel>()
