@@ -1,7 +1,11 @@
 //! Argon2id password hashes. Hashing is CPU work, so it runs on the blocking
-//! pool, never on a request's async thread.
+//! pool, never on a request's async thread; and each hash holds 19 MiB and a
+//! thread, so a sign-in verifies only inside one of a few [`HashingSlots`].
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -56,6 +60,70 @@ impl Password {
     }
 }
 
+/// How many password verifications may run at once in this process (about
+/// one per core), and how long a sign-in waits for one before it is told to
+/// come back. Clones share the slots.
+#[derive(Debug, Clone)]
+pub struct HashingSlots {
+    slots: Arc<Semaphore>,
+    size: usize,
+    wait: Duration,
+}
+
+/// One of the [`HashingSlots`], held until its verification has finished
+/// (dropping it frees the slot).
+#[derive(Debug)]
+pub struct HashingSlot {
+    _permit: OwnedSemaphorePermit,
+}
+
+impl HashingSlots {
+    /// How long a sign-in waits for a slot unless configured otherwise.
+    pub const DEFAULT_WAIT: Duration = Duration::from_secs(2);
+
+    pub fn new(size: usize, wait: Duration) -> HashingSlots {
+        let size = size.max(1);
+        HashingSlots {
+            slots: Arc::new(Semaphore::new(size)),
+            size,
+            wait,
+        }
+    }
+
+    /// One slot per core this process may use.
+    pub fn per_core(wait: Duration) -> HashingSlots {
+        HashingSlots::new(cores(), wait)
+    }
+
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    pub fn wait(&self) -> Duration {
+        self.wait
+    }
+
+    /// A free slot, or `None` when none came free within the wait. Waiters
+    /// are served in the order they came.
+    pub async fn take(&self) -> Option<HashingSlot> {
+        match tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Some(HashingSlot { _permit: permit }),
+            _ => None,
+        }
+    }
+}
+
+impl Default for HashingSlots {
+    fn default() -> Self {
+        HashingSlots::per_core(HashingSlots::DEFAULT_WAIT)
+    }
+}
+
+/// The cores this process may use (1 when unknown).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 fn argon2() -> Argon2<'static> {
     // OWASP's Argon2id baseline: 19 MiB, 2 passes, 1 lane.
     let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
@@ -84,10 +152,16 @@ pub async fn hash_password(password: Password) -> Result<String> {
 }
 
 /// Verifies `password` against `hash`, or against the dummy hash when there
-/// is none (and then answers false), taking the same time either way.
-pub async fn verify_password(password: &str, hash: Option<String>) -> Result<bool> {
+/// is none (and then answers false), taking the same time either way. The
+/// slot is given back when the work is done, even if the caller has gone.
+pub async fn verify_password(
+    slot: HashingSlot,
+    password: &str,
+    hash: Option<String>,
+) -> Result<bool> {
     let password = password.to_owned();
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let known = hash.is_some();
         let stored = hash.unwrap_or_else(|| dummy_hash().to_owned());
         let ok = match PasswordHash::new(&stored) {
@@ -123,20 +197,22 @@ mod tests {
             .await
             .unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(
-            verify_password("correct horse battery", Some(h.clone()))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !verify_password("wrong password here", Some(h))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !verify_password("tenantatlas-dummy-password-for-timing", None)
-                .await
-                .unwrap()
-        );
+        let slots = HashingSlots::new(1, Duration::from_secs(5));
+        let verify = async |password: &str, hash: Option<String>| {
+            let slot = slots.take().await.unwrap();
+            verify_password(slot, password, hash).await.unwrap()
+        };
+        assert!(verify("correct horse battery", Some(h.clone())).await);
+        assert!(!verify("wrong password here", Some(h)).await);
+        assert!(!verify("tenantatlas-dummy-password-for-timing", None).await);
+    }
+
+    #[tokio::test]
+    async fn a_slot_is_refused_after_the_wait_and_free_again_when_given_back() {
+        let slots = HashingSlots::new(1, Duration::from_millis(50));
+        let held = slots.take().await.unwrap();
+        assert!(slots.take().await.is_none());
+        drop(held);
+        assert!(slots.take().await.is_some());
     }
 }
