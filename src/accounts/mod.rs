@@ -19,7 +19,7 @@ pub use identity::{CustomerIdentity, OperatorIdentity};
 pub use password::{HashingSlots, Password, hash_password, verify_password};
 pub use sessions::{DbSessionStore, Plane};
 pub use sign_in::{AccountService, SignInLimits, SignInOutcome, SignedIn, Swept};
-pub use throttle::{Throttle, ThrottleDecision};
+pub use throttle::{Refusals, Throttle, ThrottleDecision};
 
 /// A new platform operator, checked before anything is written.
 pub struct NewPlatformUser {

@@ -13,7 +13,7 @@ use crate::storage::{Db, accounts as store};
 use super::identity::{CustomerIdentity, OperatorIdentity};
 use super::password::{HashingSlots, verify_password};
 use super::sessions::{self, DbSessionStore, Plane};
-use super::throttle::{self, Throttle, ThrottleDecision};
+use super::throttle::{self, Refusals, Throttle, ThrottleDecision};
 
 /// The longest email kept in the audit log; longer typed input is cut.
 const AUDIT_EMAIL_CHARS: usize = 254;
@@ -66,6 +66,8 @@ pub enum SignInOutcome {
 pub struct SignInLimits {
     pub hashing: HashingSlots,
     pub per_ip_per_minute: i64,
+    /// Addresses this process has seen over the limit per address.
+    pub refused: Refusals,
 }
 
 impl SignInLimits {
@@ -77,6 +79,7 @@ impl Default for SignInLimits {
         SignInLimits {
             hashing: HashingSlots::default(),
             per_ip_per_minute: SignInLimits::DEFAULT_PER_IP_PER_MINUTE,
+            refused: Refusals::default(),
         }
     }
 }
@@ -116,14 +119,21 @@ impl AccountService {
         password: &str,
     ) -> Result<SignInOutcome> {
         // A spray of different emails from one client stops here, before any
-        // hashing; its refusals are audited once a minute, not each.
+        // hashing: answered from memory while this process knows the address
+        // is over its limit, and audited once a window, not per request.
+        let ip_key = Throttle::ip_key(plane.as_str(), ip);
+        let refused = &self.limits.refused;
+        if let Some(retry_after_secs) = refused.retry_after_secs(&ip_key, self.clock.now_ms()) {
+            count(plane, "throttled");
+            return Ok(SignInOutcome::Throttled { retry_after_secs });
+        }
         let per_ip = Throttle::per_minute(
             self.db.clone(),
             self.clock.clone(),
             self.limits.per_ip_per_minute,
         );
-        let ip_key = Throttle::ip_key(plane.as_str(), ip);
         if let ThrottleDecision::Throttled { retry_after_secs } = per_ip.check(&ip_key).await? {
+            refused.remember(&ip_key, self.clock.now_ms(), retry_after_secs);
             count(plane, "throttled");
             if per_ip.first_refusal(&ip_key).await? {
                 let detail = serde_json::json!({"limit": "ip"});

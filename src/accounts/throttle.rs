@@ -6,7 +6,9 @@
 //! Keys are stored as SHA-256 digests: the table holds no email, and a key
 //! has the same size however long the typed email was.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
@@ -112,6 +114,42 @@ impl Throttle {
     }
 }
 
+/// Keys this process has seen refused, and until when (epoch ms): a flood
+/// over a limit is answered from memory instead of a database transaction
+/// per request. It only ever refuses what the database refused, so the limit
+/// stays the database's; another process learns it from the database.
+#[derive(Debug, Clone, Default)]
+pub struct Refusals {
+    until: Arc<Mutex<HashMap<String, i64>>>,
+}
+
+impl Refusals {
+    /// Keys remembered at most; past that (a spray from very many
+    /// addresses) refusals are asked of the database again.
+    const CAPACITY: usize = 10_000;
+
+    /// Seconds to wait when `key` is known to be refused at `now_ms`.
+    pub fn retry_after_secs(&self, key: &str, now_ms: i64) -> Option<i64> {
+        let until = *self.lock().get(key)?;
+        (until > now_ms).then(|| ((until - now_ms + 999) / 1000).max(1))
+    }
+
+    /// Remembers that `key` is refused for `secs` from `now_ms`.
+    pub fn remember(&self, key: &str, now_ms: i64, secs: i64) {
+        let mut until = self.lock();
+        if until.len() >= Refusals::CAPACITY {
+            until.retain(|_, t| *t > now_ms);
+        }
+        if until.len() < Refusals::CAPACITY {
+            until.insert(key.to_owned(), now_ms + secs * 1000);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, i64>> {
+        self.until.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// Removes attempts older than every window (they count for nothing).
 pub async fn delete_expired(db: &Db, clock: &SharedClock) -> Result<u64> {
     Ok(store::delete_login_attempts_before(db, clock.now_ms() - WINDOW_MS).await?)
@@ -129,6 +167,17 @@ mod tests {
         assert_ne!(k, Throttle::key("admin", "10.0.0.1", "op@example.test"));
         let long = "a".repeat(60_000);
         assert_eq!(Throttle::key("system", "10.0.0.1", &long).len(), 64);
+    }
+
+    #[test]
+    fn refusals_are_remembered_until_they_end() {
+        let r = Refusals::default();
+        assert_eq!(r.retry_after_secs("k", 0), None);
+        r.remember("k", 1_000, 30);
+        assert_eq!(r.retry_after_secs("k", 1_000), Some(30));
+        assert_eq!(r.retry_after_secs("k", 30_500), Some(1));
+        assert_eq!(r.retry_after_secs("k", 31_000), None);
+        assert_eq!(r.retry_after_secs("other", 1_000), None);
     }
 
     #[test]

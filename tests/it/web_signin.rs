@@ -211,12 +211,12 @@ both_backends!(
             .build()
             .unwrap();
         let b = base.clone();
-        let pages = flood(10_000, 16, move |i| {
+        let pages = flood(5_000, 16, move |i| {
             let plane = if i % 2 == 0 { "system" } else { "admin" };
             cookieless.get(format!("{b}/{plane}/login"))
         })
         .await;
-        assert_eq!(pages, vec![(200, 10_000)]);
+        assert_eq!(pages, vec![(200, 5_000)]);
         assert_eq!(rows("sessions").await, 0);
         assert_eq!(rows("login_attempts").await, 0);
 

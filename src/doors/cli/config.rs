@@ -228,6 +228,7 @@ impl Config {
                 None => HashingSlots::per_core(wait),
             },
             per_ip_per_minute: i64::from(self.signin_ip_limit.max(1)),
+            ..SignInLimits::default()
         }
     }
 
