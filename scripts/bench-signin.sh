@@ -91,7 +91,8 @@ flood() {
   local poller=$!
   local started
   started=$(date +%s.%N)
-  curl -s --parallel --parallel-immediate --parallel-max "$FLOOD" -K "$config" >"$DIR/flood.out" &
+  curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$FLOOD" -K "$config" \
+    >"$DIR/flood.out" 2>/dev/null &
   local flooder=$!
   sleep 0.3
   operator_signs_in
