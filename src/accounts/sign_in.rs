@@ -97,6 +97,24 @@ struct Candidate<T> {
     hash: Option<String>,
 }
 
+/// What checking a password came to.
+enum Check<T> {
+    Matched(T),
+    NoMatch,
+    /// No hashing slot came free in time; nothing was checked.
+    Busy,
+}
+
+impl<T> Check<T> {
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> Check<U> {
+        match self {
+            Check::Matched(t) => Check::Matched(f(t)),
+            Check::NoMatch => Check::NoMatch,
+            Check::Busy => Check::Busy,
+        }
+    }
+}
+
 /// Sign-in, the signed-in people and their sessions.
 #[derive(Clone)]
 pub struct AccountService {
@@ -152,52 +170,46 @@ impl AccountService {
             Plane::System => self
                 .check_operator(email, password)
                 .await?
-                .map(|who| who.map(SignedIn::Operator)),
+                .map(SignedIn::Operator),
             Plane::Admin => self
                 .check_customer(email, password)
                 .await?
-                .map(|who| who.map(SignedIn::Customer)),
+                .map(SignedIn::Customer),
         };
         match found {
-            None => {
+            Check::Busy => {
                 self.record(plane, "busy", email, ip, None).await?;
                 Ok(SignInOutcome::Busy {
                     retry_after_secs: BUSY_RETRY_AFTER_SECS,
                 })
             }
-            Some(Some(who)) => {
+            Check::Matched(who) => {
                 self.record(plane, "succeeded", who.email(), ip, Some(who.id()))
                     .await?;
                 Ok(SignInOutcome::SignedIn(who))
             }
-            Some(None) => {
+            Check::NoMatch => {
                 self.record(plane, "failed", email, ip, None).await?;
                 Ok(SignInOutcome::Failed)
             }
         }
     }
 
-    /// Checks the password inside a hashing slot: `None` when no slot came
-    /// free in time, else whether it matched.
-    async fn verify<T>(
-        &self,
-        password: &str,
-        candidate: Candidate<T>,
-    ) -> Result<Option<Option<T>>> {
+    /// Checks the password inside a hashing slot.
+    async fn verify<T>(&self, password: &str, candidate: Candidate<T>) -> Result<Check<T>> {
         let Some(slot) = self.limits.hashing.take().await else {
-            return Ok(None);
+            return Ok(Check::Busy);
         };
         let ok = verify_password(slot, password, candidate.hash).await?;
-        Ok(Some(candidate.who.filter(|_| ok)))
+        Ok(match candidate.who {
+            Some(who) if ok => Check::Matched(who),
+            _ => Check::NoMatch,
+        })
     }
 
     /// An unknown or inactive email is verified against a dummy hash, so it
-    /// costs what a wrong password costs. `None`: no hashing slot in time.
-    async fn check_operator(
-        &self,
-        email: &str,
-        password: &str,
-    ) -> Result<Option<Option<OperatorIdentity>>> {
+    /// costs what a wrong password costs.
+    async fn check_operator(&self, email: &str, password: &str) -> Result<Check<OperatorIdentity>> {
         let user = match Email::parse(email) {
             Ok(e) => store::platform_user_by_email(&self.db, e.as_str()).await?,
             Err(_) => None,
@@ -210,11 +222,7 @@ impl AccountService {
         self.verify(password, candidate).await
     }
 
-    async fn check_customer(
-        &self,
-        email: &str,
-        password: &str,
-    ) -> Result<Option<Option<CustomerIdentity>>> {
+    async fn check_customer(&self, email: &str, password: &str) -> Result<Check<CustomerIdentity>> {
         let user = match Email::parse(email) {
             Ok(e) => store::customer_user_by_email(&self.db, e.as_str()).await?,
             Err(_) => None,
