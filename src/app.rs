@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::accounts::AccountService;
+use crate::accounts::{AccountService, SignInLimits};
 use crate::alerts::{
     AlertDispatcher, AlertService, AlertSettings, DeliveryJobHandler, InitiatorNotifier, Sender,
 };
@@ -68,6 +68,8 @@ pub struct App {
     pub alerts: Arc<AlertSettings>,
     /// One HTTP client (connection pool) for every webhook.
     pub http: reqwest::Client,
+    /// What sign-in may cost this process (hashing slots shared by clones).
+    pub sign_in: SignInLimits,
 }
 
 impl App {
@@ -96,7 +98,14 @@ impl App {
             registry: Arc::new(Registry::standard()),
             alerts: Arc::new(alerts),
             http,
+            sign_in: SignInLimits::default(),
         }
+    }
+
+    /// The same service with other sign-in limits.
+    pub fn with_sign_in_limits(mut self, limits: SignInLimits) -> App {
+        self.sign_in = limits;
+        self
     }
 
     /// The run service, with what a completed run sets off: the initiator's
@@ -197,7 +206,7 @@ impl App {
 
     /// Sign-in, the signed-in people and their sessions.
     pub fn accounts(&self) -> AccountService {
-        AccountService::new(self.db.clone(), self.clock.clone())
+        AccountService::new(self.db.clone(), self.clock.clone(), self.sign_in.clone())
     }
 }
 

@@ -1,7 +1,8 @@
 //! People who sign in: platform operators (`/system`) and customer users
 //! (`/admin`). Password hashing (Argon2id), one sign-in for both planes that
 //! takes as long for an unknown email as for a wrong password, login
-//! throttling (SR-003), and the sessions of both planes.
+//! throttling (SR-003) and a limit per client address, bounded hashing, and
+//! the sessions of both planes.
 
 pub mod identity;
 pub mod password;
@@ -15,10 +16,10 @@ use crate::error::{Error, Result};
 use crate::storage::{Db, accounts as store};
 
 pub use identity::{CustomerIdentity, OperatorIdentity};
-pub use password::{Password, hash_password, verify_password};
+pub use password::{HashingSlots, Password, hash_password, verify_password};
 pub use sessions::{DbSessionStore, Plane};
-pub use sign_in::{AccountService, SignInOutcome, SignedIn};
-pub use throttle::{Throttle, ThrottleDecision};
+pub use sign_in::{AccountService, SignInLimits, SignInOutcome, SignedIn, Swept};
+pub use throttle::{Refusals, Throttle, ThrottleDecision};
 
 /// A new platform operator, checked before anything is written.
 pub struct NewPlatformUser {

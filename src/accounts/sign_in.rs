@@ -1,6 +1,7 @@
-//! Sign-in for both planes in one flow: the throttle first (SR-003: an
-//! attempt over the limit never reaches the password), then the password,
-//! then the audit entry. The door learns who signed in, never why not.
+//! Sign-in for both planes in one flow: the limit per client ip, then the
+//! throttle per ip + email (SR-003; an attempt over either never reaches the
+//! password), then a hashing slot, then the password, then the audit entry.
+//! The door learns who signed in, never why not.
 
 use crate::clock::SharedClock;
 use crate::domain::AuditEntry;
@@ -10,9 +11,14 @@ use crate::storage::directory;
 use crate::storage::{Db, accounts as store};
 
 use super::identity::{CustomerIdentity, OperatorIdentity};
-use super::password::verify_password;
+use super::password::{HashingSlots, verify_password};
 use super::sessions::{self, DbSessionStore, Plane};
-use super::throttle::{Throttle, ThrottleDecision};
+use super::throttle::{self, Refusals, Throttle, ThrottleDecision};
+
+/// The longest email kept in the audit log; longer typed input is cut.
+const AUDIT_EMAIL_CHARS: usize = 254;
+/// What a sign-in refused for want of a hashing slot is told to wait.
+pub const BUSY_RETRY_AFTER_SECS: i64 = 5;
 
 /// Whoever signed in, by plane.
 #[derive(Debug, Clone)]
@@ -43,7 +49,70 @@ impl SignedIn {
 pub enum SignInOutcome {
     SignedIn(SignedIn),
     Failed,
-    Throttled { retry_after_secs: i64 },
+    /// Over a limit (per ip, or per ip + email): 429.
+    Throttled {
+        retry_after_secs: i64,
+    },
+    /// No hashing slot came free in time: 503, come back shortly.
+    Busy {
+        retry_after_secs: i64,
+    },
+}
+
+/// What sign-in may cost a process: slots for password verification, and
+/// the attempts one client address may make a minute on one plane whatever
+/// the emails. Clones share the slots.
+#[derive(Debug, Clone)]
+pub struct SignInLimits {
+    pub hashing: HashingSlots,
+    pub per_ip_per_minute: i64,
+    /// Addresses this process has seen over the limit per address.
+    pub refused: Refusals,
+}
+
+impl SignInLimits {
+    pub const DEFAULT_PER_IP_PER_MINUTE: i64 = 30;
+}
+
+impl Default for SignInLimits {
+    fn default() -> Self {
+        SignInLimits {
+            hashing: HashingSlots::default(),
+            per_ip_per_minute: SignInLimits::DEFAULT_PER_IP_PER_MINUTE,
+            refused: Refusals::default(),
+        }
+    }
+}
+
+/// What a sweep removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub sessions: u64,
+    pub login_attempts: u64,
+}
+
+/// A person found by email, with the hash to check (none: check the dummy).
+struct Candidate<T> {
+    who: Option<T>,
+    hash: Option<String>,
+}
+
+/// What checking a password came to.
+enum Check<T> {
+    Matched(T),
+    NoMatch,
+    /// No hashing slot came free in time; nothing was checked.
+    Busy,
+}
+
+impl<T> Check<T> {
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> Check<U> {
+        match self {
+            Check::Matched(t) => Check::Matched(f(t)),
+            Check::NoMatch => Check::NoMatch,
+            Check::Busy => Check::Busy,
+        }
+    }
 }
 
 /// Sign-in, the signed-in people and their sessions.
@@ -51,14 +120,15 @@ pub enum SignInOutcome {
 pub struct AccountService {
     db: Db,
     clock: SharedClock,
+    limits: SignInLimits,
 }
 
 impl AccountService {
-    pub fn new(db: Db, clock: SharedClock) -> AccountService {
-        AccountService { db, clock }
+    pub fn new(db: Db, clock: SharedClock, limits: SignInLimits) -> AccountService {
+        AccountService { db, clock, limits }
     }
 
-    /// Throttle, verify, audit: the one sign-in of both planes.
+    /// Limit, throttle, verify, audit: the one sign-in of both planes.
     pub async fn sign_in(
         &self,
         plane: Plane,
@@ -73,6 +143,30 @@ impl AccountService {
             .check("email", email)
             .and_then(|_| TextKind::PASSWORD.check("password", password))
             .map_err(Error::BadInput)?;
+        // A spray of different emails from one client stops here, before any
+        // hashing: answered from memory while this process knows the address
+        // is over its limit, and audited once a window, not per request.
+        let ip_key = Throttle::ip_key(plane.as_str(), ip);
+        let refused = &self.limits.refused;
+        if let Some(retry_after_secs) = refused.retry_after_secs(&ip_key, self.clock.now_ms()) {
+            count(plane, "throttled");
+            return Ok(SignInOutcome::Throttled { retry_after_secs });
+        }
+        let per_ip = Throttle::per_minute(
+            self.db.clone(),
+            self.clock.clone(),
+            self.limits.per_ip_per_minute,
+        );
+        if let ThrottleDecision::Throttled { retry_after_secs } = per_ip.check(&ip_key).await? {
+            refused.remember(&ip_key, self.clock.now_ms(), retry_after_secs);
+            count(plane, "throttled");
+            if per_ip.first_refusal(&ip_key).await? {
+                let detail = serde_json::json!({"limit": "ip"});
+                self.audit(plane, "throttled", email, ip, None, detail)
+                    .await?;
+            }
+            return Ok(SignInOutcome::Throttled { retry_after_secs });
+        }
         let throttle = Throttle::standard(self.db.clone(), self.clock.clone());
         let key = Throttle::key(plane.as_str(), ip, email);
         if let ThrottleDecision::Throttled { retry_after_secs } = throttle.check(&key).await? {
@@ -90,50 +184,61 @@ impl AccountService {
                 .map(SignedIn::Customer),
         };
         match found {
-            Some(who) => {
+            Check::Busy => {
+                self.record(plane, "busy", email, ip, None).await?;
+                Ok(SignInOutcome::Busy {
+                    retry_after_secs: BUSY_RETRY_AFTER_SECS,
+                })
+            }
+            Check::Matched(who) => {
                 self.record(plane, "succeeded", who.email(), ip, Some(who.id()))
                     .await?;
                 Ok(SignInOutcome::SignedIn(who))
             }
-            None => {
+            Check::NoMatch => {
                 self.record(plane, "failed", email, ip, None).await?;
                 Ok(SignInOutcome::Failed)
             }
         }
     }
 
+    /// Checks the password inside a hashing slot.
+    async fn verify<T>(&self, password: &str, candidate: Candidate<T>) -> Result<Check<T>> {
+        let Some(slot) = self.limits.hashing.take().await else {
+            return Ok(Check::Busy);
+        };
+        let ok = verify_password(slot, password, candidate.hash).await?;
+        Ok(match candidate.who {
+            Some(who) if ok => Check::Matched(who),
+            _ => Check::NoMatch,
+        })
+    }
+
     /// An unknown or inactive email is verified against a dummy hash, so it
     /// costs what a wrong password costs.
-    async fn check_operator(
-        &self,
-        email: &str,
-        password: &str,
-    ) -> Result<Option<OperatorIdentity>> {
+    async fn check_operator(&self, email: &str, password: &str) -> Result<Check<OperatorIdentity>> {
         let user = match Email::parse(email) {
             Ok(e) => store::platform_user_by_email(&self.db, e.as_str()).await?,
             Err(_) => None,
         };
-        let hash = user
-            .as_ref()
-            .filter(|u| u.active)
-            .map(|u| u.password_hash.clone());
-        let ok = verify_password(password, hash).await?;
-        Ok(user
-            .filter(|u| ok && u.active)
-            .map(|u| OperatorIdentity::of(&u)))
+        let user = user.filter(|u| u.active);
+        let candidate = Candidate {
+            hash: user.as_ref().map(|u| u.password_hash.clone()),
+            who: user.map(|u| OperatorIdentity::of(&u)),
+        };
+        self.verify(password, candidate).await
     }
 
-    async fn check_customer(
-        &self,
-        email: &str,
-        password: &str,
-    ) -> Result<Option<CustomerIdentity>> {
+    async fn check_customer(&self, email: &str, password: &str) -> Result<Check<CustomerIdentity>> {
         let user = match Email::parse(email) {
             Ok(e) => store::customer_user_by_email(&self.db, e.as_str()).await?,
             Err(_) => None,
         };
-        let ok = verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
-        Ok(user.filter(|_| ok).map(|u| CustomerIdentity::of(&u)))
+        let candidate = Candidate {
+            hash: user.as_ref().map(|u| u.password_hash.clone()),
+            who: user.map(|u| CustomerIdentity::of(&u)),
+        };
+        self.verify(password, candidate).await
     }
 
     /// Counts the attempt and writes its audit entry (in its own transaction).
@@ -145,12 +250,22 @@ impl AccountService {
         ip: &str,
         user_id: Option<i64>,
     ) -> Result<()> {
-        metrics::counter!(
-            "tenantatlas_login_attempts_total",
-            "plane" => plane.as_str(),
-            "result" => result
-        )
-        .increment(1);
+        count(plane, result);
+        self.audit(plane, result, email, ip, user_id, serde_json::json!({}))
+            .await
+    }
+
+    /// The audit entry of an attempt; the email as typed, normalized and cut
+    /// to the longest an address can be.
+    async fn audit(
+        &self,
+        plane: Plane,
+        result: &'static str,
+        email: &str,
+        ip: &str,
+        user_id: Option<i64>,
+        detail: serde_json::Value,
+    ) -> Result<()> {
         let entry = AuditEntry {
             actor_kind: match plane {
                 Plane::System => "platform_user",
@@ -158,10 +273,15 @@ impl AccountService {
             }
             .into(),
             actor_id: user_id,
-            actor_email: Some(Email::normalize_loose(email)),
+            actor_email: Some(
+                Email::normalize_loose(email)
+                    .chars()
+                    .take(AUDIT_EMAIL_CHARS)
+                    .collect(),
+            ),
             action: format!("login.{result}"),
             subject: None,
-            detail: serde_json::json!({}),
+            detail,
             ip: Some(ip.to_owned()),
         };
         directory::audit_now(&self.db, &entry, self.clock.now()).await?;
@@ -188,8 +308,36 @@ impl AccountService {
         DbSessionStore::new(self.db.clone(), plane)
     }
 
-    /// Removes expired sessions of both planes.
-    pub async fn delete_expired_sessions(&self) -> Result<u64> {
-        sessions::delete_expired(&self.db).await
+    /// Removes expired sessions of both planes and login attempts outside
+    /// every throttle window.
+    pub async fn sweep(&self) -> Result<Swept> {
+        Ok(Swept {
+            sessions: sessions::delete_expired(&self.db).await?,
+            login_attempts: throttle::delete_expired(&self.db, &self.clock).await?,
+        })
     }
+
+    /// The key that signs the CSRF tokens of visitors who are not signed in:
+    /// made once per deployment and kept in the database, so every process
+    /// sharing it accepts the others' tokens.
+    pub async fn form_signing_key(&self) -> Result<String> {
+        use rand::RngCore;
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let candidate = hex::encode(bytes);
+        Ok(
+            store::deployment_secret(&self.db, "form_signing_key", &candidate, self.clock.now())
+                .await?,
+        )
+    }
+}
+
+/// Counts an attempt by plane and result.
+fn count(plane: Plane, result: &'static str) {
+    metrics::counter!(
+        "tenantatlas_login_attempts_total",
+        "plane" => plane.as_str(),
+        "result" => result
+    )
+    .increment(1);
 }

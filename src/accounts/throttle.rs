@@ -1,11 +1,25 @@
-//! SR-003 login throttling: at most `limit` attempts per window per key of
-//! client ip + normalized email, counted in the database so several server
-//! processes sharing it enforce one limit.
+//! Login throttling, counted in the database so several server processes
+//! sharing it enforce one limit: SR-003's limit per client ip + normalized
+//! email, and a limit per client ip whatever the email, which holds back a
+//! spray of different emails before any password is checked.
+//!
+//! Keys are stored as SHA-256 digests: the table holds no email, and a key
+//! has the same size however long the typed email was.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
 
 use crate::clock::SharedClock;
 use crate::domain::Email;
 use crate::error::Result;
 use crate::storage::{Db, accounts as store};
+
+/// Every throttle counts attempts over one minute; rows older than this
+/// count for nothing and are swept.
+pub const WINDOW_MS: i64 = 60_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ThrottleDecision {
@@ -23,20 +37,53 @@ pub struct Throttle {
     pub window_ms: i64,
 }
 
+fn digest(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// The part of a client address one client controls: an IPv4 address, or
+/// the /64 of an IPv6 address (one subscriber usually holds a whole /64).
+fn client_prefix(ip: &str) -> String {
+    match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(IpAddr::V6(v6)) => v6.to_canonical().to_string(),
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
+}
+
 impl Throttle {
-    /// 10 attempts a minute (SR-003).
+    /// 10 attempts a minute per ip + email (SR-003).
     pub fn standard(db: Db, clock: SharedClock) -> Throttle {
+        Throttle::per_minute(db, clock, 10)
+    }
+
+    /// `limit` attempts a minute per key.
+    pub fn per_minute(db: Db, clock: SharedClock, limit: i64) -> Throttle {
         Throttle {
             db,
             clock,
-            limit: 10,
-            window_ms: 60_000,
+            limit: limit.max(1),
+            window_ms: WINDOW_MS,
         }
     }
 
-    /// The key: plane, client ip and the email as typed, trimmed and lower-cased.
+    /// The key of SR-003: a digest of plane, client ip and the email as
+    /// typed, trimmed and lower-cased.
     pub fn key(plane: &str, ip: &str, email: &str) -> String {
-        format!("{plane}|{ip}|{}", Email::normalize_loose(email))
+        digest(&format!(
+            "email|{plane}|{ip}|{}",
+            Email::normalize_loose(email)
+        ))
+    }
+
+    /// The key of the limit per client: a digest of plane and client
+    /// address (an IPv6 client by its /64).
+    pub fn ip_key(plane: &str, ip: &str) -> String {
+        digest(&format!("ip|{plane}|{}", client_prefix(ip)))
     }
 
     /// Counts this attempt unless the key is over the limit.
@@ -53,5 +100,103 @@ impl Throttle {
                 }
             }
         })
+    }
+
+    /// Whether this is the first refusal of `key` in its window. A flood
+    /// over the limit is answered every time but audited once a window, so
+    /// refused requests add no row each.
+    pub async fn first_refusal(&self, key: &str) -> Result<bool> {
+        let now = self.clock.now_ms();
+        let marker = digest(&format!("refused|{key}"));
+        let earlier =
+            store::record_login_attempt(&self.db, &marker, now, self.window_ms, 1).await?;
+        Ok(earlier.is_none())
+    }
+}
+
+/// Keys this process has seen refused, and until when (epoch ms): a flood
+/// over a limit is answered from memory instead of a database transaction
+/// per request. It only ever refuses what the database refused, so the limit
+/// stays the database's; another process learns it from the database.
+#[derive(Debug, Clone, Default)]
+pub struct Refusals {
+    until: Arc<Mutex<HashMap<String, i64>>>,
+}
+
+impl Refusals {
+    /// Keys remembered at most; past that (a spray from very many
+    /// addresses) refusals are asked of the database again.
+    const CAPACITY: usize = 10_000;
+
+    /// Seconds to wait when `key` is known to be refused at `now_ms`.
+    pub fn retry_after_secs(&self, key: &str, now_ms: i64) -> Option<i64> {
+        let until = *self.lock().get(key)?;
+        (until > now_ms).then(|| ((until - now_ms + 999) / 1000).max(1))
+    }
+
+    /// Remembers that `key` is refused for `secs` from `now_ms`.
+    pub fn remember(&self, key: &str, now_ms: i64, secs: i64) {
+        let mut until = self.lock();
+        if until.len() >= Refusals::CAPACITY {
+            until.retain(|_, t| *t > now_ms);
+        }
+        if until.len() < Refusals::CAPACITY {
+            until.insert(key.to_owned(), now_ms + secs * 1000);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, i64>> {
+        self.until.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Removes attempts older than every window (they count for nothing).
+pub async fn delete_expired(db: &Db, clock: &SharedClock) -> Result<u64> {
+    Ok(store::delete_login_attempts_before(db, clock.now_ms() - WINDOW_MS).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_digests_of_normalized_input() {
+        let k = Throttle::key("system", "10.0.0.1", "  Op@Example.TEST ");
+        assert_eq!(k.len(), 64);
+        assert_eq!(k, Throttle::key("system", "10.0.0.1", "op@example.test"));
+        assert_ne!(k, Throttle::key("admin", "10.0.0.1", "op@example.test"));
+        let long = "a".repeat(60_000);
+        assert_eq!(Throttle::key("system", "10.0.0.1", &long).len(), 64);
+    }
+
+    #[test]
+    fn refusals_are_remembered_until_they_end() {
+        let r = Refusals::default();
+        assert_eq!(r.retry_after_secs("k", 0), None);
+        r.remember("k", 1_000, 30);
+        assert_eq!(r.retry_after_secs("k", 1_000), Some(30));
+        assert_eq!(r.retry_after_secs("k", 30_500), Some(1));
+        assert_eq!(r.retry_after_secs("k", 31_000), None);
+        assert_eq!(r.retry_after_secs("other", 1_000), None);
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_64() {
+        assert_eq!(
+            Throttle::ip_key("system", "2001:db8:1:2:aaaa::1"),
+            Throttle::ip_key("system", "2001:db8:1:2:bbbb::9")
+        );
+        assert_ne!(
+            Throttle::ip_key("system", "2001:db8:1:2::1"),
+            Throttle::ip_key("system", "2001:db8:1:3::1")
+        );
+        assert_eq!(
+            Throttle::ip_key("system", "::ffff:192.0.2.1"),
+            Throttle::ip_key("system", "192.0.2.1")
+        );
+        assert_ne!(
+            Throttle::ip_key("system", "192.0.2.1"),
+            Throttle::ip_key("system", "192.0.2.2")
+        );
     }
 }

@@ -184,3 +184,34 @@ pub async fn record_login_attempt(
     tx.commit().await?;
     Ok(None)
 }
+
+/// Removes login attempts made at or before `cutoff_ms` (outside every window).
+pub async fn delete_login_attempts_before(db: &Db, cutoff_ms: i64) -> Result<u64, sqlx::Error> {
+    db.execute(
+        "DELETE FROM login_attempts WHERE attempted_at_ms <= $1",
+        args![cutoff_ms],
+    )
+    .await
+}
+
+/// The deployment's secret called `name`: `candidate` is stored when there
+/// is none yet, and whichever value is stored first is answered to every
+/// process.
+pub async fn deployment_secret(
+    db: &Db,
+    name: &str,
+    candidate: &str,
+    now: DateTime<Utc>,
+) -> Result<String, sqlx::Error> {
+    db.execute(
+        "INSERT INTO deployment_secrets (name, value, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO NOTHING",
+        args![name, candidate, now],
+    )
+    .await?;
+    db.scalar(
+        "SELECT value FROM deployment_secrets WHERE name = $1",
+        args![name],
+    )
+    .await
+}

@@ -16,5 +16,6 @@ mod support;
 mod web_alerts;
 mod web_console;
 mod web_security;
+mod web_signin;
 mod web_support;
 mod workers_e2e;

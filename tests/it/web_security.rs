@@ -351,8 +351,27 @@ both_backends!(cookies_have_their_names_and_flags, |t| async move {
     customer(app, "user@acme.test").await;
     let server = start(app).await;
     let c = client();
+    // The sign-in form needs no session: its token comes in its own cookie.
     let pre = send(c.get(format!("{}/system/login", server.base))).await;
-    let before = cookie(&pre, SYSTEM_COOKIE, "a session for the form");
+    let form_cookie = cookie(&pre, "tenantatlas_csrf=", "the form token's cookie");
+    assert!(form_cookie.contains("HttpOnly"), "{form_cookie}");
+    assert!(form_cookie.contains("SameSite=Lax"), "{form_cookie}");
+    assert!(!form_cookie.contains("Secure"), "{form_cookie}");
+    assert!(
+        !set_cookies(&pre)
+            .iter()
+            .any(|s| s.starts_with(SYSTEM_COOKIE))
+    );
+    // A session id planted before sign-in is not the one signed in.
+    let planted = "tenantatlas_system_session=bm90LWEtcmVhbC1zZXNzaW9uLWlk";
+    let url: reqwest::Url = server.base.parse().unwrap();
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    jar.add_cookie_str(planted, &url);
+    let c = reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let r = login_as(&c, &server.base, "system", "op@ops.test", PASSWORD).await;
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), "/system");
@@ -361,8 +380,7 @@ both_backends!(cookies_have_their_names_and_flags, |t| async move {
     assert!(system.contains("HttpOnly"), "{system}");
     assert!(system.contains("SameSite=Lax"), "{system}");
     assert!(!system.contains("Secure"), "{system}");
-    // The session id changes at sign-in.
-    assert_ne!(before.split(';').next(), system.split(';').next());
+    assert_ne!(Some(planted), system.split(';').next());
 
     let r = login_as(&c, &server.base, "admin", "user@acme.test", PASSWORD).await;
     assert_eq!(r.status(), 303);
@@ -382,6 +400,11 @@ both_backends!(cookies_have_their_names_and_flags, |t| async move {
     )
     .await;
     let r = send(client().get(format!("{}/system/login", https.base))).await;
+    let secure = cookie(&r, "tenantatlas_csrf=", "cookie");
+    assert!(secure.contains("Secure"), "{secure}");
+    let c = client();
+    let r = login_as(&c, &https.base, "system", "op@ops.test", PASSWORD).await;
+    assert_eq!(r.status(), 303);
     let secure = cookie(&r, SYSTEM_COOKIE, "cookie");
     assert!(secure.contains("Secure"), "{secure}");
     let hsts = |r: &reqwest::Response| r.headers().get("strict-transport-security").cloned();

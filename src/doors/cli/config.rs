@@ -2,8 +2,11 @@
 //! with an environment variable, read by clap once, listed by `--help`, and
 //! handed from here to the services and the web door.
 
+use std::time::Duration;
+
 use clap::Args;
 
+use crate::accounts::{HashingSlots, SignInLimits};
 use crate::alerts::{AlertSettings, EgressPolicy};
 use crate::app::{App, DEFAULT_DATABASE_URL, Settings};
 use crate::domain::{Actor, TextKind};
@@ -94,6 +97,43 @@ pub struct Config {
         value_name = "TOKEN"
     )]
     pub metrics_token: Option<String>,
+    /// Key that signs the CSRF tokens of sign-in forms (at least 32 characters);
+    /// by default one is generated once and kept in the database.
+    #[arg(
+        long,
+        env = "TENANTATLAS_SECRET_KEY",
+        global = true,
+        hide_env_values = true,
+        value_name = "KEY",
+        value_parser = secret_key
+    )]
+    pub secret_key: Option<SecretKey>,
+    /// Password verifications running at once in this process (default: one per core).
+    #[arg(
+        long,
+        env = "TENANTATLAS_PASSWORD_HASH_SLOTS",
+        global = true,
+        value_name = "N"
+    )]
+    pub password_hash_slots: Option<usize>,
+    /// Milliseconds a sign-in waits for a password slot before it is answered 503.
+    #[arg(
+        long,
+        env = "TENANTATLAS_PASSWORD_HASH_WAIT_MS",
+        default_value_t = 2000,
+        global = true,
+        value_name = "MS"
+    )]
+    pub password_hash_wait_ms: u64,
+    /// Sign-in attempts a minute from one client address on one plane, whatever the emails.
+    #[arg(
+        long,
+        env = "TENANTATLAS_SIGNIN_IP_LIMIT",
+        default_value_t = 30,
+        global = true,
+        value_name = "N"
+    )]
+    pub signin_ip_limit: u32,
     /// SMTP server for email alerts, e.g. smtp://127.0.0.1:25 or smtps://user:pass@host.
     #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
     pub smtp_url: Option<String>,
@@ -128,6 +168,26 @@ pub struct Config {
     /// Log filter (default: info for serve and worker, warn otherwise).
     #[arg(long, env = "RUST_LOG", global = true, value_name = "FILTER")]
     pub log_filter: Option<String>,
+}
+
+/// `TENANTATLAS_SECRET_KEY`: never shown by `Debug`.
+#[derive(Clone)]
+pub struct SecretKey(String);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(***)")
+    }
+}
+
+/// A secret key needs at least 32 characters (a guessable key would let
+/// anyone sign a form token).
+fn secret_key(value: &str) -> Result<SecretKey, String> {
+    let value = value.trim();
+    if value.chars().count() < 32 {
+        return Err("the secret key needs at least 32 characters".into());
+    }
+    Ok(SecretKey(value.to_owned()))
 }
 
 /// `1`, `true`, `yes` or `on` switch a setting on; anything else leaves it off.
@@ -170,6 +230,19 @@ impl Config {
         }
     }
 
+    /// What sign-in may cost this process.
+    pub fn sign_in_limits(&self) -> SignInLimits {
+        let wait = Duration::from_millis(self.password_hash_wait_ms);
+        SignInLimits {
+            hashing: match self.password_hash_slots {
+                Some(n) => HashingSlots::new(n, wait),
+                None => HashingSlots::per_core(wait),
+            },
+            per_ip_per_minute: i64::from(self.signin_ip_limit.max(1)),
+            ..SignInLimits::default()
+        }
+    }
+
     /// The web door's settings; a trusted proxy that is not an ip, or a
     /// metrics token too short, is refused. A blank token is none.
     pub fn web_config(&self) -> Result<WebConfig, String> {
@@ -192,6 +265,7 @@ impl Config {
             trusted_proxies,
             metrics_token,
             metrics_elsewhere: false,
+            secret_key: self.secret_key.as_ref().map(|k| k.0.clone()),
         })
     }
 
@@ -204,7 +278,8 @@ impl Config {
             self.settings(),
             self.alert_settings(),
         )
-        .await?;
+        .await?
+        .with_sign_in_limits(self.sign_in_limits());
         let ready = async {
             app.migrate().await?;
             app.bootstrap().await?;

@@ -51,7 +51,7 @@ pub async fn serve(config: &Config, args: ServeArgs) -> Result<ExitCode, Failure
             let (stop, stopped) = watch::channel(false);
             let worker_task = (workers > 0)
                 .then(|| tokio::spawn(app.worker().run(workers, stopped)));
-            let sweeper = tokio::spawn(sweep_sessions(app.clone()));
+            let sweeper = tokio::spawn(sweep(app.clone()));
             println!("TenantAtlas Ops listening on http://{local}");
             println!(
                 "  console: http://{local}/system · health: http://{local}/healthz · workers in this process: {workers}"
@@ -130,13 +130,18 @@ async fn seed_demo(app: &App, password: Option<&str>) -> Result<DemoSeed, Error>
     Ok(seeded)
 }
 
-/// Expired sessions are deleted hourly.
-async fn sweep_sessions(app: App) {
+/// Expired sessions and login attempts are deleted hourly.
+async fn sweep(app: App) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tick.tick().await;
-        if let Err(e) = app.accounts().delete_expired_sessions().await {
-            tracing::warn!(error = %e.detail(), "deleting expired sessions failed");
+        match app.accounts().sweep().await {
+            Ok(swept) => tracing::debug!(
+                sessions = swept.sessions,
+                login_attempts = swept.login_attempts,
+                "swept expired sign-in state"
+            ),
+            Err(e) => tracing::warn!(error = %e.detail(), "deleting expired sign-in state failed"),
         }
     }
 }

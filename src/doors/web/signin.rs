@@ -4,15 +4,16 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::kit::session::{self, csrf_token};
+use super::kit::csrf::anonymous_token;
+use super::kit::session;
 use super::kit::{
-    AlreadySignedIn, ClientIp, Query, SignedForm, TokenOnly, WebError, WebState, opt, page,
-    page_with, with_retry_after,
+    AlreadySignedIn, ClientIp, Query, SignedForm, TokenOnly, WebError, WebState, opt, page_with,
+    with_retry_after,
 };
 use crate::accounts::{Plane, SignInOutcome};
 
@@ -53,20 +54,39 @@ fn root(plane: Plane) -> &'static str {
     }
 }
 
-/// Only paths inside the plane are followed after sign-in.
+/// Where to go after sign-in: `next` when it is a path of this plane in
+/// visible ASCII, else the plane's root. A header value cannot hold control
+/// or non-ASCII characters, `//` or a backslash could leave the site, and a
+/// dot segment (also as `%2e`) could climb out of the plane.
 fn safe_next(next: Option<&str>, plane: Plane) -> String {
     let plane_root = root(plane);
     match next {
-        Some(n)
-            if n.starts_with(plane_root)
-                && !n.starts_with("//")
-                && !n.contains('\\')
-                && !n.contains("/login") =>
-        {
-            n.to_owned()
-        }
+        Some(n) if is_plane_path(n, plane_root) => n.to_owned(),
         _ => plane_root.to_owned(),
     }
+}
+
+/// The `next` a sign-in page carries to its form: only one it would follow.
+fn carried_next(next: Option<&str>, plane: Plane) -> String {
+    next.filter(|n| is_plane_path(n, root(plane)))
+        .map(str::to_owned)
+        .unwrap_or_default()
+}
+
+fn is_plane_path(next: &str, plane_root: &str) -> bool {
+    let Some(rest) = next.strip_prefix(plane_root) else {
+        return false;
+    };
+    let path = next.split(['?', '#']).next().unwrap_or_default();
+    (rest.is_empty() || rest.starts_with(['/', '?', '#']))
+        && next.bytes().all(|b| b.is_ascii_graphic())
+        && !next.contains("//")
+        && !next.contains('\\')
+        && !path.contains("/login")
+        && !path.split('/').any(|segment| {
+            let segment = segment.to_ascii_lowercase().replace("%2e", ".");
+            segment == "." || segment == ".."
+        })
 }
 
 #[derive(Deserialize)]
@@ -74,38 +94,57 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
+/// A sign-in page with the visitor's form token; a new token comes with its
+/// cookie. Nothing is written to the database.
+fn login_response(
+    status: StatusCode,
+    view: &LoginPage,
+    set_cookie: Option<HeaderValue>,
+) -> Result<Response, WebError> {
+    let mut response = page_with(status, view)?;
+    if let Some(cookie) = set_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
 async fn login_page(
     plane: Plane,
-    session: Session,
+    state: WebState,
+    headers: HeaderMap,
     AlreadySignedIn(signed_in): AlreadySignedIn,
     Query(q): Query<NextQuery>,
 ) -> Result<Response, WebError> {
     if signed_in {
         return Ok(Redirect::to(&safe_next(opt(&q.next), plane)).into_response());
     }
-    page(&LoginPage::of(
+    let (token, set_cookie) = anonymous_token(&state, &headers).await?;
+    let view = LoginPage::of(
         plane,
-        csrf_token(&session).await?,
+        token,
         String::new(),
-        opt(&q.next).map(str::to_owned).unwrap_or_default(),
+        carried_next(opt(&q.next), plane),
         String::new(),
-    ))
+    );
+    login_response(StatusCode::OK, &view, set_cookie)
 }
 
 pub async fn system_login_page(
-    session: Session,
+    State(state): State<WebState>,
+    headers: HeaderMap,
     signed_in: AlreadySignedIn,
     query: Query<NextQuery>,
 ) -> Result<Response, WebError> {
-    login_page(Plane::System, session, signed_in, query).await
+    login_page(Plane::System, state, headers, signed_in, query).await
 }
 
 pub async fn admin_login_page(
-    session: Session,
+    State(state): State<WebState>,
+    headers: HeaderMap,
     signed_in: AlreadySignedIn,
     query: Query<NextQuery>,
 ) -> Result<Response, WebError> {
-    login_page(Plane::Admin, session, signed_in, query).await
+    login_page(Plane::Admin, state, headers, signed_in, query).await
 }
 
 #[derive(Deserialize)]
@@ -126,13 +165,25 @@ fn throttled_message(state: &WebState, secs: i64) -> String {
     )
 }
 
+/// The visitor's sign-in.
+struct Attempt {
+    session: Session,
+    headers: HeaderMap,
+    ip: String,
+    form: LoginForm,
+}
+
 async fn login_submit(
     plane: Plane,
     state: WebState,
-    session: Session,
-    ip: String,
-    form: LoginForm,
+    attempt: Attempt,
 ) -> Result<Response, WebError> {
+    let Attempt {
+        session,
+        headers,
+        ip,
+        form,
+    } = attempt;
     let outcome = state
         .app
         .accounts()
@@ -153,15 +204,23 @@ async fn login_submit(
             throttled_message(&state, retry_after_secs),
             Some(retry_after_secs),
         ),
+        SignInOutcome::Busy { retry_after_secs } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "Sign-in is busy right now. Your password was not checked; try again in a few seconds ({retry_after_secs} s)."
+            ),
+            Some(retry_after_secs),
+        ),
     };
+    let (token, set_cookie) = anonymous_token(&state, &headers).await?;
     let view = LoginPage::of(
         plane,
-        csrf_token(&session).await?,
+        token,
         form.email.trim().to_owned(),
-        opt(&form.next).map(str::to_owned).unwrap_or_default(),
+        carried_next(opt(&form.next), plane),
         error,
     );
-    let response = page_with(status, &view)?;
+    let response = login_response(status, &view, set_cookie)?;
     Ok(match retry_after {
         Some(secs) => with_retry_after(response, secs),
         None => response,
@@ -171,19 +230,33 @@ async fn login_submit(
 pub async fn system_login(
     State(state): State<WebState>,
     session: Session,
+    headers: HeaderMap,
     ClientIp(ip): ClientIp,
     SignedForm(form): SignedForm<LoginForm>,
 ) -> Result<Response, WebError> {
-    login_submit(Plane::System, state, session, ip, form).await
+    let attempt = Attempt {
+        session,
+        headers,
+        ip,
+        form,
+    };
+    login_submit(Plane::System, state, attempt).await
 }
 
 pub async fn admin_login(
     State(state): State<WebState>,
     session: Session,
+    headers: HeaderMap,
     ClientIp(ip): ClientIp,
     SignedForm(form): SignedForm<LoginForm>,
 ) -> Result<Response, WebError> {
-    login_submit(Plane::Admin, state, session, ip, form).await
+    let attempt = Attempt {
+        session,
+        headers,
+        ip,
+        form,
+    };
+    login_submit(Plane::Admin, state, attempt).await
 }
 
 pub async fn system_logout(

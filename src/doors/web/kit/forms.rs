@@ -1,5 +1,6 @@
 //! Form and query input: strict UTF-8, a clear 4xx for anything malformed,
-//! and the CSRF token (`_token`) checked against the plane's session.
+//! and the CSRF token (`_token`) checked against the plane's session, or
+//! for a visitor not signed in against their signed token cookie.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -9,9 +10,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
 
+use super::csrf::form_token_ok;
 use super::error::WebError;
-use super::session::token_matches;
-use super::state::MAX_BODY_BYTES;
+use super::state::{MAX_BODY_BYTES, WebState};
 use crate::error::{Error, Result};
 use crate::runbooks::ScopeRequest;
 
@@ -76,18 +77,20 @@ fn decode_component(s: &str) -> Result<String, WebError> {
 }
 
 /// A checked form: the body decoded strictly and `_token` equal to the
-/// session's CSRF token.
+/// session's CSRF token (someone signed in) or to the visitor's signed
+/// token cookie (the sign-in forms).
 pub struct SignedForm<T>(pub T);
 
 /// A form with nothing but its token (sign-out, mark read, deletes).
 #[derive(Deserialize)]
 pub struct TokenOnly {}
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SignedForm<T> {
+impl<T: DeserializeOwned> FromRequest<WebState> for SignedForm<T> {
     type Rejection = WebError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &WebState) -> Result<Self, Self::Rejection> {
         let session = req.extensions().get::<Session>().cloned();
+        let headers = req.headers().clone();
         let is_form = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -122,7 +125,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SignedForm<T> {
             .find(|(k, _)| k == "_token")
             .map(|(_, v)| v.as_str())
             .unwrap_or("");
-        if !token_matches(session.as_ref(), sent).await? {
+        if !form_token_ok(state, session.as_ref(), &headers, sent).await? {
             return Err(WebError::forbidden(
                 "This form's security token is missing or out of date. Reload the page and try again.",
             ));

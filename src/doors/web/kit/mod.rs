@@ -1,8 +1,9 @@
 //! The web door's kit: what every feature shares and none owns — state and
 //! settings, the guard and route access, who is asking, sessions and CSRF,
-//! strict forms, the security middleware, page chrome, errors and the view
+//! sign-in form tokens, strict forms, the security middleware, page chrome, errors and the view
 //! helpers. The kit knows no feature.
 
+pub mod csrf;
 pub mod error;
 pub mod forms;
 pub mod guard;

@@ -1,4 +1,6 @@
-//! What a plane's session holds: who signed in and the CSRF token.
+//! What a plane's session holds: who signed in and the CSRF token. A
+//! session (and its row) exists only once someone has signed in; visitors
+//! before that get their form token from `csrf.rs`.
 
 use tower_sessions::Session;
 
@@ -23,6 +25,13 @@ pub fn user_key(plane: Plane) -> &'static str {
 /// The id of whoever signed in to this plane's session.
 pub async fn signed_in_id(session: &Session, plane: Plane) -> Result<Option<i64>, WebError> {
     Ok(session.get::<i64>(user_key(plane)).await?)
+}
+
+/// Whether someone is signed in to this session (of either plane's key:
+/// a plane's session holds only its own).
+pub async fn anyone_signed_in(session: &Session) -> Result<bool, WebError> {
+    Ok(session.get::<i64>(OPERATOR_KEY).await?.is_some()
+        || session.get::<i64>(USER_KEY).await?.is_some())
 }
 
 /// Signs a person in: a new session id (no fixation), their id, and a new
@@ -67,7 +76,8 @@ pub async fn token_matches(session: Option<&Session>, sent: &str) -> Result<bool
     Ok(matches!(expected, Some(t) if !sent.is_empty() && same(sent, &t)))
 }
 
-fn same(a: &str, b: &str) -> bool {
+/// Equal, compared in constant time for strings of one length.
+pub(super) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
