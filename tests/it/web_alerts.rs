@@ -181,6 +181,24 @@ both_backends!(
             .await;
         assert_eq!(status, 404);
         assert!(body.contains(&format!("alert destination {teams} does not exist")));
+
+        // Every change above is in the audit log, the webhook's path masked.
+        let audit = format!("{}/system/audit?action=alert.", alerts.server.base);
+        let html = assert_status(alerts.c.get(audit), 200)
+            .await
+            .text()
+            .await
+            .unwrap();
+        for action in [
+            "alert.destination.create",
+            "alert.destination.test",
+            "alert.rule.create",
+            "alert.rule.delete",
+            "alert.destination.delete",
+        ] {
+            assert!(html.contains(action), "{action} in the audit log: {html}");
+        }
+        assert!(!html.contains("secret-token"), "the audit log masks URLs");
     }
 );
 
