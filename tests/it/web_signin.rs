@@ -25,29 +25,6 @@ async fn behind_proxy(app: &App) -> Server {
     start_with(app, config).await
 }
 
-/// Posts a sign-in with a fresh page's token, from `from` when given.
-async fn sign_in_from(
-    c: &reqwest::Client,
-    base: &str,
-    plane: &str,
-    from: Option<&str>,
-    email: &str,
-    password: &str,
-) -> reqwest::Response {
-    let url = format!("{base}/{plane}/login");
-    let t = token(c, &url).await;
-    let fields = [
-        ("_token", t.as_str()),
-        ("email", email),
-        ("password", password),
-    ];
-    let mut request = c.post(&url).form(&fields);
-    if let Some(ip) = from {
-        request = request.header("x-forwarded-for", ip);
-    }
-    send(request).await
-}
-
 fn retry_after(r: &reqwest::Response) -> i64 {
     r.headers()["retry-after"]
         .to_str()

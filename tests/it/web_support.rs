@@ -114,6 +114,19 @@ pub async fn login_as(
     email: &str,
     password: &str,
 ) -> reqwest::Response {
+    sign_in_from(c, base, plane, None, email, password).await
+}
+
+/// Posts a sign-in with a fresh page's token, from the client address `from`
+/// (as `X-Forwarded-For`, for a server that trusts loopback) when given.
+pub async fn sign_in_from(
+    c: &reqwest::Client,
+    base: &str,
+    plane: &str,
+    from: Option<&str>,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
     let url = format!("{base}/{plane}/login");
     let t = token(c, &url).await;
     let fields = [
@@ -121,7 +134,11 @@ pub async fn login_as(
         ("email", email),
         ("password", password),
     ];
-    post_form(c, &url, &fields).await
+    let mut request = c.post(&url).form(&fields);
+    if let Some(ip) = from {
+        request = request.header("x-forwarded-for", ip);
+    }
+    send(request).await
 }
 
 /// Signs in and checks it worked; returns the client.
