@@ -31,6 +31,8 @@ impl JobHandler for DeliveryJobHandler {
         let sent = if job.attempts_exhausted() {
             Err(job.exhausted_error())
         } else {
+            // A slow receiver must not outlast the lease and be sent twice.
+            let _heartbeat = job.heartbeat(None);
             deliver(&self.sender, job, &job.row.payload).await
         };
         let mut tx = job.db().begin_relaxed().await?;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
 
 use crate::alerts::AlertSettings;
 use crate::alerts::delivery::DELIVERY_JOB;
@@ -89,7 +90,9 @@ impl RunCompletionSubscriber for AlertDispatcher {
         let payload = serde_json::to_string(&message).map_err(|e| Error::Internal(e.into()))?;
         let scope =
             serde_json::to_string(&run.context.scope).map_err(|e| Error::Internal(e.into()))?;
-        let fingerprint = format!("{}|{scope}", run.run_type);
+        // A digest: a retry's scope lists every tenant id, longer than an
+        // index key may be on PostgreSQL.
+        let fingerprint = hex::encode(Sha256::digest(format!("{}|{scope}", run.run_type)));
         let event_key = format!("{RUN_FAILED_EVENT}:run:{}", run.id);
         for rule in store::rules_for_event(tx, workspace_id, RUN_FAILED_EVENT).await? {
             let min = Severity::parse(&rule.min_severity).unwrap_or(Severity::Low);

@@ -159,7 +159,7 @@ impl Job {
     /// attempts remain, else recorded dead.
     pub async fn fail(&self, tx: &mut Tx, error: &str) -> Result<Failed> {
         let now = self.engine.clock.now_ms();
-        if self.row.attempts < self.row.max_attempts && !self.attempts_exhausted() {
+        if self.row.attempts < self.row.max_attempts {
             let at = now + backoff_ms(&self.engine.settings, self.row.attempts);
             let error = Some(error.to_owned());
             q::requeue(tx, self.row.id, &self.owner, at, error, false, now).await?;

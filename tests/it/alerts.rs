@@ -420,3 +420,31 @@ both_backends!(
         assert_eq!(listed.json(), serde_json::json!([]));
     }
 );
+
+both_backends!(
+    a_retry_over_hundreds_of_failed_tenants_completes_and_alerts,
+    |t| async move {
+        let hook = Webhook::start(&[]).await;
+        route(&t.app, &hook, false, failed_rule()).await;
+        // Every tenant fails: the retry's scope lists 700 tenant ids, more
+        // than an index key may hold on PostgreSQL.
+        t.seed(700, 1, 700).await;
+        let first = failing_run(t, &t.app).await;
+        let retry = t
+            .app
+            .runbooks()
+            .retry_failed(&cli(), first, None)
+            .await
+            .unwrap()
+            .run;
+        drain(&t.app).await;
+        let retry = t.app.runs().get(retry.id).await.unwrap();
+        assert!(!retry.is_active(), "the retry completed");
+        assert_eq!(retry.summary_counts.processed, 700);
+        assert_eq!(retry.outcome, Outcome::Failed);
+        let sent = deliveries(&t.app).await;
+        assert_eq!(sent.len(), 2, "one alert per failed run: {sent:?}");
+        assert!(sent.iter().all(|d| d.status == "sent"), "{sent:?}");
+        assert_eq!(hook.accepted().len(), 2);
+    }
+);
