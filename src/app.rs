@@ -87,9 +87,14 @@ impl App {
         // call finds it installed, which is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = alerts.http_client().unwrap_or_else(|e| {
-            // Sends still check the egress policy before each request.
-            tracing::error!(error = %e, "the webhook client could not be set up; using defaults");
-            reqwest::Client::default()
+            // Sends still check the egress policy before each request; this
+            // client at least follows no redirect and no proxy.
+            tracing::error!(error = %e, "the webhook client could not be set up");
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .build()
+                .unwrap_or_default()
         });
         App {
             db,

@@ -148,16 +148,18 @@ pub fn is_public(ip: IpAddr) -> bool {
                 let [c, d] = seg[7].to_be_bytes();
                 return is_public(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)));
             }
-            let first = seg[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                // fc00::/7 unique local
-                || (first & 0xfe00) == 0xfc00
-                // fe80::/10 link-local
-                || (first & 0xffc0) == 0xfe80
-                // 2001:db8::/32 documentation
-                || (first == 0x2001 && v6.segments()[1] == 0x0db8))
+            // 6to4 (2002::/16) reaches the IPv4 address in its next 32 bits.
+            if seg[0] == 0x2002 {
+                let [a, b] = seg[1].to_be_bytes();
+                let [c, d] = seg[2].to_be_bytes();
+                return is_public(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)));
+            }
+            // Only global unicast (2000::/3) is public, less Teredo
+            // (2001::/32), documentation (2001:db8::/32) and ORCHID and
+            // benchmarking ranges under 2001::/23's special purposes.
+            (seg[0] & 0xe000) == 0x2000
+                && !(seg[0] == 0x2001 && seg[1] < 0x0200)
+                && !(seg[0] == 0x2001 && seg[1] == 0x0db8)
         }
     }
 }
@@ -209,10 +211,24 @@ mod tests {
             "::ffff:169.254.169.254",
             "64:ff9b::a9fe:a9fe",
             "64:ff9b::10.0.0.1",
+            "::ffff:0:a9fe:a9fe",
+            "2002:a9fe:a9fe::",
+            "2001::1",
+            "2001:db8::1",
+            "fec0::1",
+            "100::1",
+            "ff02::1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["8.8.8.8", "52.1.2.3", "2606:4700::1111", "64:ff9b::808:808"] {
+        for ip in [
+            "8.8.8.8",
+            "52.1.2.3",
+            "2606:4700::1111",
+            "64:ff9b::808:808",
+            "2002:808:808::",
+            "2a00:1450::1",
+        ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
     }

@@ -43,10 +43,13 @@ pub struct AlertSettings {
 
 impl AlertSettings {
     /// The one HTTP client of webhooks: no redirects (a 3xx is an answer, not
-    /// a new target) and a resolver that applies the egress policy.
+    /// a new target), no proxy from the environment (a proxy would resolve
+    /// the name itself, past the policy), and a resolver that applies the
+    /// egress policy.
     pub fn http_client(&self) -> Result<reqwest::Client, reqwest::Error> {
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
             .dns_resolver(self.webhook_policy.resolver())
             .build()
     }

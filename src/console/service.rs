@@ -5,7 +5,7 @@
 
 use crate::accounts::OperatorIdentity;
 use crate::clock::SharedClock;
-use crate::domain::{Capability, DEFAULT_WORKSPACE_SLUG, TextKind};
+use crate::domain::{Capability, TextKind};
 use crate::error::{Error, Result};
 use crate::runs::OperationRunService;
 use crate::storage::{Db, console as store, directory, queue};
@@ -20,11 +20,7 @@ pub struct ConsoleService {
 }
 
 fn require(op: &OperatorIdentity, c: Capability) -> Result<()> {
-    if op.can(c) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(format!("requires {c}")))
-    }
+    op.capabilities.require(c)
 }
 
 impl ConsoleService {
@@ -85,13 +81,7 @@ impl ConsoleService {
     /// The tenants a run can be scoped to (v1: the default workspace's).
     pub async fn tenants(&self, op: &OperatorIdentity) -> Result<Vec<TenantChoice>> {
         require(op, Capability::RUNBOOKS_VIEW)?;
-        let ws = directory::workspace_by_slug(&self.db, DEFAULT_WORKSPACE_SLUG)
-            .await?
-            .ok_or_else(|| {
-                Error::Internal(anyhow::anyhow!(
-                    "the default workspace is missing; run migrate"
-                ))
-            })?;
+        let ws = directory::default_workspace(&self.db).await?;
         Ok(directory::tenants_of(&self.db, ws.id)
             .await?
             .into_iter()

@@ -3,7 +3,7 @@
 
 use crate::domain::run::Initiator;
 use crate::domain::{Capability, CapabilitySet};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Who is asking, with what capabilities, from where.
 #[derive(Debug, Clone)]
@@ -25,11 +25,7 @@ impl Actor {
     }
 
     pub fn require(&self, c: Capability) -> Result<()> {
-        if self.capabilities.has(c) {
-            Ok(())
-        } else {
-            Err(Error::Forbidden(format!("requires {c}")))
-        }
+        self.capabilities.require(c)
     }
 
     /// Operators in the console must give a reason; scripts may.

@@ -58,6 +58,15 @@ impl CapabilitySet {
         CapabilitySet(caps.iter().copied().collect())
     }
 
+    /// `Forbidden` unless the set holds `c`: every service asks this way.
+    pub fn require(&self, c: Capability) -> crate::error::Result<()> {
+        if self.has(c) {
+            Ok(())
+        } else {
+            Err(crate::error::Error::Forbidden(format!("requires {c}")))
+        }
+    }
+
     pub fn has(&self, c: Capability) -> bool {
         self.0.contains(&c)
     }

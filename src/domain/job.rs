@@ -40,18 +40,6 @@ impl JobStatus {
             JobStatus::Cancelled => "cancelled",
         }
     }
-
-    pub fn parse(s: &str) -> Option<JobStatus> {
-        [
-            JobStatus::Queued,
-            JobStatus::Running,
-            JobStatus::Done,
-            JobStatus::Dead,
-            JobStatus::Cancelled,
-        ]
-        .into_iter()
-        .find(|v| v.as_str() == s)
-    }
 }
 
 impl fmt::Display for JobStatus {

@@ -1,4 +1,5 @@
-//! Statements of operation runs, their per-tenant results and failures.
+//! Statements of operation runs and their failures; a run's per-tenant rows
+//! are in `run_tenants`.
 
 use chrono::{DateTime, Utc};
 
