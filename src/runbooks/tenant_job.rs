@@ -12,7 +12,7 @@ use crate::queue::{Failed, Job, JobHandler, JobOutcome, LeaseHook};
 use crate::runbooks::{JobError, Registry, TenantJob};
 use crate::runs::{ItemFailure, OperationRunService, TENANT_JOB, TenantResult};
 use crate::storage::queue as q;
-use crate::storage::{self, Db, Tx};
+use crate::storage::{Db, Tx};
 
 pub const REASON_ATTEMPTS_EXHAUSTED: &str = "job.attempts_exhausted";
 pub const REASON_UNKNOWN_RUNBOOK: &str = "runbook.unknown";
@@ -86,7 +86,7 @@ impl JobHandler for TenantJobHandler {
             return Ok(JobOutcome::TenantBusy);
         }
         if run_status == "queued" {
-            storage::runs::mark_running(&mut tx, run_id, job.clock().now()).await?;
+            OperationRunService::mark_running(&mut tx, run_id, job.clock().now()).await?;
         }
         tx.commit().await?;
 
@@ -117,10 +117,7 @@ impl JobHandler for TenantJobHandler {
                 }
             }
             Err(JobError::Stopped) => {
-                if storage::runs::head(&mut tx, run_id, tenant_id)
-                    .await?
-                    .is_some_and(|r| r.is_completed())
-                {
+                if OperationRunService::is_completed(&mut tx, run_id).await? {
                     job.finish(&mut tx, JobStatus::Cancelled, None).await?;
                 }
                 JobOutcome::Stopped

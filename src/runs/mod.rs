@@ -121,12 +121,16 @@ impl OperationRunService {
         Ok(storage::runs::active_by_identity(&self.db, &new.identity()).await?)
     }
 
-    /// queued → running; a no-op for a run already running or completed.
-    pub async fn mark_running(&self, run_id: i64) -> Result<()> {
-        let mut tx = self.db.begin().await?;
-        storage::runs::mark_running(&mut tx, run_id, self.clock.now()).await?;
-        tx.commit().await?;
-        Ok(())
+    /// queued → running, in the caller's transaction (a tenant job's claim);
+    /// a no-op for a run already running or completed.
+    pub async fn mark_running(tx: &mut Tx, run_id: i64, now: DateTime<Utc>) -> Result<()> {
+        Ok(storage::runs::mark_running(tx, run_id, now).await?)
+    }
+
+    /// Whether the run is completed (cancelled, say), read in the caller's
+    /// transaction.
+    pub async fn is_completed(tx: &mut Tx, run_id: i64) -> Result<bool> {
+        Ok(storage::runs::is_completed(tx, run_id).await?)
     }
 
     /// Counts a committed chunk of item updates inside the chunk's own

@@ -100,33 +100,12 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<Run>, sqlx::Error> {
         .map(Some)
 }
 
-/// What a tenant job needs to know of its run (its runbook, whether it is
-/// over) and of its tenant (its workspace, if it still exists).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct RunHead {
-    #[sqlx(rename = "type")]
-    pub run_type: String,
-    pub status: String,
-    pub tenant_workspace_id: Option<i64>,
-}
-
-impl RunHead {
-    pub fn is_completed(&self) -> bool {
-        self.status == "completed"
-    }
-}
-
-pub async fn head(
-    ex: &mut impl Exec,
-    id: i64,
-    tenant_id: i64,
-) -> Result<Option<RunHead>, sqlx::Error> {
-    ex.fetch_optional(
-        "SELECT r.type, r.status, (SELECT t.workspace_id FROM tenants t WHERE t.id = $2) AS tenant_workspace_id \
-         FROM operation_runs r WHERE r.id = $1",
-        args![id, tenant_id],
-    )
-    .await
+/// Whether the run is completed; false for a run that does not exist.
+pub async fn is_completed(ex: &mut impl Exec, id: i64) -> Result<bool, sqlx::Error> {
+    let row = ex
+        .fetch_optional::<(String,)>("SELECT status FROM operation_runs WHERE id = $1", args![id])
+        .await?;
+    Ok(row.is_some_and(|(status,)| status == "completed"))
 }
 
 /// A run read inside a transaction (its first failures only).

@@ -2,10 +2,11 @@
 
 use std::collections::HashSet;
 
+use tenantatlas::clock::Clock;
 use tenantatlas::domain::Actor;
 use tenantatlas::queue::{JobOutcome, Step};
 use tenantatlas::runbooks::ScopeRequest;
-use tenantatlas::runs::{Initiator, Outcome, RunStatus, Scope, TenantResult};
+use tenantatlas::runs::{Initiator, OperationRunService, Outcome, RunStatus, Scope, TenantResult};
 use tenantatlas::storage::queue as q;
 
 use crate::both_backends;
@@ -168,7 +169,11 @@ both_backends!(
             t.app.settings.chunk_size,
             stop,
         );
-        t.app.runs().mark_running(run_id).await.unwrap();
+        let mut tx = t.app.db.begin().await.unwrap();
+        OperationRunService::mark_running(&mut tx, run_id, t.clock.now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
         runbook.run_tenant(&work).await.expect("work");
         let pending = "SELECT count(*) FROM findings WHERE lifecycle_version IS NULL";
         assert_eq!(t.count(pending).await, 0);
