@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use crate::app::App;
+use crate::doors::shell::out;
 use crate::doors::shell::{self, Failure};
 use crate::runs::Outcome;
 
@@ -38,11 +39,14 @@ pub async fn run(
     if !json {
         for a in &actions {
             match &a.run {
-                Some(run) => println!(
+                Some(run) => out!(
                     "{}: {} run {} ({} items pending)",
-                    a.runbook, a.action, run.id, a.items_pending
+                    a.runbook,
+                    a.action,
+                    run.id,
+                    a.items_pending
                 ),
-                None => println!("{}: nothing to do", a.runbook),
+                None => out!("{}: nothing to do", a.runbook),
             }
         }
     }

@@ -10,6 +10,7 @@ mod egress;
 mod faults;
 mod health;
 mod hostile_input;
+mod pipes;
 mod receivers;
 mod runs;
 mod support;

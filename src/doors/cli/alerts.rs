@@ -6,6 +6,7 @@ use super::args::{AlertsCommand, DeliveriesCommand, DestinationCommand, RuleComm
 use super::config::{Config, actor};
 use crate::alerts::{Channel, RuleRequest};
 use crate::app::App;
+use crate::doors::shell::out;
 use crate::doors::shell::{self, Failure};
 
 pub async fn run(config: &Config, command: AlertsCommand, json: bool) -> Result<ExitCode, Failure> {
@@ -42,7 +43,7 @@ async fn act(app: &App, command: AlertsCommand, json: bool) -> Result<ExitCode, 
                 shell::json(&list);
             }
             for d in list.iter().filter(|_| !json) {
-                println!("{:>4}  {:<6} {:<24} {}", d.id, d.kind, d.name, d.target);
+                out!("{:>4}  {:<6} {:<24} {}", d.id, d.kind, d.name, d.target);
             }
         }
         AlertsCommand::Destination(DestinationCommand::Remove { id }) => {
@@ -98,7 +99,7 @@ async fn act(app: &App, command: AlertsCommand, json: bool) -> Result<ExitCode, 
                 shell::json(&list);
             }
             for r in list.iter().filter(|_| !json) {
-                println!(
+                out!(
                     "{:>4}  {:<24} {:<22} ≥{:<8} cooldown {}s quiet {} {} → {:?}",
                     r.id,
                     r.name,
@@ -125,7 +126,7 @@ async fn act(app: &App, command: AlertsCommand, json: bool) -> Result<ExitCode, 
                 shell::json(&list);
             }
             for d in list.iter().filter(|_| !json) {
-                println!(
+                out!(
                     "{:>5}  {:<22} {:<10} rule {:<4} dest {:<4} attempts {} {}",
                     d.id,
                     d.event,

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use super::args::{BackfillLifecycleArgs, RunbooksCommand, ScopeArgs};
 use super::config::{Config, actor};
 use crate::domain::Reason;
+use crate::doors::shell::out;
 use crate::doors::shell::{self, Failure};
 use crate::runbooks::ScopeRequest;
 use crate::runbooks::{Registry, findings_lifecycle};
@@ -25,7 +26,7 @@ pub async fn run(
                         shell::json(&list);
                     }
                     for r in list.iter().filter(|_| !json) {
-                        println!(
+                        out!(
                             "{:<32} {}{}",
                             r.key,
                             r.title,

@@ -13,6 +13,7 @@ use crate::accounts;
 use crate::app::App;
 use crate::console::DemoSeed;
 use crate::doors::deploy_hook;
+use crate::doors::shell::out;
 use crate::doors::shell::{self, Failure};
 use crate::doors::web::{self, WebConfig};
 use crate::error::Error;
@@ -52,12 +53,12 @@ pub async fn serve(config: &Config, args: ServeArgs) -> Result<ExitCode, Failure
             let worker_task = (workers > 0)
                 .then(|| tokio::spawn(app.worker().run(workers, stopped)));
             let sweeper = tokio::spawn(sweep(app.clone()));
-            println!("TenantAtlas Ops listening on http://{local}");
-            println!(
+            out!("TenantAtlas Ops listening on http://{local}");
+            out!(
                 "  console: http://{local}/system · health: http://{local}/healthz · workers in this process: {workers}"
             );
             let metrics_task = metrics_listener.map(|(listener, metrics_local)| {
-                println!("  metrics: http://{metrics_local}/metrics");
+                out!("  metrics: http://{metrics_local}/metrics");
                 let router = web::metrics_router(app.clone(), metrics_token);
                 tokio::spawn(async move {
                     let served = web::serve_on(listener, router, telemetry::shutdown_signal()).await;
@@ -67,13 +68,13 @@ pub async fn serve(config: &Config, args: ServeArgs) -> Result<ExitCode, Failure
                 })
             });
             if let Some(operator) = demo_operator {
-                println!("  demo operator: sign in at http://{local}/system/login");
-                println!("    email:    {}", operator.operator_email);
+                out!("  demo operator: sign in at http://{local}/system/login");
+                out!("    email:    {}", operator.operator_email);
                 match operator.generated_password {
-                    Some(p) => println!(
+                    Some(p) => out!(
                         "    password: {p}   (shown once; set TENANTATLAS_DEMO_PASSWORD to choose it)"
                     ),
-                    None => println!("    password: the value of TENANTATLAS_DEMO_PASSWORD"),
+                    None => out!("    password: the value of TENANTATLAS_DEMO_PASSWORD"),
                 }
             }
             tracing::info!(%local, workers, "serving");
@@ -122,9 +123,11 @@ fn failed(e: Error) -> Failure {
 async fn seed_demo(app: &App, password: Option<&str>) -> Result<DemoSeed, Error> {
     let seeded = app.console().seed_demo(password).await?;
     if let Some(added) = &seeded.added {
-        println!(
+        out!(
             "demo data: {} tenants, {} legacy findings ({} tenant with a bad finding)",
-            added.tenants, added.findings, added.bad_tenants
+            added.tenants,
+            added.findings,
+            added.bad_tenants
         );
     }
     Ok(seeded)

@@ -3,9 +3,12 @@
 //! `--json`), and waiting for runs with a progress bar.
 
 mod failure;
+mod out;
 mod present;
 mod progress;
 
 pub use failure::Failure;
+pub(crate) use out::out;
+pub use out::write_line;
 pub use present::{json, line, preflight, run, runs};
 pub use progress::{finish_start, wait_for};

@@ -3,24 +3,21 @@
 
 use serde::Serialize;
 
+use super::out;
 use crate::runbooks::Preflight;
 use crate::runs::{Initiator, Outcome, Run};
 
 /// A value as pretty JSON on stdout.
 pub fn json<T: Serialize + ?Sized>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(s) => println!("{s}"),
+        Ok(s) => out!("{s}"),
         Err(e) => eprintln!("tenantatlas: cannot encode output: {e}"),
     }
 }
 
 /// One value as JSON, or one line of text.
 pub fn line<T: Serialize + ?Sized>(as_json: bool, value: &T, text: &str) {
-    if as_json {
-        json(value)
-    } else {
-        println!("{text}")
-    }
+    if as_json { json(value) } else { out!("{text}") }
 }
 
 /// One run with its counts and failures.
@@ -33,26 +30,31 @@ pub fn run(as_json: bool, run: &Run) {
         Outcome::Pending => String::new(),
         o => format!(" ({})", o.as_str()),
     };
-    println!(
+    out!(
         "Run {} · {} · {}",
         run.id,
         run.run_type,
         run.context.scope.describe()
     );
-    println!("  status:   {}{}", run.status.as_str(), outcome);
-    println!(
+    out!("  status:   {}{}", run.status.as_str(), outcome);
+    out!(
         "  tenants:  {}/{} processed, {} succeeded, {} failed",
-        c.processed, c.total, c.succeeded, c.failed
+        c.processed,
+        c.total,
+        c.succeeded,
+        c.failed
     );
-    println!(
+    out!(
         "  items:    {} updated, {} skipped, {} failed",
-        c.items_updated, c.items_skipped, c.items_failed
+        c.items_updated,
+        c.items_skipped,
+        c.items_failed
     );
     if let Some(reason) = &run.context.reason {
-        println!("  reason:   {reason}");
+        out!("  reason:   {reason}");
     }
-    println!("  started by: {}", initiator(&run.context.initiator));
-    println!(
+    out!("  started by: {}", initiator(&run.context.initiator));
+    out!(
         "  created {} · started {} · completed {}",
         run.created_at.to_rfc3339(),
         run.started_at
@@ -63,9 +65,9 @@ pub fn run(as_json: bool, run: &Run) {
             .unwrap_or_else(|| "-".into())
     );
     if !run.failures.is_empty() {
-        println!("  failures:");
+        out!("  failures:");
         for f in &run.failures {
-            println!(
+            out!(
                 "    {:<16} {:<32} {}",
                 f.tenant_external_id.as_deref().unwrap_or("-"),
                 f.reason_code,
@@ -81,11 +83,11 @@ pub fn runs(as_json: bool, runs: &[Run]) {
         return json(runs);
     }
     if runs.is_empty() {
-        println!("no runs");
+        out!("no runs");
     }
     for r in runs {
         let c = &r.summary_counts;
-        println!(
+        out!(
             "{:>6}  {:<30} {:<10} {:<20} {:>5}/{:<5} {}",
             r.id,
             r.run_type,
@@ -103,11 +105,11 @@ pub fn preflight(as_json: bool, p: &Preflight) {
     if as_json {
         return json(p);
     }
-    println!("Preflight {} · {}", p.runbook, p.scope.describe());
-    println!("  tenants in scope: {}", p.tenants);
-    println!("  items pending:    {}", p.items_pending);
+    out!("Preflight {} · {}", p.runbook, p.scope.describe());
+    out!("  tenants in scope: {}", p.tenants);
+    out!("  items pending:    {}", p.items_pending);
     for t in p.per_tenant.iter().filter(|t| t.items_pending > 0).take(20) {
-        println!("    {:<24} {}", t.tenant_external_id, t.items_pending);
+        out!("    {:<24} {}", t.tenant_external_id, t.items_pending);
     }
     let more = p
         .per_tenant
@@ -116,13 +118,13 @@ pub fn preflight(as_json: bool, p: &Preflight) {
         .count()
         .saturating_sub(20);
     if more > 0 {
-        println!("    … and {more} more tenant(s) with work");
+        out!("    … and {more} more tenant(s) with work");
     }
     match p.active_run_id {
-        Some(id) => println!("  active run:       {id} (starting again returns it)"),
-        None => println!("  active run:       none"),
+        Some(id) => out!("  active run:       {id} (starting again returns it)"),
+        None => out!("  active run:       none"),
     }
-    println!(
+    out!(
         "  can start:        {}",
         if p.can_start { "yes" } else { "no" }
     );
