@@ -110,6 +110,15 @@ impl AlertService {
             .collect())
     }
 
+    /// One destination of the workspace, its URL masked.
+    pub async fn destination(&self, actor: &Actor, id: i64) -> Result<DestinationView> {
+        self.destinations(actor)
+            .await?
+            .into_iter()
+            .find(|d| d.id == id)
+            .ok_or_else(|| Error::NotFound(format!("alert destination {id} does not exist")))
+    }
+
     pub async fn remove_destination(&self, actor: &Actor, id: i64) -> Result<()> {
         actor.require(Capability::ALERTS_MANAGE)?;
         let ws = self.workspace_id().await?;
@@ -302,6 +311,15 @@ impl AlertService {
                 created_at: r.created_at,
             })
             .collect())
+    }
+
+    /// One rule of the workspace.
+    pub async fn rule(&self, actor: &Actor, id: i64) -> Result<RuleView> {
+        self.rules(actor)
+            .await?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| Error::NotFound(format!("alert rule {id} does not exist")))
     }
 
     pub async fn remove_rule(&self, actor: &Actor, id: i64) -> Result<()> {

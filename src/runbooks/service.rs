@@ -102,15 +102,30 @@ impl RunbookService {
             .registry
             .all()
             .iter()
-            .map(|r| RunbookInfo {
-                key: r.key().0,
-                title: r.title(),
-                description: r.description(),
-                capability: r.capability().as_str(),
-                runs_on_deploy: r.runs_on_deploy(),
-                can_start: actor.capabilities.has(r.capability()),
-            })
+            .map(|r| Self::info_of(r.as_ref(), actor))
             .collect())
+    }
+
+    /// One runbook as this actor may see it; unknown is `NotFound`.
+    pub fn info(&self, actor: &Actor, key: &str) -> Result<RunbookInfo> {
+        actor.require(Capability::RUNBOOKS_VIEW)?;
+        Ok(Self::info_of(self.runbook(key)?.as_ref(), actor))
+    }
+
+    /// The registered runbook keys (filters of run lists); not secret.
+    pub fn keys(&self) -> Vec<&'static str> {
+        self.registry.keys()
+    }
+
+    fn info_of(r: &dyn Runbook, actor: &Actor) -> RunbookInfo {
+        RunbookInfo {
+            key: r.key().0,
+            title: r.title(),
+            description: r.description(),
+            capability: r.capability().as_str(),
+            runs_on_deploy: r.runs_on_deploy(),
+            can_start: actor.capabilities.has(r.capability()),
+        }
     }
 
     pub fn runbook(&self, key: &str) -> Result<Arc<dyn Runbook>> {

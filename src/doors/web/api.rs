@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::kit::{Operator, Query, WebError, WebState, opt, page_number, run_id, scope_request};
-use crate::runs::{Ensured, RunFilter};
+use super::kit::{Operator, Query, RunsQuery, WebError, WebState, opt, run_id, scope_request};
+use crate::runs::Ensured;
 
 type ApiResult = Result<Response, WebError>;
 
@@ -88,24 +88,12 @@ pub async fn start(
     ))
 }
 
-#[derive(Deserialize)]
-pub struct RunsQuery {
-    runbook: Option<String>,
-    status: Option<String>,
-    outcome: Option<String>,
-    page: Option<String>,
-}
-
 pub async fn runs(
     State(state): State<WebState>,
     op: Operator,
     Query(q): Query<RunsQuery>,
 ) -> ApiResult {
-    let filter = RunFilter {
-        limit: RUNS_LIMIT,
-        offset: (page_number(&q.page) - 1) * RUNS_LIMIT,
-        ..RunFilter::parse(opt(&q.runbook), opt(&q.status), opt(&q.outcome))?
-    };
+    let filter = q.filter(RUNS_LIMIT, false)?;
     let runs = state.app.runbooks().runs(&op.actor(), &filter).await?;
     Ok(Json(runs).into_response())
 }

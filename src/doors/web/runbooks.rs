@@ -92,18 +92,7 @@ async fn runbook_page(
 ) -> Result<Response, WebError> {
     let service = state.app.runbooks();
     let actor = op.actor();
-    let info = service
-        .list(&actor)?
-        .into_iter()
-        .find(|r| r.key == key.trim())
-        .ok_or_else(|| {
-            WebError::from(
-                service
-                    .runbook(key)
-                    .err()
-                    .unwrap_or_else(|| Error::NotFound(key.into())),
-            )
-        })?;
+    let info = service.info(&actor, key)?;
     let tenants = state.app.console().tenants(&op.identity).await?;
     let mut status = StatusCode::OK;
     let mut message = typed.error.unwrap_or_default();

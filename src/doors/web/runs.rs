@@ -8,11 +8,10 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::kit::{
-    Chrome, Operator, Pager, Query, RunView, SignedForm, TokenOnly, WebError, WebState, opt, page,
-    page_number, run_id,
+    Chrome, Operator, Pager, Query, RunView, RunsQuery, SignedForm, TokenOnly, WebError, WebState,
+    opt, page, page_number, run_id,
 };
 use crate::domain::Capability;
-use crate::runs::RunFilter;
 
 const PAGE_SIZE: i64 = 25;
 
@@ -56,14 +55,6 @@ struct ConfirmPage {
     error: String,
 }
 
-#[derive(Deserialize)]
-pub struct RunsQuery {
-    runbook: Option<String>,
-    status: Option<String>,
-    outcome: Option<String>,
-    page: Option<String>,
-}
-
 pub async fn runs(
     State(state): State<WebState>,
     op: Operator,
@@ -71,11 +62,7 @@ pub async fn runs(
     Query(q): Query<RunsQuery>,
 ) -> Result<Response, WebError> {
     let p = page_number(&q.page);
-    let filter = RunFilter {
-        limit: PAGE_SIZE + 1,
-        offset: (p - 1) * PAGE_SIZE,
-        ..RunFilter::parse(opt(&q.runbook), opt(&q.status), opt(&q.outcome))?
-    };
+    let filter = q.filter(PAGE_SIZE, true)?;
     let mut runs = state.app.runbooks().runs(&op.actor(), &filter).await?;
     let more = runs.len() as i64 > PAGE_SIZE;
     runs.truncate(PAGE_SIZE as usize);
@@ -90,7 +77,7 @@ pub async fn runs(
         runs: RunView::all(&runs),
         runbooks: state
             .app
-            .registry
+            .runbooks()
             .keys()
             .iter()
             .map(|k| k.to_string())

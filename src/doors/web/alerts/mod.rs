@@ -283,11 +283,8 @@ pub async fn confirm_remove_destination(
     let d = state
         .app
         .alert_service()
-        .destinations(&op.actor())
-        .await?
-        .into_iter()
-        .find(|d| d.id == id)
-        .ok_or_else(|| Error::NotFound(format!("alert destination {id} does not exist")))?;
+        .destination(&op.actor(), id)
+        .await?;
     page(&AlertConfirmPage {
         chrome: Chrome::operator(&state, &op, &session, "alerts").await?,
         heading: "Delete this destination?",
@@ -305,14 +302,7 @@ pub async fn confirm_remove_rule(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let id = path_id(&id, "alert rule")?;
-    let r = state
-        .app
-        .alert_service()
-        .rules(&op.actor())
-        .await?
-        .into_iter()
-        .find(|r| r.id == id)
-        .ok_or_else(|| Error::NotFound(format!("alert rule {id} does not exist")))?;
+    let r = state.app.alert_service().rule(&op.actor(), id).await?;
     page(&AlertConfirmPage {
         chrome: Chrome::operator(&state, &op, &session, "alerts").await?,
         heading: "Delete this rule?",

@@ -7,12 +7,13 @@
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tower_sessions::Session;
 use tower_sessions::cookie::{Cookie, SameSite};
 
+use super::cookies::cookie_value;
 use super::error::WebError;
 use super::session::{anyone_signed_in, same, token_matches};
 use super::state::WebState;
@@ -60,14 +61,7 @@ fn is_signed(key: &[u8], token: &str) -> Result<bool, WebError> {
 
 /// The visitor's token cookie, if they sent one.
 fn cookie_token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == CSRF_COOKIE)
-        .map(|(_, v)| v)
+    cookie_value(headers, CSRF_COOKIE)
 }
 
 /// The key that signs tokens: `TENANTATLAS_SECRET_KEY`, else the

@@ -15,6 +15,7 @@ use super::error::WebError;
 use super::state::{MAX_BODY_BYTES, WebState};
 use crate::error::{Error, Result};
 use crate::runbooks::ScopeRequest;
+use crate::runs::RunFilter;
 
 /// Decodes `application/x-www-form-urlencoded` strictly: bad percent
 /// escapes or bytes that are not UTF-8 are refused, never replaced, and so
@@ -177,6 +178,27 @@ pub fn page_number(v: &Option<String>) -> i64 {
         .and_then(|p| p.parse::<i64>().ok())
         .filter(|p| *p >= 1 && *p <= 100_000)
         .unwrap_or(1)
+}
+
+/// The query of a run list (`/system/runs`, `/system/api/runs`).
+#[derive(Deserialize)]
+pub struct RunsQuery {
+    pub runbook: Option<String>,
+    pub status: Option<String>,
+    pub outcome: Option<String>,
+    pub page: Option<String>,
+}
+
+impl RunsQuery {
+    /// The filter of the asked page of `page_size` runs; `probe` fetches one
+    /// more to learn whether another page exists.
+    pub fn filter(&self, page_size: i64, probe: bool) -> Result<RunFilter> {
+        Ok(RunFilter {
+            limit: page_size + i64::from(probe),
+            offset: (page_number(&self.page) - 1) * page_size,
+            ..RunFilter::parse(opt(&self.runbook), opt(&self.status), opt(&self.outcome))?
+        })
+    }
 }
 
 /// The form's or query's `scope` (`all` or `tenant`) and `tenant`.

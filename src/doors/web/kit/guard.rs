@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, any};
 use tower_sessions::Session;
 
+use super::cookies::cookie_value;
 use super::error::{Format, WebError, finish, not_found};
 use super::session::{signed_in_id, user_key};
 use super::state::{WebState, cookie_name};
@@ -115,18 +116,6 @@ async fn guard_fn(State(g): State<Guard>, mut request: Request, next: Next) -> R
     response
 }
 
-fn cookie_value<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
-    request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
 /// Finds who is signed in to the route's plane and puts their identity in
 /// the request; answers their capabilities.
 async fn sign_in_of(
@@ -168,7 +157,7 @@ async fn check(g: &Guard, request: &mut Request) -> Result<(), Response> {
             Plane::System => Plane::Admin,
             Plane::Admin => Plane::System,
         };
-        if let Some(v) = cookie_value(request, cookie_name(other))
+        if let Some(v) = cookie_value(request.headers(), cookie_name(other))
             && g.state
                 .sessions(other)
                 .is_signed_in(v, user_key(other))

@@ -3,6 +3,7 @@
 //! sign-in form tokens, strict forms, the security middleware, page chrome, errors and the view
 //! helpers. The kit knows no feature.
 
+pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod forms;
@@ -16,7 +17,9 @@ pub mod state;
 pub mod views;
 
 pub use error::{Format, WebError};
-pub use forms::{Query, SignedForm, TokenOnly, opt, page_number, path_id, run_id, scope_request};
+pub use forms::{
+    Query, RunsQuery, SignedForm, TokenOnly, opt, page_number, path_id, run_id, scope_request,
+};
 pub use guard::{Access, RouteInfo};
 pub use identity::{AlreadySignedIn, ClientIp, Customer, Operator};
 pub use metrics::MetricsToken;
