@@ -231,10 +231,14 @@ impl AlertService {
                 let q = QuietHours::parse(w, tz).map_err(Error::BadInput)?;
                 Some((q.window(), q.tz.name().to_owned()))
             }
-            (Some(_), None) => return Err(Error::BadInput("quiet hours need a --timezone".into())),
+            (Some(_), None) => {
+                return Err(Error::BadInput(
+                    "quiet hours need a time zone (an IANA name such as Europe/Berlin)".into(),
+                ));
+            }
             (None, Some(_)) => {
                 return Err(Error::BadInput(
-                    "a time zone is only used with --quiet-hours".into(),
+                    "a time zone is only used with quiet hours".into(),
                 ));
             }
         };

@@ -13,7 +13,7 @@ use super::kit::{
 };
 use crate::console::{NotificationItem, Page};
 use crate::domain::Capability;
-use crate::runs::{RunFilter, RunStatus};
+use crate::runs::RunFilter;
 
 const PAGE_SIZE: i64 = 25;
 /// Runs and notifications the dashboard shows of each kind.
@@ -72,21 +72,13 @@ pub async fn dashboard(
     let chrome = Chrome::operator(&state, &op, &session, "dashboard").await?;
     let service = state.app.runbooks();
     let actor = op.actor();
-    let latest = |status: Option<RunStatus>| RunFilter {
-        status,
-        limit: DASHBOARD_ROWS,
-        ..RunFilter::default()
-    };
     let (active, recent) = if op.can(Capability::OPERATIONS_VIEW) {
-        let mut active = service
-            .runs(&actor, &latest(Some(RunStatus::Running)))
-            .await?;
-        active.extend(
-            service
-                .runs(&actor, &latest(Some(RunStatus::Queued)))
-                .await?,
-        );
-        let recent = service.runs(&actor, &latest(None)).await?;
+        let active = service.active_runs(&actor, DASHBOARD_ROWS).await?;
+        let latest = RunFilter {
+            limit: DASHBOARD_ROWS,
+            ..RunFilter::default()
+        };
+        let recent = service.runs(&actor, &latest).await?;
         (RunView::all(&active), RunView::all(&recent))
     } else {
         (vec![], vec![])

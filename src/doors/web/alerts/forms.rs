@@ -108,16 +108,11 @@ impl RuleForm {
                     .map_err(|_| Error::BadInput(format!("alert destination {d:?} does not exist")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        // No window means no quiet hours; the time zone only matters with one.
-        let (quiet_hours, timezone) = match (self.quiet_hours.as_str(), self.timezone.as_str()) {
-            ("", _) => (None, None),
-            (_, "") => {
-                return Err(Error::BadInput(
-                    "quiet hours need a time zone (an IANA name such as Europe/Berlin)".into(),
-                ));
-            }
-            (w, tz) => (Some(w.to_owned()), Some(tz.to_owned())),
-        };
+        // The form keeps a time zone even without a window: no window, no
+        // quiet hours. Pairing them is the service's rule.
+        let given = |v: &str| Some(v.to_owned()).filter(|v| !v.is_empty());
+        let quiet_hours = given(&self.quiet_hours);
+        let timezone = quiet_hours.as_ref().and_then(|_| given(&self.timezone));
         Ok(RuleRequest {
             name: self.name.clone(),
             event: self.event.clone(),
