@@ -4,7 +4,7 @@
 //! The door learns who signed in, never why not.
 
 use crate::clock::SharedClock;
-use crate::domain::AuditEntry;
+use crate::domain::{Actor, AuditEntry};
 use crate::domain::{Email, TextKind};
 use crate::error::{Error, Result};
 use crate::storage::directory;
@@ -14,6 +14,7 @@ use super::identity::{CustomerIdentity, OperatorIdentity};
 use super::password::{HashingSlots, verify_password};
 use super::sessions::{self, DbSessionStore, Plane};
 use super::throttle::{self, Refusals, Throttle, ThrottleDecision};
+use super::{NewCustomerUser, NewPlatformUser};
 
 /// The longest email kept in the audit log; longer typed input is cut.
 const AUDIT_EMAIL_CHARS: usize = 254;
@@ -126,6 +127,31 @@ pub struct AccountService {
 impl AccountService {
     pub fn new(db: Db, clock: SharedClock, limits: SignInLimits) -> AccountService {
         AccountService { db, clock, limits }
+    }
+
+    /// Creates a platform operator and audits who did.
+    pub async fn create_platform_user(&self, actor: &Actor, new: NewPlatformUser) -> Result<i64> {
+        let email = new.email.to_string();
+        let capabilities = new.capabilities.to_stored();
+        let id = super::create_platform_user(&self.db, &self.clock, new).await?;
+        let detail = serde_json::json!({"email": email, "capabilities": capabilities});
+        let entry = actor.audit(
+            "account.platform_user.create",
+            Some(format!("platform_user:{id}")),
+            detail,
+        );
+        directory::audit_now(&self.db, &entry, self.clock.now()).await?;
+        Ok(id)
+    }
+
+    /// Creates a customer user of a workspace and audits who did.
+    pub async fn create_customer_user(&self, actor: &Actor, new: NewCustomerUser) -> Result<i64> {
+        let detail =
+            serde_json::json!({"email": new.email.to_string(), "workspace": new.workspace_slug});
+        let id = super::create_customer_user(&self.db, &self.clock, new).await?;
+        let entry = actor.audit("account.user.create", Some(format!("user:{id}")), detail);
+        directory::audit_now(&self.db, &entry, self.clock.now()).await?;
+        Ok(id)
     }
 
     /// Limit, throttle, verify, audit: the one sign-in of both planes.

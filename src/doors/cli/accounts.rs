@@ -5,7 +5,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use super::args::{PlatformUserArgs, PlatformUserCommand, UserArgs, UserCommand};
-use super::config::Config;
+use super::config::{Config, actor};
 use crate::accounts::{self, NewCustomerUser, NewPlatformUser, Password};
 use crate::app::App;
 use crate::domain::{Capability, CapabilitySet, Email};
@@ -115,7 +115,7 @@ async fn create(app: &App, checked: Checked, json: bool) -> Result<ExitCode, Fai
         Checked::PlatformUser(new) => {
             let email = new.email.to_string();
             let caps = new.capabilities.to_stored();
-            let id = accounts::create_platform_user(&app.db, &app.clock, new).await?;
+            let id = app.accounts().create_platform_user(&actor(), new).await?;
             shell::line(
                 json,
                 &serde_json::json!({"id": id, "email": email, "capabilities": caps.split(',').collect::<Vec<_>>()}),
@@ -125,7 +125,7 @@ async fn create(app: &App, checked: Checked, json: bool) -> Result<ExitCode, Fai
         Checked::User(new) => {
             let email = new.email.to_string();
             let workspace = new.workspace_slug.clone();
-            let id = accounts::create_customer_user(&app.db, &app.clock, new).await?;
+            let id = app.accounts().create_customer_user(&actor(), new).await?;
             shell::line(
                 json,
                 &serde_json::json!({"id": id, "email": email, "workspace": workspace}),
