@@ -6,6 +6,7 @@ mod architecture;
 mod backfill;
 mod browser;
 mod cli;
+mod clock_skew;
 mod egress;
 mod faults;
 mod health;
