@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tenantatlas::app::{App, Settings};
-use tenantatlas::clock::{self, Clock, SharedClock};
+use tenantatlas::clock::{self, SharedClock};
+use tenantatlas::console::DemoSize;
 use tenantatlas::domain::{Actor, JobKind, TenantExternalId};
-use tenantatlas::queue::{Job, JobHandler, JobOutcome, Step, Worker};
+use tenantatlas::queue::{Job, JobHandler, JobOutcome, QueueSettings, Step, Worker};
 use tenantatlas::runbooks::ScopeRequest;
-use tenantatlas::runs::{Initiator, TENANT_JOB};
+use tenantatlas::runs::{Initiator, RunStatus, TENANT_JOB};
 use tenantatlas::storage::Tx;
 
 use crate::support::{Backend, TestDb, loopback_alerts, test_settings};
@@ -36,10 +37,19 @@ impl JobHandler for DiesHoldingIt {
 
 /// A worker of `app` whose process dies inside every job it claims.
 fn dying_worker(app: &App) -> Worker {
+    dying_worker_leasing(app, app.settings.job_lease_ms)
+}
+
+/// [`dying_worker`] with leases of `lease_ms`.
+fn dying_worker_leasing(app: &App, lease_ms: i64) -> Worker {
+    let settings = QueueSettings {
+        job_lease_ms: lease_ms,
+        ..app.settings.queue()
+    };
     Worker::new(
         app.db.clone(),
         app.clock.clone(),
-        app.settings.queue(),
+        settings,
         vec![Arc::new(DiesHoldingIt)],
     )
 }
@@ -71,21 +81,31 @@ async fn two_machines(backend: Backend, lease_ms: i64) -> Option<(TestDb, App, A
     Some((db, normal, ahead))
 }
 
-async fn close(db: TestDb, apps: [App; 2]) {
+async fn close<const N: usize>(db: TestDb, apps: [App; N]) {
     for app in apps {
         app.close().await;
     }
     db.teardown().await;
 }
 
+fn cli() -> Actor {
+    Actor::trusted(Initiator::Cli { os_user: None })
+}
+
 /// One job: the lifecycle backfill of tenant `platform`.
 async fn one_job(app: &App) {
-    let cli = Actor::trusted(Initiator::Cli { os_user: None });
-    let scope = ScopeRequest::Tenant(TenantExternalId::parse("platform").expect("id"));
+    job_of(app, "platform").await;
+}
+
+/// One job, the lifecycle backfill of `tenant`; returns its run's id.
+async fn job_of(app: &App, tenant: &str) -> i64 {
+    let scope = ScopeRequest::Tenant(TenantExternalId::parse(tenant).expect("id"));
     app.runbooks()
-        .start(&cli, "findings.backfill-lifecycle", &scope, None)
+        .start(&cli(), "findings.backfill-lifecycle", &scope, None)
         .await
-        .expect("start");
+        .expect("start")
+        .run
+        .id
 }
 
 async fn claims(worker: &Worker) -> Option<i64> {
@@ -166,4 +186,67 @@ async fn the_job_of_a_dead_worker_ahead_is_reclaimed_on_time_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_job_of_a_dead_worker_ahead_is_reclaimed_on_time_postgres() {
     a_dead_workers_job_is_reclaimed_on_time(Backend::Postgres).await;
+}
+
+/// The same through the real binary on PostgreSQL, where machines really are
+/// several: a `worker` process whose clock is five minutes ahead
+/// (`TENANTATLAS_CLOCK_SKEW_MS`) beside this process on the normal clock,
+/// which holds one job under a live lease and leaves one whose lease ends in
+/// three seconds. The worker ahead takes the second when its lease ends, not
+/// before, and never the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_process_ahead_takes_only_the_dead_job_and_on_time() {
+    let Some((db, normal, ahead)) = two_machines(Backend::Postgres, 30_000).await else {
+        return;
+    };
+    ahead.close().await;
+    let seeded = normal
+        .console()
+        .seed_tenants(DemoSize::new(1, 0, 0).expect("size"))
+        .await
+        .expect("seed");
+    assert_eq!(seeded.tenants, 1);
+    let live_run = job_of(&normal, "platform").await;
+    claims(&dying_worker(&normal)).await.expect("the live job");
+    let dead_run = job_of(&normal, "demo-00001").await;
+    let lease = Duration::from_secs(3);
+    let died = Instant::now();
+    claims(&dying_worker_leasing(&normal, lease.as_millis() as i64))
+        .await
+        .expect("the dead job");
+
+    let dir = tempfile::tempdir().expect("dir");
+    let mut worker = tokio::process::Command::new(env!("CARGO_BIN_EXE_tenantatlas"))
+        .args(["worker", "--concurrency", "2"])
+        .current_dir(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .env("TENANTATLAS_CLOCK_SKEW_MS", AHEAD_MS.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn worker");
+
+    let runs = normal.runbooks();
+    let deadline = died + lease + Duration::from_secs(20);
+    let reclaimed = loop {
+        let live = runs.run(&cli(), live_run).await.expect("live run");
+        assert_eq!(live.summary_counts.processed, 0, "a live job was taken");
+        let dead = runs.run(&cli(), dead_run).await.expect("dead run");
+        if dead.status == RunStatus::Completed {
+            break died.elapsed();
+        }
+        assert!(Instant::now() < deadline, "the dead worker's job waits");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        reclaimed + Duration::from_millis(100) >= lease,
+        "reclaimed {reclaimed:?} after the claim, before its {lease:?} lease ended"
+    );
+    let live = runs.run(&cli(), live_run).await.expect("live run");
+    assert_eq!(live.summary_counts.processed, 0, "a live job was taken");
+    assert!(live.is_active());
+    let _ = worker.start_kill();
+    let _ = worker.wait().await;
+    close(db, [normal]).await;
 }
