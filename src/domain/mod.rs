@@ -5,6 +5,8 @@ pub mod actor;
 pub mod capability;
 pub mod job;
 pub mod run;
+pub mod run_controls;
+pub mod run_tenants;
 pub mod text;
 pub mod values;
 

@@ -12,6 +12,7 @@ pub mod console;
 pub mod directory;
 mod exec;
 pub mod queue;
+pub mod run_controls;
 pub mod run_tenants;
 pub mod runs;
 pub mod seed;
