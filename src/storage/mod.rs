@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod console;
+pub mod console_runs;
 pub mod directory;
 mod exec;
 pub mod queue;
