@@ -7,9 +7,11 @@
 pub mod customer;
 pub mod demo;
 pub mod items;
+pub mod runs_view;
 pub mod service;
 
 pub use customer::FindingFilter;
 pub use demo::{DEMO_OPERATOR_EMAIL, DemoData, DemoSeed, DemoSize, SeedReport};
 pub use items::{AuditItem, FindingItem, NotificationItem, Page, Paged, TenantChoice};
+pub use runs_view::{FailureGroup, RecentFailures, RunList, RunListFilter};
 pub use service::ConsoleService;

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod clock;
 pub mod console;
+pub mod console_runs;
 pub mod directory;
 mod exec;
 pub mod queue;

@@ -6,6 +6,7 @@
 pub mod cookies;
 pub mod csrf;
 pub mod error;
+pub mod format;
 pub mod forms;
 pub mod guard;
 pub mod identity;
