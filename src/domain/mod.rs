@@ -3,14 +3,18 @@
 
 pub mod actor;
 pub mod capability;
+pub mod field;
 pub mod job;
+pub mod paging;
 pub mod run;
 pub mod text;
 pub mod values;
 
 pub use actor::{Actor, AuditEntry};
 pub use capability::{Capability, CapabilitySet};
+pub use field::{Checked, Invalid};
 pub use job::{JobKind, JobStatus};
+pub use paging::{Numbered, PageSpot};
 pub use text::TextKind;
 pub use values::{Email, Reason, RunbookKey, TenantExternalId};
 

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod audit;
 pub mod console;
 pub mod directory;
 mod exec;
