@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod clock;
+pub mod audit;
 pub mod console;
 pub mod console_runs;
 pub mod directory;

@@ -16,6 +16,7 @@ mod receivers;
 mod runs;
 mod support;
 mod web_alerts;
+mod web_audit;
 mod web_console;
 mod web_security;
 mod web_signin;
