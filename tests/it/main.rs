@@ -5,6 +5,7 @@ mod alerts;
 mod architecture;
 mod backfill;
 mod browser;
+mod browser_a11y;
 mod cli;
 mod clock_skew;
 mod egress;
