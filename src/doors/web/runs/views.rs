@@ -82,6 +82,7 @@ pub fn scope_text(scope: &Scope) -> String {
         Scope::Tenants {
             tenant_ids,
             retry_of,
+            ..
         } => format!(
             "Retry of {} of run #{retry_of}",
             plural(tenant_ids.len() as i64, "tenant")
