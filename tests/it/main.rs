@@ -6,6 +6,7 @@ mod architecture;
 mod backfill;
 mod browser;
 mod cli;
+mod controls;
 mod egress;
 mod faults;
 mod health;
