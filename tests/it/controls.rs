@@ -307,6 +307,19 @@ both_backends!(
         t.app.runbooks().cancel(&cli(), run.id).await.unwrap();
         let b = assert_adds_up(t, run.id).await;
         assert_eq!(b.cancelled, 1);
+        let ended = t.app.runs().get(run.id).await.unwrap();
+        let message = tenantatlas::alerts::AlertMessage::for_run(
+            &ended,
+            tenantatlas::alerts::Severity::High,
+            "http://console.test",
+        );
+        assert!(
+            message
+                .summary
+                .contains("Stopped: run.error_budget_exhausted"),
+            "{}",
+            message.summary
+        );
         let expected: Vec<i64> = {
             let mut ids = t
                 .app
