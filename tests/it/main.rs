@@ -8,6 +8,7 @@ mod browser;
 mod browser_a11y;
 mod cli;
 mod clock_skew;
+mod controls;
 mod egress;
 mod faults;
 mod health;
