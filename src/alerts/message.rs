@@ -30,8 +30,12 @@ impl AlertMessage {
                 run.run_type
             ),
             summary: format!(
-                "{} of {} tenants failed ({} items updated, {} failed).",
-                c.failed, c.total, c.items_updated, c.items_failed
+                "{} of {} tenants failed ({} items updated, {} failed).{}",
+                c.failed,
+                c.total,
+                c.items_updated,
+                c.items_failed,
+                stopped(run)
             ),
             runbook: run.run_type.clone(),
             scope: run.context.scope.describe(),
@@ -59,6 +63,17 @@ impl AlertMessage {
                 .collect(),
             url: run_url(public_url, run.id),
         }
+    }
+}
+
+/// Why a run stopped early, for its summary (empty when it did not).
+fn stopped(run: &Run) -> String {
+    match &run.reason_code {
+        Some(code) => format!(
+            " Stopped: {code}; {} tenant(s) not started.",
+            run.not_started
+        ),
+        None => String::new(),
     }
 }
 

@@ -19,7 +19,7 @@ type ApiResult = Result<Response, WebError>;
 /// Runs answered by `GET /system/api/runs`.
 const RUNS_LIMIT: i64 = 50;
 
-fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, WebError> {
+pub(super) fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, WebError> {
     payload.map(|Json(v)| v).map_err(|e| {
         let status = match e.status() {
             StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
@@ -32,7 +32,7 @@ fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, WebError> {
 }
 
 /// 201 with a new run, or 200 with the active run it returned.
-fn ensured(e: Ensured) -> Response {
+pub(super) fn ensured(e: Ensured) -> Response {
     let status = if e.created {
         StatusCode::CREATED
     } else {
@@ -70,6 +70,9 @@ pub struct StartBody {
     scope: Option<String>,
     tenant: Option<String>,
     reason: Option<String>,
+    max_concurrency: Option<String>,
+    max_errors: Option<String>,
+    min_finished: Option<String>,
 }
 
 pub async fn start(
@@ -83,8 +86,15 @@ pub async fn start(
     service.runbook(&key)?;
     let scope = scope_request(opt(&b.scope), opt(&b.tenant))?;
     let reason = Some(b.reason.as_deref().unwrap_or(""));
+    let limits = crate::runs::RunLimits::parse(
+        opt(&b.max_concurrency),
+        opt(&b.max_errors),
+        opt(&b.min_finished),
+    )?;
     Ok(ensured(
-        service.start(&op.actor(), &key, &scope, reason).await?,
+        service
+            .start_with_limits(&op.actor(), &key, &scope, reason, limits)
+            .await?,
     ))
 }
 

@@ -13,6 +13,7 @@ mod dashboard;
 mod health;
 mod kit;
 pub mod routes;
+pub mod run_controls;
 mod runbooks;
 mod runs;
 mod server;
