@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::domain::TextKind;
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Queued,
@@ -16,7 +16,7 @@ pub enum RunStatus {
     Completed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Pending,
@@ -65,7 +65,7 @@ impl Outcome {
 }
 
 /// Who started a run. A platform initiator lives here, never in `user_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Initiator {
     PlatformUser { id: i64, email: String },
@@ -74,7 +74,7 @@ pub enum Initiator {
 }
 
 /// Which tenants a run covers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Scope {
     AllTenants,
@@ -121,7 +121,7 @@ impl Scope {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunContext {
     pub initiator: Initiator,
     pub runbook: String,
@@ -129,7 +129,7 @@ pub struct RunContext {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SummaryCounts {
     pub total: i64,
     pub processed: i64,
@@ -140,7 +140,7 @@ pub struct SummaryCounts {
     pub items_failed: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunFailure {
     pub tenant_id: Option<i64>,
     pub tenant_external_id: Option<String>,
@@ -149,7 +149,7 @@ pub struct RunFailure {
 }
 
 /// A run as every door shows it (Appendix A).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Run {
     pub id: i64,
     #[serde(rename = "type")]

@@ -1,6 +1,7 @@
 //! The one integration test binary. Each scenario runs on SQLite and on
 //! PostgreSQL (`TEST_DATABASE_URL`).
 
+mod alert_events;
 mod alerts;
 mod architecture;
 mod backfill;

@@ -12,6 +12,7 @@ mod audit;
 mod dashboard;
 mod health;
 mod kit;
+pub mod openapi;
 pub mod routes;
 mod runbooks;
 mod runs;
