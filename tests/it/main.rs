@@ -11,6 +11,7 @@ mod egress;
 mod faults;
 mod health;
 mod hostile_input;
+mod openapi;
 mod pipes;
 mod receivers;
 mod runs;

@@ -6,7 +6,7 @@
 //! description ([`super::openapi`]).
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -33,6 +33,12 @@ fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, WebError> {
         };
         WebError::new(status, e.body_text())
     })
+}
+
+/// A path segment, or the API's JSON 400 (a segment that is not UTF-8, say).
+fn segment(path: Result<Path<String>, PathRejection>) -> Result<String, WebError> {
+    path.map(|Path(v)| v)
+        .map_err(|e| WebError::new(StatusCode::BAD_REQUEST, e.body_text()))
 }
 
 /// 201 with a new run, or 200 with the active run it returned.
@@ -78,9 +84,10 @@ pub struct ScopeQuery {
 pub async fn preflight(
     State(state): State<WebState>,
     op: Operator,
-    Path(key): Path<String>,
+    key: Result<Path<String>, PathRejection>,
     Query(q): Query<ScopeQuery>,
 ) -> ApiResult {
+    let key = segment(key)?;
     let service = state.app.runbooks();
     service.runbook(&key)?;
     let scope = scope_request(opt(&q.scope), opt(&q.tenant))?;
@@ -116,9 +123,10 @@ pub struct StartBody {
 pub async fn start(
     State(state): State<WebState>,
     op: Operator,
-    Path(key): Path<String>,
+    key: Result<Path<String>, PathRejection>,
     payload: Result<Json<StartBody>, JsonRejection>,
 ) -> ApiResult {
+    let key = segment(key)?;
     let b = body(payload)?;
     let service = state.app.runbooks();
     service.runbook(&key)?;
@@ -170,7 +178,12 @@ pub async fn runs(
     params(("id" = i64, Path, description = "The run's id")),
     responses((status = 200, description = "The run", body = Run), ReadErrors)
 )]
-pub async fn run(State(state): State<WebState>, op: Operator, Path(id): Path<String>) -> ApiResult {
+pub async fn run(
+    State(state): State<WebState>,
+    op: Operator,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult {
+    let id = segment(id)?;
     let run = state.app.runbooks().run(&op.actor(), run_id(&id)?).await?;
     Ok(Json(run).into_response())
 }
@@ -188,9 +201,10 @@ pub async fn run(State(state): State<WebState>, op: Operator, Path(id): Path<Str
 pub async fn cancel(
     State(state): State<WebState>,
     op: Operator,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     payload: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> ApiResult {
+    let id = segment(id)?;
     body(payload)?;
     let run = state
         .app
@@ -224,9 +238,10 @@ pub struct RetryBody {
 pub async fn retry_failed(
     State(state): State<WebState>,
     op: Operator,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     payload: Result<Json<RetryBody>, JsonRejection>,
 ) -> ApiResult {
+    let id = segment(id)?;
     let b = body(payload)?;
     let ensured_run = state
         .app

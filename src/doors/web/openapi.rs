@@ -24,13 +24,17 @@ pub struct ApiError {
 /// What any operation may answer besides its success.
 #[derive(IntoResponses)]
 pub enum ReadErrors {
-    /// Bad input: a malformed id, filter or scope.
+    /// The request could not be read (a path or query that is not UTF-8).
     #[response(status = 400)]
     BadRequest(#[to_schema] ApiError),
+    /// Bad input: an unknown scope, tenant or filter, or a value with
+    /// control characters.
+    #[response(status = 422)]
+    Unprocessable(#[to_schema] ApiError),
     /// No operator session.
     #[response(status = 401)]
     Unauthorized(#[to_schema] ApiError),
-    /// The operator lacks the capability.
+    /// The operator does not hold the capability the operation needs.
     #[response(status = 403)]
     Forbidden(#[to_schema] ApiError),
     /// No such runbook or run.
@@ -44,14 +48,15 @@ pub enum ReadErrors {
 /// What a state change may answer besides its success.
 #[derive(IntoResponses)]
 pub enum WriteErrors {
-    /// Bad input: a malformed body, id or scope, or a missing reason.
+    /// The request could not be read (malformed JSON, a path that is not
+    /// UTF-8).
     #[response(status = 400)]
     BadRequest(#[to_schema] ApiError),
     /// No operator session.
     #[response(status = 401)]
     Unauthorized(#[to_schema] ApiError),
-    /// The operator lacks the capability, or the request came from another
-    /// origin.
+    /// The operator does not hold the capability the operation needs, or
+    /// the request came from another origin.
     #[response(status = 403)]
     Forbidden(#[to_schema] ApiError),
     /// No such runbook or run.
@@ -66,7 +71,8 @@ pub enum WriteErrors {
     /// The body is not `application/json`.
     #[response(status = 415)]
     UnsupportedMediaType(#[to_schema] ApiError),
-    /// The JSON does not have the fields the operation takes.
+    /// Bad input: fields the operation does not take, an unknown scope or
+    /// tenant, a missing reason, a value with control characters.
     #[response(status = 422)]
     Unprocessable(#[to_schema] ApiError),
     /// Something failed on the server; the detail is in its log.
@@ -130,6 +136,8 @@ pub fn description() -> &'static serde_json::Value {
     responses(
         (status = 200, description = "The OpenAPI 3.1 description of /system/api", content_type = "application/json", body = Object),
         (status = 401, description = "No operator session", body = ApiError),
+        (status = 404, description = "A customer session: the operator plane is not theirs", body = ApiError),
+        (status = 500, description = "Something failed on the server", body = ApiError),
     )
 )]
 pub async fn document() -> Response {
