@@ -9,7 +9,9 @@ use axum::routing::{MethodRouter, get, post};
 
 use super::kit::guard::{guarded, other_methods};
 use super::kit::{Format, WebState};
-use super::{admin, alerts, api, audit, dashboard, run_controls, runbooks, runs, signin};
+use super::{
+    admin, alerts, api, audit, dashboard, openapi, run_controls, runbooks, runs, signin,
+};
 use crate::accounts::Plane;
 use crate::domain::Capability;
 
@@ -236,6 +238,7 @@ fn groups() -> Vec<Group> {
             ),
         // /system/api: the same service in JSON
         Group::new(S, Json)
+            .get("/system/api/openapi.json", SignedIn, get(openapi::document))
             .get("/system/api/runbooks", Cap(VIEW), get(api::runbooks))
             .get(
                 "/system/api/runbooks/{key}/preflight",
