@@ -16,6 +16,7 @@ mod runs;
 mod support;
 mod web_alerts;
 mod web_console;
+mod web_runs;
 mod web_security;
 mod web_signin;
 mod web_support;

@@ -180,7 +180,7 @@ fn plain(e: Error) -> Error {
         Error::NotFound(m) if m.starts_with("unknown tenant") => {
             let id = m.split('"').nth(1).unwrap_or("").to_owned();
             Error::NotFound(format!(
-                "unknown tenant: no tenant has the external id \u{201c}{id}\u{201d}; pick one from the suggestions"
+                "tenant: unknown tenant \u{201c}{id}\u{201d}: no tenant has this external id; pick one from the suggestions"
             ))
         }
         other => other,

@@ -233,6 +233,7 @@ struct RunPage {
     live: LiveView,
     can_act: bool,
     title: String,
+    scope: String,
     who: String,
     retries: Vec<i64>,
 }
@@ -347,6 +348,7 @@ pub async fn view_run(
             .unwrap_or(&run.run_type)
             .to_owned(),
         who: views::who(&run.context.initiator),
+        scope: views::scope_text(&run.context.scope),
         run: RunView::of(&run),
         live,
         can_act: op.can(crate::domain::Capability::RUNBOOKS_RUN),
