@@ -3,6 +3,7 @@
 //! and a line in [`Registry::standard`]. [`RunbookService`] is what every
 //! door calls; [`TenantJobHandler`] runs a run's per-tenant jobs.
 
+pub mod controls;
 pub mod findings_lifecycle;
 pub mod service;
 pub mod tenant_job;
