@@ -108,6 +108,11 @@ fn groups() -> Vec<Group> {
             )
             .get("/system/runs/{id}/counts", Cap(OPS), get(runs::run_counts))
             .get(
+                "/system/runs/{id}/tenants",
+                Cap(OPS),
+                get(runs::run_tenants_fragment),
+            )
+            .get(
                 "/system/notifications",
                 SignedIn,
                 get(dashboard::notifications),
