@@ -17,6 +17,7 @@ mod support;
 mod web_alerts;
 mod web_audit;
 mod web_console;
+mod web_errors;
 mod web_security;
 mod web_signin;
 mod web_support;
