@@ -10,10 +10,11 @@ use sha2::{Digest, Sha256};
 use crate::alerts::AlertSettings;
 use crate::alerts::delivery::DELIVERY_JOB;
 use crate::alerts::message::{AlertMessage, outcome_words};
-use crate::alerts::rules::{QuietHours, RUN_FAILED_EVENT, Severity};
+use crate::alerts::rules::{QuietHours, RUN_FAILED_EVENT, Severity, cooldown_words};
 use crate::error::{Error, Result};
 use crate::runs::{Initiator, Outcome, Run, RunCompletionSubscriber};
 use crate::storage::Tx;
+use crate::storage::alert_edits as edits;
 use crate::storage::alerts::{self as store, NewDelivery};
 use crate::storage::queue as q;
 
@@ -118,7 +119,9 @@ impl RunCompletionSubscriber for AlertDispatcher {
                 (false, Some(_)) => "deferred",
                 (false, None) => "queued",
             };
-            for destination_id in store::destinations_of_rule(tx, rule.id).await? {
+            for (destination_id, enabled) in edits::rule_targets(tx, rule.id).await? {
+                // A disabled destination is sent nothing; the record says why.
+                let status = if enabled { status } else { "suppressed" };
                 let delivery = NewDelivery {
                     workspace_id,
                     rule_id: Some(rule.id),
@@ -138,8 +141,20 @@ impl RunCompletionSubscriber for AlertDispatcher {
                 if status != "suppressed" {
                     let at = defer_until.unwrap_or(now).timestamp_millis();
                     let job = serde_json::json!({ "delivery_id": id }).to_string();
-                    q::enqueue(tx, DELIVERY_JOB, Some(run.id), None, &job, at, max_attempts)
-                        .await?;
+                    let job_id =
+                        q::enqueue(tx, DELIVERY_JOB, Some(run.id), None, &job, at, max_attempts)
+                            .await?;
+                    edits::link_job(tx, id, job_id).await?;
+                } else {
+                    let reason = if !enabled {
+                        "destination disabled".to_string()
+                    } else {
+                        format!(
+                            "cooldown: this rule alerted about the same runbook and scope less than {} ago",
+                            cooldown_words(rule.cooldown_seconds)
+                        )
+                    };
+                    edits::set_suppressed_reason(tx, id, &reason).await?;
                 }
             }
         }

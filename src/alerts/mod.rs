@@ -10,9 +10,11 @@
 
 pub mod channels;
 pub mod delivery;
+pub mod delivery_service;
 pub mod dispatch;
 pub mod egress;
 pub mod message;
+pub mod rule_service;
 pub mod rules;
 pub mod service;
 pub mod views;
@@ -24,7 +26,9 @@ pub use egress::EgressPolicy;
 pub use message::AlertMessage;
 pub use rules::{Channel, QuietHours, RUN_FAILED_EVENT, Severity};
 pub use service::AlertService;
-pub use views::{DeliveryView, DestinationView, RuleRequest, RuleView};
+pub use views::{
+    DeliveryPage, DeliveryView, DestinationRequest, DestinationView, RuleRequest, RuleView,
+};
 
 /// What alerts need from the environment.
 #[derive(Debug, Clone)]
