@@ -311,6 +311,10 @@ async fn every_main_page_fits_a_phone_and_passes_axe() {
         ("system-run-active", format!("/system/runs/{active}")),
         ("system-retry", format!("/system/runs/{done}/retry-failed")),
         ("system-audit", "/system/audit".to_owned()),
+        (
+            "system-alert-delete",
+            format!("/system/alerts/destinations/{}/delete", dest.id),
+        ),
         ("system-alerts", "/system/alerts".to_owned()),
         ("system-notifications", "/system/notifications".to_owned()),
         ("system-not-found", "/system/no-such-page".to_owned()),
