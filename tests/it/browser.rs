@@ -93,7 +93,19 @@ pub(crate) async fn chromedriver_in(tz: Option<&str>) -> Driver {
 }
 
 pub(crate) async fn browser(d: &Driver) -> WebDriver {
+    browser_with(d, d._profile.path(), true).await
+}
+
+/// A browser with its profile in `profile`, JavaScript on or off.
+pub(crate) async fn browser_with(d: &Driver, profile: &Path, javascript: bool) -> WebDriver {
     let mut caps = DesiredCapabilities::chrome();
+    if !javascript {
+        caps.add_experimental_option(
+            "prefs",
+            serde_json::json!({"profile.managed_default_content_settings.javascript": 2}),
+        )
+        .unwrap();
+    }
     caps.set_binary(CHROMIUM).unwrap();
     for arg in [
         "--headless",
@@ -108,7 +120,7 @@ pub(crate) async fn browser(d: &Driver) -> WebDriver {
     ] {
         caps.add_arg(arg).unwrap();
     }
-    caps.add_arg(&format!("--user-data-dir={}", d._profile.path().display()))
+    caps.add_arg(&format!("--user-data-dir={}", profile.display()))
         .unwrap();
     WebDriver::new(d.url.as_str(), caps)
         .await
