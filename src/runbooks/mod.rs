@@ -3,11 +3,13 @@
 //! and a line in [`Registry::standard`]. [`RunbookService`] is what every
 //! door calls; [`TenantJobHandler`] runs a run's per-tenant jobs.
 
+pub mod controls;
 pub mod findings_lifecycle;
 pub mod service;
 pub mod tenant_job;
 pub mod workspace_ids;
 
+pub use service::reads::PendingWork;
 pub use service::{DeployAction, Preflight, RunbookInfo, RunbookService, ScopeRequest};
 pub use tenant_job::TenantJobHandler;
 

@@ -7,10 +7,14 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod clock;
+pub mod audit;
 pub mod console;
+pub mod console_runs;
 pub mod directory;
 mod exec;
 pub mod queue;
+pub mod run_controls;
 pub mod run_tenants;
 pub mod runs;
 pub mod seed;

@@ -79,6 +79,33 @@ fn groups() -> Vec<Group> {
             .post("/system/logout", SignedIn, post(signin::system_logout))
             .get("/system", SignedIn, get(dashboard::dashboard))
             .get(
+                "/system/dashboard/active",
+                Cap(OPS),
+                get(dashboard::active_fragment),
+            )
+            .get(
+                "/system/dashboard/failures",
+                Cap(OPS),
+                get(dashboard::failures_fragment),
+            )
+            .get(
+                "/system/dashboard/recent",
+                Cap(OPS),
+                get(dashboard::recent_fragment),
+            )
+            .get(
+                "/system/dashboard/pending",
+                Cap(VIEW),
+                get(dashboard::pending_fragment),
+            )
+            .get("/system/notifications/bell", SignedIn, get(dashboard::bell))
+            .get(
+                "/system/tenants/options",
+                Cap(VIEW),
+                get(runbooks::tenant_options),
+            )
+            .get("/system/runs/{id}/counts", Cap(OPS), get(runs::run_counts))
+            .get(
                 "/system/notifications",
                 SignedIn,
                 get(dashboard::notifications),

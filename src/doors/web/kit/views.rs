@@ -5,7 +5,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::runs::{Initiator, Outcome, Run, RunStatus, Scope};
+use crate::runs::{Outcome, Run, RunStatus, Scope};
 
 pub fn time(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
@@ -110,28 +110,6 @@ pub fn outcome_label(o: Outcome) -> &'static str {
     }
 }
 
-pub fn initiator_label(i: &Initiator) -> String {
-    match i {
-        Initiator::PlatformUser { email, .. } => email.clone(),
-        Initiator::Cli { os_user } => format!(
-            "CLI{}",
-            os_user
-                .as_ref()
-                .map(|u| format!(" ({u})"))
-                .unwrap_or_default()
-        ),
-        Initiator::Deploy { release } => {
-            format!(
-                "deploy{}",
-                release
-                    .as_ref()
-                    .map(|r| format!(" of release {r}"))
-                    .unwrap_or_default()
-            )
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct FailureView {
     pub tenant: String,
@@ -154,10 +132,7 @@ pub struct RunView {
     pub succeeded: i64,
     pub failed: i64,
     pub items_updated: i64,
-    pub items_skipped: i64,
-    pub items_failed: i64,
     pub percent: i64,
-    pub initiator: String,
     pub reason: String,
     pub created_at: TimeTag,
     pub started_at: TimeTag,
@@ -201,10 +176,7 @@ impl RunView {
             succeeded: c.succeeded,
             failed: c.failed,
             items_updated: c.items_updated,
-            items_skipped: c.items_skipped,
-            items_failed: c.items_failed,
             percent,
-            initiator: initiator_label(&run.context.initiator),
             reason: run.context.reason.clone().unwrap_or_default(),
             created_at: TimeTag::at(&run.created_at),
             started_at: TimeTag::opt(&run.started_at),
