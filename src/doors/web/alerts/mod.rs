@@ -17,8 +17,7 @@ use self::views::{
     AlertConfirmPage, AlertForms, AlertsPage, DeliveryView, destination_name, status_class,
 };
 use crate::doors::web::kit::{
-    Chrome, Operator, SignedForm, TokenOnly, WebError, WebState, opt_time, page, page_with,
-    path_id, time,
+    Chrome, Operator, SignedForm, TimeTag, TokenOnly, WebError, WebState, page, page_with, path_id,
 };
 use crate::error::Error;
 
@@ -66,8 +65,8 @@ async fn render(
             status_class: status_class(&d.status),
             attempts: d.attempts,
             last_error: d.last_error.clone().unwrap_or_default(),
-            created_at: time(&d.created_at),
-            sent_at: opt_time(&d.sent_at),
+            created_at: TimeTag::at(&d.created_at),
+            sent_at: TimeTag::opt(&d.sent_at),
         })
         .collect();
     let messages = if flash.error {

@@ -5,7 +5,7 @@ use askama::Template;
 
 use crate::alerts::rules::EVENTS;
 use crate::alerts::{DestinationView, RuleView};
-use crate::doors::web::kit::{Chrome, time};
+use crate::doors::web::kit::{Chrome, TimeTag};
 
 /// What was typed into the alert forms, shown again with a 422.
 /// The webhook URL is never among them: it is a secret.
@@ -29,7 +29,7 @@ pub struct DestinationRowView {
     pub name: String,
     pub kind: String,
     pub target: String,
-    pub created_at: String,
+    pub created_at: TimeTag,
     /// Checked in the rule form.
     pub checked: bool,
 }
@@ -54,8 +54,8 @@ pub struct DeliveryView {
     pub status_class: &'static str,
     pub attempts: i64,
     pub last_error: String,
-    pub created_at: String,
-    pub sent_at: String,
+    pub created_at: TimeTag,
+    pub sent_at: TimeTag,
 }
 
 /// The colour of a delivery's status.
@@ -112,7 +112,7 @@ impl AlertsPage {
                     name: d.name.clone(),
                     kind: d.kind.clone(),
                     target: d.target.clone(),
-                    created_at: time(&d.created_at),
+                    created_at: TimeTag::at(&d.created_at),
                     checked: forms.rule_destinations.contains(&d.id.to_string()),
                 })
                 .collect(),

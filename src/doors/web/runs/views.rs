@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
+use super::super::kit::TimeTag;
 use super::super::kit::format::{count, duration, plural};
-use super::super::kit::time;
 use crate::runs::{Initiator, Outcome, Run, RunStatus, Scope};
 
 /// The one word (or two) for where a run stands.
@@ -82,6 +82,7 @@ pub fn scope_text(scope: &Scope) -> String {
         Scope::Tenants {
             tenant_ids,
             retry_of,
+            ..
         } => format!(
             "Retry of {} of run #{retry_of}",
             plural(tenant_ids.len() as i64, "tenant")
@@ -104,7 +105,7 @@ pub struct RunLine {
     pub failed: i64,
     pub failed_text: String,
     pub who: String,
-    pub created_at: String,
+    pub created_at: TimeTag,
     pub duration: String,
 }
 
@@ -135,7 +136,7 @@ impl RunLine {
             failed: c.failed,
             failed_text: format!("{} failed", count(c.failed)),
             who: who(&run.context.initiator),
-            created_at: time(&run.created_at),
+            created_at: TimeTag::at(&run.created_at),
             duration: run_duration(run, now),
         }
     }
