@@ -7,8 +7,8 @@
 
 pub mod accounts;
 pub mod alerts;
-pub mod clock;
 pub mod audit;
+pub mod clock;
 pub mod console;
 pub mod console_runs;
 pub mod directory;

@@ -21,7 +21,7 @@ use crate::console::{NotificationItem, Page};
 use crate::domain::Capability;
 
 const PAGE_SIZE: i64 = 25;
-/// Active runs the dashboard shows of each status (running, queued).
+/// Active runs the dashboard shows (queued, running, paused).
 const ACTIVE_ROWS: i64 = 10;
 /// Recent runs of each kind of scope.
 const RECENT_ROWS: i64 = 5;
@@ -130,8 +130,8 @@ struct NotificationsPage {
 async fn active_panel(state: &WebState, op: &Operator) -> Result<ActivePanel, WebError> {
     let runs = state
         .app
-        .runbooks()
-        .active_runs(&op.actor(), ACTIVE_ROWS)
+        .console()
+        .active_runs(&op.identity, ACTIVE_ROWS)
         .await?;
     Ok(ActivePanel {
         active: lines(state, &runs),

@@ -13,6 +13,7 @@ pub fn state_label(run: &Run) -> &'static str {
     match (run.status, run.outcome) {
         (RunStatus::Queued, _) => "Queued",
         (RunStatus::Running, _) => "Running",
+        (RunStatus::Paused, _) => "Paused",
         (_, Outcome::Succeeded) => "Succeeded",
         (_, Outcome::PartiallySucceeded) => "Partially succeeded",
         (_, Outcome::Failed) => "Failed",
@@ -26,6 +27,7 @@ pub fn state_class(run: &Run) -> &'static str {
     match (run.status, run.outcome) {
         (RunStatus::Queued, _) => "queued",
         (RunStatus::Running, _) => "running",
+        (RunStatus::Paused, _) => "paused",
         (_, Outcome::Succeeded) => "ok",
         (_, Outcome::PartiallySucceeded) => "warn",
         (_, Outcome::Failed) => "bad",
@@ -34,9 +36,10 @@ pub fn state_class(run: &Run) -> &'static str {
 }
 
 /// Human labels of the status and outcome filters, by their values.
-pub const STATUS_LABELS: [(&str, &str); 3] = [
+pub const STATUS_LABELS: [(&str, &str); 4] = [
     ("queued", "Queued"),
     ("running", "Running"),
+    ("paused", "Paused"),
     ("completed", "Completed"),
 ];
 pub const OUTCOME_LABELS: [(&str, &str); 5] = [
@@ -167,6 +170,9 @@ pub fn field_error(message: &str, fields: &[&'static str]) -> (&'static str, Str
         .iter()
         .find(|f| {
             lower.starts_with(&format!("{f}:"))
+                || lower.starts_with(&format!("{f} must"))
+                || lower.starts_with(&format!("{f} as a"))
+                || lower.starts_with(&format!("{f} is"))
                 || lower.starts_with(&format!("unknown {f}"))
                 || lower.starts_with(&format!("choose a {f}"))
         })
