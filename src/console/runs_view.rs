@@ -159,6 +159,17 @@ impl ConsoleService {
         Ok(run_rows::list_by_ids(&self.db, &ids).await?)
     }
 
+    /// Runs not yet completed (queued, running, paused), newest first.
+    pub async fn active_runs(&self, op: &OperatorIdentity, limit: i64) -> Result<Vec<Run>> {
+        op.capabilities.require(Capability::OPERATIONS_VIEW)?;
+        let query = RunQuery {
+            active_only: true,
+            ..RunQuery::default()
+        };
+        let ids = store::page_ids(&self.db, &query, limit, 0).await?;
+        Ok(run_rows::list_by_ids(&self.db, &ids).await?)
+    }
+
     /// Runs that completed failed or partially succeeded in the last
     /// `hours`: how many, and the latest `limit`.
     pub async fn recent_failures(
@@ -241,11 +252,5 @@ impl ConsoleService {
                 sample: r.sample,
             })
             .collect())
-    }
-
-    /// The runs started as retries of a run, oldest first.
-    pub async fn retries_of(&self, op: &OperatorIdentity, run_id: i64) -> Result<Vec<i64>> {
-        op.capabilities.require(Capability::OPERATIONS_VIEW)?;
-        Ok(store::retries_of(&self.db, run_id).await?)
     }
 }

@@ -27,6 +27,8 @@ pub struct RunQuery {
     pub one_tenant: Option<bool>,
     /// Completed with `failed` or `partially_succeeded` at or after this time.
     pub failed_since: Option<DateTime<Utc>>,
+    /// Queued, running or paused runs only.
+    pub active_only: bool,
 }
 
 /// `%text%` for LIKE, with the wildcards of `text` taken literally.
@@ -54,13 +56,15 @@ const PG_WHO: &str = "lower(coalesce(r.context::jsonb -> 'initiator' ->> 'email'
 const SQLITE_KIND: &str = "json_extract(r.context, '$.initiator.kind')";
 const PG_KIND: &str = "(r.context::jsonb -> 'initiator' ->> 'kind')";
 
-/// The WHERE clause of a run query (arguments `$1`…`$11`) and its arguments.
+/// The WHERE clause of a run query (arguments `$1`…`$12`) and its arguments.
 fn filtered(db: &Db, q: &RunQuery) -> (String, Vec<Arg>) {
     let reason = db.pick(SQLITE_REASON, PG_REASON);
     let who = db.pick(SQLITE_WHO, PG_WHO);
     let kind = db.pick(SQLITE_KIND, PG_KIND);
     let sql = format!(
-        "WHERE ($1 IS NULL OR r.type = $1) AND ($2 IS NULL OR r.status = $2) \
+        "WHERE ($1 IS NULL OR r.type = $1) \
+           AND ($2 IS NULL OR (r.status = $2 AND (r.status = 'completed' OR NOT r.paused)) \
+                OR ($2 = 'paused' AND r.paused AND r.status <> 'completed')) \
            AND ($3 IS NULL OR r.outcome = $3) \
            AND ($4 IS NULL OR r.created_at >= $4) AND ($5 IS NULL OR r.created_at < $5) \
            AND ($6 IS NULL OR r.tenant_id = $6 OR EXISTS \
@@ -68,7 +72,8 @@ fn filtered(db: &Db, q: &RunQuery) -> (String, Vec<Arg>) {
            AND ($7 IS NULL OR {reason} LIKE $7 ESCAPE '\\') \
            AND ($8 IS NULL OR {who} LIKE $9 ESCAPE '\\' OR {kind} = $8) \
            AND ($10 IS NULL OR ($10 = 1 AND r.tenant_id IS NOT NULL) OR ($10 = 0 AND r.tenant_id IS NULL)) \
-           AND ($11 IS NULL OR (r.outcome IN ('failed', 'partially_succeeded') AND r.completed_at >= $11))"
+           AND ($11 IS NULL OR (r.outcome IN ('failed', 'partially_succeeded') AND r.completed_at >= $11)) \
+           AND ($12 = 0 OR r.status <> 'completed')"
     );
     let args = args![
         q.runbook.clone(),
@@ -81,7 +86,8 @@ fn filtered(db: &Db, q: &RunQuery) -> (String, Vec<Arg>) {
         q.initiator.as_ref().map(|i| i.to_lowercase()),
         contains(&q.initiator),
         q.one_tenant.map(i64::from),
-        q.failed_since
+        q.failed_since,
+        i64::from(q.active_only)
     ];
     (sql, args)
 }
@@ -109,7 +115,7 @@ pub async fn page_ids(
     let rows = db
         .fetch_all::<(i64,)>(
             &format!(
-                "SELECT r.id FROM operation_runs r {filter} ORDER BY r.id DESC LIMIT $12 OFFSET $13"
+                "SELECT r.id FROM operation_runs r {filter} ORDER BY r.id DESC LIMIT $13 OFFSET $14"
             ),
             args,
         )
@@ -164,18 +170,4 @@ pub async fn failure_groups(db: &Db, run_id: i64) -> Result<Vec<FailureGroupRow>
         args![run_id],
     )
     .await
-}
-
-/// The runs started as retries of `run_id`, oldest first.
-pub async fn retries_of(db: &Db, run_id: i64) -> Result<Vec<i64>, sqlx::Error> {
-    let sql = db.pick(
-        "SELECT id FROM operation_runs WHERE \
-           json_extract(context, '$.scope.retry_of') = $1 OR json_extract(context, '$.retry_of') = $1 \
-         ORDER BY id",
-        "SELECT id FROM operation_runs WHERE \
-           (context::jsonb -> 'scope' ->> 'retry_of') = $1::text OR (context::jsonb ->> 'retry_of') = $1::text \
-         ORDER BY id",
-    );
-    let rows = db.fetch_all::<(i64,)>(sql, args![run_id]).await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
 }

@@ -1,6 +1,7 @@
 //! The one integration test binary. Each scenario runs on SQLite and on
 //! PostgreSQL (`TEST_DATABASE_URL`).
 
+mod alert_events;
 mod alerts;
 mod architecture;
 mod backfill;
@@ -13,6 +14,7 @@ mod egress;
 mod faults;
 mod health;
 mod hostile_input;
+mod openapi;
 mod pipes;
 mod receivers;
 mod runs;
@@ -20,6 +22,8 @@ mod support;
 mod web_alerts;
 mod web_audit;
 mod web_console;
+mod web_errors;
+mod web_runs;
 mod web_security;
 mod web_signin;
 mod web_support;

@@ -12,8 +12,8 @@ use tower_sessions::Session;
 
 use super::kit::format::{count, counted, plural};
 use super::kit::{
-    Chrome, Operator, Pager, Query, SignedForm, TokenOnly, WebError, WebState, page, page_number,
-    path_id, time,
+    Chrome, Operator, Pager, Query, SignedForm, TimeTag, TokenOnly, WebError, WebState, page,
+    page_number, path_id,
 };
 use super::runs::lines;
 use super::runs::views::RunLine;
@@ -21,7 +21,7 @@ use crate::console::{NotificationItem, Page};
 use crate::domain::Capability;
 
 const PAGE_SIZE: i64 = 25;
-/// Active runs the dashboard shows of each status (running, queued).
+/// Active runs the dashboard shows (queued, running, paused).
 const ACTIVE_ROWS: i64 = 10;
 /// Recent runs of each kind of scope.
 const RECENT_ROWS: i64 = 5;
@@ -36,7 +36,7 @@ struct NotificationView {
     summary: String,
     url: String,
     unread: bool,
-    created_at: String,
+    created_at: TimeTag,
 }
 
 impl NotificationView {
@@ -47,7 +47,7 @@ impl NotificationView {
             summary: n.summary.clone(),
             url: n.url.clone(),
             unread: n.unread,
-            created_at: time(&n.created_at),
+            created_at: TimeTag::at(&n.created_at),
         }
     }
 
@@ -130,8 +130,8 @@ struct NotificationsPage {
 async fn active_panel(state: &WebState, op: &Operator) -> Result<ActivePanel, WebError> {
     let runs = state
         .app
-        .runbooks()
-        .active_runs(&op.actor(), ACTIVE_ROWS)
+        .console()
+        .active_runs(&op.identity, ACTIVE_ROWS)
         .await?;
     Ok(ActivePanel {
         active: lines(state, &runs),

@@ -21,6 +21,7 @@ use super::runs::views::field_error;
 use crate::console::TenantChoice;
 use crate::error::{Error, Result};
 use crate::runbooks::{Preflight, RunbookInfo, ScopeRequest};
+use crate::runs::RunLimits;
 use preflight_view::{PreflightView, TableAsk};
 
 /// Tenants the scope picker's search answers at most.
@@ -29,7 +30,14 @@ const TENANT_OPTIONS: i64 = 20;
 /// preflight the operator reviewed shows the new figures first.
 const DRIFT_PERCENT: i64 = 5;
 
-const FIELDS: [&str; 3] = ["scope", "tenant", "reason"];
+const FIELDS: [&str; 6] = [
+    "scope",
+    "tenant",
+    "reason",
+    "max_concurrency",
+    "max_errors",
+    "min_finished",
+];
 
 #[derive(Template)]
 #[template(path = "system/runbooks.html")]
@@ -50,6 +58,8 @@ struct RunbookPage {
     error: String,
     notice: String,
     reason: String,
+    /// The cap, budget and minimum as typed.
+    limits: [String; 3],
 }
 
 /// The scope picker's radios (swapped in when a tenant is typed).
@@ -82,6 +92,8 @@ struct Typed<'a> {
     notice: String,
     table_filter: &'a str,
     table_page: i64,
+    /// The cap, budget and minimum typed on the start form.
+    limits: [String; 3],
 }
 
 /// The scope as asked: a tenant typed with no scope chosen is the one-tenant
@@ -170,6 +182,7 @@ async fn runbook_page(
             error: message,
             notice: typed.notice,
             reason: typed.reason.to_owned(),
+            limits: typed.limits,
         },
     )
 }
@@ -180,7 +193,7 @@ fn plain(e: Error) -> Error {
         Error::NotFound(m) if m.starts_with("unknown tenant") => {
             let id = m.split('"').nth(1).unwrap_or("").to_owned();
             Error::NotFound(format!(
-                "unknown tenant: no tenant has the external id \u{201c}{id}\u{201d}; pick one from the suggestions"
+                "tenant: unknown tenant \u{201c}{id}\u{201d}: no tenant has this external id; pick one from the suggestions"
             ))
         }
         other => other,
@@ -245,6 +258,10 @@ pub struct StartForm {
     scope: Option<String>,
     tenant: Option<String>,
     reason: Option<String>,
+    /// The concurrency cap and error budget (`10`, `5%`; blank: none).
+    max_concurrency: Option<String>,
+    max_errors: Option<String>,
+    min_finished: Option<String>,
     /// The preflight the operator reviewed: tenants, items, active run.
     seen_tenants: Option<String>,
     seen_items: Option<String>,
@@ -308,13 +325,18 @@ pub async fn start(
     let reason = form.reason.as_deref().unwrap_or("");
     let (scope, tenant) = (opt(&form.scope), opt(&form.tenant));
     let mut notice = String::new();
-    let result = match scope_of(scope, tenant) {
-        Ok(request) => match service.recount(&actor, &key, &request).await {
+    let limits = RunLimits::parse(
+        opt(&form.max_concurrency),
+        opt(&form.max_errors),
+        opt(&form.min_finished),
+    );
+    let result = match (scope_of(scope, tenant), limits) {
+        (Ok(request), Ok(limits)) => match service.recount(&actor, &key, &request).await {
             Ok(fresh) => {
                 notice = drift(&form, &fresh);
                 if notice.is_empty() {
                     service
-                        .start(&actor, &key, &request, Some(reason))
+                        .start_with_limits(&actor, &key, &request, Some(reason), limits)
                         .await
                         .map(Some)
                 } else {
@@ -323,7 +345,7 @@ pub async fn start(
             }
             Err(e) => Err(e),
         },
-        Err(e) => Err(e),
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
     let error = match result {
         Ok(Some(ensured)) => {
@@ -341,6 +363,8 @@ pub async fn start(
         error,
         notice,
         table_page: 1,
+        limits: [&form.max_concurrency, &form.max_errors, &form.min_finished]
+            .map(|v| opt(v).unwrap_or("").to_owned()),
         ..Typed::default()
     };
     runbook_page(&state, &op, &session, &key, typed).await

@@ -3,29 +3,28 @@
 //! part, and the cancel / retry confirmations (`actions`).
 
 mod actions;
+mod tenants;
+mod view;
 pub mod views;
 
 pub use actions::{cancel, cancel_confirm, retry_confirm, retry_failed, run_counts};
+pub use tenants::run_tenants_fragment;
+pub use view::{run_live, view_run};
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::kit::format::{count, plural};
-use super::kit::views::FailureView;
-use super::kit::{
-    Chrome, Operator, Query, RunView, WebError, WebState, opt, page, page_number, page_with, run_id,
-};
-use crate::console::{FailureGroup, RunListFilter};
+use super::kit::format::plural;
+use super::kit::{Chrome, Operator, Query, WebError, WebState, opt, page_number, page_with};
+use crate::console::RunListFilter;
 use crate::runs::Run;
 use views::{OUTCOME_LABELS, RunLine, STATUS_LABELS, field_error};
 
 const PAGE_SIZE: i64 = 25;
-/// Failure rows View run lists; the rest are summed up by reason code.
-const FAILURE_ROWS: usize = 20;
 
 /// Runs as rows, each with its runbook's title.
 pub fn lines(state: &WebState, runs: &[Run]) -> Vec<RunLine> {
@@ -222,149 +221,4 @@ pub async fn runs(
             error,
         },
     )
-}
-
-/// View run: the live part and what does not change.
-#[derive(Template)]
-#[template(path = "system/run.html")]
-struct RunPage {
-    chrome: Chrome,
-    run: RunView,
-    live: LiveView,
-    can_act: bool,
-    title: String,
-    who: String,
-    retries: Vec<i64>,
-}
-
-#[derive(Template)]
-#[template(path = "system/run_live.html")]
-struct RunLive {
-    run: RunView,
-    live: LiveView,
-    can_act: bool,
-}
-
-/// What View run shows beside [`RunView`]: one status line, the duration,
-/// counts formatted, failures grouped by reason code.
-#[derive(Debug, Clone)]
-pub struct LiveView {
-    pub label: &'static str,
-    pub class: &'static str,
-    pub status_line: String,
-    /// Rounded to tens, for screen readers (announced when it changes).
-    pub announce: String,
-    pub duration: String,
-    pub processed: String,
-    pub total: String,
-    pub succeeded: String,
-    pub failed: String,
-    pub items_updated: String,
-    pub items_skipped: String,
-    pub items_failed: String,
-    pub groups: Vec<FailureGroup>,
-    /// The first failure rows; the rest are counted in the groups.
-    pub failures: Vec<FailureView>,
-    pub failures_more: String,
-}
-
-impl LiveView {
-    fn of(run: &Run, groups: Vec<FailureGroup>, now: chrono::DateTime<chrono::Utc>) -> LiveView {
-        let c = &run.summary_counts;
-        let label = views::state_label(run);
-        let duration = views::run_duration(run, now);
-        let mut line = format!(
-            "{label} · {} of {} processed",
-            count(c.processed),
-            plural(c.total, "tenant")
-        );
-        if c.failed > 0 {
-            line += &format!(" · {} failed", count(c.failed));
-        }
-        if !duration.is_empty() {
-            line += &if run.is_active() {
-                format!(" · running for {duration}")
-            } else {
-                format!(" · took {duration}")
-            };
-        }
-        let pct = views::percent(run);
-        let failures_total: i64 = groups.iter().map(|g| g.failures).sum();
-        let shown = run.failures.len().min(FAILURE_ROWS);
-        let more = failures_total - shown as i64;
-        LiveView {
-            label,
-            class: views::state_class(run),
-            status_line: line,
-            announce: format!("Run #{}: {label}, {}% processed", run.id, pct / 10 * 10),
-            duration,
-            processed: count(c.processed),
-            total: count(c.total),
-            succeeded: count(c.succeeded),
-            failed: count(c.failed),
-            items_updated: count(c.items_updated),
-            items_skipped: count(c.items_skipped),
-            items_failed: count(c.items_failed),
-            groups,
-            failures: RunView::of(run).failures.into_iter().take(shown).collect(),
-            failures_more: if more > 0 {
-                format!("and {} more, counted by reason code above", count(more))
-            } else {
-                String::new()
-            },
-        }
-    }
-}
-
-async fn live_of(state: &WebState, op: &Operator, run: &Run) -> Result<LiveView, WebError> {
-    let groups = if run.summary_counts.failed > 0 || !run.failures.is_empty() {
-        state
-            .app
-            .console()
-            .failure_groups(&op.identity, run.id)
-            .await?
-    } else {
-        vec![]
-    };
-    Ok(LiveView::of(run, groups, state.app.clock.now()))
-}
-
-pub async fn view_run(
-    State(state): State<WebState>,
-    op: Operator,
-    session: Session,
-    Path(id): Path<String>,
-) -> Result<Response, WebError> {
-    let run = state.app.runbooks().run(&op.actor(), run_id(&id)?).await?;
-    let live = live_of(&state, &op, &run).await?;
-    let retries = state.app.console().retries_of(&op.identity, run.id).await?;
-    page(&RunPage {
-        chrome: Chrome::operator(&state, &op, &session, "runs").await?,
-        title: state
-            .app
-            .runbooks()
-            .title_of(&run.run_type)
-            .unwrap_or(&run.run_type)
-            .to_owned(),
-        who: views::who(&run.context.initiator),
-        run: RunView::of(&run),
-        live,
-        can_act: op.can(crate::domain::Capability::RUNBOOKS_RUN),
-        retries,
-    })
-}
-
-/// The live part of View run, polled by htmx while the run is active.
-pub async fn run_live(
-    State(state): State<WebState>,
-    op: Operator,
-    Path(id): Path<String>,
-) -> Result<Response, WebError> {
-    let run = state.app.runbooks().run(&op.actor(), run_id(&id)?).await?;
-    let live = live_of(&state, &op, &run).await?;
-    page(&RunLive {
-        run: RunView::of(&run),
-        live,
-        can_act: op.can(crate::domain::Capability::RUNBOOKS_RUN),
-    })
 }

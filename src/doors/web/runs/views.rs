@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
+use super::super::kit::TimeTag;
 use super::super::kit::format::{count, duration, plural};
-use super::super::kit::time;
 use crate::runs::{Initiator, Outcome, Run, RunStatus, Scope};
 
 /// The one word (or two) for where a run stands.
@@ -13,6 +13,7 @@ pub fn state_label(run: &Run) -> &'static str {
     match (run.status, run.outcome) {
         (RunStatus::Queued, _) => "Queued",
         (RunStatus::Running, _) => "Running",
+        (RunStatus::Paused, _) => "Paused",
         (_, Outcome::Succeeded) => "Succeeded",
         (_, Outcome::PartiallySucceeded) => "Partially succeeded",
         (_, Outcome::Failed) => "Failed",
@@ -26,6 +27,7 @@ pub fn state_class(run: &Run) -> &'static str {
     match (run.status, run.outcome) {
         (RunStatus::Queued, _) => "queued",
         (RunStatus::Running, _) => "running",
+        (RunStatus::Paused, _) => "paused",
         (_, Outcome::Succeeded) => "ok",
         (_, Outcome::PartiallySucceeded) => "warn",
         (_, Outcome::Failed) => "bad",
@@ -34,9 +36,10 @@ pub fn state_class(run: &Run) -> &'static str {
 }
 
 /// Human labels of the status and outcome filters, by their values.
-pub const STATUS_LABELS: [(&str, &str); 3] = [
+pub const STATUS_LABELS: [(&str, &str); 4] = [
     ("queued", "Queued"),
     ("running", "Running"),
+    ("paused", "Paused"),
     ("completed", "Completed"),
 ];
 pub const OUTCOME_LABELS: [(&str, &str); 5] = [
@@ -105,7 +108,7 @@ pub struct RunLine {
     pub failed: i64,
     pub failed_text: String,
     pub who: String,
-    pub created_at: String,
+    pub created_at: TimeTag,
     pub duration: String,
 }
 
@@ -136,7 +139,7 @@ impl RunLine {
             failed: c.failed,
             failed_text: format!("{} failed", count(c.failed)),
             who: who(&run.context.initiator),
-            created_at: time(&run.created_at),
+            created_at: TimeTag::at(&run.created_at),
             duration: run_duration(run, now),
         }
     }
@@ -167,6 +170,9 @@ pub fn field_error(message: &str, fields: &[&'static str]) -> (&'static str, Str
         .iter()
         .find(|f| {
             lower.starts_with(&format!("{f}:"))
+                || lower.starts_with(&format!("{f} must"))
+                || lower.starts_with(&format!("{f} as a"))
+                || lower.starts_with(&format!("{f} is"))
                 || lower.starts_with(&format!("unknown {f}"))
                 || lower.starts_with(&format!("choose a {f}"))
         })
