@@ -3,7 +3,9 @@
 
 pub mod actor;
 pub mod capability;
+pub mod field;
 pub mod job;
+pub mod paging;
 pub mod run;
 pub mod run_controls;
 pub mod run_tenants;
@@ -12,7 +14,9 @@ pub mod values;
 
 pub use actor::{Actor, AuditEntry};
 pub use capability::{Capability, CapabilitySet};
+pub use field::{Checked, Invalid};
 pub use job::{JobKind, JobStatus};
+pub use paging::{Numbered, PageSpot};
 pub use text::TextKind;
 pub use values::{Email, Reason, RunbookKey, TenantExternalId};
 

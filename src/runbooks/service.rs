@@ -2,8 +2,11 @@
 //! calls to list runbooks, run preflight, start, cancel and retry runs.
 //! Doors parse and present; checks that more than one door needs live here.
 
+pub mod reads;
+
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::clock::SharedClock;
@@ -42,7 +45,7 @@ impl ScopeRequest {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RunbookInfo {
     pub key: &'static str,
     pub title: &'static str,
@@ -52,7 +55,7 @@ pub struct RunbookInfo {
     pub can_start: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Preflight {
     pub runbook: &'static str,
     pub scope: Scope,
@@ -61,6 +64,8 @@ pub struct Preflight {
     pub per_tenant: Vec<TenantPending>,
     pub active_run_id: Option<i64>,
     pub can_start: bool,
+    /// When it was counted.
+    pub taken_at: DateTime<Utc>,
 }
 
 /// What the deploy hook did for one runbook.
@@ -220,6 +225,18 @@ impl RunbookService {
         key: &str,
         scope: &ScopeRequest,
     ) -> Result<Preflight> {
+        let preflight = self.count(actor, key, scope).await?;
+        self.audit(actor.audit(
+            "runbook.preflight",
+            Some(format!("runbook:{}", preflight.runbook)),
+            serde_json::json!({"scope": preflight.scope, "items_pending": preflight.items_pending}),
+        ))
+        .await?;
+        Ok(preflight)
+    }
+
+    /// What [`RunbookService::preflight`] counts, without its audit entry.
+    async fn count(&self, actor: &Actor, key: &str, scope: &ScopeRequest) -> Result<Preflight> {
         actor.require(Capability::RUNBOOKS_VIEW)?;
         let runbook = self.runbook(key)?;
         let ws = self.workspace().await?;
@@ -231,7 +248,7 @@ impl RunbookService {
         let per_tenant = runbook.pending(&self.db, ws.id, tenant_id).await?;
         let probe = self.new_run(runbook.as_ref(), &ws, actor, scope.clone(), None);
         let active_run_id = self.runs.active_by_identity(&probe).await?;
-        let preflight = Preflight {
+        Ok(Preflight {
             runbook: runbook.key().0,
             scope,
             tenants: per_tenant.len() as i64,
@@ -239,14 +256,8 @@ impl RunbookService {
             per_tenant,
             active_run_id,
             can_start: actor.capabilities.has(runbook.capability()),
-        };
-        self.audit(actor.audit(
-            "runbook.preflight",
-            Some(format!("runbook:{}", preflight.runbook)),
-            serde_json::json!({"scope": preflight.scope, "items_pending": preflight.items_pending}),
-        ))
-        .await?;
-        Ok(preflight)
+            taken_at: self.clock.now(),
+        })
     }
 
     /// Starts a run, or returns the active run of the same runbook and scope.

@@ -7,7 +7,10 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod audit;
+pub mod clock;
 pub mod console;
+pub mod console_runs;
 pub mod directory;
 mod exec;
 pub mod queue;

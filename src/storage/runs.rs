@@ -311,3 +311,24 @@ pub async fn cancel(tx: &mut Tx, run_id: i64, now: DateTime<Utc>) -> Result<bool
     .await?;
     Ok(true)
 }
+
+/// The runs of `ids` in the order given, without their failures (lists).
+pub async fn list_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<Run>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {RUN_COLUMNS} FROM operation_runs WHERE id IN ({})",
+        placeholders.join(", ")
+    );
+    let rows = db
+        .fetch_all::<RunRow>(&sql, ids.iter().map(|id| (*id).into()).collect())
+        .await?;
+    let mut runs = rows
+        .into_iter()
+        .map(|row| row.into_run(vec![]))
+        .collect::<Result<Vec<Run>, sqlx::Error>>()?;
+    runs.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+    Ok(runs)
+}

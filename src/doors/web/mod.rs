@@ -12,6 +12,7 @@ mod audit;
 mod dashboard;
 mod health;
 mod kit;
+pub mod openapi;
 pub mod routes;
 pub mod run_controls;
 mod runbooks;

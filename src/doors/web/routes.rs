@@ -9,7 +9,9 @@ use axum::routing::{MethodRouter, get, post};
 
 use super::kit::guard::{guarded, other_methods};
 use super::kit::{Format, WebState};
-use super::{admin, alerts, api, audit, dashboard, run_controls, runbooks, runs, signin};
+use super::{
+    admin, alerts, api, audit, dashboard, openapi, run_controls, runbooks, runs, signin,
+};
 use crate::accounts::Plane;
 use crate::domain::Capability;
 
@@ -78,6 +80,38 @@ fn groups() -> Vec<Group> {
             .post("/system/login", Public, post(signin::system_login))
             .post("/system/logout", SignedIn, post(signin::system_logout))
             .get("/system", SignedIn, get(dashboard::dashboard))
+            .get(
+                "/system/dashboard/active",
+                Cap(OPS),
+                get(dashboard::active_fragment),
+            )
+            .get(
+                "/system/dashboard/failures",
+                Cap(OPS),
+                get(dashboard::failures_fragment),
+            )
+            .get(
+                "/system/dashboard/recent",
+                Cap(OPS),
+                get(dashboard::recent_fragment),
+            )
+            .get(
+                "/system/dashboard/pending",
+                Cap(VIEW),
+                get(dashboard::pending_fragment),
+            )
+            .get("/system/notifications/bell", SignedIn, get(dashboard::bell))
+            .get(
+                "/system/tenants/options",
+                Cap(VIEW),
+                get(runbooks::tenant_options),
+            )
+            .get("/system/runs/{id}/counts", Cap(OPS), get(runs::run_counts))
+            .get(
+                "/system/runs/{id}/tenants",
+                Cap(OPS),
+                get(runs::run_tenants_fragment),
+            )
             .get(
                 "/system/notifications",
                 SignedIn,
@@ -209,6 +243,7 @@ fn groups() -> Vec<Group> {
             ),
         // /system/api: the same service in JSON
         Group::new(S, Json)
+            .get("/system/api/openapi.json", SignedIn, get(openapi::document))
             .get("/system/api/runbooks", Cap(VIEW), get(api::runbooks))
             .get(
                 "/system/api/runbooks/{key}/preflight",
