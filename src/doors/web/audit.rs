@@ -10,8 +10,8 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::kit::{
-    Chrome, NumberedPager, Operator, Query, WebError, WebState, page_number, page_with, thousands,
-    time,
+    Chrome, NumberedPager, Operator, Query, TimeTag, WebError, WebState, page_number, page_with,
+    thousands,
 };
 use crate::console::{AUDIT_ACTIONS, AuditEntryView, AuditFilter};
 use crate::domain::{Invalid, PageSpot};
@@ -21,7 +21,7 @@ const PAGE_SIZE: i64 = 25;
 
 #[derive(Debug, Clone)]
 struct EntryView {
-    when: String,
+    when: TimeTag,
     actor: String,
     system: bool,
     action: String,
@@ -34,7 +34,7 @@ struct EntryView {
 impl EntryView {
     fn of(a: &AuditEntryView) -> EntryView {
         EntryView {
-            when: time(&a.created_at),
+            when: TimeTag::at(&a.created_at),
             actor: a.actor.clone(),
             system: a.system,
             action: a.action.clone(),

@@ -6,6 +6,7 @@
 pub mod cookies;
 pub mod csrf;
 pub mod error;
+pub mod error_page;
 pub mod format;
 pub mod forms;
 pub mod guard;
@@ -28,4 +29,4 @@ pub use metrics::MetricsToken;
 pub use numbered::{NumberedPager, thousands};
 pub use page::{Chrome, page, page_with, with_retry_after};
 pub use state::{ADMIN_COOKIE, MAX_BODY_BYTES, SYSTEM_COOKIE, WebConfig, WebState, parse_proxies};
-pub use views::{Pager, RunView, TimeTag, opt_time, time};
+pub use views::{Pager, RunView, TimeTag};
