@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::api;
 use super::kit::state::cookie_name;
+use super::{api, run_controls};
 use crate::accounts::Plane;
 
 /// The body of every error the API answers.
@@ -111,6 +111,11 @@ impl Modify for SessionCookie {
         api::run,
         api::cancel,
         api::retry_failed,
+        run_controls::api_tenants,
+        run_controls::api_pause,
+        run_controls::api_resume,
+        run_controls::api_limits,
+        run_controls::api_retry,
         document,
     ),
     modifiers(&SessionCookie),

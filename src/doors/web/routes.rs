@@ -9,9 +9,7 @@ use axum::routing::{MethodRouter, get, post};
 
 use super::kit::guard::{guarded, other_methods};
 use super::kit::{Format, WebState};
-use super::{
-    admin, alerts, api, audit, dashboard, openapi, run_controls, runbooks, runs, signin,
-};
+use super::{admin, alerts, api, audit, dashboard, openapi, run_controls, runbooks, runs, signin};
 use crate::accounts::Plane;
 use crate::domain::Capability;
 
