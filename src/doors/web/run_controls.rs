@@ -13,7 +13,7 @@ use tower_sessions::Session;
 
 use super::api::{body, ensured};
 use super::kit::{Operator, Query, SignedForm, TokenOnly, WebError, WebState, opt, run_id};
-use super::openapi::{ReadErrors, WriteErrors};
+use super::openapi::errors::{ReadErrors, WriteErrors};
 use crate::domain::run_tenants::CSV_HEADER;
 use crate::domain::run_tenants::TenantPage;
 use crate::runs::{Run, TenantQuery, TenantState};
