@@ -459,3 +459,343 @@ both_backends!(
         assert_eq!(counts(t).await, [0, 0, 0, 0]);
     }
 );
+
+/// Log lines written while the guard lives (this thread's tracing only).
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogBuffer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// A run of the backfill over all tenants that does not succeed.
+async fn failing_run(t: &TestApp) -> i64 {
+    let run = crate::runs::start_all(&t.app, "findings.backfill-lifecycle")
+        .await
+        .run;
+    t.drain().await;
+    let run = t.app.runs().get(run.id).await.unwrap();
+    assert_ne!(run.outcome.as_str(), "succeeded");
+    run.id
+}
+
+both_backends!(
+    rules_and_destinations_are_edited_paused_and_deliveries_explained,
+    |t| async move {
+        use crate::receivers::Answer;
+        let app = &t.app;
+        t.seed(2, 3, 1).await;
+        let alerts = Alerts::open(t).await;
+        let logs = LogBuffer::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _logging = tracing::subscriber::set_default(subscriber);
+
+        // Two Teams destinations: one answers, one fails three times.
+        let good = Webhook::start(&[]).await;
+        let bad = Webhook::start(&[Answer::Status(500); 3]).await;
+        for (name, hook) in [("Good", &good), ("Bad", &bad)] {
+            let fields = [
+                ("kind", "teams"),
+                ("name", name),
+                ("url", hook.url.as_str()),
+            ];
+            alerts.post_back(DESTINATIONS, &fields).await;
+        }
+        let dests = app.alert_service().destinations(&trusted()).await.unwrap();
+        let (good_id, bad_id) = (dests[0].id, dests[1].id);
+        let (good_s, bad_s) = (good_id.to_string(), bad_id.to_string());
+
+        // An email destination while SMTP is not configured: saved, with a
+        // clear warning in the flash, on the form and on its row.
+        let html = alerts.page().await;
+        assert!(
+            html.contains("id=\"email-smtp-warning\""),
+            "warned before saving"
+        );
+        let email = [
+            ("kind", "email"),
+            ("name", "Mail"),
+            ("recipients", "a@example.com"),
+        ];
+        alerts.post_back(DESTINATIONS, &email).await;
+        let html = alerts.page().await;
+        assert!(html.contains("SMTP_URL is not set"), "{html}");
+        let mail_id = app.alert_service().destinations(&trusted()).await.unwrap()[2].id;
+        assert!(html.contains(&format!("id=\"destination-{mail_id}-warning\"")));
+
+        // A rule with a cooldown in hours, shown in words.
+        let rule = [
+            ("name", "Failed runs"),
+            ("event", "operation_run.failed"),
+            ("min_severity", "high"),
+            ("cooldown", "2"),
+            ("cooldown_unit", "hours"),
+            ("timezone", "UTC"),
+            ("destination", &good_s),
+            ("destination", &bad_s),
+        ];
+        alerts.post_back(RULES, &rule).await;
+        let r = app
+            .alert_service()
+            .rules(&trusted())
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(r.cooldown_seconds, 7200);
+        let html = alerts.page().await;
+        assert!(html.contains("<td class=\"nowrap\">2 h</td>"), "{html}");
+        assert!(
+            html.contains("<datalist id=\"time-zones\">")
+                && html.contains("value=\"Europe/Berlin\"")
+        );
+
+        // Edit: the form shows the rule; the cooldown goes to none.
+        let edit = format!("{RULES}/{}/edit", r.id);
+        let html = alerts.confirm(&edit).await;
+        assert!(
+            html.contains("value=\"Failed runs\"")
+                && html.contains("<option value=\"hours\" selected>"),
+            "{html}"
+        );
+        let (status, _, body) = alerts
+            .post(
+                &edit,
+                &[
+                    ("name", "Failed runs"),
+                    ("event", "operation_run.failed"),
+                    ("quiet_hours", "25:00-07:00"),
+                    ("timezone", "UTC"),
+                    ("destination", &good_s),
+                ],
+            )
+            .await;
+        assert_eq!(status, 422);
+        assert!(body.contains("id=\"rule-quiet-error\"") && body.contains("value=\"25:00-07:00\""));
+        let changed = [
+            ("name", "All failures"),
+            ("event", "operation_run.failed"),
+            ("min_severity", "high"),
+            ("cooldown", ""),
+            ("destination", &good_s),
+            ("destination", &bad_s),
+        ];
+        alerts.post_back(&edit, &changed).await;
+        let r = app.alert_service().rule(&trusted(), r.id).await.unwrap();
+        assert_eq!((r.name.as_str(), r.cooldown_seconds), ("All failures", 0));
+
+        // A disabled rule matches nothing: no delivery, no request.
+        alerts
+            .post_back(&format!("{RULES}/{}/disable", r.id), &[])
+            .await;
+        assert!(
+            alerts
+                .page()
+                .await
+                .contains(&format!("id=\"enable-rule-{}\"", r.id))
+        );
+        failing_run(t).await;
+        assert_eq!(counts(t).await[3], 0, "a disabled rule queues nothing");
+
+        // A disabled destination is sent nothing; the record says why.
+        alerts
+            .post_back(&format!("{RULES}/{}/enable", r.id), &[])
+            .await;
+        alerts
+            .post_back(&format!("{DESTINATIONS}/{good_id}/disable"), &[])
+            .await;
+        let run = failing_run(t).await;
+        assert_eq!(good.requests(), 0, "the disabled destination got nothing");
+        assert_eq!(bad.requests(), 1, "the other got its first attempt");
+        let html = alerts.page().await;
+        assert!(html.contains("destination disabled"), "{html}");
+        assert!(html.contains(&format!("<a href=\"/system/runs/{run}\">run #{run}</a>")));
+        assert!(html.contains(&format!(
+            "<a href=\"/system/alerts/rules/{}/edit\">All failures</a>",
+            r.id
+        )));
+        let ds = app
+            .alert_service()
+            .deliveries(&trusted(), 10)
+            .await
+            .unwrap();
+        let waiting = ds
+            .iter()
+            .find(|d| d.destination_id == Some(bad_id))
+            .unwrap();
+        assert_eq!((waiting.status.as_str(), waiting.attempts), ("queued", 1));
+        let next = waiting.next_attempt_at.expect("the next retry is known");
+        assert!(next > t.app.clock.now());
+        assert!(
+            html.contains(&next.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+            "next retry shown"
+        );
+        assert!(html.contains("answered HTTP 500"));
+
+        // Each failure is in the server log, with ids and reason, never the URL.
+        let log = logs.text();
+        assert!(
+            log.contains("alert delivery failed")
+                && log.contains(&format!("destination_id={bad_id}")),
+            "{log}"
+        );
+        assert!(
+            log.contains("answered HTTP 500") && !log.contains("secret-token"),
+            "{log}"
+        );
+
+        // The queue gives up after its attempts: failed, with a retry button.
+        for _ in 0..3 {
+            t.clock.advance(chrono::Duration::seconds(120));
+            t.drain().await;
+        }
+        let failed = app
+            .alert_service()
+            .deliveries(&trusted(), 10)
+            .await
+            .unwrap();
+        let failed = failed
+            .iter()
+            .find(|d| d.destination_id == Some(bad_id))
+            .unwrap();
+        assert_eq!((failed.status.as_str(), failed.attempts), ("failed", 3));
+        let html = alerts.page().await;
+        assert!(html.contains(&format!("id=\"retry-delivery-{}\"", failed.id)));
+
+        // A manual retry queues it again; the receiver answers this time.
+        alerts
+            .post_back(
+                &format!("/system/alerts/deliveries/{}/retry", failed.id),
+                &[],
+            )
+            .await;
+        t.drain().await;
+        let sent = app
+            .alert_service()
+            .deliveries(&trusted(), 10)
+            .await
+            .unwrap();
+        let sent = sent.iter().find(|d| d.id == failed.id).unwrap();
+        assert_eq!((sent.status.as_str(), sent.attempts), ("sent", 4));
+        assert_eq!(bad.accepted().len(), 1);
+        // Only a failed delivery can be retried.
+        let (status, _, body) = alerts
+            .post(
+                &format!("/system/alerts/deliveries/{}/retry", failed.id),
+                &[],
+            )
+            .await;
+        assert_eq!(status, 409);
+        assert!(
+            body.contains("only a failed delivery can be retried"),
+            "{body:.400}"
+        );
+
+        // A cooldown suppresses the next alert and says so.
+        alerts
+            .post_back(&format!("{DESTINATIONS}/{good_id}/enable"), &[])
+            .await;
+        let again = [
+            ("name", "All failures"),
+            ("event", "operation_run.failed"),
+            ("min_severity", "high"),
+            ("cooldown", "30"),
+            ("cooldown_unit", "minutes"),
+            ("destination", &good_s),
+            ("destination", &bad_s),
+        ];
+        alerts.post_back(&edit, &again).await;
+        failing_run(t).await;
+        let html = alerts.page().await;
+        assert!(
+            html.contains(
+                "cooldown: this rule alerted about the same runbook and scope less than 30 min ago"
+            ),
+            "{html}"
+        );
+        assert_eq!(good.requests(), 0);
+
+        // Editing a destination: a bad URL keeps what was typed beside its
+        // error; an empty URL keeps the saved webhook.
+        let edit_dest = format!("{DESTINATIONS}/{bad_id}/edit");
+        let html = alerts.confirm(&edit_dest).await;
+        assert!(html.contains("http://127.0.0.1/…") && !html.contains("secret-token"));
+        let (status, _, body) = alerts
+            .post(
+                &edit_dest,
+                &[("kind", "teams"), ("name", "Bad"), ("url", "no url here")],
+            )
+            .await;
+        assert_eq!(status, 422);
+        assert!(
+            body.contains("id=\"destination-url-error\"") && body.contains("value=\"no url here\"")
+        );
+        alerts
+            .post_back(
+                &edit_dest,
+                &[("kind", "teams"), ("name", "Renamed"), ("url", "")],
+            )
+            .await;
+        let d = app
+            .alert_service()
+            .destination(&trusted(), bad_id)
+            .await
+            .unwrap();
+        assert_eq!(
+            (d.name.as_str(), d.target.as_str()),
+            ("Renamed", "http://127.0.0.1/…")
+        );
+        alerts
+            .post_back(&format!("{DESTINATIONS}/{bad_id}/test"), &[])
+            .await;
+        assert_eq!(bad.accepted().len(), 2, "the saved webhook is kept");
+
+        // Deliveries page by page, with the total; a link to one delivery
+        // opens its page.
+        let html = alerts.page().await;
+        let total = counts(t).await[3];
+        assert!(
+            html.contains(&format!("Page 1 of 1 · {total} deliveries")),
+            "{html}"
+        );
+        let html = alerts
+            .confirm(&format!("{PAGE}?delivery={}", failed.id))
+            .await;
+        assert!(html.contains(&format!("id=\"delivery-{}\"", failed.id)));
+
+        // Every change is audited.
+        let audit = format!("{}/system/audit?action=alert.", alerts.server.base);
+        let html = assert_status(alerts.c.get(audit), 200)
+            .await
+            .text()
+            .await
+            .unwrap();
+        for action in [
+            "alert.rule.update",
+            "alert.rule.disable",
+            "alert.rule.enable",
+            "alert.destination.disable",
+            "alert.destination.enable",
+            "alert.destination.update",
+            "alert.delivery.retry",
+        ] {
+            assert!(html.contains(action), "{action} in the audit log");
+        }
+        assert!(!html.contains("secret-token"));
+    }
+);
