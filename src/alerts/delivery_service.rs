@@ -34,6 +34,8 @@ impl AlertService {
             severity: "low".into(),
             counts: vec![],
             failures: vec![],
+            facts: vec![],
+            links: vec![],
             url: format!(
                 "{}/system/alerts",
                 self.settings().public_url.trim_end_matches('/')

@@ -12,11 +12,20 @@ use crate::domain::{Email, Invalid, TextKind};
 
 /// The event a failed or partially failed run emits.
 pub const RUN_FAILED_EVENT: &str = "operation_run.failed";
-pub const EVENTS: [&str; 1] = [RUN_FAILED_EVENT];
+/// The notice of a run that succeeded after its predecessor (same runbook
+/// and scope) failed or partially succeeded.
+pub const RUN_RECOVERED_EVENT: &str = "operation_run.recovered";
+/// A sign-in key refused by the throttle, once per key and window.
+pub const LOGIN_THROTTLED_EVENT: &str = "auth.login_throttled";
+pub const EVENTS: [&str; 3] = [RUN_FAILED_EVENT, RUN_RECOVERED_EVENT, LOGIN_THROTTLED_EVENT];
 
+/// How serious an event is. `Info` is a notice (a recovery), not a problem:
+/// no rule takes it as a minimum, and a rule's minimum does not hold a
+/// notice back (the rule chose the notice by its event).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    Info,
     Low,
     Medium,
     High,
@@ -26,6 +35,7 @@ pub enum Severity {
 impl Severity {
     pub fn as_str(&self) -> &'static str {
         match self {
+            Severity::Info => "info",
             Severity::Low => "low",
             Severity::Medium => "medium",
             Severity::High => "high",
@@ -33,6 +43,12 @@ impl Severity {
         }
     }
 
+    /// Whether a rule whose minimum is `min` takes an event of this severity.
+    pub fn passes(self, min: Severity) -> bool {
+        self == Severity::Info || self >= min
+    }
+
+    /// A rule's minimum, as typed: `info` is no minimum a rule can hold.
     pub fn parse(s: &str) -> Result<Severity, String> {
         match TextKind::IDENTIFIER.check("min_severity", s)? {
             "low" => Ok(Severity::Low),

@@ -8,10 +8,12 @@ pub mod audit;
 pub mod customer;
 pub mod demo;
 pub mod items;
+pub mod runs_view;
 pub mod service;
 
 pub use audit::{AUDIT_ACTIONS, AuditEntryView, AuditFilter, AuditPage};
 pub use customer::FindingFilter;
 pub use demo::{DEMO_OPERATOR_EMAIL, DemoData, DemoSeed, DemoSize, SeedReport};
 pub use items::{FindingItem, NotificationItem, Page, Paged, TenantChoice};
+pub use runs_view::{FailureGroup, RecentFailures, RunList, RunListFilter};
 pub use service::ConsoleService;

@@ -7,6 +7,8 @@ pub mod field;
 pub mod job;
 pub mod paging;
 pub mod run;
+pub mod run_controls;
+pub mod run_tenants;
 pub mod text;
 pub mod values;
 

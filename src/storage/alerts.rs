@@ -329,3 +329,19 @@ pub async fn insert_notification(
     .await
     .map(|_| ())
 }
+
+/// The run completed before `run_id` with its identity (same runbook and
+/// scope): its id and outcome, for the recovery notice.
+pub async fn previous_completed_run(
+    tx: &mut Tx,
+    run_id: i64,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    tx.fetch_optional(
+        "SELECT p.id, p.outcome FROM operation_runs r \
+         JOIN operation_runs p ON p.run_identity = r.run_identity \
+         WHERE r.id = $1 AND p.id < r.id AND p.status = 'completed' \
+         ORDER BY p.id DESC LIMIT 1",
+        args![run_id],
+    )
+    .await
+}

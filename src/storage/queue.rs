@@ -259,3 +259,38 @@ pub async fn queued_run_at_ms(ex: &mut impl Exec, job_id: i64) -> Result<Option<
         .await?;
     Ok(row.map(|r| r.0))
 }
+
+/// Makes a run's queued jobs ready now (a resumed run's tenants, or a
+/// capped run's waiting ones after its cap was raised).
+pub async fn wake_queued_of_run(
+    ex: &mut impl Exec,
+    run_id: i64,
+    now_ms: i64,
+) -> Result<u64, sqlx::Error> {
+    ex.execute(
+        "UPDATE jobs SET run_at_ms = $2, updated_at_ms = $2 \
+         WHERE run_id = $1 AND status = 'queued' AND run_at_ms > $2",
+        args![run_id, now_ms],
+    )
+    .await
+}
+
+/// Makes the run's next waiting job ready now (a slot of its cap freed).
+/// Jobs other workers are claiming are skipped, not waited for.
+pub async fn wake_next_of_run(
+    ex: &mut impl Exec,
+    run_id: i64,
+    now_ms: i64,
+) -> Result<u64, sqlx::Error> {
+    let next = ex.pick(
+        "SELECT id FROM jobs WHERE run_id = $1 AND status = 'queued' AND run_at_ms > $2 \
+         ORDER BY run_at_ms, id LIMIT 1",
+        "SELECT id FROM jobs WHERE run_id = $1 AND status = 'queued' AND run_at_ms > $2 \
+         ORDER BY run_at_ms, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+    );
+    ex.execute(
+        &format!("UPDATE jobs SET run_at_ms = $2, updated_at_ms = $2 WHERE id = ({next})"),
+        args![run_id, now_ms],
+    )
+    .await
+}

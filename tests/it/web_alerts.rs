@@ -724,7 +724,7 @@ both_backends!(
         let html = alerts.page().await;
         assert!(
             html.contains(
-                "cooldown: this rule alerted about the same runbook and scope less than 30 min ago"
+                "cooldown: this rule alerted about the same subject less than 30 min ago"
             ),
             "{html}"
         );
