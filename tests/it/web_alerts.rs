@@ -216,43 +216,69 @@ both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
     let before = counts(t).await;
     assert_eq!(before, [1, 0, 0, 0]);
 
+    // Each mistake beside its field, what was typed kept — the webhook URL
+    // too: it is masked only once saved, and never repeated in a message.
     let secret = "https://example.webhook.office.com/webhookb2/top-secret-path";
-    let destination_cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+    let destination_cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
         (
             vec![
                 ("kind", "teams"),
                 ("name", "Ops"),
                 ("url", "ftp://example.com/x"),
             ],
+            "teams-url-error",
             "must be http(s)",
         ),
         (
             vec![("kind", "teams"), ("name", "Ops"), ("url", "not a url")],
+            "teams-url-error",
             "is not a URL",
         ),
         (
             vec![("kind", "teams"), ("name", "  "), ("url", secret)],
+            "teams-name-error",
             "name: must not be empty",
         ),
         (
             vec![("kind", "email"), ("name", "Mail"), ("recipients", " , ")],
+            "email-recipients-error",
             "at least one recipient",
         ),
         (
             vec![("kind", "email"), ("name", "Mail"), ("recipients", "nope")],
+            "email-recipients-error",
             "is not an email address",
         ),
         (
             vec![("kind", "pager"), ("name", "Mail")],
+            "teams-kind-error",
             "unknown destination type",
         ),
     ];
-    for (fields, message) in destination_cases {
+    for (fields, id, message) in destination_cases {
         let (status, loc, body) = alerts.post(DESTINATIONS, &fields).await;
         assert_eq!(status, 422, "{fields:?}: {loc} {body:.300}");
-        assert!(body.contains(message), "{fields:?}: {message} in {body}");
-        assert!(body.contains("id=\"error\""), "shown as an error");
-        assert!(!body.contains("top-secret-path"), "the URL is never echoed");
+        let beside = format!("id=\"{id}\">");
+        let at = body
+            .find(&beside)
+            .unwrap_or_else(|| panic!("{id} in {body}"));
+        assert!(
+            body[at..].split("</p>").next().unwrap().contains(message),
+            "{fields:?}: {message}"
+        );
+        for (k, v) in &fields {
+            if ["name", "url", "recipients"].contains(k) && !v.trim().is_empty() {
+                assert!(
+                    body.contains(&format!("value=\"{v}\"")),
+                    "{k} kept: {body:.200}"
+                );
+            }
+        }
+        assert_eq!(
+            body.matches("top-secret-path").count(),
+            usize::from(fields.contains(&("url", secret))),
+            "the URL only in its own field"
+        );
         assert_eq!(counts(t).await, before, "{fields:?} wrote nothing");
     }
 
@@ -265,7 +291,8 @@ both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
             ("name", name.into()),
             ("event", "operation_run.failed".into()),
             ("min_severity", "high".into()),
-            ("cooldown_seconds", cooldown.into()),
+            ("cooldown", cooldown.into()),
+            ("cooldown_unit", "minutes".into()),
             ("quiet_hours", quiet.into()),
             ("timezone", tz.into()),
         ];
@@ -275,49 +302,85 @@ both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
         f
     };
     let d = Some(dest.as_str());
-    let rule_cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+    let rule_cases: Vec<(Vec<(&str, String)>, &str, &str)> = vec![
         (
             rule("Nightly", "60", "22:00-07:00", "Mars/Olympus", d),
+            "rule-timezone-error",
             "unknown time zone",
         ),
-        (rule("Nightly", "60", "22:00-22:00", "UTC", d), "are empty"),
+        (
+            rule("Nightly", "60", "22:00-22:00", "UTC", d),
+            "rule-quiet-error",
+            "are empty",
+        ),
         (
             rule("Nightly", "60", "late", "UTC", d),
+            "rule-quiet-error",
             "must look like 22:00-07:00",
         ),
         (
+            rule("Nightly", "60", "25:00-07:00", "UTC", d),
+            "rule-quiet-error",
+            "the start &#34;25:00&#34; is not a time of day",
+        ),
+        (
+            rule("Nightly", "60", "22:00-07:75", "UTC", d),
+            "rule-quiet-error",
+            "the end &#34;07:75&#34; is not a time of day",
+        ),
+        (
             rule("Nightly", "60", "22:00-07:00", "", d),
+            "rule-timezone-error",
             "quiet hours need a time zone",
         ),
         (
             rule("Nightly", "-5", "", "UTC", d),
-            "the cooldown must be 0 to 2592000 seconds",
+            "rule-cooldown-error",
+            "between 0 and 30 days",
+        ),
+        (
+            rule("Nightly", "50000", "", "UTC", d),
+            "rule-cooldown-error",
+            "between 0 and 30 days",
         ),
         (
             rule("Nightly", "soon", "", "UTC", d),
-            "must be a whole number of seconds",
+            "rule-cooldown-error",
+            "must be a whole number of minutes",
         ),
         (
             rule("Nightly", "60", "", "UTC", Some("999")),
+            "rule-destination-error",
             "alert destination 999 does not exist",
         ),
         (
             rule("Nightly", "60", "", "UTC", None),
+            "rule-destination-error",
             "a rule needs at least one destination",
         ),
-        (rule("", "60", "", "UTC", d), "name: must not be empty"),
+        (
+            rule("", "60", "", "UTC", d),
+            "rule-name-error",
+            "name: must not be empty",
+        ),
     ];
-    for (fields, message) in rule_cases {
+    for (fields, id, message) in rule_cases {
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let (status, loc, body) = alerts.post(RULES, &fields).await;
         assert_eq!(status, 422, "{fields:?}: {loc} {body:.300}");
-        assert!(body.contains(message), "{fields:?}: {message} in {body}");
-        let name = fields[0].1;
-        if !name.is_empty() {
-            assert!(
-                body.contains(&format!("value=\"{name}\"")),
-                "what was typed is kept"
-            );
+        let beside = format!("id=\"{id}\">");
+        let at = body
+            .find(&beside)
+            .unwrap_or_else(|| panic!("{id} in {body}"));
+        assert!(
+            body[at..].split("</p>").next().unwrap().contains(message),
+            "{fields:?}: {message}: {}",
+            &body[at..at + 200]
+        );
+        for (k, v) in &fields {
+            if ["name", "cooldown", "quiet_hours", "timezone"].contains(k) && !v.is_empty() {
+                assert!(body.contains(&format!("value=\"{v}\"")), "{k} kept");
+            }
         }
         assert_eq!(counts(t).await, before, "{fields:?} wrote nothing");
     }
@@ -326,10 +389,15 @@ both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
     for path in [
         "/system/alerts/destinations/999/test",
         "/system/alerts/destinations/999/delete",
+        "/system/alerts/destinations/999/disable",
+        "/system/alerts/destinations/999/edit",
         "/system/alerts/rules/999/delete",
+        "/system/alerts/rules/999/enable",
+        "/system/alerts/rules/999/edit",
         "/system/alerts/rules/abc/delete",
+        "/system/alerts/deliveries/999/retry",
     ] {
-        let (status, _, body) = alerts.post(path, &[]).await;
+        let (status, _, body) = alerts.post(path, &[("name", "x")]).await;
         assert_eq!(status, 404, "{path}");
         assert!(body.contains("does not exist"), "{path}: {body:.300}");
     }
@@ -377,6 +445,11 @@ both_backends!(
             ("/system/alerts/destinations/1/test", vec![]),
             ("/system/alerts/destinations/1/delete", vec![]),
             ("/system/alerts/rules/1/delete", vec![]),
+            ("/system/alerts/rules/1/disable", vec![]),
+            ("/system/alerts/rules/1/edit", vec![("name", "x")]),
+            ("/system/alerts/destinations/1/enable", vec![]),
+            ("/system/alerts/destinations/1/edit", vec![("name", "x")]),
+            ("/system/alerts/deliveries/1/retry", vec![]),
         ] {
             let mut form = vec![("_token", tok.as_str())];
             form.extend(fields);
@@ -384,5 +457,345 @@ both_backends!(
             assert_eq!(r.status(), 403, "{path}");
         }
         assert_eq!(counts(t).await, [0, 0, 0, 0]);
+    }
+);
+
+/// Log lines written while the guard lives (this thread's tracing only).
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogBuffer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// A run of the backfill over all tenants that does not succeed.
+async fn failing_run(t: &TestApp) -> i64 {
+    let run = crate::runs::start_all(&t.app, "findings.backfill-lifecycle")
+        .await
+        .run;
+    t.drain().await;
+    let run = t.app.runs().get(run.id).await.unwrap();
+    assert_ne!(run.outcome.as_str(), "succeeded");
+    run.id
+}
+
+both_backends!(
+    rules_and_destinations_are_edited_paused_and_deliveries_explained,
+    |t| async move {
+        use crate::receivers::Answer;
+        let app = &t.app;
+        t.seed(2, 3, 1).await;
+        let alerts = Alerts::open(t).await;
+        let logs = LogBuffer::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _logging = tracing::subscriber::set_default(subscriber);
+
+        // Two Teams destinations: one answers, one fails three times.
+        let good = Webhook::start(&[]).await;
+        let bad = Webhook::start(&[Answer::Status(500); 3]).await;
+        for (name, hook) in [("Good", &good), ("Bad", &bad)] {
+            let fields = [
+                ("kind", "teams"),
+                ("name", name),
+                ("url", hook.url.as_str()),
+            ];
+            alerts.post_back(DESTINATIONS, &fields).await;
+        }
+        let dests = app.alert_service().destinations(&trusted()).await.unwrap();
+        let (good_id, bad_id) = (dests[0].id, dests[1].id);
+        let (good_s, bad_s) = (good_id.to_string(), bad_id.to_string());
+
+        // An email destination while SMTP is not configured: saved, with a
+        // clear warning in the flash, on the form and on its row.
+        let html = alerts.page().await;
+        assert!(
+            html.contains("id=\"email-smtp-warning\""),
+            "warned before saving"
+        );
+        let email = [
+            ("kind", "email"),
+            ("name", "Mail"),
+            ("recipients", "a@example.com"),
+        ];
+        alerts.post_back(DESTINATIONS, &email).await;
+        let html = alerts.page().await;
+        assert!(html.contains("SMTP_URL is not set"), "{html}");
+        let mail_id = app.alert_service().destinations(&trusted()).await.unwrap()[2].id;
+        assert!(html.contains(&format!("id=\"destination-{mail_id}-warning\"")));
+
+        // A rule with a cooldown in hours, shown in words.
+        let rule = [
+            ("name", "Failed runs"),
+            ("event", "operation_run.failed"),
+            ("min_severity", "high"),
+            ("cooldown", "2"),
+            ("cooldown_unit", "hours"),
+            ("timezone", "UTC"),
+            ("destination", &good_s),
+            ("destination", &bad_s),
+        ];
+        alerts.post_back(RULES, &rule).await;
+        let r = app
+            .alert_service()
+            .rules(&trusted())
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(r.cooldown_seconds, 7200);
+        let html = alerts.page().await;
+        assert!(html.contains("<td class=\"nowrap\">2 h</td>"), "{html}");
+        assert!(
+            html.contains("<datalist id=\"time-zones\">")
+                && html.contains("value=\"Europe/Berlin\"")
+        );
+
+        // Edit: the form shows the rule; the cooldown goes to none.
+        let edit = format!("{RULES}/{}/edit", r.id);
+        let html = alerts.confirm(&edit).await;
+        assert!(
+            html.contains("value=\"Failed runs\"")
+                && html.contains("<option value=\"hours\" selected>"),
+            "{html}"
+        );
+        let (status, _, body) = alerts
+            .post(
+                &edit,
+                &[
+                    ("name", "Failed runs"),
+                    ("event", "operation_run.failed"),
+                    ("quiet_hours", "25:00-07:00"),
+                    ("timezone", "UTC"),
+                    ("destination", &good_s),
+                ],
+            )
+            .await;
+        assert_eq!(status, 422);
+        assert!(body.contains("id=\"rule-quiet-error\"") && body.contains("value=\"25:00-07:00\""));
+        let changed = [
+            ("name", "All failures"),
+            ("event", "operation_run.failed"),
+            ("min_severity", "high"),
+            ("cooldown", ""),
+            ("destination", &good_s),
+            ("destination", &bad_s),
+        ];
+        alerts.post_back(&edit, &changed).await;
+        let r = app.alert_service().rule(&trusted(), r.id).await.unwrap();
+        assert_eq!((r.name.as_str(), r.cooldown_seconds), ("All failures", 0));
+
+        // A disabled rule matches nothing: no delivery, no request.
+        alerts
+            .post_back(&format!("{RULES}/{}/disable", r.id), &[])
+            .await;
+        assert!(
+            alerts
+                .page()
+                .await
+                .contains(&format!("id=\"enable-rule-{}\"", r.id))
+        );
+        failing_run(t).await;
+        assert_eq!(counts(t).await[3], 0, "a disabled rule queues nothing");
+
+        // A disabled destination is sent nothing; the record says why.
+        alerts
+            .post_back(&format!("{RULES}/{}/enable", r.id), &[])
+            .await;
+        alerts
+            .post_back(&format!("{DESTINATIONS}/{good_id}/disable"), &[])
+            .await;
+        let run = failing_run(t).await;
+        assert_eq!(good.requests(), 0, "the disabled destination got nothing");
+        assert_eq!(bad.requests(), 1, "the other got its first attempt");
+        let html = alerts.page().await;
+        assert!(html.contains("destination disabled"), "{html}");
+        assert!(html.contains(&format!("<a href=\"/system/runs/{run}\">run #{run}</a>")));
+        assert!(html.contains(&format!(
+            "<a href=\"/system/alerts/rules/{}/edit\">All failures</a>",
+            r.id
+        )));
+        let ds = app
+            .alert_service()
+            .deliveries(&trusted(), 10)
+            .await
+            .unwrap();
+        let waiting = ds
+            .iter()
+            .find(|d| d.destination_id == Some(bad_id))
+            .unwrap();
+        assert_eq!((waiting.status.as_str(), waiting.attempts), ("queued", 1));
+        let next = waiting.next_attempt_at.expect("the next retry is known");
+        assert!(next > t.app.clock.now());
+        assert!(
+            html.contains(&next.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+            "next retry shown"
+        );
+        assert!(html.contains("answered HTTP 500"));
+
+        // Each failure is in the server log, with ids and reason, never the URL.
+        let log = logs.text();
+        assert!(
+            log.contains("alert delivery failed")
+                && log.contains(&format!("destination_id={bad_id}")),
+            "{log}"
+        );
+        assert!(
+            log.contains("answered HTTP 500") && !log.contains("secret-token"),
+            "{log}"
+        );
+
+        // The queue gives up after its attempts: failed, with a retry button.
+        for _ in 0..3 {
+            t.clock.advance(chrono::Duration::seconds(120));
+            t.drain().await;
+        }
+        let failed = app
+            .alert_service()
+            .deliveries(&trusted(), 10)
+            .await
+            .unwrap();
+        let failed = failed
+            .iter()
+            .find(|d| d.destination_id == Some(bad_id))
+            .unwrap();
+        assert_eq!((failed.status.as_str(), failed.attempts), ("failed", 3));
+        let html = alerts.page().await;
+        assert!(html.contains(&format!("id=\"retry-delivery-{}\"", failed.id)));
+
+        // A manual retry queues it again; the receiver answers this time.
+        alerts
+            .post_back(
+                &format!("/system/alerts/deliveries/{}/retry", failed.id),
+                &[],
+            )
+            .await;
+        t.drain().await;
+        let sent = app
+            .alert_service()
+            .deliveries(&trusted(), 10)
+            .await
+            .unwrap();
+        let sent = sent.iter().find(|d| d.id == failed.id).unwrap();
+        assert_eq!((sent.status.as_str(), sent.attempts), ("sent", 4));
+        assert_eq!(bad.accepted().len(), 1);
+        // Only a failed delivery can be retried.
+        let (status, _, body) = alerts
+            .post(
+                &format!("/system/alerts/deliveries/{}/retry", failed.id),
+                &[],
+            )
+            .await;
+        assert_eq!(status, 409);
+        assert!(
+            body.contains("only a failed delivery can be retried"),
+            "{body:.400}"
+        );
+
+        // A cooldown suppresses the next alert and says so.
+        alerts
+            .post_back(&format!("{DESTINATIONS}/{good_id}/enable"), &[])
+            .await;
+        let again = [
+            ("name", "All failures"),
+            ("event", "operation_run.failed"),
+            ("min_severity", "high"),
+            ("cooldown", "30"),
+            ("cooldown_unit", "minutes"),
+            ("destination", &good_s),
+            ("destination", &bad_s),
+        ];
+        alerts.post_back(&edit, &again).await;
+        failing_run(t).await;
+        let html = alerts.page().await;
+        assert!(
+            html.contains(
+                "cooldown: this rule alerted about the same subject less than 30 min ago"
+            ),
+            "{html}"
+        );
+        assert_eq!(good.requests(), 0);
+
+        // Editing a destination: a bad URL keeps what was typed beside its
+        // error; an empty URL keeps the saved webhook.
+        let edit_dest = format!("{DESTINATIONS}/{bad_id}/edit");
+        let html = alerts.confirm(&edit_dest).await;
+        assert!(html.contains("http://127.0.0.1/…") && !html.contains("secret-token"));
+        let (status, _, body) = alerts
+            .post(
+                &edit_dest,
+                &[("kind", "teams"), ("name", "Bad"), ("url", "no url here")],
+            )
+            .await;
+        assert_eq!(status, 422);
+        assert!(
+            body.contains("id=\"destination-url-error\"") && body.contains("value=\"no url here\"")
+        );
+        alerts
+            .post_back(
+                &edit_dest,
+                &[("kind", "teams"), ("name", "Renamed"), ("url", "")],
+            )
+            .await;
+        let d = app
+            .alert_service()
+            .destination(&trusted(), bad_id)
+            .await
+            .unwrap();
+        assert_eq!(
+            (d.name.as_str(), d.target.as_str()),
+            ("Renamed", "http://127.0.0.1/…")
+        );
+        alerts
+            .post_back(&format!("{DESTINATIONS}/{bad_id}/test"), &[])
+            .await;
+        assert_eq!(bad.accepted().len(), 2, "the saved webhook is kept");
+
+        // Deliveries page by page, with the total; a link to one delivery
+        // opens its page.
+        let html = alerts.page().await;
+        let total = counts(t).await[3];
+        assert!(
+            html.contains(&format!("Page 1 of 1 · {total} deliveries")),
+            "{html}"
+        );
+        let html = alerts
+            .confirm(&format!("{PAGE}?delivery={}", failed.id))
+            .await;
+        assert!(html.contains(&format!("id=\"delivery-{}\"", failed.id)));
+
+        // Every change is audited.
+        let audit = format!("{}/system/audit?action=alert.", alerts.server.base);
+        let html = assert_status(alerts.c.get(audit), 200)
+            .await
+            .text()
+            .await
+            .unwrap();
+        for action in [
+            "alert.rule.update",
+            "alert.rule.disable",
+            "alert.rule.enable",
+            "alert.destination.disable",
+            "alert.destination.enable",
+            "alert.destination.update",
+            "alert.delivery.retry",
+        ] {
+            assert!(html.contains(action), "{action} in the audit log");
+        }
+        assert!(!html.contains("secret-token"));
     }
 );

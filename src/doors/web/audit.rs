@@ -11,7 +11,6 @@ use tower_sessions::Session;
 
 use super::kit::{
     Chrome, NumberedPager, Operator, Query, TimeTag, WebError, WebState, page_number, page_with,
-    thousands,
 };
 use crate::console::{AUDIT_ACTIONS, AuditEntryView, AuditFilter};
 use crate::domain::{Invalid, PageSpot};
@@ -164,7 +163,7 @@ pub async fn audit_log(
             hidden_system: match hidden {
                 0 => String::new(),
                 1 => "1 system event hidden".into(),
-                n => format!("{} system events hidden", thousands(n)),
+                n => format!("{} system events hidden", super::kit::format::count(n)),
             },
             show_system_url,
             pager: NumberedPager::new(PATH, &query, "page", spot, ("entry", "entries")),

@@ -26,7 +26,7 @@ pub use forms::{
 pub use guard::{Access, RouteInfo};
 pub use identity::{AlreadySignedIn, ClientIp, Customer, Operator};
 pub use metrics::MetricsToken;
-pub use numbered::{NumberedPager, thousands};
+pub use numbered::NumberedPager;
 pub use page::{Chrome, page, page_with, with_retry_after};
 pub use state::{ADMIN_COOKIE, MAX_BODY_BYTES, SYSTEM_COOKIE, WebConfig, WebState, parse_proxies};
 pub use views::{Pager, RunView, TimeTag};

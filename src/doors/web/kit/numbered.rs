@@ -1,6 +1,7 @@
 //! The pager of a counted list: "page N of M" with the total, links that
 //! keep the filters, and the first and last pages one click away.
 
+use super::format::count;
 use crate::domain::PageSpot;
 
 #[derive(Debug, Clone)]
@@ -15,19 +16,6 @@ pub struct NumberedPager {
     pub prev_url: Option<String>,
     pub next_url: Option<String>,
     pub last_url: Option<String>,
-}
-
-/// `12,345`.
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 impl NumberedPager {
@@ -59,7 +47,7 @@ impl NumberedPager {
         NumberedPager {
             page: spot.page,
             pages: spot.pages,
-            total: thousands(spot.total),
+            total: count(spot.total),
             noun: if spot.total == 1 { one } else { many }.to_owned(),
             first_url: before.then(|| url(1)),
             prev_url: before.then(|| url(spot.page - 1)),
@@ -75,9 +63,6 @@ mod tests {
 
     #[test]
     fn totals_and_links() {
-        assert_eq!(thousands(20_009), "20,009");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000_000), "1,000,000");
         let p = NumberedPager::new(
             "/x",
             &[("actor", "a b".into()), ("action", String::new())],
