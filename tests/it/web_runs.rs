@@ -346,3 +346,80 @@ both_backends!(
         assert!(html.contains(&format!("href=\"{again}\" class=\"retried-by\"")));
     }
 );
+
+both_backends!(
+    view_run_shows_its_tenants_controls_and_a_retry_by_state,
+    |t| async move {
+        t.seed(6, 4, 2).await;
+        let (_server, base, c) = console_as(&t.app, "op@ops.test", &Capability::ALL).await;
+        let page = format!("{base}/system/runbooks/{LIFECYCLE}");
+        let html = get_html(&c, format!("{page}?scope=all")).await;
+        let tok = token_of(&html);
+
+        // Limits on the start form: a bad one is named beside its field.
+        let mut fields = vec![
+            ("_token", tok.as_str()),
+            ("scope", "all"),
+            ("reason", "with limits"),
+            ("max_concurrency", "0"),
+            ("max_errors", "50%"),
+        ];
+        let r = assert_status(c.post(format!("{page}/start")).form(&fields), 422).await;
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("id=\"max_concurrency-error\""),
+            "{html:.4000}"
+        );
+        assert!(html.contains("value=\"50%\""), "the typed budget kept");
+        fields[3] = ("max_concurrency", "2");
+        let r = assert_status(c.post(format!("{page}/start")).form(&fields), 303).await;
+        let url = format!("{base}{}", location(&r));
+
+        // While it goes: the controls, the box score and a live table.
+        let html = get_html(&c, &url).await;
+        assert!(html.contains("id=\"pause-button\"") && html.contains("id=\"limits-form\""));
+        assert!(html.contains("at most 2 tenants at once"), "{html:.6000}");
+        assert!(html.contains("id=\"score-queued\">7<"));
+        assert!(html.contains("id=\"score-total\">7 tenants<"));
+        assert!(html.contains("Expected 24 items"), "the preflight at start");
+        assert!(html.contains("hx-get=\"/system/runs/"), "polls");
+        assert!(html.contains("/tenants.csv"), "an export link");
+
+        t.drain().await;
+        let html = get_html(&c, &url).await;
+        assert!(
+            !html.contains("id=\"pause-button\""),
+            "no controls once completed"
+        );
+        assert!(html.contains("id=\"score-succeeded\">5<"));
+        assert!(html.contains("id=\"score-failed\">2<"));
+        let rows = |h: &str| h.matches("<tr data-state=").count();
+        assert_eq!(rows(&html), 7);
+        let failed = get_html(&c, format!("{url}?state=failed")).await;
+        assert_eq!(rows(&failed), 2);
+        assert!(failed.contains("2 of 7 tenants match"));
+        assert!(failed.contains("finding.unknown_legacy_state"));
+        let fragment = get_html(&c, format!("{url}/tenants?q=demo-00006")).await;
+        assert_eq!(rows(&fragment), 1);
+        assert!(
+            !fragment.contains("hx-trigger"),
+            "no polling once completed"
+        );
+        let r = assert_status(c.get(format!("{url}?sort=bogus")), 200).await;
+        assert!(r.text().await.unwrap().contains("id=\"sort-error\""));
+
+        // The retry page: all three states by default, then what is picked.
+        let retry = get_html(&c, format!("{url}/retry")).await;
+        assert!(retry.contains("name=\"states\" value=\"failed,not_started,cancelled\""));
+        assert!(
+            retry.contains("What will be retried: 2 tenants"),
+            "{retry:.4000}"
+        );
+        assert!(retry.contains("id=\"same-data-error\""));
+        let only = get_html(&c, format!("{url}/retry?chosen=1&cancelled=1")).await;
+        assert!(only.contains("name=\"states\" value=\"cancelled\""));
+        assert!(only.contains("id=\"retry-nothing\""));
+        let none = get_html(&c, format!("{url}/retry?chosen=1")).await;
+        assert!(none.contains("Choose at least one state"));
+    }
+);

@@ -109,6 +109,8 @@ pub struct LiveView {
     pub eta_line: String,
     /// Why the run ended as it did, beyond its tenants' results.
     pub reason_code: String,
+    /// Some tenants failed, were not started or were cancelled.
+    pub retryable: bool,
 }
 
 impl LiveView {
@@ -187,6 +189,9 @@ impl LiveView {
             expected_line,
             eta_line,
             reason_code: run.reason_code.clone().unwrap_or_default(),
+            retryable: c.failed > 0
+                || run.not_started > 0
+                || run.outcome == crate::runs::Outcome::Cancelled,
         }
     }
 }
