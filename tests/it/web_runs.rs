@@ -16,6 +16,7 @@ const LIFECYCLE: &str = "findings.backfill-lifecycle";
 fn cli(user: &str) -> Actor {
     Actor::trusted(Initiator::Cli {
         os_user: Some(user.into()),
+        host: Some("build-01".into()),
     })
 }
 
@@ -76,7 +77,7 @@ both_backends!(
         let html = get_html(&c, &runs).await;
         assert!(html.contains("30 runs · page 1 of 2"), "{html:.3000}");
         assert!(html.contains("Started by") && html.contains("Duration"));
-        assert!(html.contains("CLI: ana"));
+        assert!(html.contains("CLI: ana on build-01"));
         let html = get_html(&c, format!("{runs}?page=2")).await;
         assert!(html.contains("page 2 of 2"));
         assert!(run_links(&html).contains(&all.id));
@@ -90,6 +91,8 @@ both_backends!(
         // By initiator, tenant, reason and date.
         let html = get_html(&c, format!("{runs}?initiator=deploy")).await;
         assert!(html.contains("1 run · page 1 of 1"), "{html:.2000}");
+        let html = get_html(&c, format!("{runs}?initiator=build-01")).await;
+        assert!(html.contains("29 runs"), "by host");
         let html = get_html(&c, format!("{runs}?initiator=ANA")).await;
         assert!(html.contains("29 runs"));
         let html = get_html(&c, format!("{runs}?tenant=demo-00007")).await;
@@ -231,7 +234,11 @@ both_backends!(
 
         // The preflight says when it was taken; its table is sorted and paged.
         let html = get_html(&c, format!("{page}?scope=all")).await;
-        assert!(html.contains("Counted at 2026-03-01"), "{html:.3000}");
+        let taken = html
+            .split("id=\"pf-taken\">Counted at ")
+            .nth(1)
+            .unwrap_or("");
+        assert!(taken.contains("2026-03-01 12:00:00 UTC"), "{html:.3000}");
         assert!(html.contains("id=\"pf-pending\">180<"));
         assert!(html.contains("Page 1 of 2"));
         let rows = |h: &str| h.matches("<tr><td><code>").count();
