@@ -6,9 +6,10 @@ pub mod db_clock;
 
 use std::sync::Arc;
 
-use crate::accounts::{AccountService, SignInLimits};
+use crate::accounts::{AccountService, SignInLimits, ThrottleSubscriber};
 use crate::alerts::{
-    AlertDispatcher, AlertService, AlertSettings, DeliveryJobHandler, InitiatorNotifier, Sender,
+    AlertDispatcher, AlertService, AlertSettings, DeliveryJobHandler, InitiatorNotifier,
+    LockoutAlerts, Sender,
 };
 use crate::clock::SharedClock;
 use crate::console::ConsoleService;
@@ -142,6 +143,7 @@ impl App {
 
     pub fn alert_service(&self) -> AlertService {
         AlertService::new(self.db.clone(), self.clock.clone(), self.sender())
+            .with_max_attempts(self.settings.max_attempts)
     }
 
     pub fn runbooks(&self) -> RunbookService {
@@ -219,9 +221,16 @@ impl App {
         ConsoleService::new(self.db.clone(), self.clock.clone(), self.runs())
     }
 
-    /// Sign-in, the signed-in people and their sessions.
+    /// Sign-in, the signed-in people and their sessions; a throttled
+    /// sign-in key goes to the alert rules.
     pub fn accounts(&self) -> AccountService {
+        let lockout: Arc<dyn ThrottleSubscriber> = Arc::new(LockoutAlerts {
+            db: self.db.clone(),
+            settings: self.alerts.clone(),
+            max_attempts: self.settings.max_attempts,
+        });
         AccountService::new(self.db.clone(), self.clock.clone(), self.sign_in.clone())
+            .with_throttle_subscribers(vec![lockout])
     }
 }
 

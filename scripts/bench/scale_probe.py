@@ -1,8 +1,10 @@
 """Signs in to the console and, while a run goes, times the View run page
 (GET /system/runs/{id}) and GET /system/api/runs/{id} one request at a time.
-Prints one JSON object: latency percentiles of each, the run's progress
-samples, and the run as the API answered it at completion.
-  scale_probe.py BASE RUN_ID EMAIL PASSWORD_FILE [TIMEOUT_SECONDS]"""
+It signs in first, then waits for RUN_FILE (the run as `runbooks run --json`
+printed it) to appear. Prints one JSON object: latency percentiles of each,
+the run's progress samples, and the run as the API answered it at completion.
+  scale_probe.py BASE RUN_FILE EMAIL PASSWORD_FILE [TIMEOUT_SECONDS]"""
+import os
 import http.cookiejar
 import json
 import re
@@ -26,7 +28,7 @@ def percentile(values, p):
 
 
 def main():
-    base, run_id, email, password_file = sys.argv[1:5]
+    base, run_file, email, password_file = sys.argv[1:5]
     timeout = float(sys.argv[5]) if len(sys.argv) > 5 else 1800.0
     password = open(password_file).read().strip()
     jar = http.cookiejar.CookieJar()
@@ -42,6 +44,12 @@ def main():
         if e.code != 303:
             raise SystemExit(f"sign-in answered {e.code}")
 
+    waited = time.monotonic()
+    while not os.path.exists(run_file):
+        if time.monotonic() - waited > 600:
+            raise SystemExit(f"no run in {run_file}")
+        time.sleep(0.01)
+    run_id = json.load(open(run_file))["id"]
     page_url = f"{base}/system/runs/{run_id}"
     api_url = f"{base}/system/api/runs/{run_id}"
     page_ms, api_ms, progress, errors = [], [], [], 0

@@ -1,7 +1,8 @@
 """The figures of one scale run, and its exact-count checks (exit 1 when one fails).
   scale_report.py WORKERS CONCURRENCY TENANTS BEFORE.json PROBE.json AFTER.json
-                  DB_BEFORE DB_AFTER PG_CPU_BEFORE PG_CPU_AFTER TA_CPU_BEFORE TA_CPU_AFTER
-DB_* are "commits|rows" from pg_stat_database; *_CPU_* are CPU seconds."""
+                  DB_BEFORE DB_AFTER PG_CPU0 PG_CPU1 TA_CPU0 TA_CPU1
+DB_* are "commits|rows" from pg_stat_database; the CPU files hold "pid ticks"
+lines (1/100 s) of the database's processes and of ours, before and after."""
 import json
 import sys
 from datetime import datetime
@@ -17,8 +18,19 @@ probe = json.load(open(sys.argv[5]))
 after = json.load(open(sys.argv[6]))
 commits0, rows0 = map(int, sys.argv[7].split("|"))
 commits1, rows1 = map(int, sys.argv[8].split("|"))
-pg_cpu = float(sys.argv[10]) - float(sys.argv[9])
-ta_cpu = float(sys.argv[12]) - float(sys.argv[11])
+
+
+def ticks(path):
+    return {int(p): int(t) for p, t in (line.split() for line in open(path) if line.strip())}
+
+
+def cpu_seconds(before, after):
+    b, a = ticks(before), ticks(after)
+    return sum(t - b.get(p, 0) for p, t in a.items()) / 100.0
+
+
+pg_cpu = cpu_seconds(sys.argv[9], sys.argv[10])
+ta_cpu = cpu_seconds(sys.argv[11], sys.argv[12])
 
 run = probe["run"]
 counts = run["summary_counts"]

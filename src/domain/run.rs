@@ -10,7 +10,7 @@ use crate::domain::run_controls::{Estimate, RunLimits, estimate};
 use crate::domain::run_tenants::TenantState;
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Queued,
@@ -20,7 +20,7 @@ pub enum RunStatus {
     Completed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Pending,
@@ -75,7 +75,7 @@ impl Outcome {
 }
 
 /// Who started a run. A platform initiator lives here, never in `user_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Initiator {
     PlatformUser {
@@ -94,7 +94,7 @@ pub enum Initiator {
 }
 
 /// Which tenants a run covers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Scope {
     AllTenants,
@@ -154,7 +154,7 @@ impl Scope {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunContext {
     pub initiator: Initiator,
     pub runbook: String,
@@ -165,7 +165,7 @@ pub struct RunContext {
     pub retry_of: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SummaryCounts {
     pub total: i64,
     pub processed: i64,
@@ -176,7 +176,7 @@ pub struct SummaryCounts {
     pub items_failed: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunFailure {
     pub tenant_id: Option<i64>,
     pub tenant_external_id: Option<String>,
@@ -185,7 +185,7 @@ pub struct RunFailure {
 }
 
 /// A run as every door shows it (Appendix A).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Run {
     pub id: i64,
     #[serde(rename = "type")]

@@ -23,7 +23,7 @@ use crate::runs::{OperationRunService, TenantResult};
 use crate::storage::{Db, Tx};
 
 /// Items pending in one tenant, as preflight shows them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TenantPending {
     #[serde(skip)]
     pub tenant_id: i64,

@@ -45,7 +45,7 @@ impl ScopeRequest {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RunbookInfo {
     pub key: &'static str,
     pub title: &'static str,
@@ -55,7 +55,7 @@ pub struct RunbookInfo {
     pub can_start: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Preflight {
     pub runbook: &'static str,
     pub scope: Scope,

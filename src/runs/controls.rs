@@ -70,6 +70,8 @@ impl OperationRunService {
             total: run.total,
             running: running + 1,
         };
+        // The time after the lock: a start waits for the one before it.
+        let now = self.clock.now().max(now);
         match view.decide() {
             Gate::Start => {
                 rc::start_gated(tx, run_id, tenant_id, now).await?;
