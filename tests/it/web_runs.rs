@@ -392,6 +392,31 @@ both_backends!(
         assert!(html.contains("hx-get=\"/system/runs/"), "polls");
         assert!(html.contains("/tenants.csv"), "an export link");
 
+        // Pause, resume and new limits from the page, each said once.
+        let signed = [("_token", tok.as_str())];
+        let r = assert_status(c.post(format!("{url}/pause")).form(&signed), 303).await;
+        assert_eq!(format!("{base}{}", location(&r)), url);
+        let html = get_html(&c, &url).await;
+        assert!(html.contains("id=\"run-flash\"") && html.contains("id=\"resume-button\""));
+        assert!(html.contains(">Paused<"), "one state label");
+        assert!(
+            !get_html(&c, &url).await.contains("id=\"run-flash\""),
+            "once"
+        );
+        assert_status(c.post(format!("{url}/resume")).form(&signed), 303).await;
+        let limits = [
+            ("_token", tok.as_str()),
+            ("max_concurrency", "3"),
+            ("max_errors", ""),
+        ];
+        assert_status(c.post(format!("{url}/limits")).form(&limits), 303).await;
+        let html = get_html(&c, &url).await;
+        assert!(html.contains("id=\"pause-button\""));
+        assert!(
+            html.contains("at most 3 tenants at once; no error budget"),
+            "{html:.6000}"
+        );
+
         t.drain().await;
         let html = get_html(&c, &url).await;
         assert!(
@@ -428,6 +453,15 @@ both_backends!(
         assert!(only.contains("id=\"retry-nothing\""));
         let none = get_html(&c, format!("{url}/retry?chosen=1")).await;
         assert!(none.contains("Choose at least one state"));
+        let retry_fields = [
+            ("_token", tok.as_str()),
+            ("states", "failed,not_started,cancelled"),
+        ];
+        let r = assert_status(c.post(format!("{url}/retry")).form(&retry_fields), 303).await;
+        let again = get_html(&c, format!("{base}{}", location(&r))).await;
+        assert!(
+            again.contains("id=\"run-flash\"") && again.contains("id=\"score-total\">2 tenants<")
+        );
     }
 );
 
