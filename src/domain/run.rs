@@ -78,9 +78,19 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Initiator {
-    PlatformUser { id: i64, email: String },
-    Cli { os_user: Option<String> },
-    Deploy { release: Option<String> },
+    PlatformUser {
+        id: i64,
+        email: String,
+    },
+    Cli {
+        os_user: Option<String>,
+        /// The machine it ran on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
+    },
+    Deploy {
+        release: Option<String>,
+    },
 }
 
 /// Which tenants a run covers.

@@ -89,7 +89,10 @@ async fn close<const N: usize>(db: TestDb, apps: [App; N]) {
 }
 
 fn cli() -> Actor {
-    Actor::trusted(Initiator::Cli { os_user: None })
+    Actor::trusted(Initiator::Cli {
+        os_user: None,
+        host: None,
+    })
 }
 
 /// One job: the lifecycle backfill of tenant `platform`.

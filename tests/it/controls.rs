@@ -19,7 +19,10 @@ use crate::web_support::*;
 const BACKFILL: &str = "findings.backfill-lifecycle";
 
 fn cli() -> Actor {
-    Actor::trusted(Initiator::Cli { os_user: None })
+    Actor::trusted(Initiator::Cli {
+        os_user: None,
+        host: None,
+    })
 }
 
 async fn start(t: &TestApp, limits: RunLimits) -> Run {

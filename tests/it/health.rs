@@ -247,7 +247,10 @@ both_backends!(
         // The recorder is installed with the first router of the process.
         let server = start(app).await;
         t.seed(2, 3, 0).await;
-        let cli = Actor::trusted(Initiator::Cli { os_user: None });
+        let cli = Actor::trusted(Initiator::Cli {
+            os_user: None,
+            host: None,
+        });
         let all = ScopeRequest::AllTenants;
         app.runbooks()
             .start(&cli, "findings.backfill-lifecycle", &all, None)

@@ -438,7 +438,10 @@ fn report(failures: Vec<String>, cases: usize) {
 }
 
 fn trusted() -> Actor {
-    Actor::trusted(Initiator::Cli { os_user: None })
+    Actor::trusted(Initiator::Cli {
+        os_user: None,
+        host: None,
+    })
 }
 
 /// A completed run with one failed tenant, to retry.

@@ -61,7 +61,10 @@ fn ran(step: Step, what: &str) -> JobOutcome {
 }
 
 pub fn cli() -> Actor {
-    Actor::trusted(Initiator::Cli { os_user: None })
+    Actor::trusted(Initiator::Cli {
+        os_user: None,
+        host: None,
+    })
 }
 
 both_backends!(fifty_concurrent_starts_give_one_run, |t| async move {

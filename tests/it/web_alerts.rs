@@ -68,7 +68,10 @@ async fn counts(t: &TestApp) -> [i64; 4] {
 }
 
 fn trusted() -> Actor {
-    Actor::trusted(Initiator::Cli { os_user: None })
+    Actor::trusted(Initiator::Cli {
+        os_user: None,
+        host: None,
+    })
 }
 
 both_backends!(

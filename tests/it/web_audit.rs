@@ -28,7 +28,10 @@ async fn history(t: &TestApp) {
         id: 1,
         email: "alice@ops.test".into(),
     });
-    let cli = Actor::trusted(Initiator::Cli { os_user: None });
+    let cli = Actor::trusted(Initiator::Cli {
+        os_user: None,
+        host: None,
+    });
     let detail = serde_json::json!({"name": "Ops channel", "type": "teams", "target": "https://hooks.example/…", "destination_ids": [3, 4]});
     let create = op.audit(
         "alert.destination.create",

@@ -235,7 +235,10 @@ both_backends!(
         let app = &t.app;
         customer(app, "user@acme.test").await;
         t.seed(2, 4, 0).await;
-        let actor = Actor::trusted(Initiator::Cli { os_user: None });
+        let actor = Actor::trusted(Initiator::Cli {
+            os_user: None,
+            host: None,
+        });
         let run = app
             .runbooks()
             .start(&actor, LIFECYCLE, &ScopeRequest::AllTenants, None)

@@ -158,7 +158,10 @@ both_backends!(every_route_is_guarded_for_every_identity, |t| async move {
     let run = app
         .runbooks()
         .start(
-            &Actor::trusted(Initiator::Cli { os_user: None }),
+            &Actor::trusted(Initiator::Cli {
+                os_user: None,
+                host: None,
+            }),
             "findings.backfill-lifecycle",
             &ScopeRequest::AllTenants,
             None,

@@ -318,12 +318,19 @@ impl Config {
     }
 }
 
-/// Who every command acts as: the CLI, named by the operating-system user,
-/// with every capability (whoever runs it holds the database credentials).
-/// A `USER` that is no name by the rule of names is left out, not stored.
+/// Who every command acts as: the CLI, named by the operating-system user
+/// and the machine, with every capability (whoever runs it holds the
+/// database credentials). A `USER` or host name that is no name by the rule
+/// of names is left out, not stored.
 pub fn actor() -> Actor {
     let os_user = std::env::var("USER")
         .ok()
         .filter(|u| TextKind::NAME.require("USER", u).is_ok());
-    Actor::trusted(Initiator::Cli { os_user })
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| TextKind::NAME.require("host", h).is_ok());
+    Actor::trusted(Initiator::Cli { os_user, host })
 }

@@ -238,8 +238,14 @@ pub fn preflight(as_json: bool, p: &Preflight) {
 fn initiator(i: &Initiator) -> String {
     match i {
         Initiator::PlatformUser { email, .. } => format!("operator {email}"),
-        Initiator::Cli { os_user: Some(u) } => format!("cli ({u})"),
-        Initiator::Cli { os_user: None } => "cli".into(),
+        Initiator::Cli {
+            os_user: Some(u),
+            host: Some(h),
+        } => format!("cli ({u}@{h})"),
+        Initiator::Cli {
+            os_user: Some(u), ..
+        } => format!("cli ({u})"),
+        Initiator::Cli { .. } => "cli".into(),
         Initiator::Deploy { release: Some(r) } => format!("deploy of release {r}"),
         Initiator::Deploy { release: None } => "deploy".into(),
     }

@@ -115,7 +115,6 @@ struct Dashboard {
     recent_all: Vec<RunLine>,
     recent_one: Vec<RunLine>,
     can_runbooks: bool,
-    pending: Vec<PendingLine>,
     notifications: Vec<NotificationView>,
 }
 
@@ -174,7 +173,7 @@ async fn pending_panel(state: &WebState, op: &Operator) -> Result<PendingPanel, 
                 title: w.title,
                 items: counted(
                     w.items_pending,
-                    w.item_noun.trim_end_matches('s'),
+                    w.item_noun.strip_suffix('s').unwrap_or(w.item_noun),
                     w.item_noun,
                 ),
                 tenants: format!(
@@ -214,11 +213,6 @@ pub async fn dashboard(
         };
         (ActivePanel { active: vec![] }, none, recent)
     };
-    let pending = if op.can(Capability::RUNBOOKS_VIEW) {
-        pending_panel(&state, &op).await?.pending
-    } else {
-        vec![]
-    };
     let unread = state
         .app
         .console()
@@ -233,7 +227,6 @@ pub async fn dashboard(
         recent_all: recent.recent_all,
         recent_one: recent.recent_one,
         can_runbooks: recent.can_runbooks,
-        pending,
         notifications: NotificationView::all(&unread.items),
     })
 }

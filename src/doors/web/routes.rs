@@ -110,6 +110,7 @@ fn groups() -> Vec<Group> {
                 Cap(OPS),
                 get(runs::run_tenants_fragment),
             )
+            .get("/system/runs/{id}/retry", Cap(RUN), get(runs::retry_page))
             .get(
                 "/system/notifications",
                 SignedIn,

@@ -3,11 +3,13 @@
 //! part, and the cancel / retry confirmations (`actions`).
 
 mod actions;
+mod retry;
 mod tenants;
 mod view;
 pub mod views;
 
 pub use actions::{cancel, cancel_confirm, retry_confirm, retry_failed, run_counts};
+pub use retry::retry_page;
 pub use tenants::run_tenants_fragment;
 pub use view::{run_live, view_run};
 

@@ -11,6 +11,7 @@ use tower_sessions::Session;
 use super::super::kit::format::{count, duration, plural};
 use super::super::kit::views::FailureView;
 use super::super::kit::{Chrome, Operator, Query, RunView, WebError, WebState, page, run_id};
+use super::super::run_controls::{RunFlash, take_flash};
 use super::tenants::{SORTS, STATE_LABELS, TenantTable, TenantsAsk};
 use super::views;
 use crate::console::FailureGroup;
@@ -36,6 +37,8 @@ struct RunPage {
     states: Vec<(&'static str, &'static str)>,
     sorts: Vec<(&'static str, &'static str)>,
     controls: Option<Controls>,
+    /// What a control just did (pause, resume, limits, retry), once.
+    flash: Option<RunFlash>,
 }
 
 /// The operator's controls of an active run: pause or resume, and limits.
@@ -109,6 +112,8 @@ pub struct LiveView {
     pub eta_line: String,
     /// Why the run ended as it did, beyond its tenants' results.
     pub reason_code: String,
+    /// Some tenants failed, were not started or were cancelled.
+    pub retryable: bool,
 }
 
 impl LiveView {
@@ -187,6 +192,9 @@ impl LiveView {
             expected_line,
             eta_line,
             reason_code: run.reason_code.clone().unwrap_or_default(),
+            retryable: c.failed > 0
+                || run.not_started > 0
+                || run.outcome == crate::runs::Outcome::Cancelled,
         }
     }
 }
@@ -236,6 +244,7 @@ pub async fn view_run(
             .map(|(s, l, _)| (s.as_str(), *l))
             .collect(),
         sorts: SORTS.to_vec(),
+        flash: take_flash(&session).await,
     })
 }
 

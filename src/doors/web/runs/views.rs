@@ -55,9 +55,11 @@ pub const OUTCOME_LABELS: [(&str, &str); 5] = [
 pub fn who(i: &Initiator) -> String {
     match i {
         Initiator::PlatformUser { email, .. } => email.clone(),
-        Initiator::Cli { os_user } => match os_user {
-            Some(user) => format!("CLI: {user}"),
-            None => "CLI".into(),
+        Initiator::Cli { os_user, host } => match (os_user, host) {
+            (Some(user), Some(host)) => format!("CLI: {user} on {host}"),
+            (Some(user), None) => format!("CLI: {user}"),
+            (None, Some(host)) => format!("CLI on {host}"),
+            (None, None) => "CLI".into(),
         },
         Initiator::Deploy { release } => match release {
             Some(r) => format!("Deploy of release {r}"),
@@ -153,8 +155,9 @@ mod tests {
     fn the_initiator_is_shown_as_who() {
         let cli = Initiator::Cli {
             os_user: Some("ana".into()),
+            host: Some("build-01".into()),
         };
-        assert_eq!(who(&cli), "CLI: ana");
+        assert_eq!(who(&cli), "CLI: ana on build-01");
         let deploy = Initiator::Deploy {
             release: Some("2026.3".into()),
         };

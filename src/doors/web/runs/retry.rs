@@ -1,0 +1,171 @@
+//! The retry page: the operator picks the states to retry (failed, not
+//! started, cancelled; all three by default) and sees what that retries,
+//! grouped by state and reason code, with a warning when every failed
+//! tenant shares one data-error code that a retry would meet again. Picking
+//! is a GET form, so the list always matches what the confirmation posts.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::super::kit::format::{count, plural};
+use super::super::kit::{Chrome, Operator, Query, RunView, WebError, WebState, page, run_id};
+use super::tenants::STATE_LABELS;
+use crate::runs::{TenantQuery, TenantState};
+
+#[derive(Deserialize, Default)]
+pub struct RetryAsk {
+    /// Set by the form, so that no box ticked means none, not the default.
+    chosen: Option<String>,
+    failed: Option<String>,
+    not_started: Option<String>,
+    cancelled: Option<String>,
+}
+
+/// One state the operator may pick, with how many tenants are in it.
+#[derive(Debug, Clone)]
+struct StateChoice {
+    value: &'static str,
+    label: &'static str,
+    tenants: String,
+    checked: bool,
+}
+
+/// Tenants a retry picks that share a state and a reason code.
+#[derive(Debug, Clone)]
+struct RetryGroup {
+    state: &'static str,
+    reason_code: String,
+    tenants: String,
+    sample: String,
+}
+
+#[derive(Template)]
+#[template(path = "system/retry.html")]
+struct RetryPage {
+    chrome: Chrome,
+    run: RunView,
+    title: String,
+    choices: Vec<StateChoice>,
+    /// `failed,not_started`: what the confirmation posts.
+    states: String,
+    groups: Vec<RetryGroup>,
+    /// "26 tenants" when anything is picked.
+    picked: String,
+    nothing: bool,
+    same_data_error: String,
+    error: String,
+}
+
+/// Whether a reason code names a fault of the data (a retry meets it again)
+/// rather than of the machinery (`job.*`) or the run (`run.*`).
+fn is_data_error(code: &str) -> bool {
+    !code.starts_with("job.") && !code.starts_with("run.")
+}
+
+pub async fn retry_page(
+    State(state): State<WebState>,
+    op: Operator,
+    session: Session,
+    Path(id): Path<String>,
+    Query(ask): Query<RetryAsk>,
+) -> Result<Response, WebError> {
+    let service = state.app.runbooks();
+    let actor = op.actor();
+    let run = service.run(&actor, run_id(&id)?).await?;
+    let score = service
+        .run_tenants(&actor, run.id, &TenantQuery::default())
+        .await?
+        .box_score;
+    let ticked = |v: &Option<String>| v.is_some();
+    let picked: Vec<TenantState> = TenantState::RETRYABLE
+        .into_iter()
+        .filter(|s| {
+            ask.chosen.is_none()
+                || match s {
+                    TenantState::Failed => ticked(&ask.failed),
+                    TenantState::NotStarted => ticked(&ask.not_started),
+                    _ => ticked(&ask.cancelled),
+                }
+        })
+        .collect();
+    let label = |s: TenantState| {
+        STATE_LABELS
+            .iter()
+            .find(|(x, _, _)| *x == s)
+            .map(|(_, l, _)| *l)
+            .unwrap_or("")
+    };
+    let choices = TenantState::RETRYABLE
+        .into_iter()
+        .map(|s| StateChoice {
+            value: s.as_str(),
+            label: label(s),
+            tenants: plural(score.get(s), "tenant"),
+            checked: picked.contains(&s),
+        })
+        .collect();
+    let mut groups: Vec<(TenantState, String, i64, String)> = Vec::new();
+    for s in &picked {
+        let query = TenantQuery {
+            state: Some(*s),
+            ..TenantQuery::default()
+        };
+        for row in service.run_tenants_all(&actor, run.id, &query).await? {
+            let code = row.reason_code.clone().unwrap_or_default();
+            match groups.iter_mut().find(|(g, c, _, _)| g == s && *c == code) {
+                Some(group) => group.2 += 1,
+                None => groups.push((*s, code, 1, row.message.clone().unwrap_or_default())),
+            }
+        }
+    }
+    groups.sort_by(|a, b| b.2.cmp(&a.2));
+    let total: i64 = groups.iter().map(|g| g.2).sum();
+    let failed: Vec<&(TenantState, String, i64, String)> = groups
+        .iter()
+        .filter(|g| g.0 == TenantState::Failed)
+        .collect();
+    let same_data_error = match failed.as_slice() {
+        [only] if is_data_error(&only.1) && !only.1.is_empty() => only.1.clone(),
+        _ => String::new(),
+    };
+    let error = if picked.is_empty() {
+        "Choose at least one state to retry.".to_owned()
+    } else if run.is_active() {
+        format!(
+            "Run #{} is still going; retry it when it completes.",
+            run.id
+        )
+    } else {
+        String::new()
+    };
+    page(&RetryPage {
+        chrome: Chrome::operator(&state, &op, &session, "runs").await?,
+        title: service
+            .title_of(&run.run_type)
+            .unwrap_or(&run.run_type)
+            .to_owned(),
+        run: RunView::of(&run),
+        choices,
+        states: picked
+            .iter()
+            .map(TenantState::as_str)
+            .collect::<Vec<_>>()
+            .join(","),
+        groups: groups
+            .into_iter()
+            .map(|(s, code, n, sample)| RetryGroup {
+                state: label(s),
+                reason_code: code,
+                tenants: count(n),
+                sample,
+            })
+            .collect(),
+        picked: plural(total, "tenant"),
+        nothing: total == 0,
+        same_data_error,
+        error,
+    })
+}
