@@ -143,6 +143,7 @@ impl App {
 
     pub fn alert_service(&self) -> AlertService {
         AlertService::new(self.db.clone(), self.clock.clone(), self.sender())
+            .with_max_attempts(self.settings.max_attempts)
     }
 
     pub fn runbooks(&self) -> RunbookService {

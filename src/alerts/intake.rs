@@ -10,9 +10,10 @@ use sha2::{Digest, Sha256};
 
 use crate::alerts::delivery::DELIVERY_JOB;
 use crate::alerts::message::AlertMessage;
-use crate::alerts::rules::{QuietHours, Severity};
+use crate::alerts::rules::{QuietHours, Severity, cooldown_words};
 use crate::error::{Error, Result};
 use crate::storage::Tx;
+use crate::storage::alert_edits as edits;
 use crate::storage::alerts::{self as store, NewDelivery};
 use crate::storage::queue as q;
 
@@ -79,7 +80,9 @@ pub async fn emit(
             (false, Some(_)) => "deferred",
             (false, None) => "queued",
         };
-        for destination_id in store::destinations_of_rule(tx, rule.id).await? {
+        for (destination_id, enabled) in edits::rule_targets(tx, rule.id).await? {
+            // A disabled destination is sent nothing; the record says why.
+            let status = if enabled { status } else { "suppressed" };
             let delivery = NewDelivery {
                 workspace_id: event.workspace_id,
                 rule_id: Some(rule.id),
@@ -98,12 +101,23 @@ pub async fn emit(
             };
             if status == "suppressed" {
                 emitted.suppressed += 1;
+                let reason = if !enabled {
+                    "destination disabled".to_string()
+                } else {
+                    format!(
+                        "cooldown: this rule alerted about the same subject less than {} ago",
+                        cooldown_words(rule.cooldown_seconds)
+                    )
+                };
+                edits::set_suppressed_reason(tx, id, &reason).await?;
                 continue;
             }
             emitted.deliveries += 1;
             let at = defer_until.unwrap_or(now).timestamp_millis();
             let job = serde_json::json!({ "delivery_id": id }).to_string();
-            q::enqueue(tx, DELIVERY_JOB, event.run_id, None, &job, at, max_attempts).await?;
+            let job_id =
+                q::enqueue(tx, DELIVERY_JOB, event.run_id, None, &job, at, max_attempts).await?;
+            edits::link_job(tx, id, job_id).await?;
         }
     }
     Ok(emitted)

@@ -13,11 +13,13 @@
 
 pub mod channels;
 pub mod delivery;
+pub mod delivery_service;
 pub mod dispatch;
 pub mod egress;
 pub mod intake;
 pub mod lockout;
 pub mod message;
+pub mod rule_service;
 pub mod rules;
 pub mod service;
 pub mod views;
@@ -32,7 +34,9 @@ pub use rules::{
     Channel, LOGIN_THROTTLED_EVENT, QuietHours, RUN_FAILED_EVENT, RUN_RECOVERED_EVENT, Severity,
 };
 pub use service::AlertService;
-pub use views::{DeliveryView, DestinationView, RuleRequest, RuleView};
+pub use views::{
+    DeliveryPage, DeliveryView, DestinationRequest, DestinationView, RuleRequest, RuleView,
+};
 
 /// What alerts need from the environment.
 #[derive(Debug, Clone)]

@@ -107,7 +107,7 @@ pub fn subject_url(subject: &str) -> Option<String> {
         "runbook" if plain_key => Some(format!("/system/runbooks/{id}")),
         "alert_destination" if numeric => Some(format!("/system/alerts/destinations/{id}/edit")),
         "alert_rule" if numeric => Some(format!("/system/alerts/rules/{id}/edit")),
-        "alert_delivery" if numeric => Some(format!("/system/alerts/deliveries?id={id}")),
+        "alert_delivery" if numeric => Some(format!("/system/alerts?delivery={id}#delivery-{id}")),
         _ => None,
     }
 }

@@ -72,7 +72,7 @@ impl std::fmt::Display for Limit {
 }
 
 /// A run's cap and error budget, as stored and shown (`"10"`, `"5%"`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunLimits {
     pub max_concurrency: Option<String>,
     pub max_errors: Option<String>,
@@ -181,7 +181,7 @@ impl GateView {
 }
 
 /// Rate so far and time remaining of a run that has expected items.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Estimate {
     pub items_per_second: f64,
     pub seconds_remaining: Option<i64>,

@@ -6,6 +6,7 @@
 //! partial indexes) and per backend where they do not ([`Db::pick`]).
 
 pub mod accounts;
+pub mod alert_edits;
 pub mod alerts;
 pub mod audit;
 pub mod clock;

@@ -283,3 +283,14 @@ pub async fn wake_next_of_run(
     )
     .await
 }
+
+/// When a queued job runs next (`None` once it is no longer queued).
+pub async fn queued_run_at_ms(ex: &mut impl Exec, job_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = ex
+        .fetch_optional(
+            "SELECT run_at_ms FROM jobs WHERE id = $1 AND status = 'queued'",
+            args![job_id],
+        )
+        .await?;
+    Ok(row.map(|r| r.0))
+}

@@ -22,6 +22,7 @@ mod support;
 mod web_alerts;
 mod web_audit;
 mod web_console;
+mod web_errors;
 mod web_runs;
 mod web_security;
 mod web_signin;

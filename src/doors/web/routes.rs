@@ -9,9 +9,7 @@ use axum::routing::{MethodRouter, get, post};
 
 use super::kit::guard::{guarded, other_methods};
 use super::kit::{Format, WebState};
-use super::{
-    admin, alerts, api, audit, dashboard, openapi, run_controls, runbooks, runs, signin,
-};
+use super::{admin, alerts, api, audit, dashboard, openapi, run_controls, runbooks, runs, signin};
 use crate::accounts::Plane;
 use crate::domain::Capability;
 
@@ -240,6 +238,51 @@ fn groups() -> Vec<Group> {
                 "/system/alerts/rules/{id}/delete",
                 Cap(ALERTS),
                 post(alerts::remove_rule),
+            )
+            .get(
+                "/system/alerts/destinations/{id}/edit",
+                Cap(ALERTS),
+                get(alerts::edit_destination_page),
+            )
+            .post(
+                "/system/alerts/destinations/{id}/edit",
+                Cap(ALERTS),
+                post(alerts::edit_destination),
+            )
+            .post(
+                "/system/alerts/destinations/{id}/enable",
+                Cap(ALERTS),
+                post(alerts::enable_destination),
+            )
+            .post(
+                "/system/alerts/destinations/{id}/disable",
+                Cap(ALERTS),
+                post(alerts::disable_destination),
+            )
+            .get(
+                "/system/alerts/rules/{id}/edit",
+                Cap(ALERTS),
+                get(alerts::edit_rule_page),
+            )
+            .post(
+                "/system/alerts/rules/{id}/edit",
+                Cap(ALERTS),
+                post(alerts::edit_rule),
+            )
+            .post(
+                "/system/alerts/rules/{id}/enable",
+                Cap(ALERTS),
+                post(alerts::enable_rule),
+            )
+            .post(
+                "/system/alerts/rules/{id}/disable",
+                Cap(ALERTS),
+                post(alerts::disable_rule),
+            )
+            .post(
+                "/system/alerts/deliveries/{id}/retry",
+                Cap(ALERTS),
+                post(alerts::retry_delivery),
             ),
         // /system/api: the same service in JSON
         Group::new(S, Json)

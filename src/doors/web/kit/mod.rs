@@ -6,6 +6,7 @@
 pub mod cookies;
 pub mod csrf;
 pub mod error;
+pub mod error_page;
 pub mod format;
 pub mod forms;
 pub mod guard;
