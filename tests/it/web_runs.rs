@@ -231,7 +231,10 @@ both_backends!(
 
         // The preflight says when it was taken; its table is sorted and paged.
         let html = get_html(&c, format!("{page}?scope=all")).await;
-        assert!(html.contains("Counted at 2026-03-01"), "{html:.3000}");
+        assert!(
+            html.contains("Counted at <time datetime=\"2026-03-01"),
+            "{html:.3000}"
+        );
         assert!(html.contains("id=\"pf-pending\">180<"));
         assert!(html.contains("Page 1 of 2"));
         let rows = |h: &str| h.matches("<tr><td><code>").count();
