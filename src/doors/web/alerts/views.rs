@@ -142,7 +142,10 @@ impl DeliveryRowView {
                 .unwrap_or_else(|| "deleted".into()),
             status: d.status.clone(),
             status_class: status_class(&d.status),
-            deliver_after: TimeTag::opt(&d.deliver_after.filter(|_| d.status == "deferred")),
+            deliver_after: match (&d.status[..], &d.deliver_after) {
+                ("deferred", Some(t)) => TimeTag::at(t),
+                _ => TimeTag::opt(&None),
+            },
             suppressed_reason: d.suppressed_reason.clone().unwrap_or_default(),
             attempts: d.attempts,
             next_attempt: TimeTag::opt(&d.next_attempt_at),
