@@ -3,7 +3,7 @@
 //    writes UTC, which stays in the title (shown on hover).
 // 2. A live region (aria-live) that a polled fragment rewrites with the same
 //    text is left alone, so it is read out only when it changes.
-// 3. A table that scrolls sideways in its own box takes keyboard focus, so
+// 3. A table (or card) that scrolls sideways in its own box takes keyboard focus, so
 //    the arrow keys can scroll it (only while it does overflow).
 (function () {
   "use strict";
@@ -48,7 +48,7 @@
     }
   });
   var scrollers = function () {
-    var boxes = document.querySelectorAll(".table-scroll, table.table");
+    var boxes = document.querySelectorAll(".table-scroll, table.table, .card");
     for (var i = 0; i < boxes.length; i++) {
       var b = boxes[i];
       var ours = b.hasAttribute("data-scroll-focus");
