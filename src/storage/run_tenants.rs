@@ -114,27 +114,75 @@ pub async fn finish_tenant(
         .await?;
     }
     let (ok, failed): (i64, i64) = if result.succeeded() { (1, 0) } else { (0, 1) };
-    // Counting and, for the last tenant, completing are one statement on the
-    // row every tenant job shares, so its lock is held briefly.
+    count_on_run(tx, run_id, ok, failed, skipped, result.items_failed, now).await
+}
+
+/// Adds finished tenants to the run's counts and, for the last tenant,
+/// completes the run: one statement on the row every tenant job shares, so
+/// its lock is held briefly.
+async fn count_on_run(
+    tx: &mut Tx,
+    run_id: i64,
+    ok: i64,
+    failed: i64,
+    skipped: i64,
+    items_failed: i64,
+    now: DateTime<Utc>,
+) -> Result<Counted, sqlx::Error> {
+    let n = ok + failed;
     let status = tx
         .fetch_optional::<(String,)>(
-            "UPDATE operation_runs SET processed = processed + 1, succeeded = succeeded + $2, \
+            "UPDATE operation_runs SET processed = processed + $7, succeeded = succeeded + $2, \
                  failed = failed + $3, items_skipped = items_skipped + $4, items_failed = items_failed + $5, \
-                 status = CASE WHEN processed + 1 >= total THEN 'completed' ELSE status END, \
-                 completed_at = CASE WHEN processed + 1 >= total THEN $6 ELSE completed_at END, \
+                 status = CASE WHEN processed + $7 >= total THEN 'completed' ELSE status END, \
+                 completed_at = CASE WHEN processed + $7 >= total THEN $6 ELSE completed_at END, \
                  started_at = COALESCE(started_at, $6), \
-                 outcome = CASE WHEN processed + 1 < total THEN outcome \
+                 outcome = CASE WHEN processed + $7 < total THEN outcome \
                                 WHEN failed + $3 = 0 THEN 'succeeded' \
                                 WHEN succeeded + $2 = 0 THEN 'failed' \
                                 ELSE 'partially_succeeded' END \
              WHERE id = $1 AND status <> 'completed' RETURNING status",
-            args![run_id, ok, failed, skipped, result.items_failed, now],
+            args![run_id, ok, failed, skipped, items_failed, now, n],
         )
         .await?;
     Ok(match status {
         Some((s,)) if s == "completed" => Counted::AndCompleted,
         _ => Counted::Yes,
     })
+}
+
+/// Records several tenants of one run that succeeded with nothing failed,
+/// `(tenant_id, items_in_target_state)` each, set-based: what
+/// [`finish_tenant`] does for each, in two statements. Tenants that already
+/// have a result are left alone.
+pub async fn finish_tenants_succeeded(
+    tx: &mut Tx,
+    run_id: i64,
+    results: &[(i64, i64)],
+    now: DateTime<Utc>,
+) -> Result<Counted, sqlx::Error> {
+    let list: Vec<String> = results.iter().map(|(t, n)| format!("[{t},{n}]")).collect();
+    let list = format!("[{}]", list.join(","));
+    let sql = tx.pick(
+        "UPDATE operation_run_tenants SET state = 'succeeded', items_failed = 0, \
+             items_skipped = CASE WHEN v.n - items_updated > 0 THEN v.n - items_updated ELSE 0 END, \
+             finished_at = $3 \
+         FROM (SELECT json_extract(value, '$[0]') AS t, json_extract(value, '$[1]') AS n FROM json_each($2)) AS v \
+         WHERE run_id = $1 AND tenant_id = v.t AND state IN ('pending', 'running') \
+         RETURNING items_skipped",
+        "UPDATE operation_run_tenants SET state = 'succeeded', items_failed = 0, \
+             items_skipped = CASE WHEN v.n - items_updated > 0 THEN v.n - items_updated ELSE 0 END, \
+             finished_at = $3 \
+         FROM (SELECT (e->>0)::bigint AS t, (e->>1)::bigint AS n FROM jsonb_array_elements($2::jsonb) e) AS v \
+         WHERE run_id = $1 AND tenant_id = v.t AND state IN ('pending', 'running') \
+         RETURNING items_skipped",
+    );
+    let rows: Vec<(i64,)> = tx.fetch_all(sql, args![run_id, list, now]).await?;
+    if rows.is_empty() {
+        return Ok(Counted::No);
+    }
+    let skipped = rows.iter().map(|(s,)| s).sum();
+    count_on_run(tx, run_id, rows.len() as i64, 0, skipped, 0, now).await
 }
 
 /// Whether a tenant's result counted, and whether it completed the run.
