@@ -1,7 +1,7 @@
 //! The job loops: a loop claims one job, or, while the jobs of a batching
 //! kind ([`JobHandler::batches`]) keep finishing quickly, several in one
-//! statement, up to [`MAX_BATCH`]; a slow job takes it back to one at a time,
-//! so long jobs still spread over every loop.
+//! statement, up to [`MAX_BATCH`]; slow jobs take it back towards one at a
+//! time, so long jobs still spread over every loop.
 
 use std::time::{Duration, Instant};
 
@@ -14,8 +14,11 @@ use crate::storage::queue as q;
 /// The most jobs a loop claims at once.
 pub const MAX_BATCH: usize = 32;
 
-/// A batch whose jobs took less than this each lets the next one grow.
-const QUICK_JOB: Duration = Duration::from_millis(5);
+/// A batch whose jobs took less than this each lets the next one double; a
+/// slower one halves it. Generous, so that a loaded machine (slow thread
+/// wake-ups) still batches tenants with nothing to do, while tenants with
+/// real work (tens of milliseconds and more) go one or two at a time.
+const QUICK_JOB: Duration = Duration::from_millis(25);
 
 /// Every this many steps a loop claims a single job (ready or whose lease
 /// expired) instead of a batch, so other kinds and dead workers' jobs are not
@@ -93,7 +96,7 @@ impl Worker {
                     size = if started.elapsed() < QUICK_JOB * n as u32 {
                         (size * 2).min(MAX_BATCH)
                     } else {
-                        1
+                        (size / 2).max(1)
                     };
                     continue;
                 }
