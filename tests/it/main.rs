@@ -11,6 +11,7 @@ mod faults;
 mod health;
 mod hostile_input;
 mod pipes;
+mod queue_batches;
 mod receivers;
 mod runs;
 mod support;
