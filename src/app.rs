@@ -2,11 +2,14 @@
 //! services built from them. Every door builds one `App` and calls the
 //! services hanging off it; no service imports `App`.
 
+pub mod db_clock;
+
 use std::sync::Arc;
 
-use crate::accounts::{AccountService, SignInLimits};
+use crate::accounts::{AccountService, SignInLimits, ThrottleSubscriber};
 use crate::alerts::{
-    AlertDispatcher, AlertService, AlertSettings, DeliveryJobHandler, InitiatorNotifier, Sender,
+    AlertDispatcher, AlertService, AlertSettings, DeliveryJobHandler, InitiatorNotifier,
+    LockoutAlerts, Sender,
 };
 use crate::clock::SharedClock;
 use crate::console::ConsoleService;
@@ -146,6 +149,7 @@ impl App {
 
     pub fn alert_service(&self) -> AlertService {
         AlertService::new(self.db.clone(), self.clock.clone(), self.sender())
+            .with_max_attempts(self.settings.max_attempts)
     }
 
     pub fn runbooks(&self) -> RunbookService {
@@ -178,20 +182,28 @@ impl App {
     }
 
     /// Opens the database named by `url` (without migrating it) and assembles
-    /// the service on the system clock.
+    /// the service on the database's clock.
     pub async fn open(
         url: &str,
         connections: u32,
         settings: Settings,
         alerts: AlertSettings,
     ) -> Result<App, ConnectError> {
+        App::open_on(url, connections, settings, alerts, crate::clock::system()).await
+    }
+
+    /// [`App::open`] on the machine clock `local`, which follows the
+    /// database's clock from then on ([`db_clock::follow`]).
+    pub async fn open_on(
+        url: &str,
+        connections: u32,
+        settings: Settings,
+        alerts: AlertSettings,
+        local: SharedClock,
+    ) -> Result<App, ConnectError> {
         let db = Db::open(url, connections).await?;
-        Ok(App::with_alerts(
-            db,
-            crate::clock::system(),
-            settings,
-            alerts,
-        ))
+        let clock = db_clock::follow(&db, local).await;
+        Ok(App::with_alerts(db, clock, settings, alerts))
     }
 
     /// Applies the migrations that are not applied yet.
@@ -214,9 +226,16 @@ impl App {
         ConsoleService::new(self.db.clone(), self.clock.clone(), self.runs())
     }
 
-    /// Sign-in, the signed-in people and their sessions.
+    /// Sign-in, the signed-in people and their sessions; a throttled
+    /// sign-in key goes to the alert rules.
     pub fn accounts(&self) -> AccountService {
+        let lockout: Arc<dyn ThrottleSubscriber> = Arc::new(LockoutAlerts {
+            db: self.db.clone(),
+            settings: self.alerts.clone(),
+            max_attempts: self.settings.max_attempts,
+        });
         AccountService::new(self.db.clone(), self.clock.clone(), self.sign_in.clone())
+            .with_throttle_subscribers(vec![lockout])
     }
 }
 

@@ -19,7 +19,9 @@ pub use identity::{CustomerIdentity, OperatorIdentity};
 pub use password::{HashingSlots, Password, hash_password, verify_password};
 pub use sessions::{DbSessionStore, Plane};
 pub use sign_in::{AccountService, SignInLimits, SignInOutcome, SignedIn, Swept};
-pub use throttle::{Refusals, Throttle, ThrottleDecision};
+pub use throttle::{
+    LoginThrottled, Refusals, Throttle, ThrottleDecision, ThrottleSubscriber, mask_email,
+};
 
 /// A new platform operator, checked before anything is written.
 pub struct NewPlatformUser {

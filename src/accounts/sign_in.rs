@@ -3,6 +3,8 @@
 //! password), then a hashing slot, then the password, then the audit entry.
 //! The door learns who signed in, never why not.
 
+use std::sync::Arc;
+
 use crate::clock::SharedClock;
 use crate::domain::{Actor, AuditEntry};
 use crate::domain::{Email, TextKind};
@@ -13,7 +15,9 @@ use crate::storage::{Db, accounts as store};
 use super::identity::{CustomerIdentity, OperatorIdentity};
 use super::password::{HashingSlots, verify_password};
 use super::sessions::{self, DbSessionStore, Plane};
-use super::throttle::{self, Refusals, Throttle, ThrottleDecision};
+use super::throttle::{
+    self, LoginThrottled, Refusals, Throttle, ThrottleDecision, ThrottleSubscriber, mask_email,
+};
 use super::{NewCustomerUser, NewPlatformUser};
 
 /// The longest email kept in the audit log; longer typed input is cut.
@@ -122,11 +126,37 @@ pub struct AccountService {
     db: Db,
     clock: SharedClock,
     limits: SignInLimits,
+    throttle_subscribers: Arc<Vec<Arc<dyn ThrottleSubscriber>>>,
 }
 
 impl AccountService {
     pub fn new(db: Db, clock: SharedClock, limits: SignInLimits) -> AccountService {
-        AccountService { db, clock, limits }
+        AccountService {
+            db,
+            clock,
+            limits,
+            throttle_subscribers: Arc::new(Vec::new()),
+        }
+    }
+
+    /// The same service, telling these subscribers of each throttled key.
+    pub fn with_throttle_subscribers(
+        mut self,
+        subscribers: Vec<Arc<dyn ThrottleSubscriber>>,
+    ) -> AccountService {
+        self.throttle_subscribers = Arc::new(subscribers);
+        self
+    }
+
+    /// Tells the subscribers of a key refused for the first time in its
+    /// window. The sign-in's answer does not depend on them: a failure is
+    /// logged, and the refusal stands.
+    async fn throttled(&self, event: LoginThrottled) {
+        for subscriber in self.throttle_subscribers.iter() {
+            if let Err(e) = subscriber.login_throttled(&event).await {
+                tracing::error!(error = %e, plane = event.plane.as_str(), "the throttled sign-in could not be handed to the alert rules");
+            }
+        }
     }
 
     /// Creates a platform operator and audits who did.
@@ -190,6 +220,17 @@ impl AccountService {
                 let detail = serde_json::json!({"limit": "ip"});
                 self.audit(plane, "throttled", email, ip, None, detail)
                     .await?;
+                self.throttled(LoginThrottled {
+                    plane,
+                    ip: ip.to_owned(),
+                    limit: "ip",
+                    attempts_allowed: per_ip.limit,
+                    email_masked: None,
+                    key: ip_key,
+                    retry_after_secs,
+                    at: self.clock.now(),
+                })
+                .await;
             }
             return Ok(SignInOutcome::Throttled { retry_after_secs });
         }
@@ -197,6 +238,19 @@ impl AccountService {
         let key = Throttle::key(plane.as_str(), ip, email);
         if let ThrottleDecision::Throttled { retry_after_secs } = throttle.check(&key).await? {
             self.record(plane, "throttled", email, ip, None).await?;
+            if throttle.first_refusal(&key).await? {
+                self.throttled(LoginThrottled {
+                    plane,
+                    ip: ip.to_owned(),
+                    limit: "ip_email",
+                    attempts_allowed: throttle.limit,
+                    email_masked: Some(mask_email(email)),
+                    key,
+                    retry_after_secs,
+                    at: self.clock.now(),
+                })
+                .await;
+            }
             return Ok(SignInOutcome::Throttled { retry_after_secs });
         }
         let found = match plane {

@@ -10,8 +10,11 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use super::sessions::Plane;
 use crate::clock::SharedClock;
 use crate::domain::Email;
 use crate::error::Result;
@@ -27,6 +30,48 @@ pub enum ThrottleDecision {
     Allowed,
     /// Over the limit: answer 429 without checking the password.
     Throttled { retry_after_secs: i64 },
+}
+
+/// A sign-in key refused for the first time in its window: what the alert
+/// rules hear of it. It carries no password and the email only masked.
+#[derive(Debug, Clone)]
+pub struct LoginThrottled {
+    pub plane: Plane,
+    pub ip: String,
+    /// Which limit refused: `ip` (any email) or `ip_email`.
+    pub limit: &'static str,
+    /// Attempts the limit allows a window.
+    pub attempts_allowed: i64,
+    /// The typed email masked (`o…@example.test`); none for the ip limit.
+    pub email_masked: Option<String>,
+    /// The throttle key (a digest), naming the key that was refused.
+    pub key: String,
+    pub retry_after_secs: i64,
+    pub at: DateTime<Utc>,
+}
+
+/// Told of each throttled sign-in key once per window (the alert rules,
+/// registered by the assembly: accounts know nothing of alerts).
+#[async_trait]
+pub trait ThrottleSubscriber: Send + Sync {
+    async fn login_throttled(&self, event: &LoginThrottled) -> Result<()>;
+}
+
+/// An email as an alert may show it: the first character of the local part
+/// and the domain (`o…@example.test`), cut to a bounded length.
+pub fn mask_email(typed: &str) -> String {
+    let normalized = Email::normalize_loose(typed);
+    let (local, domain) = match normalized.rsplit_once('@') {
+        Some((local, domain)) => (local, domain),
+        None => (normalized.as_str(), ""),
+    };
+    let first: String = local.chars().take(1).collect();
+    let domain: String = domain.chars().take(100).collect();
+    if domain.is_empty() {
+        format!("{first}…")
+    } else {
+        format!("{first}…@{domain}")
+    }
 }
 
 #[derive(Clone)]
@@ -167,6 +212,19 @@ mod tests {
         assert_ne!(k, Throttle::key("admin", "10.0.0.1", "op@example.test"));
         let long = "a".repeat(60_000);
         assert_eq!(Throttle::key("system", "10.0.0.1", &long).len(), 64);
+    }
+
+    #[test]
+    fn emails_are_masked_to_a_letter_and_the_domain() {
+        assert_eq!(mask_email(" Op@Example.TEST "), "o…@example.test");
+        assert_eq!(mask_email("no-at-sign"), "n…");
+        assert_eq!(mask_email(""), "…");
+        assert!(
+            mask_email(&format!("a@{}", "d".repeat(500)))
+                .chars()
+                .count()
+                < 110
+        );
     }
 
     #[test]

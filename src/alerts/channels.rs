@@ -33,12 +33,11 @@ pub fn adaptive_card(m: &AlertMessage) -> serde_json::Value {
         serde_json::json!({"type": "TextBlock", "size": "Large", "weight": "Bolder", "wrap": true, "text": m.title}),
         serde_json::json!({"type": "TextBlock", "wrap": true, "text": m.summary}),
     ];
-    let mut facts = vec![
-        serde_json::json!({"title": "Runbook", "value": m.runbook}),
-        serde_json::json!({"title": "Scope", "value": m.scope}),
-        serde_json::json!({"title": "Outcome", "value": m.outcome}),
-        serde_json::json!({"title": "Severity", "value": m.severity}),
-    ];
+    let mut facts: Vec<serde_json::Value> = m
+        .fact_list()
+        .iter()
+        .map(|(k, v)| serde_json::json!({"title": k, "value": v}))
+        .collect();
     facts.extend(
         m.counts
             .iter()
@@ -55,6 +54,11 @@ pub fn adaptive_card(m: &AlertMessage) -> serde_json::Value {
                 .map(|f| serde_json::json!({"type": "TextBlock", "wrap": true, "text": f})),
         );
     }
+    let actions: Vec<serde_json::Value> = m
+        .link_list()
+        .iter()
+        .map(|(title, url)| serde_json::json!({"type": "Action.OpenUrl", "title": title, "url": url}))
+        .collect();
     serde_json::json!({
         "type": "message",
         "attachments": [{
@@ -65,7 +69,7 @@ pub fn adaptive_card(m: &AlertMessage) -> serde_json::Value {
                 "type": "AdaptiveCard",
                 "version": "1.4",
                 "body": body,
-                "actions": [{"type": "Action.OpenUrl", "title": "View run", "url": m.url}],
+                "actions": actions,
             },
         }],
     })
@@ -103,10 +107,10 @@ async fn teams(app: &Sender, url: &str, m: &AlertMessage) -> Result<(), String> 
 }
 
 fn plain_text(m: &AlertMessage) -> String {
-    let mut s = format!(
-        "{}\n\n{}\n\nRunbook: {}\nScope: {}\nOutcome: {}\n",
-        m.title, m.summary, m.runbook, m.scope, m.outcome
-    );
+    let mut s = format!("{}\n\n{}\n\n", m.title, m.summary);
+    for (k, v) in m.fact_list() {
+        s.push_str(&format!("{k}: {v}\n"));
+    }
     for (k, v) in &m.counts {
         s.push_str(&format!("{k}: {v}\n"));
     }
@@ -116,7 +120,10 @@ fn plain_text(m: &AlertMessage) -> String {
             s.push_str(&format!("- {f}\n"));
         }
     }
-    s.push_str(&format!("\nView run: {}\n", m.url));
+    s.push('\n');
+    for (title, url) in m.link_list() {
+        s.push_str(&format!("{title}: {url}\n"));
+    }
     s
 }
 
@@ -128,12 +135,25 @@ fn html(m: &AlertMessage) -> String {
             .replace('"', "&quot;")
     };
     let mut rows = String::new();
+    for (k, v) in m.fact_list() {
+        rows.push_str(&format!(
+            "<tr><th align=\"left\">{}</th><td>{}</td></tr>",
+            e(&k),
+            e(&v)
+        ));
+    }
     for (k, v) in &m.counts {
         rows.push_str(&format!(
             "<tr><th align=\"left\">{}</th><td>{v}</td></tr>",
             e(k)
         ));
     }
+    let links: Vec<String> = m
+        .link_list()
+        .iter()
+        .map(|(title, url)| format!("<a href=\"{}\">{}</a>", e(url), e(title)))
+        .collect();
+    let links = links.join(" · ");
     let failures: String = m
         .failures
         .iter()
@@ -141,19 +161,14 @@ fn html(m: &AlertMessage) -> String {
         .collect();
     format!(
         "<!doctype html><html><body style=\"font-family:sans-serif\"><h2>{}</h2><p>{}</p>\
-         <p>Runbook <b>{}</b> · {} · outcome <b>{}</b></p><table>{rows}</table>{}\
-         <p><a href=\"{}\">View run</a></p></body></html>",
+         <table>{rows}</table>{}<p>{links}</p></body></html>",
         e(&m.title),
         e(&m.summary),
-        e(&m.runbook),
-        e(&m.scope),
-        e(&m.outcome),
         if failures.is_empty() {
             String::new()
         } else {
             format!("<h3>First failures</h3><ul>{failures}</ul>")
         },
-        e(&m.url)
     )
 }
 

@@ -9,6 +9,7 @@ use crate::alerts::rules::Channel;
 use crate::domain::{JobKind, JobStatus};
 use crate::error::Result;
 use crate::queue::{Failed, Job, JobHandler, JobOutcome};
+use crate::storage::alert_edits as edits;
 use crate::storage::alerts as store;
 use crate::storage::{Db, Tx};
 
@@ -84,6 +85,12 @@ async fn deliver(sender: &Sender, job: &Job, payload: &str) -> std::result::Resu
             .map_err(db_err)?;
         return Ok(());
     };
+    if !dest.enabled {
+        edits::mark_suppressed(db, d.id, "destination disabled before sending")
+            .await
+            .map_err(db_err)?;
+        return Ok(());
+    }
     let message: AlertMessage =
         serde_json::from_str(&d.payload).map_err(|e| format!("bad delivery payload: {e}"))?;
     let channel: Channel =
@@ -98,6 +105,16 @@ async fn deliver(sender: &Sender, job: &Job, payload: &str) -> std::result::Resu
     )
     .await
     .map_err(db_err)?;
+    if let Err(reason) = &sent {
+        // Channel errors never hold a webhook's URL, only its masked host.
+        tracing::warn!(
+            delivery_id = d.id,
+            destination_id,
+            attempt = job.row.attempts,
+            %reason,
+            "alert delivery failed"
+        );
+    }
     sent
 }
 

@@ -1,21 +1,20 @@
 //! What happens when a run completes: the initiator's notification and the
-//! alert dispatcher, both subscribers of the run service's completion.
+//! alert dispatcher, both subscribers of the run service's completion. A run
+//! that succeeded after its runbook and scope had failed says so in both.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
-use sha2::{Digest, Sha256};
+use chrono::{DateTime, Utc};
 
 use crate::alerts::AlertSettings;
-use crate::alerts::delivery::DELIVERY_JOB;
+use crate::alerts::intake::{self, AlertEvent, fingerprint};
 use crate::alerts::message::{AlertMessage, outcome_words};
-use crate::alerts::rules::{QuietHours, RUN_FAILED_EVENT, Severity};
+use crate::alerts::rules::{RUN_FAILED_EVENT, RUN_RECOVERED_EVENT, Severity};
 use crate::error::{Error, Result};
 use crate::runs::{Initiator, Outcome, Run, RunCompletionSubscriber};
 use crate::storage::Tx;
-use crate::storage::alerts::{self as store, NewDelivery};
-use crate::storage::queue as q;
+use crate::storage::alerts as store;
 
 /// The initiator's in-app notification (`operation_run.completed`), for a
 /// platform initiator; runs of the CLI and the deploy hook have nobody to
@@ -39,19 +38,33 @@ impl RunCompletionSubscriber for InitiatorNotifier {
             c.items_skipped,
             c.items_failed
         );
-        let body = serde_json::json!({
+        let recovered = recovered_from(tx, run).await?;
+        let mut body = serde_json::json!({
             "run_id": run.id,
             "runbook": run.run_type,
             "outcome": run.outcome,
             "summary": summary,
             "summary_counts": c,
         });
-        let title = format!(
+        let mut title = format!(
             "Run {} {}: {}",
             run.id,
             outcome_words(run.outcome),
             run.run_type
         );
+        if let Some((previous_id, previous)) = recovered {
+            title = format!(
+                "Run {} recovered: {} succeeded after run {previous_id} {}",
+                run.id,
+                run.run_type,
+                outcome_words(previous)
+            );
+            body["recovered_from"] = serde_json::json!({
+                "run_id": previous_id,
+                "outcome": previous,
+                "url": format!("/system/runs/{previous_id}"),
+            });
+        }
         store::insert_notification(
             tx,
             *id,
@@ -66,8 +79,10 @@ impl RunCompletionSubscriber for InitiatorNotifier {
     }
 }
 
-/// Applies the workspace's alert rules to a failed or partially failed run
-/// and queues one delivery per rule × destination.
+/// Applies the workspace's alert rules to a completed run: a failed or
+/// partially failed run emits `operation_run.failed`; a run that succeeded
+/// where the previous run of its runbook and scope had not emits
+/// `operation_run.recovered`.
 pub struct AlertDispatcher {
     pub settings: Arc<AlertSettings>,
     /// Attempts of a delivery job.
@@ -77,72 +92,58 @@ pub struct AlertDispatcher {
 #[async_trait]
 impl RunCompletionSubscriber for AlertDispatcher {
     async fn run_completed(&self, tx: &mut Tx, run: &Run, now: DateTime<Utc>) -> Result<()> {
-        let max_attempts = self.max_attempts;
-        let severity = match run.outcome {
-            Outcome::Failed => Severity::Critical,
-            Outcome::PartiallySucceeded => Severity::High,
-            _ => return Ok(()),
-        };
         let Some(workspace_id) = run.workspace_id else {
             return Ok(());
         };
-        let message = AlertMessage::for_run(run, severity, &self.settings.public_url);
-        let payload = serde_json::to_string(&message).map_err(|e| Error::Internal(e.into()))?;
+        let public_url = &self.settings.public_url;
+        let (event, severity, message) = match run.outcome {
+            Outcome::Failed | Outcome::PartiallySucceeded => {
+                let severity = if run.outcome == Outcome::Failed {
+                    Severity::Critical
+                } else {
+                    Severity::High
+                };
+                let message = AlertMessage::for_run(run, severity, public_url);
+                (RUN_FAILED_EVENT, severity, message)
+            }
+            Outcome::Succeeded => match recovered_from(tx, run).await? {
+                Some((previous_id, previous)) => {
+                    let message =
+                        AlertMessage::for_recovery(run, previous_id, previous, public_url);
+                    (RUN_RECOVERED_EVENT, Severity::Info, message)
+                }
+                None => return Ok(()),
+            },
+            _ => return Ok(()),
+        };
         let scope =
             serde_json::to_string(&run.context.scope).map_err(|e| Error::Internal(e.into()))?;
-        // A digest: a retry's scope lists every tenant id, longer than an
-        // index key may be on PostgreSQL.
-        let fingerprint = hex::encode(Sha256::digest(format!("{}|{scope}", run.run_type)));
-        let event_key = format!("{RUN_FAILED_EVENT}:run:{}", run.id);
-        for rule in store::rules_for_event(tx, workspace_id, RUN_FAILED_EVENT).await? {
-            let min = Severity::parse(&rule.min_severity).unwrap_or(Severity::Low);
-            if severity < min {
-                continue;
-            }
-            let cooling = rule.cooldown_seconds > 0
-                && store::recently_alerted(
-                    tx,
-                    rule.id,
-                    &fingerprint,
-                    now - Duration::seconds(rule.cooldown_seconds),
-                )
-                .await?;
-            let defer_until = match (&rule.quiet_hours, &rule.timezone) {
-                (Some(w), Some(tz)) => QuietHours::parse(w, tz)
-                    .ok()
-                    .and_then(|q| q.defer_until(now)),
-                _ => None,
-            };
-            let status = match (cooling, defer_until) {
-                (true, _) => "suppressed",
-                (false, Some(_)) => "deferred",
-                (false, None) => "queued",
-            };
-            for destination_id in store::destinations_of_rule(tx, rule.id).await? {
-                let delivery = NewDelivery {
-                    workspace_id,
-                    rule_id: Some(rule.id),
-                    destination_id,
-                    event: RUN_FAILED_EVENT,
-                    event_key: &event_key,
-                    fingerprint: &fingerprint,
-                    severity: severity.as_str(),
-                    run_id: Some(run.id),
-                    payload: &payload,
-                    status,
-                    deliver_after: defer_until,
-                };
-                let Some(id) = store::insert_delivery(tx, &delivery, now).await? else {
-                    continue;
-                };
-                if status != "suppressed" {
-                    let at = defer_until.unwrap_or(now).timestamp_millis();
-                    let job = serde_json::json!({ "delivery_id": id }).to_string();
-                    q::enqueue(tx, DELIVERY_JOB, Some(run.id), None, &job, at, max_attempts)
-                        .await?;
-                }
-            }
-        }
+        let alert = AlertEvent {
+            workspace_id,
+            event,
+            severity,
+            key: format!("{event}:run:{}", run.id),
+            fingerprint: fingerprint(&format!("{}|{scope}", run.run_type)),
+            run_id: Some(run.id),
+            message: &message,
+        };
+        intake::emit(tx, &alert, self.max_attempts, now).await?;
         Ok(())
     }
+}
+
+/// The run a succeeded run recovered from: the previous completed run of its
+/// runbook and scope (its run identity), when that one failed or partially
+/// succeeded. Completion happens once per run, so this is found once.
+pub async fn recovered_from(tx: &mut Tx, run: &Run) -> Result<Option<(i64, Outcome)>> {
+    if run.outcome != Outcome::Succeeded {
+        return Ok(None);
+    }
+    let Some((id, outcome)) = store::previous_completed_run(tx, run.id).await? else {
+        return Ok(None);
+    };
+    Ok(match Outcome::parse(&outcome) {
+        Some(o @ (Outcome::Failed | Outcome::PartiallySucceeded)) => Some((id, o)),
+        _ => None,
+    })
 }

@@ -1,4 +1,5 @@
-//! The message every channel renders, made from a completed run.
+//! The message every channel renders: made from a completed run, a run that
+//! recovered, or a throttled sign-in.
 
 use serde::Serialize;
 
@@ -17,6 +18,13 @@ pub struct AlertMessage {
     pub counts: Vec<(String, i64)>,
     pub failures: Vec<String>,
     pub url: String,
+    /// Labelled facts shown instead of runbook, scope and outcome (a
+    /// sign-in event has no runbook). Absent in messages queued before.
+    #[serde(default)]
+    pub facts: Vec<(String, String)>,
+    /// Labelled links shown instead of the one "View run" link.
+    #[serde(default)]
+    pub links: Vec<(String, String)>,
 }
 
 impl AlertMessage {
@@ -30,8 +38,12 @@ impl AlertMessage {
                 run.run_type
             ),
             summary: format!(
-                "{} of {} tenants failed ({} items updated, {} failed).",
-                c.failed, c.total, c.items_updated, c.items_failed
+                "{} of {} tenants failed ({} items updated, {} failed).{}",
+                c.failed,
+                c.total,
+                c.items_updated,
+                c.items_failed,
+                stopped(run)
             ),
             runbook: run.run_type.clone(),
             scope: run.context.scope.describe(),
@@ -58,7 +70,93 @@ impl AlertMessage {
                 })
                 .collect(),
             url: run_url(public_url, run.id),
+            facts: vec![],
+            links: vec![],
         }
+    }
+
+    /// The notice of a run that succeeded where its predecessor (same
+    /// runbook and scope) had not: both runs are linked.
+    pub fn for_recovery(
+        run: &Run,
+        previous_id: i64,
+        previous: Outcome,
+        public_url: &str,
+    ) -> AlertMessage {
+        let c = &run.summary_counts;
+        let scope = run.context.scope.describe();
+        AlertMessage {
+            title: format!("Run {} recovered: {} on {scope}", run.id, run.run_type),
+            summary: format!(
+                "{} on {scope} succeeded in run {} after run {previous_id} {}: {} tenants, {} items updated.",
+                run.run_type,
+                run.id,
+                outcome_words(previous),
+                c.total,
+                c.items_updated
+            ),
+            runbook: run.run_type.clone(),
+            scope,
+            outcome: run.outcome.as_str().into(),
+            severity: Severity::Info.as_str().into(),
+            counts: vec![
+                ("tenants".into(), c.total),
+                ("succeeded".into(), c.succeeded),
+                ("items updated".into(), c.items_updated),
+            ],
+            failures: vec![],
+            url: run_url(public_url, run.id),
+            facts: vec![
+                ("Runbook".into(), run.run_type.clone()),
+                ("Scope".into(), run.context.scope.describe()),
+                ("Outcome".into(), run.outcome.as_str().into()),
+                (
+                    "Previous run".into(),
+                    format!("{previous_id} ({})", previous.as_str()),
+                ),
+                ("Severity".into(), Severity::Info.as_str().into()),
+            ],
+            links: vec![
+                (format!("View run {}", run.id), run_url(public_url, run.id)),
+                (
+                    format!("View {} run {previous_id}", outcome_words(previous)),
+                    run_url(public_url, previous_id),
+                ),
+            ],
+        }
+    }
+
+    /// The facts every channel shows: the message's own, or runbook,
+    /// scope, outcome and severity.
+    pub fn fact_list(&self) -> Vec<(String, String)> {
+        if !self.facts.is_empty() {
+            return self.facts.clone();
+        }
+        vec![
+            ("Runbook".into(), self.runbook.clone()),
+            ("Scope".into(), self.scope.clone()),
+            ("Outcome".into(), self.outcome.clone()),
+            ("Severity".into(), self.severity.clone()),
+        ]
+    }
+
+    /// The links every channel shows: the message's own, or "View run".
+    pub fn link_list(&self) -> Vec<(String, String)> {
+        if !self.links.is_empty() {
+            return self.links.clone();
+        }
+        vec![("View run".into(), self.url.clone())]
+    }
+}
+
+/// Why a run stopped early, for its summary (empty when it did not).
+fn stopped(run: &Run) -> String {
+    match &run.reason_code {
+        Some(code) => format!(
+            " Stopped: {code}; {} tenant(s) not started.",
+            run.not_started
+        ),
+        None => String::new(),
     }
 }
 

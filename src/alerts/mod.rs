@@ -4,15 +4,22 @@
 //! a run that failed or partially failed emits `operation_run.failed` to the
 //! dispatcher, which applies the workspace's rules (event, minimum severity,
 //! cooldown, quiet hours) and queues one delivery per rule × destination.
-//! Both are run-completion subscribers ([`dispatch`]). Workers send
+//! Both are run-completion subscribers ([`dispatch`]). A run that succeeded
+//! after its runbook and scope failed emits `operation_run.recovered`, and a
+//! throttled sign-in key `auth.login_throttled` ([`lockout`]); every event
+//! goes through one intake ([`intake`]). Workers send
 //! deliveries with retries and backoff ([`delivery`]); nothing is sent from
 //! the run's own job.
 
 pub mod channels;
 pub mod delivery;
+pub mod delivery_service;
 pub mod dispatch;
 pub mod egress;
+pub mod intake;
+pub mod lockout;
 pub mod message;
+pub mod rule_service;
 pub mod rules;
 pub mod service;
 pub mod views;
@@ -21,10 +28,15 @@ pub use channels::Sender;
 pub use delivery::{DELIVERY_JOB, DeliveryJobHandler};
 pub use dispatch::{AlertDispatcher, InitiatorNotifier};
 pub use egress::EgressPolicy;
+pub use lockout::LockoutAlerts;
 pub use message::AlertMessage;
-pub use rules::{Channel, QuietHours, RUN_FAILED_EVENT, Severity};
+pub use rules::{
+    Channel, LOGIN_THROTTLED_EVENT, QuietHours, RUN_FAILED_EVENT, RUN_RECOVERED_EVENT, Severity,
+};
 pub use service::AlertService;
-pub use views::{DeliveryView, DestinationView, RuleRequest, RuleView};
+pub use views::{
+    DeliveryPage, DeliveryView, DestinationRequest, DestinationView, RuleRequest, RuleView,
+};
 
 /// What alerts need from the environment.
 #[derive(Debug, Clone)]

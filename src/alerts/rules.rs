@@ -8,15 +8,24 @@ use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Email, TextKind};
+use crate::domain::{Email, Invalid, TextKind};
 
 /// The event a failed or partially failed run emits.
 pub const RUN_FAILED_EVENT: &str = "operation_run.failed";
-pub const EVENTS: [&str; 1] = [RUN_FAILED_EVENT];
+/// The notice of a run that succeeded after its predecessor (same runbook
+/// and scope) failed or partially succeeded.
+pub const RUN_RECOVERED_EVENT: &str = "operation_run.recovered";
+/// A sign-in key refused by the throttle, once per key and window.
+pub const LOGIN_THROTTLED_EVENT: &str = "auth.login_throttled";
+pub const EVENTS: [&str; 3] = [RUN_FAILED_EVENT, RUN_RECOVERED_EVENT, LOGIN_THROTTLED_EVENT];
 
+/// How serious an event is. `Info` is a notice (a recovery), not a problem:
+/// no rule takes it as a minimum, and a rule's minimum does not hold a
+/// notice back (the rule chose the notice by its event).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    Info,
     Low,
     Medium,
     High,
@@ -26,6 +35,7 @@ pub enum Severity {
 impl Severity {
     pub fn as_str(&self) -> &'static str {
         match self {
+            Severity::Info => "info",
             Severity::Low => "low",
             Severity::Medium => "medium",
             Severity::High => "high",
@@ -33,6 +43,12 @@ impl Severity {
         }
     }
 
+    /// Whether a rule whose minimum is `min` takes an event of this severity.
+    pub fn passes(self, min: Severity) -> bool {
+        self == Severity::Info || self >= min
+    }
+
+    /// A rule's minimum, as typed: `info` is no minimum a rule can hold.
     pub fn parse(s: &str) -> Result<Severity, String> {
         match TextKind::IDENTIFIER.check("min_severity", s)? {
             "low" => Ok(Severity::Low),
@@ -63,23 +79,50 @@ pub struct QuietHours {
 }
 
 impl QuietHours {
-    pub fn parse(window: &str, timezone: &str) -> Result<QuietHours, String> {
-        let window = TextKind::IDENTIFIER.check("quiet_hours", window)?;
-        let timezone = TextKind::IDENTIFIER.check("timezone", timezone)?;
+    /// A window and its time zone; the error names the part that is wrong
+    /// (`quiet_hours` or `timezone`).
+    pub fn parse(window: &str, timezone: &str) -> Result<QuietHours, Invalid> {
+        let window = TextKind::IDENTIFIER
+            .check("quiet_hours", window)
+            .map_err(Invalid::at("quiet_hours"))?;
+        let timezone = TextKind::IDENTIFIER
+            .check("timezone", timezone)
+            .map_err(Invalid::at("timezone"))?;
         let tz = Tz::from_str(timezone).map_err(|_| {
-            format!("unknown time zone {timezone:?} (an IANA name such as Europe/Berlin)")
+            Invalid::new(
+                "timezone",
+                format!("unknown time zone {timezone:?}: pick an IANA name such as Europe/Berlin"),
+            )
         })?;
-        let (start, end) = window
-            .split_once('-')
-            .ok_or_else(|| format!("quiet hours {window:?} must look like 22:00-07:00"))?;
-        let time = |s: &str| {
-            NaiveTime::parse_from_str(s.trim(), "%H:%M")
-                .map_err(|_| format!("quiet hours {window:?} must look like 22:00-07:00"))
+        let shape = || {
+            Invalid::new(
+                "quiet_hours",
+                format!(
+                    "quiet hours {window:?} must look like 22:00-07:00 (start-end, 24-hour clock)"
+                ),
+            )
         };
-        let (start, end) = (time(start)?, time(end)?);
+        let (start, end) = window.split_once('-').ok_or_else(shape)?;
+        let time = |part: &str, s: &str| {
+            let s = s.trim();
+            let (h, m) = s.split_once(':').ok_or_else(shape)?;
+            let digits =
+                |x: &str| !x.is_empty() && x.len() <= 2 && x.bytes().all(|b| b.is_ascii_digit());
+            if !digits(h) || m.len() != 2 || !digits(m) {
+                return Err(shape());
+            }
+            NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| {
+                Invalid::new(
+                    "quiet_hours",
+                    format!("quiet hours: the {part} {s:?} is not a time of day (00:00 to 23:59)"),
+                )
+            })
+        };
+        let (start, end) = (time("start", start)?, time("end", end)?);
         if start == end {
-            return Err(format!(
-                "quiet hours {window:?} are empty: start and end are the same"
+            return Err(Invalid::new(
+                "quiet_hours",
+                format!("quiet hours {window:?} are empty: start and end are the same"),
             ));
         }
         Ok(QuietHours { start, end, tz })
@@ -139,12 +182,14 @@ impl Channel {
 
     pub fn teams(url: &str) -> Result<Channel, String> {
         let url = TextKind::URL.require("url", url)?;
-        let parsed =
-            reqwest::Url::parse(url).map_err(|_| format!("{:?} is not a URL", mask_url(url)))?;
+        // The URL is a secret: messages never repeat it.
+        let parsed = reqwest::Url::parse(url).map_err(|_| {
+            "the webhook URL is not a URL: it must look like https://host/path".to_string()
+        })?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             return Err(format!(
-                "the webhook URL must be http(s), got {:?}",
-                mask_url(url)
+                "the webhook URL must be http(s) with a host, not {}:",
+                parsed.scheme()
             ));
         }
         Ok(Channel::Teams {
@@ -212,6 +257,21 @@ impl Channel {
     }
 }
 
+/// A cooldown in words: `2 h`, `15 min`, `90 s`, `none`.
+pub fn cooldown_words(seconds: i64) -> String {
+    match seconds {
+        0 => "none".into(),
+        s if s % 3600 == 0 => format!("{} h", s / 3600),
+        s if s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
+/// Every IANA time zone name, for the time-zone picker.
+pub fn time_zones() -> Vec<&'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect()
+}
+
 /// `https://host/…` with path and query hidden.
 pub fn mask_url(url: &str) -> String {
     match reqwest::Url::parse(url) {
@@ -243,15 +303,25 @@ mod tests {
         assert!(
             QuietHours::parse("22:00-22:00", "UTC")
                 .unwrap_err()
+                .message
                 .contains("empty")
         );
         assert!(QuietHours::parse("", "UTC").is_err());
-        assert!(QuietHours::parse("25:00-07:00", "UTC").is_err());
+        let e = QuietHours::parse("25:00-07:00", "UTC").unwrap_err();
+        assert_eq!(e.field, "quiet_hours");
         assert!(
-            QuietHours::parse("22:00-07:00", "Mars/Olympus")
-                .unwrap_err()
-                .contains("time zone")
+            e.message
+                .contains("the start \"25:00\" is not a time of day"),
+            "{e:?}"
         );
+        let e = QuietHours::parse("22:00-07:60", "UTC").unwrap_err();
+        assert!(e.message.contains("the end \"07:60\""), "{e:?}");
+        let e = QuietHours::parse("late", "UTC").unwrap_err();
+        assert!(e.message.contains("must look like 22:00-07:00"), "{e:?}");
+        let e = QuietHours::parse("22:00-07:00", "Mars/Olympus").unwrap_err();
+        assert_eq!(e.field, "timezone");
+        assert!(e.message.contains("time zone"));
+        assert!(time_zones().contains(&"Europe/Berlin"));
     }
 
     #[test]

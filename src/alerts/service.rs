@@ -1,36 +1,66 @@
-//! Alert destinations and rules of the workspace, for every door.
+//! Alert destinations of the workspace, for every door: add, edit, pause,
+//! delete. Rules are in [`super::rule_service`], deliveries in
+//! [`super::delivery_service`]. A form's mistakes come back as [`Invalid`]
+//! naming the field; the CLI reads them as plain bad input.
 
 use std::sync::Arc;
 
 use crate::alerts::AlertSettings;
-use crate::alerts::channels::{self, Sender};
-use crate::alerts::message::AlertMessage;
-use crate::alerts::rules::{self, Channel, QuietHours, Severity};
-use crate::alerts::views::{DeliveryView, DestinationView, RuleRequest, RuleView};
+use crate::alerts::channels::Sender;
+use crate::alerts::rules::Channel;
+use crate::alerts::views::{DestinationRequest, DestinationView};
 use crate::clock::SharedClock;
-use crate::domain::{Actor, Capability, TextKind};
+use crate::domain::{Actor, Capability, Checked, Invalid, TextKind};
 use crate::error::{Error, Result};
-use crate::storage::alerts::{self as store, NewDelivery};
+use crate::storage::alert_edits as edits;
+use crate::storage::alerts::{self as store, DestinationRow};
 use crate::storage::{Db, directory};
+
+/// Attempts of a delivery job when the assembly sets none.
+const DEFAULT_MAX_ATTEMPTS: i64 = 5;
 
 /// Alert destinations and rules of the workspace, for every door.
 #[derive(Clone)]
 pub struct AlertService {
-    db: Db,
-    clock: SharedClock,
-    sender: Sender,
+    pub(super) db: Db,
+    pub(super) clock: SharedClock,
+    pub(super) sender: Sender,
+    /// Attempts of a delivery retried by hand.
+    pub(super) max_attempts: i64,
 }
+
+/// Unwraps a checked step inside a method answering `Result<Checked<T>>`.
+macro_rules! checked {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(invalid) => return Ok(Err(invalid)),
+        }
+    };
+}
+pub(super) use checked;
 
 impl AlertService {
     pub fn new(db: Db, clock: SharedClock, sender: Sender) -> AlertService {
-        AlertService { db, clock, sender }
+        AlertService {
+            db,
+            clock,
+            sender,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
     }
 
-    fn settings(&self) -> &Arc<AlertSettings> {
+    /// The attempts a delivery retried by hand gets.
+    pub fn with_max_attempts(mut self, max_attempts: i64) -> AlertService {
+        self.max_attempts = max_attempts.max(1);
+        self
+    }
+
+    pub(super) fn settings(&self) -> &Arc<AlertSettings> {
         &self.sender.alerts
     }
 
-    async fn audit(
+    pub(super) async fn audit(
         &self,
         actor: &Actor,
         action: &str,
@@ -42,17 +72,95 @@ impl AlertService {
         Ok(())
     }
 
-    async fn workspace_id(&self) -> Result<i64> {
+    pub(super) async fn workspace_id(&self) -> Result<i64> {
         Ok(directory::default_workspace(&self.db).await?.id)
     }
 
-    fn check_name(name: &str) -> Result<String> {
+    pub(super) fn check_name(name: &str) -> Checked<String> {
         Ok(TextKind::NAME
             .require("name", name)
-            .map_err(Error::BadInput)?
+            .map_err(Invalid::at("name"))?
             .to_owned())
     }
 
+    /// Why an email destination cannot be sent to now, if it cannot.
+    fn warning(&self, kind: &str) -> Option<String> {
+        (kind == "email" && self.settings().smtp_url.is_none()).then(|| {
+            "SMTP_URL is not set on the server: nothing is sent to email destinations until it is"
+                .to_string()
+        })
+    }
+
+    /// What the email form warns of while `SMTP_URL` is not set.
+    pub fn email_warning(&self) -> Option<String> {
+        self.warning("email")
+    }
+
+    fn view(&self, d: DestinationRow) -> DestinationView {
+        DestinationView {
+            target: serde_json::from_str::<Channel>(&d.config)
+                .map(|c| c.masked_target())
+                .unwrap_or_default(),
+            warning: self.warning(&d.kind),
+            id: d.id,
+            name: d.name,
+            kind: d.kind,
+            created_at: d.created_at,
+            enabled: d.enabled,
+        }
+    }
+
+    /// The channel a form describes; `keep` is the saved one an empty URL keeps.
+    async fn channel_of(
+        &self,
+        req: &DestinationRequest,
+        keep: Option<&Channel>,
+    ) -> Checked<Channel> {
+        let kind = TextKind::IDENTIFIER
+            .check("type", &req.kind)
+            .map_err(Invalid::at("kind"))?;
+        let channel = match kind {
+            "teams" => match (req.url.trim(), keep) {
+                ("", Some(saved @ Channel::Teams { .. })) => return Ok(saved.clone()),
+                ("", _) => {
+                    return Err(Invalid::new(
+                        "url",
+                        "a Teams destination needs its webhook URL",
+                    ));
+                }
+                (url, _) => Channel::teams(url).map_err(Invalid::at("url"))?,
+            },
+            "email" => Channel::email(&req.recipients).map_err(Invalid::at("recipients"))?,
+            other => {
+                return Err(Invalid::new(
+                    "kind",
+                    format!("unknown destination type {other:?}: use teams or email"),
+                ));
+            }
+        };
+        if let Channel::Teams { url } = &channel {
+            self.settings()
+                .webhook_policy
+                .check(url)
+                .await
+                .map_err(Invalid::at("url"))?;
+        }
+        Ok(channel)
+    }
+
+    /// Adds a destination from a form.
+    pub async fn create_destination(
+        &self,
+        actor: &Actor,
+        req: &DestinationRequest,
+    ) -> Result<Checked<DestinationView>> {
+        actor.require(Capability::ALERTS_MANAGE)?;
+        let name = checked!(Self::check_name(&req.name));
+        let channel = checked!(self.channel_of(req, None).await);
+        self.insert_destination(actor, name, channel).await.map(Ok)
+    }
+
+    /// Adds a destination (the CLI's door: the channel parsed already).
     pub async fn add_destination(
         &self,
         actor: &Actor,
@@ -62,12 +170,18 @@ impl AlertService {
         actor.require(Capability::ALERTS_MANAGE)?;
         let name = Self::check_name(name)?;
         if let Channel::Teams { url } = &channel {
-            self.settings()
-                .webhook_policy
-                .check(url)
-                .await
-                .map_err(Error::BadInput)?;
+            let policy = &self.settings().webhook_policy;
+            policy.check(url).await.map_err(Error::BadInput)?;
         }
+        self.insert_destination(actor, name, channel).await
+    }
+
+    async fn insert_destination(
+        &self,
+        actor: &Actor,
+        name: String,
+        channel: Channel,
+    ) -> Result<DestinationView> {
         let ws = self.workspace_id().await?;
         let config = serde_json::to_string(&channel).map_err(|e| Error::Internal(e.into()))?;
         let now = self.clock.now();
@@ -76,56 +190,95 @@ impl AlertService {
         let detail = serde_json::json!({
             "name": name, "type": channel.kind(), "target": channel.masked_target(),
         });
-        self.audit(
-            actor,
-            "alert.destination.create",
-            format!("alert_destination:{id}"),
-            detail,
-        )
-        .await?;
-        Ok(DestinationView {
-            id,
-            name,
-            kind: channel.kind().into(),
-            target: channel.masked_target(),
-            created_at: now,
-        })
+        let subject = format!("alert_destination:{id}");
+        self.audit(actor, "alert.destination.create", subject, detail)
+            .await?;
+        self.destination(actor, id).await
+    }
+
+    /// Changes a destination's name and target; an empty URL keeps a Teams
+    /// destination's saved webhook.
+    pub async fn update_destination(
+        &self,
+        actor: &Actor,
+        id: i64,
+        req: &DestinationRequest,
+    ) -> Result<Checked<DestinationView>> {
+        actor.require(Capability::ALERTS_MANAGE)?;
+        let ws = self.workspace_id().await?;
+        let saved = self.row(ws, id).await?;
+        let saved_channel: Channel =
+            serde_json::from_str(&saved.config).map_err(|e| Error::Internal(e.into()))?;
+        let name = checked!(Self::check_name(&req.name));
+        let channel = checked!(self.channel_of(req, Some(&saved_channel)).await);
+        if channel.kind() != saved.kind {
+            return Ok(Err(Invalid::new(
+                "kind",
+                "a destination keeps its type: add a new one instead",
+            )));
+        }
+        let config = serde_json::to_string(&channel).map_err(|e| Error::Internal(e.into()))?;
+        if !edits::update_destination(&self.db, ws, id, &name, &config).await? {
+            return Err(not_found(id));
+        }
+        let detail = serde_json::json!({
+            "name": name, "target": channel.masked_target(),
+            "url_changed": channel != saved_channel && channel.kind() == "teams",
+        });
+        let subject = format!("alert_destination:{id}");
+        self.audit(actor, "alert.destination.update", subject, detail)
+            .await?;
+        self.destination(actor, id).await.map(Ok)
+    }
+
+    /// Pauses or resumes a destination: a disabled one is sent nothing.
+    pub async fn set_destination_enabled(
+        &self,
+        actor: &Actor,
+        id: i64,
+        enabled: bool,
+    ) -> Result<DestinationView> {
+        actor.require(Capability::ALERTS_MANAGE)?;
+        let ws = self.workspace_id().await?;
+        if !edits::set_destination_enabled(&self.db, ws, id, enabled).await? {
+            return Err(not_found(id));
+        }
+        let action = if enabled {
+            "alert.destination.enable"
+        } else {
+            "alert.destination.disable"
+        };
+        let subject = format!("alert_destination:{id}");
+        self.audit(actor, action, subject, serde_json::json!({}))
+            .await?;
+        self.destination(actor, id).await
+    }
+
+    async fn row(&self, ws: i64, id: i64) -> Result<DestinationRow> {
+        store::destination(&self.db, ws, id)
+            .await?
+            .ok_or_else(|| not_found(id))
     }
 
     pub async fn destinations(&self, actor: &Actor) -> Result<Vec<DestinationView>> {
         actor.require(Capability::ALERTS_MANAGE)?;
         let ws = self.workspace_id().await?;
-        Ok(store::destinations(&self.db, ws)
-            .await?
-            .into_iter()
-            .map(|d| DestinationView {
-                target: serde_json::from_str::<Channel>(&d.config)
-                    .map(|c| c.masked_target())
-                    .unwrap_or_default(),
-                id: d.id,
-                name: d.name,
-                kind: d.kind,
-                created_at: d.created_at,
-            })
-            .collect())
+        let rows = store::destinations(&self.db, ws).await?;
+        Ok(rows.into_iter().map(|d| self.view(d)).collect())
     }
 
     /// One destination of the workspace, its URL masked.
     pub async fn destination(&self, actor: &Actor, id: i64) -> Result<DestinationView> {
-        self.destinations(actor)
-            .await?
-            .into_iter()
-            .find(|d| d.id == id)
-            .ok_or_else(|| Error::NotFound(format!("alert destination {id} does not exist")))
+        actor.require(Capability::ALERTS_MANAGE)?;
+        let ws = self.workspace_id().await?;
+        Ok(self.view(self.row(ws, id).await?))
     }
 
     pub async fn remove_destination(&self, actor: &Actor, id: i64) -> Result<()> {
         actor.require(Capability::ALERTS_MANAGE)?;
         let ws = self.workspace_id().await?;
         if !store::delete_destination(&self.db, ws, id).await? {
-            return Err(Error::NotFound(format!(
-                "alert destination {id} does not exist"
-            )));
+            return Err(not_found(id));
         }
         let subject = format!("alert_destination:{id}");
         self.audit(
@@ -136,211 +289,8 @@ impl AlertService {
         )
         .await
     }
+}
 
-    /// Sends a test message to the destination now and records it.
-    pub async fn test_destination(&self, actor: &Actor, id: i64) -> Result<DeliveryView> {
-        actor.require(Capability::ALERTS_MANAGE)?;
-        let ws = self.workspace_id().await?;
-        let dest = store::destination(&self.db, ws, id)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("alert destination {id} does not exist")))?;
-        let channel: Channel =
-            serde_json::from_str(&dest.config).map_err(|e| Error::Internal(e.into()))?;
-        let message = AlertMessage {
-            title: "Test message from TenantAtlas Ops".into(),
-            summary: format!("Alerts for destination {:?} arrive here.", dest.name),
-            runbook: "-".into(),
-            scope: "-".into(),
-            outcome: "test".into(),
-            severity: "low".into(),
-            counts: vec![],
-            failures: vec![],
-            url: format!(
-                "{}/system/alerts",
-                self.settings().public_url.trim_end_matches('/')
-            ),
-        };
-        let payload = serde_json::to_string(&message).map_err(|e| Error::Internal(e.into()))?;
-        let now = self.clock.now();
-        let key = format!("alert.test:{}", uuid::Uuid::new_v4());
-        let mut tx = self.db.begin().await?;
-        let delivery = NewDelivery {
-            workspace_id: ws,
-            rule_id: None,
-            destination_id: id,
-            event: "alert.test",
-            event_key: &key,
-            fingerprint: &key,
-            severity: "low",
-            run_id: None,
-            payload: &payload,
-            status: "queued",
-            deliver_after: None,
-        };
-        let delivery_id = store::insert_delivery(&mut tx, &delivery, now)
-            .await?
-            .ok_or_else(|| Error::Internal(anyhow::anyhow!("test delivery not recorded")))?;
-        tx.commit().await?;
-        let sent = channels::send(&self.sender, &channel, &message).await;
-        store::record_attempt(
-            &self.db,
-            delivery_id,
-            sent.as_ref().map(|_| ()).map_err(String::as_str),
-            now,
-        )
-        .await?;
-        if sent.is_err() {
-            store::mark_failed(&mut self.db.clone(), delivery_id).await?;
-        }
-        let detail = serde_json::json!({
-            "target": channel.masked_target(),
-            "sent": sent.is_ok(),
-            "error": sent.as_ref().err(),
-        });
-        self.audit(
-            actor,
-            "alert.destination.test",
-            format!("alert_destination:{id}"),
-            detail,
-        )
-        .await?;
-        let list = store::deliveries(&self.db, ws, 50).await?;
-        list.into_iter()
-            .find(|d| d.id == delivery_id)
-            .map(DeliveryView::from)
-            .ok_or_else(|| Error::Internal(anyhow::anyhow!("test delivery vanished")))
-    }
-
-    pub async fn add_rule(&self, actor: &Actor, req: RuleRequest) -> Result<RuleView> {
-        actor.require(Capability::ALERTS_MANAGE)?;
-        let name = Self::check_name(&req.name)?;
-        let event = rules::parse_event(&req.event).map_err(Error::BadInput)?;
-        let min = match &req.min_severity {
-            Some(s) => Severity::parse(s).map_err(Error::BadInput)?,
-            None => Severity::Low,
-        };
-        let cooldown = req.cooldown_seconds.unwrap_or(0);
-        if !(0..=30 * 86_400).contains(&cooldown) {
-            return Err(Error::BadInput(
-                "the cooldown must be 0 to 2592000 seconds".into(),
-            ));
-        }
-        let quiet = match (&req.quiet_hours, &req.timezone) {
-            (None, None) => None,
-            (Some(w), Some(tz)) => {
-                let q = QuietHours::parse(w, tz).map_err(Error::BadInput)?;
-                Some((q.window(), q.tz.name().to_owned()))
-            }
-            (Some(_), None) => {
-                return Err(Error::BadInput(
-                    "quiet hours need a time zone (an IANA name such as Europe/Berlin)".into(),
-                ));
-            }
-            (None, Some(_)) => {
-                return Err(Error::BadInput(
-                    "a time zone is only used with quiet hours".into(),
-                ));
-            }
-        };
-        if req.destination_ids.is_empty() {
-            return Err(Error::BadInput(
-                "a rule needs at least one destination".into(),
-            ));
-        }
-        let ws = self.workspace_id().await?;
-        for id in &req.destination_ids {
-            if store::destination(&self.db, ws, *id).await?.is_none() {
-                return Err(Error::BadInput(format!(
-                    "alert destination {id} does not exist"
-                )));
-            }
-        }
-        let now = self.clock.now();
-        let id = store::insert_rule(
-            &self.db,
-            ws,
-            &name,
-            event,
-            min.as_str(),
-            cooldown,
-            quiet.clone(),
-            &req.destination_ids,
-            now,
-        )
-        .await?;
-        let detail = serde_json::json!({
-            "name": name, "event": event, "min_severity": min.as_str(),
-            "destination_ids": req.destination_ids,
-        });
-        self.audit(
-            actor,
-            "alert.rule.create",
-            format!("alert_rule:{id}"),
-            detail,
-        )
-        .await?;
-        Ok(RuleView {
-            id,
-            name,
-            event: event.into(),
-            min_severity: min.as_str().into(),
-            cooldown_seconds: cooldown,
-            quiet_hours: quiet.as_ref().map(|q| q.0.clone()),
-            timezone: quiet.map(|q| q.1),
-            destination_ids: req.destination_ids,
-            created_at: now,
-        })
-    }
-
-    pub async fn rules(&self, actor: &Actor) -> Result<Vec<RuleView>> {
-        actor.require(Capability::ALERTS_MANAGE)?;
-        let ws = self.workspace_id().await?;
-        let links = store::rule_destinations(&self.db).await?;
-        Ok(store::rules(&self.db, ws)
-            .await?
-            .into_iter()
-            .map(|r| RuleView {
-                destination_ids: links
-                    .iter()
-                    .filter(|(rule, _)| *rule == r.id)
-                    .map(|(_, d)| *d)
-                    .collect(),
-                id: r.id,
-                name: r.name,
-                event: r.event,
-                min_severity: r.min_severity,
-                cooldown_seconds: r.cooldown_seconds,
-                quiet_hours: r.quiet_hours,
-                timezone: r.timezone,
-                created_at: r.created_at,
-            })
-            .collect())
-    }
-
-    /// One rule of the workspace.
-    pub async fn rule(&self, actor: &Actor, id: i64) -> Result<RuleView> {
-        self.rules(actor)
-            .await?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or_else(|| Error::NotFound(format!("alert rule {id} does not exist")))
-    }
-
-    pub async fn remove_rule(&self, actor: &Actor, id: i64) -> Result<()> {
-        actor.require(Capability::ALERTS_MANAGE)?;
-        let ws = self.workspace_id().await?;
-        if !store::delete_rule(&self.db, ws, id).await? {
-            return Err(Error::NotFound(format!("alert rule {id} does not exist")));
-        }
-        let subject = format!("alert_rule:{id}");
-        self.audit(actor, "alert.rule.delete", subject, serde_json::json!({}))
-            .await
-    }
-
-    pub async fn deliveries(&self, actor: &Actor, limit: i64) -> Result<Vec<DeliveryView>> {
-        actor.require(Capability::ALERTS_MANAGE)?;
-        let ws = self.workspace_id().await?;
-        let rows = store::deliveries(&self.db, ws, limit.clamp(1, 1000)).await?;
-        Ok(rows.into_iter().map(DeliveryView::from).collect())
-    }
+pub(super) fn not_found(id: i64) -> Error {
+    Error::NotFound(format!("alert destination {id} does not exist"))
 }

@@ -22,6 +22,12 @@ pub struct DeliveryView {
     pub sent_at: Option<DateTime<Utc>>,
     /// When a deferred delivery goes out.
     pub deliver_after: Option<DateTime<Utc>>,
+    /// The run whose event it tells of.
+    pub run_id: Option<i64>,
+    /// Why it was not sent (cooldown, a disabled destination).
+    pub suppressed_reason: Option<String>,
+    /// When the next attempt is due, while it waits in the queue.
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 impl From<Delivery> for DeliveryView {
@@ -37,6 +43,9 @@ impl From<Delivery> for DeliveryView {
             created_at: d.created_at,
             sent_at: d.sent_at,
             deliver_after: d.deliver_after,
+            run_id: d.run_id,
+            suppressed_reason: d.suppressed_reason,
+            next_attempt_at: None,
         }
     }
 }
@@ -50,6 +59,12 @@ pub struct DestinationView {
     pub kind: String,
     pub target: String,
     pub created_at: DateTime<Utc>,
+    /// A disabled destination is sent nothing.
+    pub enabled: bool,
+    /// Why it cannot be sent to as it is (an email destination while
+    /// `SMTP_URL` is not set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +78,8 @@ pub struct RuleView {
     pub timezone: Option<String>,
     pub destination_ids: Vec<i64>,
     pub created_at: DateTime<Utc>,
+    /// A disabled rule matches no event.
+    pub enabled: bool,
 }
 
 /// A rule as a door received it, before checks.
@@ -75,4 +92,21 @@ pub struct RuleRequest {
     pub cooldown_seconds: Option<i64>,
     pub quiet_hours: Option<String>,
     pub timezone: Option<String>,
+}
+
+/// A destination as a form sent it, before checks. An empty URL when
+/// editing a Teams destination keeps the saved one.
+#[derive(Debug, Clone, Default)]
+pub struct DestinationRequest {
+    pub kind: String,
+    pub name: String,
+    pub url: String,
+    pub recipients: Vec<String>,
+}
+
+/// One numbered page of deliveries.
+#[derive(Debug, Clone)]
+pub struct DeliveryPage {
+    pub items: Vec<DeliveryView>,
+    pub spot: crate::domain::PageSpot,
 }

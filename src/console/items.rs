@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::storage::console::{AuditRow, FindingRow, Notification};
+use crate::storage::console::{FindingRow, Notification};
 
 /// Which page of a list, and how long a page is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,39 +96,6 @@ impl NotificationItem {
             url,
             unread: n.read_at.is_none(),
             created_at: n.created_at,
-        }
-    }
-}
-
-/// An entry of the audit log.
-#[derive(Debug, Clone)]
-pub struct AuditItem {
-    pub created_at: DateTime<Utc>,
-    /// The actor's email, else its kind (`cli`, `deploy`, `system`).
-    pub actor: String,
-    pub action: String,
-    pub subject: String,
-    /// The detail as JSON, empty when there is none.
-    pub detail: String,
-    pub ip: String,
-}
-
-impl AuditItem {
-    pub(crate) fn of(a: &AuditRow) -> AuditItem {
-        AuditItem {
-            created_at: a.created_at,
-            actor: a
-                .actor_email
-                .clone()
-                .unwrap_or_else(|| a.actor_kind.clone()),
-            action: a.action.clone(),
-            subject: a.subject.clone().unwrap_or_default(),
-            detail: if a.detail == "{}" {
-                String::new()
-            } else {
-                a.detail.clone()
-            },
-            ip: a.ip.clone().unwrap_or_default(),
         }
     }
 }

@@ -4,12 +4,16 @@
 //! the demo data of `serve --demo`. Doors get ready-to-show items, checked
 //! against the identity that asks.
 
+pub mod audit;
 pub mod customer;
 pub mod demo;
 pub mod items;
+pub mod runs_view;
 pub mod service;
 
+pub use audit::{AUDIT_ACTIONS, AuditEntryView, AuditFilter, AuditPage};
 pub use customer::FindingFilter;
 pub use demo::{DEMO_OPERATOR_EMAIL, DemoData, DemoSeed, DemoSize, SeedReport};
-pub use items::{AuditItem, FindingItem, NotificationItem, Page, Paged, TenantChoice};
+pub use items::{FindingItem, NotificationItem, Page, Paged, TenantChoice};
+pub use runs_view::{FailureGroup, RecentFailures, RunList, RunListFilter};
 pub use service::ConsoleService;

@@ -5,12 +5,12 @@
 
 use crate::accounts::OperatorIdentity;
 use crate::clock::SharedClock;
-use crate::domain::{Capability, TextKind};
-use crate::error::{Error, Result};
+use crate::domain::Capability;
+use crate::error::Result;
 use crate::runs::OperationRunService;
 use crate::storage::{Db, console as store, directory, queue};
 
-use super::items::{AuditItem, NotificationItem, Page, Paged, TenantChoice};
+use super::items::{NotificationItem, Page, Paged, TenantChoice};
 
 #[derive(Clone)]
 pub struct ConsoleService {
@@ -61,21 +61,6 @@ impl ConsoleService {
     pub async fn mark_all_read(&self, op: &OperatorIdentity) -> Result<()> {
         store::mark_read(&self.db, op.id, None, self.clock.now()).await?;
         Ok(())
-    }
-
-    /// The audit log, newest first; `action` filters by prefix.
-    pub async fn audit_log(
-        &self,
-        op: &OperatorIdentity,
-        action: Option<&str>,
-        page: Page,
-    ) -> Result<Paged<AuditItem>> {
-        require(op, Capability::OPERATIONS_VIEW)?;
-        let action = TextKind::FILTER
-            .optional("action", action)
-            .map_err(Error::BadInput)?;
-        let rows = store::audit_events(&self.db, action, page.probe_limit(), page.offset()).await?;
-        Ok(page.cut(rows.iter().map(AuditItem::of).collect()))
     }
 
     /// The tenants a run can be scoped to (v1: the default workspace's).

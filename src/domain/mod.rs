@@ -3,14 +3,20 @@
 
 pub mod actor;
 pub mod capability;
+pub mod field;
 pub mod job;
+pub mod paging;
 pub mod run;
+pub mod run_controls;
+pub mod run_tenants;
 pub mod text;
 pub mod values;
 
 pub use actor::{Actor, AuditEntry};
 pub use capability::{Capability, CapabilitySet};
+pub use field::{Checked, Invalid};
 pub use job::{JobKind, JobStatus};
+pub use paging::{Numbered, PageSpot};
 pub use text::TextKind;
 pub use values::{Email, Reason, RunbookKey, TenantExternalId};
 

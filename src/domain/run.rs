@@ -6,17 +6,21 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::domain::TextKind;
+use crate::domain::run_controls::{Estimate, RunLimits, estimate};
+use crate::domain::run_tenants::TenantState;
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Queued,
     Running,
+    /// Queued or running, and paused by an operator (stored as a flag).
+    Paused,
     Completed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Pending,
@@ -31,13 +35,19 @@ impl RunStatus {
         match self {
             RunStatus::Queued => "queued",
             RunStatus::Running => "running",
+            RunStatus::Paused => "paused",
             RunStatus::Completed => "completed",
         }
     }
     pub fn parse(s: &str) -> Option<RunStatus> {
-        [RunStatus::Queued, RunStatus::Running, RunStatus::Completed]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        [
+            RunStatus::Queued,
+            RunStatus::Running,
+            RunStatus::Paused,
+            RunStatus::Completed,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
     }
 }
 
@@ -65,7 +75,7 @@ impl Outcome {
 }
 
 /// Who started a run. A platform initiator lives here, never in `user_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Initiator {
     PlatformUser { id: i64, email: String },
@@ -74,7 +84,7 @@ pub enum Initiator {
 }
 
 /// Which tenants a run covers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Scope {
     AllTenants,
@@ -82,11 +92,17 @@ pub enum Scope {
         tenant_id: i64,
         tenant_external_id: String,
     },
-    /// The failed tenants of an earlier run (retry-failed).
+    /// The tenants of an earlier run in the chosen states (a retry).
     Tenants {
         tenant_ids: Vec<i64>,
         retry_of: i64,
+        #[serde(default = "failed_only")]
+        states: Vec<TenantState>,
     },
+}
+
+fn failed_only() -> Vec<TenantState> {
+    vec![TenantState::Failed]
 }
 
 impl Scope {
@@ -98,6 +114,7 @@ impl Scope {
             Scope::Tenants {
                 tenant_ids,
                 retry_of,
+                ..
             } => {
                 let ids: Vec<String> = tenant_ids.iter().map(i64::to_string).collect();
                 format!("retry:{retry_of}:{}", ids.join(","))
@@ -114,22 +131,31 @@ impl Scope {
             Scope::Tenants {
                 tenant_ids,
                 retry_of,
+                states,
             } => {
-                format!("{} failed tenant(s) of run {retry_of}", tenant_ids.len())
+                let states: Vec<&str> = states.iter().map(TenantState::as_str).collect();
+                format!(
+                    "{} {} tenant(s) of run {retry_of}",
+                    tenant_ids.len(),
+                    states.join("/")
+                )
             }
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunContext {
     pub initiator: Initiator,
     pub runbook: String,
     pub scope: Scope,
     pub reason: Option<String>,
+    /// The run this one retries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SummaryCounts {
     pub total: i64,
     pub processed: i64,
@@ -140,7 +166,7 @@ pub struct SummaryCounts {
     pub items_failed: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunFailure {
     pub tenant_id: Option<i64>,
     pub tenant_external_id: Option<String>,
@@ -149,7 +175,7 @@ pub struct RunFailure {
 }
 
 /// A run as every door shows it (Appendix A).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Run {
     pub id: i64,
     #[serde(rename = "type")]
@@ -164,11 +190,44 @@ pub struct Run {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// The concurrency cap and error budget the operator set.
+    pub limits: RunLimits,
+    /// Why the run ended as it did, when not by its tenants' results alone
+    /// (`run.error_budget_exhausted`).
+    pub reason_code: Option<String>,
+    /// Items the preflight at start counted (None for runs from before).
+    pub items_expected: Option<i64>,
+    /// Tenants that ended without starting (the error budget was spent).
+    pub not_started: i64,
+    /// Rate so far and time remaining while the run goes (filled by the
+    /// service that reads the run for a door).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<Estimate>,
+    /// Runs started as retries of this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retries: Vec<i64>,
 }
 
 impl Run {
     pub fn is_active(&self) -> bool {
         self.status != RunStatus::Completed
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.status == RunStatus::Paused
+    }
+
+    /// Rate so far and time remaining while the run goes.
+    pub fn estimate(&self, now: DateTime<Utc>) -> Option<Estimate> {
+        if !self.is_active() {
+            return None;
+        }
+        estimate(
+            self.items_expected,
+            self.summary_counts.items_updated + self.summary_counts.items_skipped,
+            self.started_at,
+            now,
+        )
     }
 }
 
@@ -199,6 +258,9 @@ pub struct NewRun {
     pub runbook: String,
     pub workspace_id: i64,
     pub context: RunContext,
+    pub limits: RunLimits,
+    /// The preflight at start: items pending per tenant id.
+    pub expected: Option<Vec<(i64, i64)>>,
 }
 
 impl NewRun {
@@ -252,7 +314,9 @@ impl RunFilter {
         let status = checked("status", status)?
             .map(|s| {
                 RunStatus::parse(s).ok_or_else(|| {
-                    Error::BadInput(format!("unknown status {s:?} (queued, running, completed)"))
+                    Error::BadInput(format!(
+                        "unknown status {s:?} (queued, running, paused, completed)"
+                    ))
                 })
             })
             .transpose()?;

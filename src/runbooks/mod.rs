@@ -3,11 +3,13 @@
 //! and a line in [`Registry::standard`]. [`RunbookService`] is what every
 //! door calls; [`TenantJobHandler`] runs a run's per-tenant jobs.
 
+pub mod controls;
 pub mod findings_lifecycle;
 pub mod service;
 pub mod tenant_job;
 pub mod workspace_ids;
 
+pub use service::reads::PendingWork;
 pub use service::{DeployAction, Preflight, RunbookInfo, RunbookService, ScopeRequest};
 pub use tenant_job::TenantJobHandler;
 
@@ -21,7 +23,7 @@ use crate::runs::{OperationRunService, TenantResult};
 use crate::storage::{Db, Tx};
 
 /// Items pending in one tenant, as preflight shows them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TenantPending {
     #[serde(skip)]
     pub tenant_id: i64,

@@ -2,8 +2,11 @@
 //! calls to list runbooks, run preflight, start, cancel and retry runs.
 //! Doors parse and present; checks that more than one door needs live here.
 
+pub mod reads;
+
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::clock::SharedClock;
@@ -11,7 +14,8 @@ use crate::domain::{Actor, AuditEntry, Capability, Reason, TenantExternalId, Tex
 use crate::error::{Error, Result};
 use crate::runbooks::{Registry, Runbook, TenantPending};
 use crate::runs::{
-    Ensured, Initiator, NewRun, OperationRunService, Run, RunContext, RunFilter, RunStatus, Scope,
+    Ensured, Initiator, NewRun, OperationRunService, Run, RunContext, RunFilter, RunLimits,
+    RunStatus, Scope,
 };
 use crate::storage::{Db, directory};
 
@@ -41,7 +45,7 @@ impl ScopeRequest {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RunbookInfo {
     pub key: &'static str,
     pub title: &'static str,
@@ -51,7 +55,7 @@ pub struct RunbookInfo {
     pub can_start: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Preflight {
     pub runbook: &'static str,
     pub scope: Scope,
@@ -60,6 +64,8 @@ pub struct Preflight {
     pub per_tenant: Vec<TenantPending>,
     pub active_run_id: Option<i64>,
     pub can_start: bool,
+    /// When it was counted.
+    pub taken_at: DateTime<Utc>,
 }
 
 /// What the deploy hook did for one runbook.
@@ -74,10 +80,10 @@ pub struct DeployAction {
 
 #[derive(Clone)]
 pub struct RunbookService {
-    db: Db,
-    clock: SharedClock,
+    pub(super) db: Db,
+    pub(super) clock: SharedClock,
     registry: Arc<Registry>,
-    runs: OperationRunService,
+    pub(super) runs: OperationRunService,
 }
 
 impl RunbookService {
@@ -158,7 +164,7 @@ impl RunbookService {
         }
     }
 
-    fn new_run(
+    pub(super) fn new_run(
         &self,
         runbook: &dyn Runbook,
         ws: &Workspace,
@@ -166,6 +172,10 @@ impl RunbookService {
         scope: Scope,
         reason: Option<Reason>,
     ) -> NewRun {
+        let retry_of = match &scope {
+            Scope::Tenants { retry_of, .. } => Some(*retry_of),
+            _ => None,
+        };
         NewRun {
             runbook: runbook.key().0.to_owned(),
             workspace_id: ws.id,
@@ -174,8 +184,38 @@ impl RunbookService {
                 runbook: runbook.key().0.to_owned(),
                 scope,
                 reason: reason.map(|r| r.as_str().to_owned()),
+                retry_of,
             },
+            limits: RunLimits::default(),
+            expected: None,
         }
+    }
+
+    /// The run to ensure, with the preflight at start stored on it: the
+    /// items pending per tenant in scope.
+    pub(super) async fn new_run_with_preflight(
+        &self,
+        runbook: &dyn Runbook,
+        ws: &Workspace,
+        actor: &Actor,
+        scope: Scope,
+        reason: Option<Reason>,
+        limits: RunLimits,
+    ) -> Result<NewRun> {
+        let tenant_id = match &scope {
+            Scope::Tenant { tenant_id, .. } => Some(*tenant_id),
+            _ => None,
+        };
+        let pending = runbook.pending(&self.db, ws.id, tenant_id).await?;
+        let mut new = self.new_run(runbook, ws, actor, scope, reason);
+        new.expected = Some(
+            pending
+                .iter()
+                .map(|t| (t.tenant_id, t.items_pending))
+                .collect(),
+        );
+        new.limits = limits;
+        Ok(new)
     }
 
     /// Counts what a run would do. Writes nothing but its audit entry.
@@ -185,6 +225,18 @@ impl RunbookService {
         key: &str,
         scope: &ScopeRequest,
     ) -> Result<Preflight> {
+        let preflight = self.count(actor, key, scope).await?;
+        self.audit(actor.audit(
+            "runbook.preflight",
+            Some(format!("runbook:{}", preflight.runbook)),
+            serde_json::json!({"scope": preflight.scope, "items_pending": preflight.items_pending}),
+        ))
+        .await?;
+        Ok(preflight)
+    }
+
+    /// What [`RunbookService::preflight`] counts, without its audit entry.
+    async fn count(&self, actor: &Actor, key: &str, scope: &ScopeRequest) -> Result<Preflight> {
         actor.require(Capability::RUNBOOKS_VIEW)?;
         let runbook = self.runbook(key)?;
         let ws = self.workspace().await?;
@@ -196,7 +248,7 @@ impl RunbookService {
         let per_tenant = runbook.pending(&self.db, ws.id, tenant_id).await?;
         let probe = self.new_run(runbook.as_ref(), &ws, actor, scope.clone(), None);
         let active_run_id = self.runs.active_by_identity(&probe).await?;
-        let preflight = Preflight {
+        Ok(Preflight {
             runbook: runbook.key().0,
             scope,
             tenants: per_tenant.len() as i64,
@@ -204,14 +256,8 @@ impl RunbookService {
             per_tenant,
             active_run_id,
             can_start: actor.capabilities.has(runbook.capability()),
-        };
-        self.audit(actor.audit(
-            "runbook.preflight",
-            Some(format!("runbook:{}", preflight.runbook)),
-            serde_json::json!({"scope": preflight.scope, "items_pending": preflight.items_pending}),
-        ))
-        .await?;
-        Ok(preflight)
+            taken_at: self.clock.now(),
+        })
     }
 
     /// Starts a run, or returns the active run of the same runbook and scope.
@@ -222,20 +268,39 @@ impl RunbookService {
         scope: &ScopeRequest,
         reason: Option<&str>,
     ) -> Result<Ensured> {
+        self.start_with_limits(actor, key, scope, reason, RunLimits::default())
+            .await
+    }
+
+    /// [`RunbookService::start`] with a concurrency cap and error budget
+    /// (parsed by [`RunLimits::parse`]).
+    pub async fn start_with_limits(
+        &self,
+        actor: &Actor,
+        key: &str,
+        scope: &ScopeRequest,
+        reason: Option<&str>,
+        limits: RunLimits,
+    ) -> Result<Ensured> {
         let runbook = self.runbook(key)?;
         actor.require(runbook.capability())?;
         let reason = Reason::parse(reason, actor.reason_required()).map_err(Error::BadInput)?;
         let ws = self.workspace().await?;
         let scope = self.resolve_scope(&ws, scope).await?;
-        let ensured = self
-            .runs
-            .ensure(self.new_run(runbook.as_ref(), &ws, actor, scope, reason))
+        let new = self
+            .new_run_with_preflight(runbook.as_ref(), &ws, actor, scope, reason, limits)
             .await?;
+        let ensured = self.runs.ensure(new).await?;
         self.after_start(actor, "run.start", &ensured).await?;
         Ok(ensured)
     }
 
-    async fn after_start(&self, actor: &Actor, action: &str, ensured: &Ensured) -> Result<()> {
+    pub(super) async fn after_start(
+        &self,
+        actor: &Actor,
+        action: &str,
+        ensured: &Ensured,
+    ) -> Result<()> {
         if ensured.created {
             metrics::counter!("tenantatlas_runs_started_total", "runbook" => ensured.run.run_type.clone()).increment(1);
         }
@@ -247,6 +312,7 @@ impl RunbookService {
                 "scope": ensured.run.context.scope,
                 "reason": ensured.run.context.reason,
                 "created": ensured.created,
+                "limits": ensured.run.limits,
             }),
         ))
         .await
@@ -264,53 +330,13 @@ impl RunbookService {
         Ok(run)
     }
 
-    /// A new run over just the failed tenants of a completed run.
-    pub async fn retry_failed(
-        &self,
-        actor: &Actor,
-        run_id: i64,
-        reason: Option<&str>,
-    ) -> Result<Ensured> {
-        actor.require(Capability::RUNBOOKS_RUN)?;
-        let runs = &self.runs;
-        let run = runs.get(run_id).await?;
-        if run.is_active() {
-            return Err(Error::Conflict(format!(
-                "run {run_id} is still {}; retry it when it completes",
-                run.status.as_str()
-            )));
-        }
-        let failed = runs.failed_tenants(run_id).await?;
-        if failed.is_empty() {
-            return Err(Error::Conflict(format!(
-                "run {run_id} has no failed tenants to retry"
-            )));
-        }
-        let runbook = self.runbook(&run.run_type)?;
-        let ws = self.workspace().await?;
-        let reason = Reason::parse(reason, false)
-            .map_err(Error::BadInput)?
-            .or(Reason::parse(
-                Some(&format!("retry failed tenants of run {run_id}")),
-                false,
-            )
-            .ok()
-            .flatten());
-        let scope = Scope::Tenants {
-            tenant_ids: failed,
-            retry_of: run_id,
-        };
-        let ensured = runs
-            .ensure(self.new_run(runbook.as_ref(), &ws, actor, scope, reason))
-            .await?;
-        self.after_start(actor, "run.retry_failed", &ensured)
-            .await?;
-        Ok(ensured)
-    }
-
+    /// One run with its estimate (while it goes) and its retries.
     pub async fn run(&self, actor: &Actor, run_id: i64) -> Result<Run> {
         actor.require(Capability::OPERATIONS_VIEW)?;
-        self.runs.get(run_id).await
+        let mut run = self.runs.get(run_id).await?;
+        run.estimate = run.estimate(self.clock.now());
+        run.retries = self.runs.retries_of(run_id).await?;
+        Ok(run)
     }
 
     pub async fn runs(&self, actor: &Actor, filter: &RunFilter) -> Result<Vec<Run>> {
@@ -380,7 +406,7 @@ impl RunbookService {
         Ok(actions)
     }
 
-    async fn audit(&self, entry: AuditEntry) -> Result<()> {
+    pub(super) async fn audit(&self, entry: AuditEntry) -> Result<()> {
         directory::audit_now(&self.db, &entry, self.clock.now()).await?;
         Ok(())
     }

@@ -10,7 +10,7 @@ use crate::domain::{JobKind, JobStatus};
 use crate::error::Result;
 use crate::queue::{Failed, Job, JobHandler, JobOutcome, LeaseHook};
 use crate::runbooks::{JobError, Registry, TenantJob};
-use crate::runs::{ItemFailure, OperationRunService, TENANT_JOB, TenantResult};
+use crate::runs::{Admission, Gate, ItemFailure, OperationRunService, TENANT_JOB, TenantResult};
 use crate::storage::queue as q;
 use crate::storage::{Db, Tx};
 
@@ -26,9 +26,13 @@ pub struct TenantJobHandler {
     pub registry: Arc<Registry>,
     /// Items per transaction.
     pub chunk_size: i64,
-    /// How long a job whose tenant is locked waits before it is tried again.
+    /// How long a job whose tenant is locked waits before it is tried again
+    /// (also a job held back by its run's concurrency cap).
     pub locked_retry_ms: i64,
 }
+
+/// How long a paused run's tenant job waits; resuming wakes it sooner.
+const PAUSED_RETRY_MS: i64 = 10 * 60 * 1000;
 
 /// Renews the tenant's lock with the job's lease.
 struct TenantLock(i64);
@@ -88,6 +92,10 @@ impl JobHandler for TenantJobHandler {
             tx.commit().await?;
             return Ok(JobOutcome::TenantBusy);
         }
+        if let Some(outcome) = self.gate(job, &mut tx, tenant).await? {
+            tx.commit().await?;
+            return Ok(outcome);
+        }
         if run_status == "queued" {
             OperationRunService::mark_running(&mut tx, run_id, job.clock().now()).await?;
         }
@@ -124,19 +132,24 @@ struct Tenant {
 }
 
 impl TenantJobHandler {
-    /// Ends a job after its tenant's work: the lock's release, the job's end
-    /// and its tenant's result are one transaction.
+    /// Ends a job after its tenant's work.
     async fn end_one(
         &self,
         job: &Job,
         tenant: Tenant,
         result: std::result::Result<TenantResult, JobError>,
     ) -> Result<JobOutcome> {
-        // The run's shared row is touched last.
+        // The lock's release, the job's end and its tenant's result are one
+        // transaction; the run's shared row is touched last.
         let row = &job.row;
         let Tenant { run_id, tenant_id } = tenant;
         let mut tx = job.db().begin_relaxed().await?;
         q::unlock_tenant(&mut tx, tenant_id, &job.owner).await?;
+        let tenant_failed = match &result {
+            Ok(r) => !r.succeeded(),
+            Err(JobError::Failed(_)) => true,
+            Err(JobError::Stopped) => false,
+        };
         let outcome = match result {
             Ok(result) => {
                 if job.finish(&mut tx, JobStatus::Done, None).await? {
@@ -168,7 +181,41 @@ impl TenantJobHandler {
             }
         };
         tx.commit().await?;
+        if tenant_failed && matches!(outcome, JobOutcome::Done | JobOutcome::Dead(_)) {
+            // A failure may have spent the run's error budget: its queued
+            // tenants end not started (a transaction of their own).
+            self.runs.stop_if_exhausted(run_id).await?;
+        }
         Ok(outcome)
+    }
+
+    /// The run's gate (cap, pause, spent budget), in the claim's transaction
+    /// under the tenant's lock. None: the tenant starts. Otherwise the job
+    /// was put back (its attempt given back) or ended, and the lock released.
+    async fn gate(&self, job: &Job, tx: &mut Tx, t: Tenant) -> Result<Option<JobOutcome>> {
+        let now = job.clock().now();
+        let admission = self
+            .runs
+            .admit_tenant(tx, t.run_id, t.tenant_id, now)
+            .await?;
+        if admission == Admission::Start {
+            return Ok(None);
+        }
+        q::unlock_tenant(tx, t.tenant_id, &job.owner).await?;
+        Ok(Some(match admission {
+            Admission::Wait(Gate::Paused) => {
+                job.later(tx, PAUSED_RETRY_MS).await?;
+                JobOutcome::TenantBusy
+            }
+            Admission::Wait(_) => {
+                job.later(tx, self.locked_retry_ms).await?;
+                JobOutcome::TenantBusy
+            }
+            _ => {
+                job.finish(tx, JobStatus::Cancelled, None).await?;
+                JobOutcome::Stopped
+            }
+        }))
     }
 
     async fn record(
@@ -201,6 +248,7 @@ impl TenantJobHandler {
             self.record(&mut tx, job, t, &failed).await?;
         }
         tx.commit().await?;
+        self.runs.stop_if_exhausted(t.run_id).await?;
         Ok(JobOutcome::Dead(error))
     }
 }

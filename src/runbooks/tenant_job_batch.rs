@@ -103,11 +103,15 @@ pub(super) async fn run(
     };
     let mut go = Vec::with_capacity(candidates.len());
     for p in candidates {
-        if locked.contains(&p.tenant.tenant_id) {
-            go.push(p);
-        } else {
-            jobs[p.index].later(&mut tx, h.locked_retry_ms).await?;
+        let job = &jobs[p.index];
+        if !locked.contains(&p.tenant.tenant_id) {
+            job.later(&mut tx, h.locked_retry_ms).await?;
             outcomes[p.index] = Some(JobOutcome::TenantBusy);
+        } else if let Some(outcome) = h.gate(job, &mut tx, p.tenant).await? {
+            // The run's gate (cap, pause, spent budget) held it back.
+            outcomes[p.index] = Some(outcome);
+        } else {
+            go.push(p);
         }
     }
     let queued_runs: BTreeSet<i64> = go

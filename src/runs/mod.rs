@@ -6,6 +6,8 @@
 //! never counts twice; completion happens exactly once and is handed to the
 //! subscribers the assembly registered ([`RunCompletionSubscriber`]).
 
+mod controls;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -20,6 +22,9 @@ pub use crate::domain::run::{
     Ensured, Initiator, ItemFailure, NewRun, Outcome, Run, RunContext, RunFailure, RunFilter,
     RunStatus, Scope, SummaryCounts, TenantResult,
 };
+pub use crate::domain::run_controls::{Estimate, Gate, RunLimits};
+pub use crate::domain::run_tenants::{BoxScore, TenantPage, TenantQuery, TenantRow, TenantState};
+pub use controls::Admission;
 
 /// The per-tenant job of a run; its handler lives with the runbooks.
 pub const TENANT_JOB: JobKind = JobKind("runbook.tenant");
@@ -159,7 +164,12 @@ impl OperationRunService {
         Ok(
             match storage::run_tenants::finish_tenant(tx, run_id, tenant_id, result, now).await? {
                 storage::run_tenants::Counted::No => false,
-                storage::run_tenants::Counted::Yes => true,
+                storage::run_tenants::Counted::Yes(after) => {
+                    if let Some(after) = after {
+                        Self::after_count(tx, run_id, &after, now).await?;
+                    }
+                    true
+                }
                 storage::run_tenants::Counted::AndCompleted => {
                     self.on_completed(tx, run_id, now).await?;
                     true
@@ -178,10 +188,14 @@ impl OperationRunService {
         results: &[(i64, i64)],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let counted =
-            storage::run_tenants::finish_tenants_succeeded(tx, run_id, results, now).await?;
-        if counted == storage::run_tenants::Counted::AndCompleted {
-            self.on_completed(tx, run_id, now).await?;
+        match storage::run_tenants::finish_tenants_succeeded(tx, run_id, results, now).await? {
+            storage::run_tenants::Counted::AndCompleted => {
+                self.on_completed(tx, run_id, now).await?
+            }
+            storage::run_tenants::Counted::Yes(Some(after)) => {
+                Self::after_count(tx, run_id, &after, now).await?
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -237,6 +251,10 @@ impl OperationRunService {
     }
 
     pub async fn failed_tenants(&self, run_id: i64) -> Result<Vec<i64>> {
-        Ok(storage::run_tenants::tenants_in_state(&self.db, run_id, "failed").await?)
+        self.tenants_in_states(run_id, &[TenantState::Failed]).await
+    }
+
+    pub async fn tenants_in_states(&self, run_id: i64, states: &[TenantState]) -> Result<Vec<i64>> {
+        Ok(storage::run_tenants::tenants_in_states(&self.db, run_id, states).await?)
     }
 }

@@ -15,6 +15,8 @@ pub struct DestinationRow {
     pub kind: String,
     pub config: String,
     pub created_at: DateTime<Utc>,
+    /// A disabled destination is sent nothing.
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -27,6 +29,8 @@ pub struct RuleRow {
     pub quiet_hours: Option<String>,
     pub timezone: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// A disabled rule matches no event.
+    pub enabled: bool,
 }
 
 /// A delivery as `alerts deliveries list --json` shows it (Appendix A).
@@ -42,6 +46,11 @@ pub struct Delivery {
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     pub deliver_after: Option<DateTime<Utc>>,
+    pub run_id: Option<i64>,
+    /// Why it was not sent (cooldown, a disabled destination).
+    pub suppressed_reason: Option<String>,
+    /// The queued job that sends it.
+    pub job_id: Option<i64>,
 }
 
 pub struct NewDelivery<'a> {
@@ -76,7 +85,7 @@ pub async fn insert_destination(
 
 pub async fn destinations(db: &Db, workspace_id: i64) -> Result<Vec<DestinationRow>, sqlx::Error> {
     db.fetch_all(
-        "SELECT id, name, type, config, created_at FROM alert_destinations WHERE workspace_id = $1 ORDER BY id",
+        "SELECT id, name, type, config, created_at, enabled FROM alert_destinations WHERE workspace_id = $1 ORDER BY id",
         args![workspace_id],
     )
     .await
@@ -88,7 +97,7 @@ pub async fn destination(
     id: i64,
 ) -> Result<Option<DestinationRow>, sqlx::Error> {
     db.fetch_optional(
-        "SELECT id, name, type, config, created_at FROM alert_destinations WHERE workspace_id = $1 AND id = $2",
+        "SELECT id, name, type, config, created_at, enabled FROM alert_destinations WHERE workspace_id = $1 AND id = $2",
         args![workspace_id, id],
     )
     .await
@@ -143,7 +152,7 @@ pub async fn insert_rule(
 
 pub async fn rules(db: &Db, workspace_id: i64) -> Result<Vec<RuleRow>, sqlx::Error> {
     db.fetch_all(
-        "SELECT id, name, event, min_severity, cooldown_seconds, quiet_hours, timezone, created_at \
+        "SELECT id, name, event, min_severity, cooldown_seconds, quiet_hours, timezone, created_at, enabled \
          FROM alert_rules WHERE workspace_id = $1 ORDER BY id",
         args![workspace_id],
     )
@@ -156,9 +165,9 @@ pub async fn rules_for_event(
     event: &str,
 ) -> Result<Vec<RuleRow>, sqlx::Error> {
     tx.fetch_all(
-        "SELECT id, name, event, min_severity, cooldown_seconds, quiet_hours, timezone, created_at \
-         FROM alert_rules WHERE workspace_id = $1 AND event = $2 ORDER BY id",
-        args![workspace_id, event],
+        "SELECT id, name, event, min_severity, cooldown_seconds, quiet_hours, timezone, created_at, enabled \
+         FROM alert_rules WHERE workspace_id = $1 AND event = $2 AND enabled = $3 ORDER BY id",
+        args![workspace_id, event, true],
     )
     .await
 }
@@ -295,7 +304,8 @@ pub async fn deliveries(
     limit: i64,
 ) -> Result<Vec<Delivery>, sqlx::Error> {
     db.fetch_all(
-        "SELECT id, rule_id, destination_id, event, status, attempts, last_error, created_at, sent_at, deliver_after \
+        "SELECT id, rule_id, destination_id, event, status, attempts, last_error, created_at, sent_at, deliver_after, \
+                run_id, suppressed_reason, job_id \
          FROM alert_deliveries WHERE workspace_id = $1 ORDER BY id DESC LIMIT $2",
         args![workspace_id, limit],
     )
@@ -318,4 +328,20 @@ pub async fn insert_notification(
     )
     .await
     .map(|_| ())
+}
+
+/// The run completed before `run_id` with its identity (same runbook and
+/// scope): its id and outcome, for the recovery notice.
+pub async fn previous_completed_run(
+    tx: &mut Tx,
+    run_id: i64,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    tx.fetch_optional(
+        "SELECT p.id, p.outcome FROM operation_runs r \
+         JOIN operation_runs p ON p.run_identity = r.run_identity \
+         WHERE r.id = $1 AND p.id < r.id AND p.status = 'completed' \
+         ORDER BY p.id DESC LIMIT 1",
+        args![run_id],
+    )
+    .await
 }

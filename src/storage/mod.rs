@@ -6,11 +6,16 @@
 //! partial indexes) and per backend where they do not ([`Db::pick`]).
 
 pub mod accounts;
+pub mod alert_edits;
 pub mod alerts;
+pub mod audit;
+pub mod clock;
 pub mod console;
+pub mod console_runs;
 pub mod directory;
 mod exec;
 pub mod queue;
+pub mod run_controls;
 pub mod run_tenants;
 pub mod runs;
 pub mod seed;

@@ -5,37 +5,78 @@ use chrono::{DateTime, Utc};
 
 use crate::args;
 use crate::domain::run::{NewRun, Scope, TenantResult};
+use crate::domain::run_tenants::TenantState;
 use crate::storage::{Db, Tx};
 
 /// At most this many failure rows are kept per tenant; the rest are summed up.
 const FAILURES_PER_TENANT: usize = 20;
 
-/// One row per tenant in scope, set-based. Returns the total.
+/// One row per tenant in scope, set-based, with the items the preflight
+/// expects of it. Returns the total.
 pub async fn insert_run_tenants(
     tx: &mut Tx,
     run_id: i64,
     new: &NewRun,
 ) -> Result<i64, sqlx::Error> {
+    let retry_filter;
     let (filter, key) = match &new.context.scope {
         Scope::AllTenants => ("t.workspace_id = $2", new.workspace_id),
         Scope::Tenant { tenant_id, .. } => ("t.id = $2", *tenant_id),
-        Scope::Tenants { retry_of, .. } => (
-            "t.id IN (SELECT tenant_id FROM operation_run_tenants WHERE run_id = $2 AND state = 'failed')",
-            *retry_of,
-        ),
+        Scope::Tenants {
+            retry_of, states, ..
+        } => {
+            // The states are the domain's own words, never a door's text.
+            let states: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+            retry_filter = format!(
+                "t.id IN (SELECT tenant_id FROM operation_run_tenants WHERE run_id = $2 AND state IN ({}))",
+                states.join(", ")
+            );
+            (retry_filter.as_str(), *retry_of)
+        }
     };
+    let expected: Option<i64> = new.expected.as_ref().map(|_| 0);
     let total = tx
         .execute(
             &format!(
-                "INSERT INTO operation_run_tenants (run_id, tenant_id, state) \
-                 SELECT $1, t.id, 'pending' FROM tenants t WHERE {filter}"
+                "INSERT INTO operation_run_tenants (run_id, tenant_id, state, items_expected) \
+                 SELECT $1, t.id, 'queued', $3 FROM tenants t WHERE {filter}"
             ),
-            args![run_id, key],
+            args![run_id, key, expected],
         )
         .await? as i64;
+    let mut items_expected = None;
+    if let Some(per_tenant) = &new.expected {
+        for chunk in per_tenant.chunks(400) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${})", 2 + 2 * i, 3 + 2 * i))
+                .collect();
+            let mut a = args![run_id];
+            for (tenant_id, items) in chunk {
+                a.push((*tenant_id).into());
+                a.push((*items).into());
+            }
+            tx.execute(
+                &format!(
+                    "UPDATE operation_run_tenants SET items_expected = v.column2 \
+                     FROM (VALUES {}) AS v WHERE run_id = $1 AND tenant_id = v.column1",
+                    values.join(", ")
+                ),
+                a,
+            )
+            .await?;
+        }
+        let sum = tx
+            .scalar::<Option<i64>>(
+                "SELECT CAST(SUM(items_expected) AS BIGINT) FROM operation_run_tenants WHERE run_id = $1",
+                args![run_id],
+            )
+            .await?
+            .unwrap_or(0);
+        items_expected = Some(sum);
+    }
     tx.execute(
-        "UPDATE operation_runs SET total = $2 WHERE id = $1",
-        args![run_id, total],
+        "UPDATE operation_runs SET total = $2, items_expected = $3 WHERE id = $1",
+        args![run_id, total, items_expected],
     )
     .await?;
     Ok(total)
@@ -49,7 +90,7 @@ pub async fn record_chunk(
 ) -> Result<bool, sqlx::Error> {
     tx.execute(
         "UPDATE operation_run_tenants SET items_updated = items_updated + $3 \
-         WHERE run_id = $1 AND tenant_id = $2 AND state IN ('pending', 'running')",
+         WHERE run_id = $1 AND tenant_id = $2 AND state IN ('queued', 'running')",
         args![run_id, tenant_id, items],
     )
     .await?;
@@ -76,14 +117,25 @@ pub async fn finish_tenant(
     } else {
         "failed"
     };
+    let first = result.failures.first();
     let skipped = tx
         .fetch_optional::<(i64,)>(
             "UPDATE operation_run_tenants SET state = $3, items_failed = $4, \
                  items_skipped = CASE WHEN $5 - items_updated > 0 THEN $5 - items_updated ELSE 0 END, \
-                 finished_at = $6 \
-             WHERE run_id = $1 AND tenant_id = $2 AND state IN ('pending', 'running') \
+                 finished_at = $6, started_at = COALESCE(started_at, $6), \
+                 reason_code = $7, message = $8 \
+             WHERE run_id = $1 AND tenant_id = $2 AND state IN ('queued', 'running') \
              RETURNING items_skipped",
-            args![run_id, tenant_id, state, result.items_failed, result.items_in_target_state, now],
+            args![
+                run_id,
+                tenant_id,
+                state,
+                result.items_failed,
+                result.items_in_target_state,
+                now,
+                first.map(|f| f.reason_code.clone()),
+                first.map(|f| f.message.clone())
+            ],
         )
         .await?;
     let Some((skipped,)) = skipped else {
@@ -114,41 +166,51 @@ pub async fn finish_tenant(
         .await?;
     }
     let (ok, failed): (i64, i64) = if result.succeeded() { (1, 0) } else { (0, 1) };
-    count_on_run(tx, run_id, ok, failed, skipped, result.items_failed, now).await
-}
-
-/// Adds finished tenants to the run's counts and, for the last tenant,
-/// completes the run: one statement on the row every tenant job shares, so
-/// its lock is held briefly.
-async fn count_on_run(
-    tx: &mut Tx,
-    run_id: i64,
-    ok: i64,
-    failed: i64,
-    skipped: i64,
-    items_failed: i64,
-    now: DateTime<Utc>,
-) -> Result<Counted, sqlx::Error> {
-    let n = ok + failed;
-    let status = tx
-        .fetch_optional::<(String,)>(
-            "UPDATE operation_runs SET processed = processed + $7, succeeded = succeeded + $2, \
+    // Counting and, for the last tenant, completing are one statement on the
+    // row every tenant job shares, so its lock is held briefly.
+    let row = tx
+        .fetch_optional::<RunAfterCount>(
+            &format!(
+                "UPDATE operation_runs SET processed = processed + 1, succeeded = succeeded + $2, \
                  failed = failed + $3, items_skipped = items_skipped + $4, items_failed = items_failed + $5, \
-                 status = CASE WHEN processed + $7 >= total THEN 'completed' ELSE status END, \
-                 completed_at = CASE WHEN processed + $7 >= total THEN $6 ELSE completed_at END, \
-                 started_at = COALESCE(started_at, $6), \
-                 outcome = CASE WHEN processed + $7 < total THEN outcome \
-                                WHEN failed + $3 = 0 THEN 'succeeded' \
-                                WHEN succeeded + $2 = 0 THEN 'failed' \
-                                ELSE 'partially_succeeded' END \
-             WHERE id = $1 AND status <> 'completed' RETURNING status",
-            args![run_id, ok, failed, skipped, items_failed, now, n],
+                 {COMPLETE_WHEN_DONE}, \
+                 started_at = COALESCE(started_at, $6) \
+             WHERE id = $1 AND status <> 'completed' \
+             RETURNING status, max_concurrency, max_errors, min_finished, reason_code, failed, processed, total"
+            ),
+            args![run_id, ok, failed, skipped, result.items_failed, now],
         )
         .await?;
-    Ok(match status {
-        Some((s,)) if s == "completed" => Counted::AndCompleted,
-        _ => Counted::Yes,
+    Ok(match row {
+        Some(r) if r.status == "completed" => Counted::AndCompleted,
+        Some(r) => Counted::Yes(Some(r)),
+        None => Counted::Yes(None),
     })
+}
+
+/// Completes the run once every tenant is processed (`processed + 1` is
+/// the count after this statement; `$3` the tenant's failure, `$2` its
+/// success); a run whose error budget is spent ends failed.
+const COMPLETE_WHEN_DONE: &str = "status = CASE WHEN processed + 1 >= total THEN 'completed' ELSE status END, \
+     completed_at = CASE WHEN processed + 1 >= total THEN $6 ELSE completed_at END, \
+     outcome = CASE WHEN processed + 1 < total THEN outcome \
+                    WHEN reason_code IS NOT NULL THEN 'failed' \
+                    WHEN failed + $3 = 0 THEN 'succeeded' \
+                    WHEN succeeded + $2 = 0 THEN 'failed' \
+                    ELSE 'partially_succeeded' END";
+
+/// The run's counts right after a tenant's result counted, for the error
+/// budget's check.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RunAfterCount {
+    pub status: String,
+    pub max_concurrency: Option<String>,
+    pub max_errors: Option<String>,
+    pub min_finished: Option<i64>,
+    pub reason_code: Option<String>,
+    pub failed: i64,
+    pub processed: i64,
+    pub total: i64,
 }
 
 /// Records several tenants of one run that succeeded with nothing failed,
@@ -163,33 +225,55 @@ pub async fn finish_tenants_succeeded(
 ) -> Result<Counted, sqlx::Error> {
     let list: Vec<String> = results.iter().map(|(t, n)| format!("[{t},{n}]")).collect();
     let list = format!("[{}]", list.join(","));
-    let sql = tx.pick(
-        "UPDATE operation_run_tenants SET state = 'succeeded', items_failed = 0, \
-             items_skipped = CASE WHEN v.n - items_updated > 0 THEN v.n - items_updated ELSE 0 END, \
-             finished_at = $3 \
-         FROM (SELECT json_extract(value, '$[0]') AS t, json_extract(value, '$[1]') AS n FROM json_each($2)) AS v \
-         WHERE run_id = $1 AND tenant_id = v.t AND state IN ('pending', 'running') \
-         RETURNING items_skipped",
-        "UPDATE operation_run_tenants SET state = 'succeeded', items_failed = 0, \
-             items_skipped = CASE WHEN v.n - items_updated > 0 THEN v.n - items_updated ELSE 0 END, \
-             finished_at = $3 \
-         FROM (SELECT (e->>0)::bigint AS t, (e->>1)::bigint AS n FROM jsonb_array_elements($2::jsonb) e) AS v \
-         WHERE run_id = $1 AND tenant_id = v.t AND state IN ('pending', 'running') \
-         RETURNING items_skipped",
+    let values = tx.pick(
+        "SELECT json_extract(value, '$[0]') AS t, json_extract(value, '$[1]') AS n FROM json_each($2)",
+        "SELECT (e->>0)::bigint AS t, (e->>1)::bigint AS n FROM jsonb_array_elements($2::jsonb) e",
     );
-    let rows: Vec<(i64,)> = tx.fetch_all(sql, args![run_id, list, now]).await?;
+    let rows: Vec<(i64,)> = tx
+        .fetch_all(
+            &format!(
+                "UPDATE operation_run_tenants SET state = 'succeeded', items_failed = 0, \
+                     items_skipped = CASE WHEN v.n - items_updated > 0 THEN v.n - items_updated ELSE 0 END, \
+                     finished_at = $3, started_at = COALESCE(started_at, $3), reason_code = NULL, message = NULL \
+                 FROM ({values}) AS v \
+                 WHERE run_id = $1 AND tenant_id = v.t AND state IN ('queued', 'running') \
+                 RETURNING items_skipped"
+            ),
+            args![run_id, list, now],
+        )
+        .await?;
     if rows.is_empty() {
         return Ok(Counted::No);
     }
-    let skipped = rows.iter().map(|(s,)| s).sum();
-    count_on_run(tx, run_id, rows.len() as i64, 0, skipped, 0, now).await
+    let skipped: i64 = rows.iter().map(|(s,)| s).sum();
+    let n = rows.len() as i64;
+    let row = tx
+        .fetch_optional::<RunAfterCount>(
+            &format!(
+                "UPDATE operation_runs SET processed = processed + $7, succeeded = succeeded + $2, \
+                 failed = failed + $3, items_skipped = items_skipped + $4, items_failed = items_failed + $5, \
+                 {}, \
+                 started_at = COALESCE(started_at, $6) \
+             WHERE id = $1 AND status <> 'completed' \
+             RETURNING status, max_concurrency, max_errors, min_finished, reason_code, failed, processed, total",
+                COMPLETE_WHEN_DONE.replace("processed + 1", "processed + $7")
+            ),
+            args![run_id, n, 0i64, skipped, 0i64, now, n],
+        )
+        .await?;
+    Ok(match row {
+        Some(r) if r.status == "completed" => Counted::AndCompleted,
+        Some(r) => Counted::Yes(Some(r)),
+        None => Counted::Yes(None),
+    })
 }
 
 /// Whether a tenant's result counted, and whether it completed the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Counted {
     No,
-    Yes,
+    /// Counted; the run's counts after it (None if the run was completed).
+    Yes(Option<RunAfterCount>),
     AndCompleted,
 }
 
@@ -210,11 +294,20 @@ async fn insert_failure(
     .map(|_| ())
 }
 
-pub async fn tenants_in_state(db: &Db, run_id: i64, state: &str) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn tenants_in_states(
+    db: &Db,
+    run_id: i64,
+    states: &[TenantState],
+) -> Result<Vec<i64>, sqlx::Error> {
+    let states: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
     let rows = db
         .fetch_all::<(i64,)>(
-            "SELECT tenant_id FROM operation_run_tenants WHERE run_id = $1 AND state = $2 ORDER BY tenant_id",
-            args![run_id, state],
+            &format!(
+                "SELECT tenant_id FROM operation_run_tenants WHERE run_id = $1 AND state IN ({}) \
+                 ORDER BY tenant_id",
+                states.join(", ")
+            ),
+            args![run_id],
         )
         .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())

@@ -7,6 +7,7 @@ use crate::args;
 use crate::domain::run::{
     NewRun, Outcome, Run, RunContext, RunFailure, RunFilter, RunStatus, SummaryCounts,
 };
+use crate::domain::run_controls::RunLimits;
 use crate::storage::{Db, Exec, Tx};
 
 #[derive(sqlx::FromRow)]
@@ -29,10 +30,18 @@ struct RunRow {
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
     completed_at: Option<DateTime<Utc>>,
+    max_concurrency: Option<String>,
+    max_errors: Option<String>,
+    min_finished: Option<i64>,
+    paused: bool,
+    reason_code: Option<String>,
+    items_expected: Option<i64>,
+    not_started: i64,
 }
 
 const RUN_COLUMNS: &str = "id, workspace_id, tenant_id, type, status, outcome, total, processed, succeeded, failed, \
-     items_updated, items_skipped, items_failed, context, created_at, started_at, completed_at";
+     items_updated, items_skipped, items_failed, context, created_at, started_at, completed_at, \
+     max_concurrency, max_errors, min_finished, paused, reason_code, items_expected, not_started";
 
 #[derive(sqlx::FromRow)]
 struct FailureRow {
@@ -59,8 +68,12 @@ impl RunRow {
         let decode = |what: &str, v: &str| {
             sqlx::Error::Decode(format!("run {}: bad {what} {v:?}", self.id).into())
         };
-        let status =
-            RunStatus::parse(&self.status).ok_or_else(|| decode("status", &self.status))?;
+        let status = match RunStatus::parse(&self.status) {
+            Some(RunStatus::Completed) => RunStatus::Completed,
+            Some(_) if self.paused => RunStatus::Paused,
+            Some(s) => s,
+            None => return Err(decode("status", &self.status)),
+        };
         let outcome =
             Outcome::parse(&self.outcome).ok_or_else(|| decode("outcome", &self.outcome))?;
         let context: RunContext =
@@ -86,6 +99,16 @@ impl RunRow {
             created_at: self.created_at,
             started_at: self.started_at,
             completed_at: self.completed_at,
+            limits: RunLimits {
+                max_concurrency: self.max_concurrency,
+                max_errors: self.max_errors,
+                min_finished: self.min_finished,
+            },
+            reason_code: self.reason_code,
+            items_expected: self.items_expected,
+            not_started: self.not_started,
+            estimate: None,
+            retries: Vec::new(),
         })
     }
 }
@@ -130,7 +153,9 @@ pub async fn get_in_tx(tx: &mut Tx, id: i64) -> Result<Run, sqlx::Error> {
 pub async fn list(db: &Db, filter: &RunFilter) -> Result<Vec<Run>, sqlx::Error> {
     let sql = format!(
         "SELECT {RUN_COLUMNS} FROM operation_runs \
-         WHERE ($1 IS NULL OR type = $1) AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR outcome = $3) \
+         WHERE ($1 IS NULL OR type = $1) AND ($3 IS NULL OR outcome = $3) \
+           AND ($2 IS NULL OR (status = $2 AND (status = 'completed' OR NOT paused)) \
+                OR ($2 = 'paused' AND paused AND status <> 'completed')) \
            AND ($4 IS NULL OR workspace_id = $4) \
          ORDER BY id DESC LIMIT $5 OFFSET $6"
     );
@@ -211,12 +236,25 @@ pub async fn insert_if_no_active(
 ) -> Result<Option<i64>, sqlx::Error> {
     let context =
         serde_json::to_string(&new.context).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let limits = &new.limits;
     tx.fetch_optional::<(i64,)>(
-        "INSERT INTO operation_runs (workspace_id, tenant_id, type, status, outcome, run_identity, context, created_at) \
-         VALUES ($1, $2, $3, 'queued', 'pending', $4, $5, $6) \
+        "INSERT INTO operation_runs (workspace_id, tenant_id, type, status, outcome, run_identity, context, created_at, \
+             max_concurrency, max_errors, min_finished, retry_of) \
+         VALUES ($1, $2, $3, 'queued', 'pending', $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (run_identity) WHERE status IN ('queued', 'running') DO NOTHING \
          RETURNING id",
-        args![new.workspace_id, new.tenant_id(), new.runbook.clone(), identity, context, now],
+        args![
+            new.workspace_id,
+            new.tenant_id(),
+            new.runbook.clone(),
+            identity,
+            context,
+            now,
+            limits.max_concurrency.clone(),
+            limits.max_errors.clone(),
+            limits.min_finished,
+            new.context.retry_of
+        ],
     )
     .await
     .map(|r| r.map(|(id,)| id))
@@ -240,7 +278,8 @@ pub async fn complete_if_done(
         .fetch_optional::<(i64,)>(
             "UPDATE operation_runs SET status = 'completed', completed_at = $2, \
                  started_at = COALESCE(started_at, $2), \
-                 outcome = CASE WHEN failed = 0 THEN 'succeeded' WHEN succeeded = 0 THEN 'failed' \
+                 outcome = CASE WHEN reason_code IS NOT NULL THEN 'failed' \
+                                WHEN failed = 0 THEN 'succeeded' WHEN succeeded = 0 THEN 'failed' \
                                 ELSE 'partially_succeeded' END \
              WHERE id = $1 AND status <> 'completed' AND processed >= total \
              RETURNING id",
@@ -266,9 +305,30 @@ pub async fn cancel(tx: &mut Tx, run_id: i64, now: DateTime<Utc>) -> Result<bool
     }
     tx.execute(
         "UPDATE operation_run_tenants SET state = 'cancelled', finished_at = $2 \
-         WHERE run_id = $1 AND state IN ('pending', 'running')",
+         WHERE run_id = $1 AND state IN ('queued', 'running')",
         args![run_id, now],
     )
     .await?;
     Ok(true)
+}
+
+/// The runs of `ids` in the order given, without their failures (lists).
+pub async fn list_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<Run>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {RUN_COLUMNS} FROM operation_runs WHERE id IN ({})",
+        placeholders.join(", ")
+    );
+    let rows = db
+        .fetch_all::<RunRow>(&sql, ids.iter().map(|id| (*id).into()).collect())
+        .await?;
+    let mut runs = rows
+        .into_iter()
+        .map(|row| row.into_run(vec![]))
+        .collect::<Result<Vec<Run>, sqlx::Error>>()?;
+    runs.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+    Ok(runs)
 }

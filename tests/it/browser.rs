@@ -4,7 +4,7 @@
 //! a viewer sees no start button and is refused when posting anyway. The
 //! operator's notification of the completed run shows in the bell and leads
 //! to the run; alert destinations and rules are added on /system/alerts.
-//! Screenshots of the main pages go to `artifacts/`.
+//! Screenshots of the main pages go to `target/screenshots/`.
 //!
 //! Without chromium these tests are skipped, except under `CI=true`, where
 //! they fail.
@@ -27,7 +27,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const LIFECYCLE: &str = "findings.backfill-lifecycle";
 
 /// chromedriver on a free port, killed on drop.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
     _profile: tempfile::TempDir,
@@ -40,7 +40,7 @@ impl Drop for Driver {
     }
 }
 
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     let present = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
     if !present {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
@@ -54,12 +54,21 @@ fn browser_available() -> bool {
 }
 
 async fn chromedriver() -> Driver {
+    chromedriver_in(None).await
+}
+
+/// chromedriver whose browsers run in the time zone `tz` (the system's when `None`).
+pub(crate) async fn chromedriver_in(tz: Option<&str>) -> Driver {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new(CHROMEDRIVER)
+    let mut command = Command::new(CHROMEDRIVER);
+    if let Some(tz) = tz {
+        command.env("TZ", tz);
+    }
+    let child = command
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -83,7 +92,7 @@ async fn chromedriver() -> Driver {
     }
 }
 
-async fn browser(d: &Driver) -> WebDriver {
+pub(crate) async fn browser(d: &Driver) -> WebDriver {
     let mut caps = DesiredCapabilities::chrome();
     caps.set_binary(CHROMIUM).unwrap();
     for arg in [
@@ -106,8 +115,8 @@ async fn browser(d: &Driver) -> WebDriver {
         .expect("a chromium session")
 }
 
-fn artifacts() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts");
+pub(crate) fn artifacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -120,7 +129,7 @@ async fn shot(driver: &WebDriver, name: &str) {
 }
 
 /// Polls `check` until it holds, failing after `secs`.
-async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+pub(crate) async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -135,28 +144,28 @@ where
     }
 }
 
-async fn text(driver: &WebDriver, id: &str) -> String {
+pub(crate) async fn text(driver: &WebDriver, id: &str) -> String {
     match driver.find(By::Id(id)).await {
         Ok(e) => e.text().await.unwrap_or_default(),
         Err(_) => String::new(),
     }
 }
 
-async fn attr(driver: &WebDriver, id: &str, name: &str) -> String {
+pub(crate) async fn attr(driver: &WebDriver, id: &str, name: &str) -> String {
     match driver.find(By::Id(id)).await {
         Ok(e) => e.attr(name).await.ok().flatten().unwrap_or_default(),
         Err(_) => String::new(),
     }
 }
 
-async fn sign_in(driver: &WebDriver, base: &str, plane: &str, email: &str) {
+pub(crate) async fn sign_in(driver: &WebDriver, base: &str, plane: &str, email: &str) {
     goto(driver, format!("{base}/{plane}/login")).await;
     type_into(driver, "email", email).await;
     type_into(driver, "password", PASSWORD).await;
     click_on(driver, By::Css("button[type=submit]")).await;
 }
 
-async fn goto(driver: &WebDriver, url: String) {
+pub(crate) async fn goto(driver: &WebDriver, url: String) {
     driver.goto(url).await.unwrap();
 }
 
@@ -190,11 +199,11 @@ async fn wait_for_text(driver: &WebDriver, id: &str, needle: &str, what: &str) {
 }
 
 /// Waits up to 10 s for the browser to show `path`.
-async fn wait_for_path(driver: &WebDriver, path: &str, what: &str) {
+pub(crate) async fn wait_for_path(driver: &WebDriver, path: &str, what: &str) {
     eventually(10, what, || async { current_path(driver).await == path }).await;
 }
 
-async fn current_path(driver: &WebDriver) -> String {
+pub(crate) async fn current_path(driver: &WebDriver) -> String {
     driver
         .current_url()
         .await
@@ -300,6 +309,22 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
         "partially succeeded"
     );
     assert_eq!(text(&driver, "count-failed").await, "1");
+    // The completion is read out once through the page's polite live region.
+    let announced = driver
+        .execute(
+            "const a = document.getElementById('announcer'); return [a.getAttribute('aria-live'), a.textContent];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let run_no = run_path.trim_start_matches("/system/runs/");
+    assert_eq!(
+        announced.json(),
+        &serde_json::json!([
+            "polite",
+            format!("Run {run_no} completed: partially succeeded")
+        ])
+    );
     let failures = text(&driver, "failures").await;
     assert!(
         failures.contains("finding.unknown_legacy_state"),

@@ -1,22 +1,30 @@
 //! The one integration test binary. Each scenario runs on SQLite and on
 //! PostgreSQL (`TEST_DATABASE_URL`).
 
+mod alert_events;
 mod alerts;
 mod architecture;
 mod backfill;
 mod browser;
+mod browser_a11y;
 mod cli;
+mod clock_skew;
+mod controls;
 mod egress;
 mod faults;
 mod health;
 mod hostile_input;
+mod openapi;
 mod pipes;
 mod queue_batches;
 mod receivers;
 mod runs;
 mod support;
 mod web_alerts;
+mod web_audit;
 mod web_console;
+mod web_errors;
+mod web_runs;
 mod web_security;
 mod web_signin;
 mod web_support;

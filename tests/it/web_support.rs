@@ -178,9 +178,119 @@ pub fn location(r: &reqwest::Response) -> String {
         .unwrap_or_default()
 }
 
-/// Sends a request; a transport error fails the test.
+/// Sends a request; a transport error fails the test. An answer of
+/// `/system/api/` must match the OpenAPI description ([`check_api_answer`]).
 pub async fn send(request: reqwest::RequestBuilder) -> reqwest::Response {
-    request.send().await.unwrap()
+    let (client, request) = request.build_split();
+    let request = request.unwrap();
+    let method = request.method().clone();
+    let r = client.execute(request).await.unwrap();
+    if r.url().path().starts_with("/system/api/") {
+        checked_api_answer(method.as_str(), r).await
+    } else {
+        r
+    }
+}
+
+/// Checks an answer of the API against the OpenAPI description and hands it
+/// back unchanged.
+async fn checked_api_answer(method: &str, r: reqwest::Response) -> reqwest::Response {
+    use reqwest::ResponseBuilderExt;
+    let (url, status, version, headers) = (
+        r.url().clone(),
+        r.status(),
+        r.version(),
+        r.headers().clone(),
+    );
+    let body = r.bytes().await.unwrap();
+    if let Err(e) = check_api_answer(method, url.path(), status.as_u16(), &body) {
+        panic!(
+            "{method} {url} answered {status}, which the OpenAPI description does not allow: {e}"
+        );
+    }
+    let mut rebuilt = axum::http::Response::builder()
+        .status(status)
+        .version(version)
+        .url(url)
+        .body(body)
+        .unwrap();
+    *rebuilt.headers_mut() = headers;
+    reqwest::Response::from(rebuilt)
+}
+
+/// The operation of the OpenAPI description that answers `method` on the
+/// concrete `path` (`/system/api/runs/7` matches `/system/api/runs/{id}`).
+pub fn api_operation(method: &str, path: &str) -> Option<&'static serde_json::Value> {
+    let doc = tenantatlas::doors::web::openapi::description();
+    let segments: Vec<&str> = path.split('/').collect();
+    doc["paths"]
+        .as_object()?
+        .iter()
+        .find_map(|(template, item)| {
+            let pattern: Vec<&str> = template.split('/').collect();
+            let matches = pattern.len() == segments.len()
+                && pattern.iter().zip(&segments).all(|(p, s)| {
+                    (p.starts_with('{') && p.ends_with('}') && !s.is_empty()) || p == s
+                });
+            if !matches {
+                return None;
+            }
+            item.get(method.to_ascii_lowercase())
+        })
+}
+
+/// Checks an answer of `/system/api/…` against the OpenAPI description:
+/// the operation must describe the status, and a JSON body must match the
+/// schema described for it. Methods and paths the description has no
+/// operation for (405 answers, unknown paths) are not the description's.
+pub fn check_api_answer(method: &str, path: &str, status: u16, body: &[u8]) -> Result<(), String> {
+    if method == "HEAD" {
+        return Ok(());
+    }
+    let Some(operation) = api_operation(method, path) else {
+        return Ok(());
+    };
+    let response = operation["responses"]
+        .get(status.to_string())
+        .ok_or_else(|| format!("status {status} is not described for {method} {path}"))?;
+    let Some(schema) = response
+        .pointer("/content/application~1json/schema")
+        .cloned()
+    else {
+        return Ok(());
+    };
+    let instance: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        format!(
+            "the body is not JSON ({e}): {}",
+            String::from_utf8_lossy(body)
+        )
+    })?;
+    check_against(schema, &instance)
+}
+
+/// Validates `instance` against a schema of the description, whose
+/// references point into the description's components.
+pub fn check_against(
+    schema: serde_json::Value,
+    instance: &serde_json::Value,
+) -> Result<(), String> {
+    let doc = tenantatlas::doors::web::openapi::description();
+    let mut schema = match schema {
+        serde_json::Value::Object(map) => map,
+        other => return Err(format!("not a schema: {other}")),
+    };
+    schema.insert("components".into(), doc["components"].clone());
+    let validator = jsonschema::validator_for(&serde_json::Value::Object(schema))
+        .map_err(|e| format!("the description's schema does not compile: {e}"))?;
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}\nbody: {instance}", errors.join("; ")))
+    }
 }
 
 /// Sends a request and checks the status it answers; returns the response.

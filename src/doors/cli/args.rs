@@ -175,6 +175,7 @@ pub enum RunbooksCommand {
         scope: ScopeArgs,
     },
     /// Start a run (or get the active run of the same runbook and scope).
+    #[command(alias = "start")]
     Run {
         key: String,
         #[command(flatten)]
@@ -183,8 +184,23 @@ pub enum RunbooksCommand {
         #[arg(long)]
         reason: Option<String>,
         #[command(flatten)]
+        limits: LimitArgs,
+        #[command(flatten)]
         wait: WaitArgs,
     },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// At most this many of the run's tenants at once: a count (10) or a percentage (10%).
+    #[arg(long, value_name = "N|P%")]
+    pub max_concurrency: Option<String>,
+    /// Stop starting tenants once more than this many failed: a count or a percentage.
+    #[arg(long, value_name = "N|P%")]
+    pub max_errors: Option<String>,
+    /// Tenants that must have finished before a percentage --max-errors applies.
+    #[arg(long, value_name = "N")]
+    pub min_finished: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -213,6 +229,47 @@ pub enum RunsCommand {
         reason: Option<String>,
         #[command(flatten)]
         wait: WaitArgs,
+    },
+    /// Start a new run over the tenants of a completed run in the given states.
+    Retry {
+        id: i64,
+        /// Comma-separated: failed, not_started, cancelled (default: all three).
+        #[arg(long)]
+        states: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// A run's tenants with their results and the box score.
+    Tenants {
+        id: i64,
+        /// queued, running, succeeded, failed, not_started or cancelled.
+        #[arg(long)]
+        state: Option<String>,
+        /// Part of the tenant's external id.
+        #[arg(long = "search", value_name = "TEXT")]
+        search: Option<String>,
+        /// external_id, state, duration, items_updated, items_failed, attempts, started_at; -field descends.
+        #[arg(long, allow_hyphen_values = true)]
+        sort: Option<String>,
+        /// Every matching tenant as CSV (instead of one page).
+        #[arg(long)]
+        csv: bool,
+        #[arg(long, default_value = "1")]
+        page: String,
+        #[arg(long, default_value = "50")]
+        per_page: String,
+    },
+    /// Pause a run: no new tenant starts; tenants in flight finish.
+    Pause { id: i64 },
+    /// Resume a paused run.
+    Resume { id: i64 },
+    /// Change a running or paused run's concurrency cap or error budget ("" removes one).
+    Limits {
+        id: i64,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
 }
 

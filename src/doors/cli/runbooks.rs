@@ -51,14 +51,16 @@ pub async fn run(
             key,
             scope,
             reason,
+            limits,
             wait,
         } => {
             let scope = check(Some(&key), &scope, reason.as_deref())?;
+            let limits = super::runs::check_limits(&limits)?;
             config
                 .with_app(async |app| {
                     let ensured = app
                         .runbooks()
-                        .start(&actor, &key, &scope, reason.as_deref())
+                        .start_with_limits(&actor, &key, &scope, reason.as_deref(), limits)
                         .await?;
                     shell::finish_start(app, ensured.run, ensured.created, wait.concurrency(), json)
                         .await

@@ -4,8 +4,10 @@
 use serde::Serialize;
 
 use super::out;
+use crate::domain::run_controls::format_duration;
+use crate::domain::run_tenants::CSV_HEADER;
 use crate::runbooks::Preflight;
-use crate::runs::{Initiator, Outcome, Run};
+use crate::runs::{Initiator, Outcome, Run, TenantPage, TenantRow, TenantState};
 
 /// A value as pretty JSON on stdout.
 pub fn json<T: Serialize + ?Sized>(value: &T) {
@@ -44,12 +46,53 @@ pub fn run(as_json: bool, run: &Run) {
         c.succeeded,
         c.failed
     );
+    if run.not_started > 0 {
+        out!("  not started: {} tenant(s)", run.not_started);
+    }
     out!(
         "  items:    {} updated, {} skipped, {} failed",
         c.items_updated,
         c.items_skipped,
         c.items_failed
     );
+    if let Some(expected) = run.items_expected {
+        out!(
+            "  expected: {} item(s), {} done",
+            expected,
+            c.items_updated + c.items_skipped
+        );
+    }
+    if let Some(e) = &run.estimate {
+        out!(
+            "  rate:     {} item(s)/s · {}",
+            e.items_per_second,
+            match e.seconds_remaining {
+                Some(s) => format!("{} remaining", format_duration(s)),
+                None => "time remaining unknown".into(),
+            }
+        );
+    }
+    let l = &run.limits;
+    if l.max_concurrency.is_some() || l.max_errors.is_some() {
+        out!(
+            "  limits:   max concurrency {} · max errors {}{}",
+            l.max_concurrency.as_deref().unwrap_or("none"),
+            l.max_errors.as_deref().unwrap_or("none"),
+            l.min_finished
+                .map(|n| format!(" (after {n} finished)"))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(code) = &run.reason_code {
+        out!("  stopped:  {code}");
+    }
+    if let Some(of) = run.context.retry_of {
+        out!("  retry of: run {of}");
+    }
+    if !run.retries.is_empty() {
+        let ids: Vec<String> = run.retries.iter().map(i64::to_string).collect();
+        out!("  retried by: run {}", ids.join(", "));
+    }
     if let Some(reason) = &run.context.reason {
         out!("  reason:   {reason}");
     }
@@ -97,6 +140,68 @@ pub fn runs(as_json: bool, runs: &[Run]) {
             c.total,
             r.created_at.format("%Y-%m-%d %H:%M:%S")
         );
+    }
+}
+
+/// One page of a run's tenants with the box score.
+pub fn tenants(as_json: bool, page: &TenantPage) {
+    if as_json {
+        return json(page);
+    }
+    let b = &page.box_score;
+    let score: Vec<String> = TenantState::ALL
+        .iter()
+        .map(|s| format!("{} {}", b.get(*s), s.as_str()))
+        .collect();
+    out!(
+        "Run {} · {} tenant(s): {}",
+        page.run_id,
+        b.total,
+        score.join(", ")
+    );
+    out!(
+        "{:<24} {:<12} {:>9} {:>8} {:>8} {:>7} {:>4} {:>9}  reason",
+        "tenant",
+        "state",
+        "expected",
+        "updated",
+        "skipped",
+        "failed",
+        "try",
+        "duration"
+    );
+    for r in &page.rows {
+        out!(
+            "{:<24} {:<12} {:>9} {:>8} {:>8} {:>7} {:>4} {:>9}  {}",
+            r.external_id,
+            r.state.as_str(),
+            r.items_expected
+                .map(|n| n.to_string())
+                .unwrap_or("-".into()),
+            r.items_updated,
+            r.items_skipped,
+            r.items_failed,
+            r.attempts,
+            r.duration_ms
+                .map(|ms| format_duration((ms + 999) / 1000))
+                .unwrap_or("-".into()),
+            r.reason_code.as_deref().unwrap_or("")
+        );
+    }
+    let last = (page.matching + page.per_page - 1) / page.per_page.max(1);
+    out!(
+        "page {} of {} · {} matching tenant(s)",
+        page.page,
+        last.max(1),
+        page.matching
+    );
+}
+
+/// A run's tenants as CSV on stdout.
+pub fn tenants_csv(rows: &[TenantRow]) {
+    out!("{CSV_HEADER}");
+    for r in rows {
+        out!("{}", r.csv_record());
     }
 }
 

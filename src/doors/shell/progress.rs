@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use super::failure::Failure;
 use super::present;
 use crate::app::App;
+use crate::domain::run_controls::format_duration;
 use crate::runs::{Outcome, Run, RunStatus};
 
 /// Prints a started run, or waits for it and prints how it ended: exit 0
@@ -92,8 +93,16 @@ fn update_progress(bar: &ProgressBar, run: &Run) {
     let c = &run.summary_counts;
     bar.set_length(c.total as u64);
     bar.set_position(c.processed as u64);
+    let remaining = match run.estimate(chrono::Utc::now()) {
+        Some(e) => match e.seconds_remaining {
+            Some(s) => format!(", {} remaining", format_duration(s)),
+            None => String::new(),
+        },
+        None => String::new(),
+    };
+    let paused = if run.is_paused() { " (paused)" } else { "" };
     bar.set_message(format!(
-        "{} items updated, {} failed tenant(s)",
+        "{} items updated, {} failed tenant(s){remaining}{paused}",
         c.items_updated, c.failed
     ));
     bar.tick();

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::kit::{
-    Chrome, Customer, Pager, Query, RunView, WebError, WebState, opt, opt_date, page, page_number,
+    Chrome, Customer, Pager, Query, RunView, TimeTag, WebError, WebState, opt, page, page_number,
     run_id,
 };
 use crate::console::{FindingFilter, FindingItem, Page};
@@ -24,9 +24,9 @@ struct FindingView {
     title: String,
     severity: String,
     status: String,
-    sla_due: String,
+    sla_due: TimeTag,
     overdue: bool,
-    last_seen: String,
+    last_seen: TimeTag,
 }
 
 impl FindingView {
@@ -37,9 +37,9 @@ impl FindingView {
             title: f.title.clone(),
             severity: f.severity.clone(),
             status: f.status.clone(),
-            sla_due: opt_date(&f.sla_due_at),
+            sla_due: TimeTag::date(&f.sla_due_at),
             overdue: f.overdue,
-            last_seen: opt_date(&f.last_seen_at),
+            last_seen: TimeTag::date(&f.last_seen_at),
         }
     }
 }

@@ -1,5 +1,8 @@
-//! `/system`: the dashboard (active and recent runs, unread notifications)
-//! and the bell's notifications, which an operator marks read.
+//! `/system`: the dashboard (active runs with their progress, failures of
+//! the last 24 hours, work pending per runbook, recent runs over all tenants
+//! and of one tenant apart, unread notifications) and the bell. Each panel
+//! is also a small fragment that htmx polls, so the page stays current
+//! without a reload; the bell likewise.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -7,17 +10,23 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::kit::format::{count, counted, plural};
 use super::kit::{
-    Chrome, Operator, Pager, Query, RunView, SignedForm, TokenOnly, WebError, WebState, page,
-    page_number, path_id, time,
+    Chrome, Operator, Pager, Query, SignedForm, TokenOnly, WebError, WebState, page, page_number,
+    path_id, time,
 };
+use super::runs::lines;
+use super::runs::views::RunLine;
 use crate::console::{NotificationItem, Page};
 use crate::domain::Capability;
-use crate::runs::RunFilter;
 
 const PAGE_SIZE: i64 = 25;
-/// Runs and notifications the dashboard shows of each kind.
-const DASHBOARD_ROWS: i64 = 10;
+/// Active runs the dashboard shows (queued, running, paused).
+const ACTIVE_ROWS: i64 = 10;
+/// Recent runs of each kind of scope.
+const RECENT_ROWS: i64 = 5;
+const FAILURE_ROWS: i64 = 5;
+const FAILURE_HOURS: i64 = 24;
 const DASHBOARD_NOTIFICATIONS: i64 = 5;
 
 #[derive(Debug, Clone)]
@@ -47,12 +56,66 @@ impl NotificationView {
     }
 }
 
+/// Work pending in one runbook over all tenants.
+#[derive(Debug, Clone)]
+struct PendingLine {
+    key: &'static str,
+    title: &'static str,
+    items: String,
+    tenants: String,
+    none: bool,
+    active_run_id: Option<i64>,
+}
+
+/// The active runs panel.
+#[derive(Template)]
+#[template(path = "system/_dash_active.html")]
+struct ActivePanel {
+    active: Vec<RunLine>,
+}
+
+/// Failures of the last 24 hours.
+#[derive(Template)]
+#[template(path = "system/_dash_failures.html")]
+struct FailuresPanel {
+    failures_total: String,
+    failures_none: bool,
+    failures: Vec<RunLine>,
+}
+
+/// Recent runs, over all tenants and of one tenant apart.
+#[derive(Template)]
+#[template(path = "system/_dash_recent.html")]
+struct RecentPanel {
+    recent_all: Vec<RunLine>,
+    recent_one: Vec<RunLine>,
+    can_runbooks: bool,
+}
+
+#[derive(Template)]
+#[template(path = "system/_dash_pending.html")]
+struct PendingPanel {
+    pending: Vec<PendingLine>,
+}
+
+#[derive(Template)]
+#[template(path = "system/_bell.html")]
+struct Bell {
+    chrome: Chrome,
+}
+
 #[derive(Template)]
 #[template(path = "system/dashboard.html")]
 struct Dashboard {
     chrome: Chrome,
-    active: Vec<RunView>,
-    recent: Vec<RunView>,
+    active: Vec<RunLine>,
+    failures_total: String,
+    failures_none: bool,
+    failures: Vec<RunLine>,
+    recent_all: Vec<RunLine>,
+    recent_one: Vec<RunLine>,
+    can_runbooks: bool,
+    pending: Vec<PendingLine>,
     notifications: Vec<NotificationView>,
 }
 
@@ -64,24 +127,97 @@ struct NotificationsPage {
     pager: Pager,
 }
 
+async fn active_panel(state: &WebState, op: &Operator) -> Result<ActivePanel, WebError> {
+    let runs = state
+        .app
+        .console()
+        .active_runs(&op.identity, ACTIVE_ROWS)
+        .await?;
+    Ok(ActivePanel {
+        active: lines(state, &runs),
+    })
+}
+
+async fn failures_panel(state: &WebState, op: &Operator) -> Result<FailuresPanel, WebError> {
+    let recent = state
+        .app
+        .console()
+        .recent_failures(&op.identity, FAILURE_HOURS, FAILURE_ROWS)
+        .await?;
+    Ok(FailuresPanel {
+        failures_total: plural(recent.total, "run"),
+        failures_none: recent.total == 0,
+        failures: lines(state, &recent.runs),
+    })
+}
+
+async fn recent_panel(state: &WebState, op: &Operator) -> Result<RecentPanel, WebError> {
+    let console = state.app.console();
+    let all = console
+        .recent_runs(&op.identity, false, RECENT_ROWS)
+        .await?;
+    let one = console.recent_runs(&op.identity, true, RECENT_ROWS).await?;
+    Ok(RecentPanel {
+        recent_all: lines(state, &all),
+        recent_one: lines(state, &one),
+        can_runbooks: op.can(Capability::RUNBOOKS_VIEW),
+    })
+}
+
+async fn pending_panel(state: &WebState, op: &Operator) -> Result<PendingPanel, WebError> {
+    let work = state.app.runbooks().pending_work(&op.actor()).await?;
+    Ok(PendingPanel {
+        pending: work
+            .iter()
+            .map(|w| PendingLine {
+                key: w.key,
+                title: w.title,
+                items: counted(
+                    w.items_pending,
+                    w.item_noun.trim_end_matches('s'),
+                    w.item_noun,
+                ),
+                tenants: format!(
+                    "in {} of {}",
+                    count(w.tenants_with_work),
+                    plural(w.tenants, "tenant")
+                ),
+                none: w.items_pending == 0,
+                active_run_id: w.active_run_id,
+            })
+            .collect(),
+    })
+}
+
 pub async fn dashboard(
     State(state): State<WebState>,
     op: Operator,
     session: Session,
 ) -> Result<Response, WebError> {
     let chrome = Chrome::operator(&state, &op, &session, "dashboard").await?;
-    let service = state.app.runbooks();
-    let actor = op.actor();
-    let (active, recent) = if op.can(Capability::OPERATIONS_VIEW) {
-        let active = service.active_runs(&actor, DASHBOARD_ROWS).await?;
-        let latest = RunFilter {
-            limit: DASHBOARD_ROWS,
-            ..RunFilter::default()
-        };
-        let recent = service.runs(&actor, &latest).await?;
-        (RunView::all(&active), RunView::all(&recent))
+    let (active, failures, recent) = if op.can(Capability::OPERATIONS_VIEW) {
+        (
+            active_panel(&state, &op).await?,
+            failures_panel(&state, &op).await?,
+            recent_panel(&state, &op).await?,
+        )
     } else {
-        (vec![], vec![])
+        let none = FailuresPanel {
+            failures_total: String::new(),
+            failures_none: true,
+            failures: vec![],
+        };
+        let recent = RecentPanel {
+            recent_all: vec![],
+            recent_one: vec![],
+            can_runbooks: false,
+        };
+        (ActivePanel { active: vec![] }, none, recent)
+    };
+    let pending = if op.can(Capability::RUNBOOKS_VIEW) {
+        pending_panel(&state, &op).await?.pending
+    } else {
+        vec![]
     };
     let unread = state
         .app
@@ -90,10 +226,58 @@ pub async fn dashboard(
         .await?;
     page(&Dashboard {
         chrome,
-        active,
-        recent,
+        active: active.active,
+        failures_total: failures.failures_total,
+        failures_none: failures.failures_none,
+        failures: failures.failures,
+        recent_all: recent.recent_all,
+        recent_one: recent.recent_one,
+        can_runbooks: recent.can_runbooks,
+        pending,
         notifications: NotificationView::all(&unread.items),
     })
+}
+
+/// The active runs panel alone (polled).
+pub async fn active_fragment(
+    State(state): State<WebState>,
+    op: Operator,
+) -> Result<Response, WebError> {
+    page(&active_panel(&state, &op).await?)
+}
+
+/// The failures panel alone (polled).
+pub async fn failures_fragment(
+    State(state): State<WebState>,
+    op: Operator,
+) -> Result<Response, WebError> {
+    page(&failures_panel(&state, &op).await?)
+}
+
+/// The recent runs panel alone (polled).
+pub async fn recent_fragment(
+    State(state): State<WebState>,
+    op: Operator,
+) -> Result<Response, WebError> {
+    page(&recent_panel(&state, &op).await?)
+}
+
+/// The pending work panel alone (polled, less often: it counts items).
+pub async fn pending_fragment(
+    State(state): State<WebState>,
+    op: Operator,
+) -> Result<Response, WebError> {
+    page(&pending_panel(&state, &op).await?)
+}
+
+/// The bell alone (polled from every page).
+pub async fn bell(
+    State(state): State<WebState>,
+    op: Operator,
+    session: Session,
+) -> Result<Response, WebError> {
+    let chrome = Chrome::operator(&state, &op, &session, "notifications").await?;
+    page(&Bell { chrome })
 }
 
 #[derive(Deserialize)]

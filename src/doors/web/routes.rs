@@ -9,7 +9,7 @@ use axum::routing::{MethodRouter, get, post};
 
 use super::kit::guard::{guarded, other_methods};
 use super::kit::{Format, WebState};
-use super::{admin, alerts, api, audit, dashboard, runbooks, runs, signin};
+use super::{admin, alerts, api, audit, dashboard, openapi, run_controls, runbooks, runs, signin};
 use crate::accounts::Plane;
 use crate::domain::Capability;
 
@@ -79,6 +79,38 @@ fn groups() -> Vec<Group> {
             .post("/system/logout", SignedIn, post(signin::system_logout))
             .get("/system", SignedIn, get(dashboard::dashboard))
             .get(
+                "/system/dashboard/active",
+                Cap(OPS),
+                get(dashboard::active_fragment),
+            )
+            .get(
+                "/system/dashboard/failures",
+                Cap(OPS),
+                get(dashboard::failures_fragment),
+            )
+            .get(
+                "/system/dashboard/recent",
+                Cap(OPS),
+                get(dashboard::recent_fragment),
+            )
+            .get(
+                "/system/dashboard/pending",
+                Cap(VIEW),
+                get(dashboard::pending_fragment),
+            )
+            .get("/system/notifications/bell", SignedIn, get(dashboard::bell))
+            .get(
+                "/system/tenants/options",
+                Cap(VIEW),
+                get(runbooks::tenant_options),
+            )
+            .get("/system/runs/{id}/counts", Cap(OPS), get(runs::run_counts))
+            .get(
+                "/system/runs/{id}/tenants",
+                Cap(OPS),
+                get(runs::run_tenants_fragment),
+            )
+            .get(
                 "/system/notifications",
                 SignedIn,
                 get(dashboard::notifications),
@@ -120,6 +152,59 @@ fn groups() -> Vec<Group> {
                 post(runs::retry_failed),
             )
             .get("/system/audit", Cap(OPS), get(audit::audit_log)),
+        // /system/runs/{id}: the operator's controls over a run
+        Group::new(S, Html)
+            .get(
+                "/system/runs/{id}/tenants.csv",
+                Cap(OPS),
+                get(run_controls::tenants_csv),
+            )
+            .post(
+                "/system/runs/{id}/pause",
+                Cap(RUN),
+                post(run_controls::pause),
+            )
+            .post(
+                "/system/runs/{id}/resume",
+                Cap(RUN),
+                post(run_controls::resume),
+            )
+            .post(
+                "/system/runs/{id}/limits",
+                Cap(RUN),
+                post(run_controls::set_limits),
+            )
+            .post(
+                "/system/runs/{id}/retry",
+                Cap(RUN),
+                post(run_controls::retry),
+            ),
+        Group::new(S, Json)
+            .get(
+                "/system/api/runs/{id}/tenants",
+                Cap(OPS),
+                get(run_controls::api_tenants),
+            )
+            .post(
+                "/system/api/runs/{id}/pause",
+                Cap(RUN),
+                post(run_controls::api_pause),
+            )
+            .post(
+                "/system/api/runs/{id}/resume",
+                Cap(RUN),
+                post(run_controls::api_resume),
+            )
+            .post(
+                "/system/api/runs/{id}/limits",
+                Cap(RUN),
+                post(run_controls::api_limits),
+            )
+            .post(
+                "/system/api/runs/{id}/retry",
+                Cap(RUN),
+                post(run_controls::api_retry),
+            ),
         // /system/alerts: destinations, rules and deliveries (FR-009)
         Group::new(S, Html)
             .get("/system/alerts", Cap(ALERTS), get(alerts::index))
@@ -153,9 +238,55 @@ fn groups() -> Vec<Group> {
                 "/system/alerts/rules/{id}/delete",
                 Cap(ALERTS),
                 post(alerts::remove_rule),
+            )
+            .get(
+                "/system/alerts/destinations/{id}/edit",
+                Cap(ALERTS),
+                get(alerts::edit_destination_page),
+            )
+            .post(
+                "/system/alerts/destinations/{id}/edit",
+                Cap(ALERTS),
+                post(alerts::edit_destination),
+            )
+            .post(
+                "/system/alerts/destinations/{id}/enable",
+                Cap(ALERTS),
+                post(alerts::enable_destination),
+            )
+            .post(
+                "/system/alerts/destinations/{id}/disable",
+                Cap(ALERTS),
+                post(alerts::disable_destination),
+            )
+            .get(
+                "/system/alerts/rules/{id}/edit",
+                Cap(ALERTS),
+                get(alerts::edit_rule_page),
+            )
+            .post(
+                "/system/alerts/rules/{id}/edit",
+                Cap(ALERTS),
+                post(alerts::edit_rule),
+            )
+            .post(
+                "/system/alerts/rules/{id}/enable",
+                Cap(ALERTS),
+                post(alerts::enable_rule),
+            )
+            .post(
+                "/system/alerts/rules/{id}/disable",
+                Cap(ALERTS),
+                post(alerts::disable_rule),
+            )
+            .post(
+                "/system/alerts/deliveries/{id}/retry",
+                Cap(ALERTS),
+                post(alerts::retry_delivery),
             ),
         // /system/api: the same service in JSON
         Group::new(S, Json)
+            .get("/system/api/openapi.json", SignedIn, get(openapi::document))
             .get("/system/api/runbooks", Cap(VIEW), get(api::runbooks))
             .get(
                 "/system/api/runbooks/{key}/preflight",

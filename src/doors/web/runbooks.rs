@@ -1,5 +1,9 @@
 //! `/system/runbooks`: the runbooks an operator may see, preflight of one
-//! (`?scope=&tenant=`, bookmarkable), and starting it with a reason.
+//! (`?scope=&tenant=`, bookmarkable) with its per-tenant table paged, the
+//! tenant search of the scope picker, and starting with a reason — checked
+//! against a fresh count, so what was confirmed is what starts.
+
+mod preflight_view;
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -8,12 +12,32 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::kit::format::{change_percent, count};
 use super::kit::{
-    Chrome, Operator, Query, SignedForm, WebError, WebState, opt, page, page_with, scope_request,
+    Chrome, Operator, Query, SignedForm, WebError, WebState, opt, page, page_number, page_with,
+    scope_request,
 };
+use super::runs::views::field_error;
 use crate::console::TenantChoice;
-use crate::error::Error;
-use crate::runbooks::{Preflight, RunbookInfo};
+use crate::error::{Error, Result};
+use crate::runbooks::{Preflight, RunbookInfo, ScopeRequest};
+use crate::runs::RunLimits;
+use preflight_view::{PreflightView, TableAsk};
+
+/// Tenants the scope picker's search answers at most.
+const TENANT_OPTIONS: i64 = 20;
+/// A start whose fresh count moved more than this (in percent) from the
+/// preflight the operator reviewed shows the new figures first.
+const DRIFT_PERCENT: i64 = 5;
+
+const FIELDS: [&str; 6] = [
+    "scope",
+    "tenant",
+    "reason",
+    "max_concurrency",
+    "max_errors",
+    "min_finished",
+];
 
 #[derive(Template)]
 #[template(path = "system/runbooks.html")]
@@ -22,44 +46,29 @@ struct RunbooksPage {
     runbooks: Vec<RunbookInfo>,
 }
 
-#[derive(Debug, Clone)]
-struct PreflightView {
-    scope_label: String,
-    tenants: i64,
-    items_pending: i64,
-    per_tenant: Vec<(String, i64)>,
-    active_run_id: Option<i64>,
-    can_start: bool,
-}
-
-impl PreflightView {
-    fn of(p: &Preflight) -> PreflightView {
-        PreflightView {
-            scope_label: p.scope.describe(),
-            tenants: p.tenants,
-            items_pending: p.items_pending,
-            per_tenant: p
-                .per_tenant
-                .iter()
-                .map(|t| (t.tenant_external_id.clone(), t.items_pending))
-                .collect(),
-            active_run_id: p.active_run_id,
-            can_start: p.can_start,
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "system/runbook.html")]
 struct RunbookPage {
     chrome: Chrome,
     runbook: RunbookInfo,
-    tenants: Vec<TenantChoice>,
     scope: String,
     tenant: String,
     preflight: Option<PreflightView>,
+    error_field: &'static str,
     error: String,
+    notice: String,
     reason: String,
+    /// The cap, budget and minimum as typed.
+    limits: [String; 3],
+}
+
+/// The scope picker's radios (swapped in when a tenant is typed).
+#[derive(Template)]
+#[template(path = "system/_tenant_options.html")]
+struct TenantOptions {
+    tenants: Vec<TenantChoice>,
+    pick: bool,
+    scope: String,
 }
 
 pub async fn runbooks(
@@ -73,16 +82,34 @@ pub async fn runbooks(
 }
 
 /// What the runbook page shows besides the runbook: the scope picked, the
-/// reason typed, and what is wrong with them.
+/// reason typed, the per-tenant table asked, and what is wrong.
+#[derive(Default)]
 struct Typed<'a> {
     scope: Option<&'a str>,
     tenant: Option<&'a str>,
     reason: &'a str,
-    error: Option<String>,
+    error: Option<Error>,
+    notice: String,
+    table_filter: &'a str,
+    table_page: i64,
+    /// The cap, budget and minimum typed on the start form.
+    limits: [String; 3],
+}
+
+/// The scope as asked: a tenant typed with no scope chosen is the one-tenant
+/// scope; a tenant typed with "all tenants" chosen is a question, not a guess.
+fn scope_of(scope: Option<&str>, tenant: Option<&str>) -> Result<ScopeRequest> {
+    match (scope, tenant) {
+        (None, Some(_)) => scope_request(Some("tenant"), tenant),
+        (Some("all"), Some(t)) => Err(Error::BadInput(format!(
+            "scope: you typed the tenant {t:?} but chose all tenants; choose one tenant, or clear the tenant"
+        ))),
+        _ => scope_request(scope, tenant),
+    }
 }
 
 /// The runbook page, with preflight when a scope is given; bad input is
-/// shown on the page with its status.
+/// shown beside its field with the page's status.
 async fn runbook_page(
     state: &WebState,
     op: &Operator,
@@ -93,51 +120,93 @@ async fn runbook_page(
     let service = state.app.runbooks();
     let actor = op.actor();
     let info = service.info(&actor, key)?;
-    let tenants = state.app.console().tenants(&op.identity).await?;
-    let mut status = StatusCode::OK;
-    let mut message = typed.error.unwrap_or_default();
-    let preflight = match typed.scope {
-        None => None,
-        Some(_) => match scope_request(typed.scope, typed.tenant) {
-            Ok(request) => match service.preflight(&actor, info.key, &request).await {
-                Ok(p) => Some(PreflightView::of(&p)),
-                Err(e) if e.is_caller_error() => {
-                    let e = WebError::from(e);
-                    status = e.status;
-                    message = e.message;
-                    None
-                }
-                Err(e) => return Err(e.into()),
-            },
-            Err(e) => {
-                status = StatusCode::UNPROCESSABLE_ENTITY;
-                message = e.to_string();
-                None
+    let mut error = typed.error;
+    let asked = typed.scope.is_some() || typed.tenant.is_some();
+    let mut preflight = None;
+    if asked {
+        // Shown again with an error of the reason too, so it can be fixed
+        // in place; the first error found is the one shown.
+        let counted = match scope_of(typed.scope, typed.tenant) {
+            Ok(request) => service.preflight(&actor, info.key, &request).await,
+            Err(e) => Err(e),
+        };
+        match counted {
+            Ok(p) => preflight = Some(p),
+            Err(e) if e.is_caller_error() => {
+                error.get_or_insert(e);
             }
-        },
-    };
-    if !message.is_empty() && status == StatusCode::OK {
-        status = StatusCode::UNPROCESSABLE_ENTITY;
+            Err(e) => return Err(e.into()),
+        }
     }
+    let (status, error_field, message) = match error {
+        Some(e) => {
+            let e = plain(e);
+            let (field, message) = field_error(&e.to_string(), &FIELDS);
+            (WebError::from(e).status, field, message)
+        }
+        None => (StatusCode::OK, "", String::new()),
+    };
+    let scope = match (typed.scope, typed.tenant) {
+        (None, Some(_)) => "tenant",
+        (Some(s), _) => s,
+        (None, None) => "all",
+    };
+    let tenant = typed.tenant.unwrap_or("").trim().to_owned();
+    let noun = service.item_noun(info.key)?;
+    let preflight = preflight.map(|p: Preflight| {
+        let mut pairs = vec![("scope", scope.to_owned())];
+        if !tenant.is_empty() {
+            pairs.push(("tenant", tenant.clone()));
+        }
+        let ask = TableAsk {
+            filter: typed.table_filter,
+            page: typed.table_page,
+            pairs,
+            path: format!("/system/runbooks/{}", info.key),
+        };
+        PreflightView::of(&p, noun, ask)
+    });
+    let status = match (&typed.notice, status) {
+        (n, StatusCode::OK) if !n.is_empty() => StatusCode::CONFLICT,
+        (_, s) => s,
+    };
     page_with(
         status,
         &RunbookPage {
             chrome: Chrome::operator(state, op, session, "runbooks").await?,
             runbook: info,
-            tenants,
-            scope: typed.scope.unwrap_or("all").to_owned(),
-            tenant: typed.tenant.unwrap_or("").trim().to_owned(),
+            scope: scope.to_owned(),
+            tenant,
             preflight,
+            error_field,
             error: message,
+            notice: typed.notice,
             reason: typed.reason.to_owned(),
+            limits: typed.limits,
         },
     )
+}
+
+/// The service's words for an unknown tenant, as an operator would say it.
+fn plain(e: Error) -> Error {
+    match e {
+        Error::NotFound(m) if m.starts_with("unknown tenant") => {
+            let id = m.split('"').nth(1).unwrap_or("").to_owned();
+            Error::NotFound(format!(
+                "tenant: unknown tenant \u{201c}{id}\u{201d}: no tenant has this external id; pick one from the suggestions"
+            ))
+        }
+        other => other,
+    }
 }
 
 #[derive(Deserialize)]
 pub struct ScopeQuery {
     scope: Option<String>,
     tenant: Option<String>,
+    /// The per-tenant table's filter and page.
+    pq: Option<String>,
+    pp: Option<String>,
 }
 
 pub async fn runbook(
@@ -150,10 +219,38 @@ pub async fn runbook(
     let typed = Typed {
         scope: opt(&q.scope),
         tenant: opt(&q.tenant),
-        reason: "",
-        error: None,
+        table_filter: opt(&q.pq).unwrap_or(""),
+        table_page: page_number(&q.pp),
+        ..Typed::default()
     };
     runbook_page(&state, &op, &session, &key, typed).await
+}
+
+#[derive(Deserialize)]
+pub struct TenantQuery {
+    tenant: Option<String>,
+    /// Set by the runbook page: typing a tenant picks the one-tenant scope.
+    pick: Option<String>,
+}
+
+/// Tenants matching what was typed, as the options of the picker's
+/// datalist (and, for the runbook page, its radios with "one tenant" on).
+pub async fn tenant_options(
+    State(state): State<WebState>,
+    op: Operator,
+    Query(q): Query<TenantQuery>,
+) -> Result<Response, WebError> {
+    let typed = opt(&q.tenant);
+    let tenants = state
+        .app
+        .console()
+        .search_tenants(&op.identity, typed, TENANT_OPTIONS)
+        .await?;
+    page(&TenantOptions {
+        tenants,
+        pick: q.pick.is_some() && typed.is_some(),
+        scope: "tenant".into(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -161,6 +258,57 @@ pub struct StartForm {
     scope: Option<String>,
     tenant: Option<String>,
     reason: Option<String>,
+    /// The concurrency cap and error budget (`10`, `5%`; blank: none).
+    max_concurrency: Option<String>,
+    max_errors: Option<String>,
+    min_finished: Option<String>,
+    /// The preflight the operator reviewed: tenants, items, active run.
+    seen_tenants: Option<String>,
+    seen_items: Option<String>,
+    seen_active: Option<String>,
+}
+
+/// What changed between the preflight the operator reviewed and a fresh
+/// count, in words; empty when nothing did (beyond a few percent).
+fn drift(form: &StartForm, fresh: &Preflight) -> String {
+    let number = |v: &Option<String>| opt(v).and_then(|s| s.parse::<i64>().ok());
+    let (Some(tenants), Some(items)) = (number(&form.seen_tenants), number(&form.seen_items))
+    else {
+        // Not sent from the page (a script): nothing was reviewed.
+        return String::new();
+    };
+    let active = number(&form.seen_active);
+    let mut changes = Vec::new();
+    if change_percent(items, fresh.items_pending) > DRIFT_PERCENT {
+        changes.push(format!(
+            "items pending {} → {}",
+            count(items),
+            count(fresh.items_pending)
+        ));
+    }
+    if change_percent(tenants, fresh.tenants) > DRIFT_PERCENT {
+        changes.push(format!(
+            "tenants {} → {}",
+            count(tenants),
+            count(fresh.tenants)
+        ));
+    }
+    match (active, fresh.active_run_id) {
+        (Some(a), None) => changes.push(format!("run #{a} is no longer active")),
+        (Some(a), Some(b)) if a != b => changes.push(format!("run #{b} is now active")),
+        (None, Some(b)) => changes.push(format!("run #{b} was started meanwhile")),
+        _ => {}
+    }
+    if fresh.items_pending == 0 && fresh.active_run_id.is_none() && items > 0 {
+        changes.push("there is nothing left to do".into());
+    }
+    if changes.is_empty() {
+        return String::new();
+    }
+    format!(
+        "The figures changed since the preflight you reviewed: {}. Review the new preflight below and confirm again.",
+        changes.join("; ")
+    )
 }
 
 pub async fn start(
@@ -173,27 +321,51 @@ pub async fn start(
     let service = state.app.runbooks();
     // An unknown runbook is a 404 page, not a form to fix.
     service.runbook(&key)?;
+    let actor = op.actor();
     let reason = form.reason.as_deref().unwrap_or("");
-    let result = match scope_request(opt(&form.scope), opt(&form.tenant)) {
-        Ok(scope) => service.start(&op.actor(), &key, &scope, Some(reason)).await,
-        Err(e) => Err(e),
+    let (scope, tenant) = (opt(&form.scope), opt(&form.tenant));
+    let mut notice = String::new();
+    let limits = RunLimits::parse(
+        opt(&form.max_concurrency),
+        opt(&form.max_errors),
+        opt(&form.min_finished),
+    );
+    let result = match (scope_of(scope, tenant), limits) {
+        (Ok(request), Ok(limits)) => match service.recount(&actor, &key, &request).await {
+            Ok(fresh) => {
+                notice = drift(&form, &fresh);
+                if notice.is_empty() {
+                    service
+                        .start_with_limits(&actor, &key, &request, Some(reason), limits)
+                        .await
+                        .map(Some)
+                } else {
+                    Ok(None)
+                }
+            }
+            Err(e) => Err(e),
+        },
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
-    match result {
-        Ok(ensured) => {
-            Ok(Redirect::to(&format!("/system/runs/{}", ensured.run.id)).into_response())
+    let error = match result {
+        Ok(Some(ensured)) => {
+            return Ok(Redirect::to(&format!("/system/runs/{}", ensured.run.id)).into_response());
         }
-        Err(e @ (Error::BadInput(_) | Error::NotFound(_))) => {
-            // Show the form again with what was typed and what is wrong.
-            let typed = Typed {
-                scope: opt(&form.scope),
-                tenant: opt(&form.tenant),
-                reason,
-                error: Some(e.to_string()),
-            };
-            let mut page = runbook_page(&state, &op, &session, &key, typed).await?;
-            *page.status_mut() = WebError::from(e).status;
-            Ok(page)
-        }
-        Err(e) => Err(e.into()),
-    }
+        Ok(None) => None,
+        Err(e @ (Error::BadInput(_) | Error::NotFound(_))) => Some(e),
+        Err(e) => return Err(e.into()),
+    };
+    // Show the form again with what was typed and what is wrong or new.
+    let typed = Typed {
+        scope,
+        tenant,
+        reason,
+        error,
+        notice,
+        table_page: 1,
+        limits: [&form.max_concurrency, &form.max_errors, &form.min_finished]
+            .map(|v| opt(v).unwrap_or("").to_owned()),
+        ..Typed::default()
+    };
+    runbook_page(&state, &op, &session, &key, typed).await
 }

@@ -10,7 +10,7 @@ use axum::middleware;
 use axum::response::Redirect;
 use axum::routing::get;
 
-use super::kit::error::fallback;
+use super::kit::error_page::missing;
 use super::kit::{MAX_BODY_BYTES, MetricsToken, WebConfig, WebState, metrics, security};
 use super::{assets, health, routes};
 use crate::accounts::Plane;
@@ -29,12 +29,17 @@ pub fn router_with(app: App, config: WebConfig) -> Router {
     let state = WebState::new(app, config);
     let system = routes::build(&state, Plane::System).layer(state.session_layer(Plane::System));
     let admin = routes::build(&state, Plane::Admin).layer(state.session_layer(Plane::Admin));
+    // Unknown paths read the console's session to keep its chrome.
+    let unknown = Router::new()
+        .fallback(missing)
+        .layer(state.session_layer(Plane::System))
+        .with_state(state.clone());
     router
         .route("/static/{file}", get(assets::serve))
         .route("/", get(|| async { Redirect::to("/system") }))
         .merge(system)
         .merge(admin)
-        .fallback(fallback)
+        .fallback_service(unknown)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security::outer,

@@ -258,3 +258,52 @@ pub async fn unlock_tenant(
     .await?;
     Ok(())
 }
+
+/// Makes a run's queued jobs ready now (a resumed run's tenants, or a
+/// capped run's waiting ones after its cap was raised).
+pub async fn wake_queued_of_run(
+    ex: &mut impl Exec,
+    run_id: i64,
+    now_ms: i64,
+) -> Result<u64, sqlx::Error> {
+    let n = ex
+        .execute(
+            "UPDATE jobs SET run_at_ms = $2, updated_at_ms = $2 \
+         WHERE run_id = $1 AND status = 'queued' AND run_at_ms > $2",
+            args![run_id, now_ms],
+        )
+        .await?;
+    notify_enqueued(ex).await?;
+    Ok(n)
+}
+
+/// Makes the run's next waiting job ready now (a slot of its cap freed).
+/// Jobs other workers are claiming are skipped, not waited for.
+pub async fn wake_next_of_run(
+    ex: &mut impl Exec,
+    run_id: i64,
+    now_ms: i64,
+) -> Result<u64, sqlx::Error> {
+    let next = ex.pick(
+        "SELECT id FROM jobs WHERE run_id = $1 AND status = 'queued' AND run_at_ms > $2 \
+         ORDER BY run_at_ms, id LIMIT 1",
+        "SELECT id FROM jobs WHERE run_id = $1 AND status = 'queued' AND run_at_ms > $2 \
+         ORDER BY run_at_ms, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+    );
+    ex.execute(
+        &format!("UPDATE jobs SET run_at_ms = $2, updated_at_ms = $2 WHERE id = ({next})"),
+        args![run_id, now_ms],
+    )
+    .await
+}
+
+/// When a queued job runs next (`None` once it is no longer queued).
+pub async fn queued_run_at_ms(ex: &mut impl Exec, job_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = ex
+        .fetch_optional(
+            "SELECT run_at_ms FROM jobs WHERE id = $1 AND status = 'queued'",
+            args![job_id],
+        )
+        .await?;
+    Ok(row.map(|r| r.0))
+}

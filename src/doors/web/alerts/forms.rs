@@ -1,13 +1,12 @@
 //! The alert forms as typed: a destination's kind, URL or recipients, and a
-//! rule with its repeated `destination` checkboxes.
+//! rule with its repeated `destination` checkboxes and a cooldown in
+//! minutes or hours. What was typed is kept to be shown again, the webhook
+//! URL included (it is masked only once saved).
 
 use serde::Deserialize;
 
-use super::views::AlertForms;
-use crate::alerts::{Channel, RuleRequest};
-use crate::domain::TextKind;
-use crate::doors::web::kit::opt;
-use crate::error::Error;
+use crate::alerts::{DestinationRequest, RuleRequest, RuleView};
+use crate::domain::{Invalid, TextKind};
 
 #[derive(Deserialize)]
 pub struct DestinationForm {
@@ -25,57 +24,68 @@ fn recipients(raw: &str) -> Vec<String> {
         .collect()
 }
 
+/// A destination form's fields as typed.
+#[derive(Debug, Clone, Default)]
+pub struct DestinationFields {
+    pub kind: String,
+    pub name: String,
+    pub url: String,
+    pub recipients: String,
+}
+
 impl DestinationForm {
-    pub fn name(&self) -> &str {
-        self.name.as_deref().unwrap_or("")
+    pub fn request(&self) -> DestinationRequest {
+        DestinationRequest {
+            kind: self.kind.clone().unwrap_or_default(),
+            name: self.name.clone().unwrap_or_default(),
+            url: self.url.clone().unwrap_or_default(),
+            recipients: recipients(self.recipients.as_deref().unwrap_or("")),
+        }
     }
 
-    pub fn channel(&self) -> Result<Channel, Error> {
-        let to = recipients(self.recipients.as_deref().unwrap_or(""));
-        Channel::from_parts(opt(&self.kind), opt(&self.url), &to).map_err(Error::BadInput)
-    }
-
-    /// What to show again; the webhook URL is a secret and never sent back,
-    /// not even to fix it.
-    pub fn typed(&self) -> AlertForms {
-        AlertForms {
-            destination_kind: opt(&self.kind).unwrap_or("teams").to_owned(),
-            destination_name: self.name().trim().to_owned(),
-            recipients: self.recipients.as_deref().unwrap_or("").trim().to_owned(),
-            ..AlertForms::default()
+    pub fn typed(&self) -> DestinationFields {
+        DestinationFields {
+            kind: self.kind.clone().unwrap_or_default(),
+            name: self.name.clone().unwrap_or_default(),
+            url: self.url.clone().unwrap_or_default(),
+            recipients: self.recipients.clone().unwrap_or_default(),
         }
     }
 }
 
-/// The rule form: repeated `destination` checkboxes, so read as pairs.
-pub struct RuleForm {
-    name: String,
-    event: String,
-    min_severity: String,
-    cooldown: String,
-    quiet_hours: String,
-    timezone: String,
-    destinations: Vec<String>,
+/// A rule form's fields as typed.
+#[derive(Debug, Clone, Default)]
+pub struct RuleFields {
+    pub name: String,
+    pub event: String,
+    pub min_severity: String,
+    pub cooldown: String,
+    /// `minutes` or `hours` (`seconds` for a value saved from the CLI).
+    pub cooldown_unit: String,
+    pub quiet_hours: String,
+    pub timezone: String,
+    pub destinations: Vec<String>,
 }
 
-impl RuleForm {
-    pub fn of(pairs: Vec<(String, String)>) -> RuleForm {
-        let mut f = RuleForm {
-            name: String::new(),
-            event: String::new(),
-            min_severity: String::new(),
-            cooldown: String::new(),
-            quiet_hours: String::new(),
-            timezone: String::new(),
-            destinations: Vec::new(),
-        };
+/// The units a cooldown can be typed in, and their seconds.
+const UNITS: [(&str, i64); 3] = [("minutes", 60), ("hours", 3600), ("seconds", 1)];
+
+impl RuleFields {
+    pub fn of(pairs: Vec<(String, String)>) -> RuleFields {
+        let mut f = RuleFields::default();
         for (k, v) in pairs {
             let v = v.trim().to_owned();
             match k.as_str() {
                 "name" => f.name = v,
                 "event" => f.event = v,
                 "min_severity" => f.min_severity = v,
-                "cooldown_seconds" => f.cooldown = v,
+                "cooldown" => f.cooldown = v,
+                "cooldown_unit" => f.cooldown_unit = v,
+                // Seconds, as scripts and older forms send them.
+                "cooldown_seconds" => {
+                    f.cooldown = v;
+                    f.cooldown_unit = "seconds".into();
+                }
                 "quiet_hours" => f.quiet_hours = v,
                 "timezone" => f.timezone = v,
                 "destination" => f.destinations.push(v),
@@ -85,27 +95,77 @@ impl RuleForm {
         f
     }
 
-    pub fn request(&self) -> Result<RuleRequest, Error> {
-        let number = |field, v| {
-            TextKind::IDENTIFIER
-                .check(field, v)
-                .map_err(Error::BadInput)
+    /// A saved rule, to edit.
+    pub fn of_rule(r: &RuleView) -> RuleFields {
+        let (cooldown, unit) = match r.cooldown_seconds {
+            0 => (String::new(), "minutes"),
+            s if s % 3600 == 0 => ((s / 3600).to_string(), "hours"),
+            s if s % 60 == 0 => ((s / 60).to_string(), "minutes"),
+            s => (s.to_string(), "seconds"),
         };
-        let cooldown_seconds = match number("cooldown_seconds", &self.cooldown)? {
-            "" => None,
-            s => Some(s.parse::<i64>().map_err(|_| {
-                Error::BadInput(format!(
-                    "the cooldown {s:?} must be a whole number of seconds (0 or more)"
-                ))
-            })?),
+        RuleFields {
+            name: r.name.clone(),
+            event: r.event.clone(),
+            min_severity: r.min_severity.clone(),
+            cooldown,
+            cooldown_unit: unit.into(),
+            quiet_hours: r.quiet_hours.clone().unwrap_or_default(),
+            timezone: r.timezone.clone().unwrap_or_default(),
+            destinations: r.destination_ids.iter().map(i64::to_string).collect(),
+        }
+    }
+
+    /// The units offered: seconds only when the value is in seconds.
+    pub fn units(&self) -> Vec<&'static str> {
+        UNITS
+            .iter()
+            .map(|(u, _)| *u)
+            .filter(|u| *u != "seconds" || self.cooldown_unit == "seconds")
+            .collect()
+    }
+
+    fn cooldown_seconds(&self) -> Result<Option<i64>, Invalid> {
+        let raw = TextKind::IDENTIFIER
+            .check("cooldown_seconds", &self.cooldown)
+            .map_err(Invalid::at("cooldown"))?;
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        let unit = match self.cooldown_unit.as_str() {
+            "" => "minutes",
+            u => u,
         };
+        let Some((_, factor)) = UNITS.iter().find(|(u, _)| *u == unit) else {
+            return Err(Invalid::new(
+                "cooldown",
+                format!("the cooldown unit {unit:?} is not minutes or hours"),
+            ));
+        };
+        let n = raw.parse::<i64>().map_err(|_| {
+            Invalid::new(
+                "cooldown",
+                format!("the cooldown {raw:?} must be a whole number of {unit} (0 or more)"),
+            )
+        })?;
+        Ok(Some(n.saturating_mul(*factor)))
+    }
+
+    pub fn request(&self) -> Result<RuleRequest, Invalid> {
+        let cooldown_seconds = self.cooldown_seconds()?;
         let destination_ids = self
             .destinations
             .iter()
             .map(|d| {
-                number("destination", d)?
+                TextKind::IDENTIFIER
+                    .check("destination", d)
+                    .map_err(Invalid::at("destination"))?
                     .parse::<i64>()
-                    .map_err(|_| Error::BadInput(format!("alert destination {d:?} does not exist")))
+                    .map_err(|_| {
+                        Invalid::new(
+                            "destination",
+                            format!("alert destination {d:?} does not exist"),
+                        )
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         // The form keeps a time zone even without a window: no window, no
@@ -117,23 +177,10 @@ impl RuleForm {
             name: self.name.clone(),
             event: self.event.clone(),
             destination_ids,
-            min_severity: Some(self.min_severity.clone()).filter(|s| !s.is_empty()),
+            min_severity: given(&self.min_severity),
             cooldown_seconds,
             quiet_hours,
             timezone,
         })
-    }
-
-    pub fn typed(self) -> AlertForms {
-        AlertForms {
-            rule_name: self.name,
-            rule_event: self.event,
-            rule_severity: self.min_severity,
-            rule_cooldown: self.cooldown,
-            rule_quiet_hours: self.quiet_hours,
-            rule_timezone: self.timezone,
-            rule_destinations: self.destinations,
-            ..AlertForms::default()
-        }
     }
 }

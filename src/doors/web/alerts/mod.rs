@@ -1,8 +1,10 @@
-//! `/system/alerts`: alert destinations, rules and recent deliveries. Each
+//! `/system/alerts`: alert destinations, rules and deliveries. Each
 //! handler parses the form, calls the alert service with the operator as
-//! actor, and presents: success redirects back with a message, bad input
-//! re-renders the page with what was typed and what is wrong.
+//! actor, and presents: success redirects back with a message, a mistake in
+//! a form re-renders the page with what was typed and the error beside its
+//! field. Editing, pausing and retrying are in [`edit`].
 
+mod edit;
 mod forms;
 mod views;
 
@@ -12,19 +14,24 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use self::forms::{DestinationForm, RuleForm};
+pub use self::edit::{
+    disable_destination, disable_rule, edit_destination, edit_destination_page, edit_rule,
+    edit_rule_page, enable_destination, enable_rule, retry_delivery,
+};
+use self::forms::{DestinationForm, RuleFields};
 use self::views::{
-    AlertConfirmPage, AlertForms, AlertsPage, DeliveryView, destination_name, status_class,
+    AlertConfirmPage, AlertForms, AlertsPage, DeliveryRowView, DestinationRowView, FormError,
+    RuleChoices,
 };
 use crate::doors::web::kit::{
-    Chrome, Operator, SignedForm, TokenOnly, WebError, WebState, opt_time, page, page_with,
-    path_id, time,
+    Chrome, NumberedPager, Operator, Query, SignedForm, TokenOnly, WebError, WebState, page,
+    page_number, page_with, path_id,
 };
 use crate::error::Error;
 
 const PAGE: &str = "/system/alerts";
 const FLASH_KEY: &str = "alerts_flash";
-const RECENT_DELIVERIES: i64 = 50;
+const DELIVERIES_PER_PAGE: i64 = 25;
 
 /// A one-time message shown after a redirect.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -38,7 +45,8 @@ async fn flash(session: &Session, error: bool, message: String) -> Result<Respon
     Ok(Redirect::to(PAGE).into_response())
 }
 
-/// The page, with an optional message and the forms' typed values.
+/// The page, with an optional message, the forms' typed values and a page
+/// of deliveries.
 async fn render(
     state: &WebState,
     op: &Operator,
@@ -46,58 +54,65 @@ async fn render(
     status: StatusCode,
     flash: Flash,
     forms: AlertForms,
+    delivery_page: i64,
 ) -> Result<Response, WebError> {
     let service = state.app.alert_service();
     let actor = op.actor();
     let destinations = service.destinations(&actor).await?;
     let rules = service.rules(&actor).await?;
     let deliveries = service
-        .deliveries(&actor, RECENT_DELIVERIES)
-        .await?
+        .delivery_page(&actor, delivery_page, DELIVERIES_PER_PAGE)
+        .await?;
+    let rows = deliveries
+        .items
         .iter()
-        .map(|d| DeliveryView {
-            id: d.id,
-            event: d.event.clone(),
-            destination: d
-                .destination_id
-                .map(|id| destination_name(&destinations, id))
-                .unwrap_or_else(|| "deleted".into()),
-            status: d.status.clone(),
-            status_class: status_class(&d.status),
-            attempts: d.attempts,
-            last_error: d.last_error.clone().unwrap_or_default(),
-            created_at: time(&d.created_at),
-            sent_at: opt_time(&d.sent_at),
-        })
+        .map(|d| DeliveryRowView::of(d, &destinations, &rules))
         .collect();
-    let messages = if flash.error {
+    let (flash, error) = if flash.error {
         (String::new(), flash.message)
     } else {
         (flash.message, String::new())
     };
+    let smtp_warning = service.email_warning().unwrap_or_default();
     page_with(
         status,
-        &AlertsPage::new(
-            Chrome::operator(state, op, session, "alerts").await?,
-            messages,
-            &destinations,
-            &rules,
-            deliveries,
+        &AlertsPage {
+            chrome: Chrome::operator(state, op, session, "alerts").await?,
+            flash,
+            error,
+            destinations: DestinationRowView::all(&destinations, &forms.rule.destinations),
+            rules: AlertsPage::rules_of(&rules, &destinations),
+            deliveries: rows,
+            pager: NumberedPager::new(
+                PAGE,
+                &[],
+                "page",
+                deliveries.spot,
+                ("delivery", "deliveries"),
+            ),
+            pager_label: "Delivery pages",
+            choices: RuleChoices::default(),
+            rule: forms.rule.clone(),
+            rule_action: "/system/alerts/rules".into(),
+            rule_button: "Add rule",
+            smtp_warning,
             forms,
-        ),
+        },
     )
 }
 
-/// Shows the page again with the service's answer: 422 for bad input, 404
-/// for something that does not exist; anything else is an error page.
+/// Shows the page again after a refused action: 404 for something that
+/// does not exist, 409 for the wrong state; anything else is an error page.
 async fn rerender(
     state: &WebState,
     op: &Operator,
     session: &Session,
     e: Error,
-    forms: AlertForms,
 ) -> Result<Response, WebError> {
-    if !matches!(e, Error::BadInput(_) | Error::NotFound(_)) {
+    if !matches!(
+        e,
+        Error::BadInput(_) | Error::NotFound(_) | Error::Conflict(_)
+    ) {
         return Err(e.into());
     }
     let e = WebError::from(e);
@@ -105,13 +120,41 @@ async fn rerender(
         error: true,
         message: e.message,
     };
-    render(state, op, session, e.status, flash, forms).await
+    render(
+        state,
+        op,
+        session,
+        e.status,
+        flash,
+        AlertForms::default(),
+        1,
+    )
+    .await
+}
+
+/// The page with a form's mistake beside its field (422).
+async fn invalid(
+    state: &WebState,
+    op: &Operator,
+    session: &Session,
+    forms: AlertForms,
+) -> Result<Response, WebError> {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    render(state, op, session, status, Flash::default(), forms, 1).await
+}
+
+#[derive(Deserialize)]
+pub struct AlertsQuery {
+    page: Option<String>,
+    /// Open the page of deliveries that shows this one.
+    delivery: Option<String>,
 }
 
 pub async fn index(
     State(state): State<WebState>,
     op: Operator,
     session: Session,
+    Query(q): Query<AlertsQuery>,
 ) -> Result<Response, WebError> {
     let flash = session
         .remove::<Flash>(FLASH_KEY)
@@ -119,15 +162,18 @@ pub async fn index(
         .ok()
         .flatten()
         .unwrap_or_default();
-    render(
-        &state,
-        &op,
-        &session,
-        StatusCode::OK,
-        flash,
-        AlertForms::default(),
-    )
-    .await
+    let page = match q.delivery.as_deref().and_then(|d| d.parse::<i64>().ok()) {
+        Some(id) => {
+            state
+                .app
+                .alert_service()
+                .page_of_delivery(&op.actor(), id, DELIVERIES_PER_PAGE)
+                .await?
+        }
+        None => page_number(&q.page),
+    };
+    let forms = AlertForms::default();
+    render(&state, &op, &session, StatusCode::OK, flash, forms, page).await
 }
 
 pub async fn add_destination(
@@ -136,26 +182,39 @@ pub async fn add_destination(
     session: Session,
     SignedForm(form): SignedForm<DestinationForm>,
 ) -> Result<Response, WebError> {
-    let result = match form.channel() {
-        Ok(channel) => {
-            state
-                .app
-                .alert_service()
-                .add_destination(&op.actor(), form.name(), channel)
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    match result {
+    let service = state.app.alert_service();
+    match service
+        .create_destination(&op.actor(), &form.request())
+        .await?
+    {
         Ok(d) => {
-            flash(
-                &session,
-                false,
-                format!("Destination {:?} ({}) added.", d.name, d.kind),
-            )
-            .await
+            let mut message = format!("Destination {:?} ({}) added.", d.name, d.kind);
+            if let Some(w) = &d.warning {
+                message.push_str(&format!(" Note: {w}."));
+            }
+            flash(&session, false, message).await
         }
-        Err(e) => rerender(&state, &op, &session, e, form.typed()).await,
+        Err(invalid_field) => {
+            let typed = form.typed();
+            let which = if typed.kind == "email" {
+                "email"
+            } else {
+                "teams"
+            };
+            let mut forms = AlertForms {
+                error: Some(FormError {
+                    form: which,
+                    invalid: invalid_field,
+                }),
+                ..AlertForms::default()
+            };
+            if which == "email" {
+                forms.email = typed;
+            } else {
+                forms.teams = typed;
+            }
+            invalid(&state, &op, &session, forms).await
+        }
     }
 }
 
@@ -176,20 +235,25 @@ pub async fn remove_destination(
             .map(|()| id)
     }
     .await;
-    after_remove(&state, &op, &session, removed, "Destination").await
+    after(
+        &state,
+        &op,
+        &session,
+        removed.map(|id| format!("Destination {id} deleted.")),
+    )
+    .await
 }
 
 /// Flash on success, the page with the error otherwise.
-async fn after_remove(
+async fn after(
     state: &WebState,
     op: &Operator,
     session: &Session,
-    removed: Result<i64, Error>,
-    noun: &str,
+    done: Result<String, Error>,
 ) -> Result<Response, WebError> {
-    match removed {
-        Ok(id) => flash(session, false, format!("{noun} {id} deleted.")).await,
-        Err(e) => rerender(state, op, session, e, AlertForms::default()).await,
+    match done {
+        Ok(message) => flash(session, false, message).await,
+        Err(e) => rerender(state, op, session, e).await,
     }
 }
 
@@ -231,7 +295,7 @@ pub async fn test_destination(
             )
             .await
         }
-        Err(e) => rerender(&state, &op, &session, e, AlertForms::default()).await,
+        Err(e) => rerender(&state, &op, &session, e).await,
     }
 }
 
@@ -241,14 +305,30 @@ pub async fn add_rule(
     session: Session,
     SignedForm(pairs): SignedForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let form = RuleForm::of(pairs);
-    let result = match form.request() {
-        Ok(req) => state.app.alert_service().add_rule(&op.actor(), req).await,
-        Err(e) => Err(e),
+    let fields = RuleFields::of(pairs);
+    let created = match fields.request() {
+        Ok(req) => {
+            state
+                .app
+                .alert_service()
+                .create_rule(&op.actor(), req)
+                .await?
+        }
+        Err(i) => Err(i),
     };
-    match result {
+    match created {
         Ok(rule) => flash(&session, false, format!("Rule {:?} added.", rule.name)).await,
-        Err(e) => rerender(&state, &op, &session, e, form.typed()).await,
+        Err(i) => {
+            let forms = AlertForms {
+                rule: fields,
+                error: Some(FormError {
+                    form: "rule",
+                    invalid: i,
+                }),
+                ..AlertForms::default()
+            };
+            invalid(&state, &op, &session, forms).await
+        }
     }
 }
 
@@ -269,7 +349,13 @@ pub async fn remove_rule(
             .map(|()| id)
     }
     .await;
-    after_remove(&state, &op, &session, removed, "Rule").await
+    after(
+        &state,
+        &op,
+        &session,
+        removed.map(|id| format!("Rule {id} deleted.")),
+    )
+    .await
 }
 
 /// The confirmation step before a delete (works without JavaScript).
@@ -289,7 +375,7 @@ pub async fn confirm_remove_destination(
         chrome: Chrome::operator(&state, &op, &session, "alerts").await?,
         heading: "Delete this destination?",
         subject: format!("{} ({}, {})", d.name, d.kind, d.target),
-        explanation: "Rules stop sending to it; a rule left without destinations sends nothing. Past deliveries stay recorded.",
+        explanation: "Rules stop sending to it; a rule left without destinations sends nothing. Past deliveries stay recorded. To pause it instead, disable it.",
         action: format!("/system/alerts/destinations/{id}/delete"),
         button: "Delete destination",
     })
@@ -307,7 +393,7 @@ pub async fn confirm_remove_rule(
         chrome: Chrome::operator(&state, &op, &session, "alerts").await?,
         heading: "Delete this rule?",
         subject: format!("{} ({}, {} and above)", r.name, r.event, r.min_severity),
-        explanation: "Events no longer match it; past deliveries stay recorded.",
+        explanation: "Events no longer match it; past deliveries stay recorded. To pause it instead, disable it.",
         action: format!("/system/alerts/rules/{id}/delete"),
         button: "Delete rule",
     })

@@ -1,26 +1,37 @@
-//! The alerts pages: destinations (webhook URLs masked), rules, recent
-//! deliveries, the add forms with what was typed, and delete confirmations.
+//! The alerts pages: destinations (webhook URLs masked) and rules with
+//! their state, the add and edit forms with what was typed and each error
+//! beside its field, numbered pages of deliveries, and confirmations.
 
 use askama::Template;
 
-use crate::alerts::rules::EVENTS;
-use crate::alerts::{DestinationView, RuleView};
-use crate::doors::web::kit::{Chrome, time};
+use super::forms::{DestinationFields, RuleFields};
+use crate::alerts::rules::{EVENTS, cooldown_words, time_zones};
+use crate::alerts::{DeliveryView, DestinationView, RuleView};
+use crate::domain::Invalid;
+use crate::doors::web::kit::{Chrome, NumberedPager, opt_time, time};
+
+/// Which form failed, and the field that is wrong in it.
+#[derive(Debug, Clone)]
+pub struct FormError {
+    /// `teams`, `email`, `rule` or `destination` (an edit page's form).
+    pub form: &'static str,
+    pub invalid: Invalid,
+}
+
+fn error_in(error: &Option<FormError>, form: &str, field: &str) -> String {
+    match error {
+        Some(e) if e.form == form && e.invalid.field == field => e.invalid.message.clone(),
+        _ => String::new(),
+    }
+}
 
 /// What was typed into the alert forms, shown again with a 422.
-/// The webhook URL is never among them: it is a secret.
 #[derive(Debug, Clone, Default)]
 pub struct AlertForms {
-    pub destination_kind: String,
-    pub destination_name: String,
-    pub recipients: String,
-    pub rule_name: String,
-    pub rule_event: String,
-    pub rule_severity: String,
-    pub rule_cooldown: String,
-    pub rule_quiet_hours: String,
-    pub rule_timezone: String,
-    pub rule_destinations: Vec<String>,
+    pub teams: DestinationFields,
+    pub email: DestinationFields,
+    pub rule: RuleFields,
+    pub error: Option<FormError>,
 }
 
 #[derive(Debug, Clone)]
@@ -30,8 +41,28 @@ pub struct DestinationRowView {
     pub kind: String,
     pub target: String,
     pub created_at: String,
+    pub enabled: bool,
+    pub warning: String,
     /// Checked in the rule form.
     pub checked: bool,
+}
+
+impl DestinationRowView {
+    pub fn all(destinations: &[DestinationView], checked: &[String]) -> Vec<DestinationRowView> {
+        destinations
+            .iter()
+            .map(|d| DestinationRowView {
+                id: d.id,
+                name: d.name.clone(),
+                kind: d.kind.clone(),
+                target: d.target.clone(),
+                created_at: time(&d.created_at),
+                enabled: d.enabled,
+                warning: d.warning.clone().unwrap_or_default(),
+                checked: checked.contains(&d.id.to_string()),
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -40,22 +71,30 @@ pub struct RuleRowView {
     pub name: String,
     pub event: String,
     pub min_severity: String,
-    pub cooldown_seconds: i64,
+    pub cooldown: String,
     pub quiet_hours: String,
     pub destinations: String,
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone)]
-pub struct DeliveryView {
+pub struct DeliveryRowView {
     pub id: i64,
+    pub rule: String,
+    pub rule_id: i64,
+    pub run_id: i64,
     pub event: String,
     pub destination: String,
     pub status: String,
     pub status_class: &'static str,
+    pub deliver_after: String,
+    pub suppressed_reason: String,
     pub attempts: i64,
+    pub next_attempt: String,
     pub last_error: String,
     pub created_at: String,
     pub sent_at: String,
+    pub can_retry: bool,
 }
 
 /// The colour of a delivery's status.
@@ -78,6 +117,64 @@ pub fn destination_name(destinations: &[DestinationView], id: i64) -> String {
         .unwrap_or_else(|| format!("#{id}"))
 }
 
+impl DeliveryRowView {
+    pub fn of(d: &DeliveryView, destinations: &[DestinationView], rules: &[RuleView]) -> Self {
+        DeliveryRowView {
+            id: d.id,
+            rule: match d.rule_id {
+                Some(id) => rules
+                    .iter()
+                    .find(|r| r.id == id)
+                    .map(|r| r.name.clone())
+                    .unwrap_or_else(|| format!("#{id}")),
+                None if d.event == "alert.test" => "test message".into(),
+                None => "deleted".into(),
+            },
+            rule_id: d
+                .rule_id
+                .filter(|id| rules.iter().any(|r| r.id == *id))
+                .unwrap_or(0),
+            run_id: d.run_id.unwrap_or(0),
+            event: d.event.clone(),
+            destination: d
+                .destination_id
+                .map(|id| destination_name(destinations, id))
+                .unwrap_or_else(|| "deleted".into()),
+            status: d.status.clone(),
+            status_class: status_class(&d.status),
+            deliver_after: match (&d.status[..], &d.deliver_after) {
+                ("deferred", Some(t)) => time(t),
+                _ => String::new(),
+            },
+            suppressed_reason: d.suppressed_reason.clone().unwrap_or_default(),
+            attempts: d.attempts,
+            next_attempt: d.next_attempt_at.as_ref().map(time).unwrap_or_default(),
+            last_error: d.last_error.clone().unwrap_or_default(),
+            created_at: time(&d.created_at),
+            sent_at: opt_time(&d.sent_at),
+            can_retry: d.status == "failed" && d.destination_id.is_some(),
+        }
+    }
+}
+
+/// What the rule form offers (the add form and the edit page).
+#[derive(Debug, Clone)]
+pub struct RuleChoices {
+    pub events: Vec<&'static str>,
+    pub severities: Vec<&'static str>,
+    pub time_zones: Vec<&'static str>,
+}
+
+impl Default for RuleChoices {
+    fn default() -> Self {
+        RuleChoices {
+            events: EVENTS.to_vec(),
+            severities: vec!["low", "medium", "high", "critical"],
+            time_zones: time_zones(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "system/alerts.html")]
 pub struct AlertsPage {
@@ -86,62 +183,82 @@ pub struct AlertsPage {
     pub error: String,
     pub destinations: Vec<DestinationRowView>,
     pub rules: Vec<RuleRowView>,
-    pub deliveries: Vec<DeliveryView>,
-    pub events: Vec<&'static str>,
-    pub severities: Vec<&'static str>,
+    pub deliveries: Vec<DeliveryRowView>,
+    pub pager: NumberedPager,
+    pub pager_label: &'static str,
+    pub choices: RuleChoices,
     pub forms: AlertForms,
+    pub rule: RuleFields,
+    pub rule_action: String,
+    pub rule_button: &'static str,
+    pub smtp_warning: String,
 }
 
 impl AlertsPage {
-    pub fn new(
-        chrome: Chrome,
-        (flash, error): (String, String),
-        destinations: &[DestinationView],
-        rules: &[RuleView],
-        deliveries: Vec<DeliveryView>,
-        forms: AlertForms,
-    ) -> AlertsPage {
-        AlertsPage {
-            chrome,
-            flash,
-            error,
-            destinations: destinations
-                .iter()
-                .map(|d| DestinationRowView {
-                    id: d.id,
-                    name: d.name.clone(),
-                    kind: d.kind.clone(),
-                    target: d.target.clone(),
-                    created_at: time(&d.created_at),
-                    checked: forms.rule_destinations.contains(&d.id.to_string()),
-                })
-                .collect(),
-            rules: rules
-                .iter()
-                .map(|r| RuleRowView {
-                    id: r.id,
-                    name: r.name.clone(),
-                    event: r.event.clone(),
-                    min_severity: r.min_severity.clone(),
-                    cooldown_seconds: r.cooldown_seconds,
-                    quiet_hours: match (&r.quiet_hours, &r.timezone) {
-                        (Some(w), Some(tz)) => format!("{w} {tz}"),
-                        (Some(w), None) => w.clone(),
-                        _ => "—".into(),
-                    },
-                    destinations: r
-                        .destination_ids
-                        .iter()
-                        .map(|id| destination_name(destinations, *id))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                })
-                .collect(),
-            deliveries,
-            events: EVENTS.to_vec(),
-            severities: vec!["low", "medium", "high", "critical"],
-            forms,
-        }
+    pub fn error_of(&self, form: &str, field: &str) -> String {
+        error_in(&self.forms.error, form, field)
+    }
+
+    pub fn rules_of(rules: &[RuleView], destinations: &[DestinationView]) -> Vec<RuleRowView> {
+        rules
+            .iter()
+            .map(|r| RuleRowView {
+                id: r.id,
+                name: r.name.clone(),
+                event: r.event.clone(),
+                min_severity: r.min_severity.clone(),
+                cooldown: cooldown_words(r.cooldown_seconds),
+                quiet_hours: match (&r.quiet_hours, &r.timezone) {
+                    (Some(w), Some(tz)) => format!("{w} {tz}"),
+                    (Some(w), None) => w.clone(),
+                    _ => "—".into(),
+                },
+                destinations: r
+                    .destination_ids
+                    .iter()
+                    .map(|id| destination_name(destinations, *id))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                enabled: r.enabled,
+            })
+            .collect()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "system/alert_destination_edit.html")]
+pub struct DestinationEditPage {
+    pub chrome: Chrome,
+    pub id: i64,
+    pub saved: DestinationView,
+    pub fields: DestinationFields,
+    pub error: Option<FormError>,
+    pub smtp_warning: String,
+}
+
+impl DestinationEditPage {
+    pub fn error_of(&self, form: &str, field: &str) -> String {
+        error_in(&self.error, form, field)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "system/alert_rule_edit.html")]
+pub struct RuleEditPage {
+    pub chrome: Chrome,
+    pub id: i64,
+    pub enabled: bool,
+    pub rule: RuleFields,
+    pub destinations: Vec<DestinationRowView>,
+    pub choices: RuleChoices,
+    pub error: Option<FormError>,
+    pub rule_action: String,
+    pub rule_button: &'static str,
+}
+
+impl RuleEditPage {
+    pub fn error_of(&self, form: &str, field: &str) -> String {
+        error_in(&self.error, form, field)
     }
 }
 

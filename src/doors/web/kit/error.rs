@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::Json;
-use axum::http::{StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::error::Error;
@@ -113,6 +113,14 @@ pub fn finish(response: Response, format: Format) -> Response {
     }
 }
 
+/// The message of an error response still waiting for its body.
+pub fn unrendered_message(response: &Response) -> Option<String> {
+    response
+        .extensions()
+        .get::<Unrendered>()
+        .map(|Unrendered(m)| m.clone())
+}
+
 /// Whether a path belongs to the JSON API (answers in JSON, never redirects).
 pub fn is_api(path: &str) -> bool {
     path == "/system/api" || path.starts_with("/system/api/")
@@ -127,16 +135,19 @@ pub fn format_of(path: &str) -> Format {
     }
 }
 
+const NO_PAGE: &str = "There is no page at this address.";
+
 /// The one "does not exist" answer: for unknown paths and for a session of
 /// the wrong plane alike (SR-002), so the two cannot be told apart.
 pub fn not_found(path: &str) -> Response {
-    WebError::new(StatusCode::NOT_FOUND, "There is no page at this address.")
+    WebError::new(StatusCode::NOT_FOUND, NO_PAGE)
         .in_format(format_of(path))
         .into_response()
 }
 
-pub async fn fallback(uri: Uri) -> Response {
-    not_found(uri.path())
+/// The same answer, its body still to be given (`error_page::missing`).
+pub fn not_found_unrendered() -> Response {
+    WebError::new(StatusCode::NOT_FOUND, NO_PAGE).into_response()
 }
 
 #[derive(Template)]

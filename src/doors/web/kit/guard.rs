@@ -11,7 +11,8 @@ use axum::routing::{MethodRouter, any};
 use tower_sessions::Session;
 
 use super::cookies::cookie_value;
-use super::error::{Format, WebError, finish, not_found};
+use super::error::{Format, WebError, not_found};
+use super::error_page::{Asker, finish_for};
 use super::session::{signed_in_id, user_key};
 use super::state::{WebState, cookie_name};
 use crate::accounts::Plane;
@@ -107,11 +108,14 @@ pub fn other_methods(state: &WebState, declared: &[RouteInfo]) -> MethodRouter<W
 }
 
 async fn guard_fn(State(g): State<Guard>, mut request: Request, next: Next) -> Response {
-    let response = match check(&g, &mut request).await {
+    let checked = check(&g, &mut request).await;
+    // Who asked, for an error page inside their chrome.
+    let asker = Asker::of(&request);
+    let response = match checked {
         Ok(()) => next.run(request).await,
         Err(response) => response,
     };
-    let mut response = finish(response, g.info.format);
+    let mut response = finish_for(&g.state, response, g.info.format, &asker).await;
     response.extensions_mut().insert(RouteLabel(g.info.path));
     response
 }

@@ -6,10 +6,13 @@
 pub mod cookies;
 pub mod csrf;
 pub mod error;
+pub mod error_page;
+pub mod format;
 pub mod forms;
 pub mod guard;
 pub mod identity;
 pub mod metrics;
+pub mod numbered;
 pub mod page;
 pub mod security;
 pub mod session;
@@ -23,6 +26,7 @@ pub use forms::{
 pub use guard::{Access, RouteInfo};
 pub use identity::{AlreadySignedIn, ClientIp, Customer, Operator};
 pub use metrics::MetricsToken;
+pub use numbered::{NumberedPager, thousands};
 pub use page::{Chrome, page, page_with, with_retry_after};
 pub use state::{ADMIN_COOKIE, MAX_BODY_BYTES, SYSTEM_COOKIE, WebConfig, WebState, parse_proxies};
-pub use views::{Pager, RunView, opt_date, opt_time, time};
+pub use views::{Pager, RunView, TimeTag, opt_time, time};

@@ -1,22 +1,74 @@
 //! View helpers every feature shares: times, the pager, and a run as the
 //! console shows it. Formatting lives here; no decisions do.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 
-use crate::runs::{Initiator, Outcome, Run, RunStatus, Scope};
+use crate::runs::{Outcome, Run, RunStatus, Scope};
 
 pub fn time(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
-pub fn opt_time(t: &Option<DateTime<Utc>>) -> String {
-    t.as_ref().map(time).unwrap_or_else(|| "—".into())
+/// A moment as the console shows it: `<time datetime="…Z" title="… UTC">… UTC</time>`.
+/// The page reads in UTC; `static/console.js` rewrites the text to the
+/// browser's local time and the title keeps the UTC. `—` when there is none.
+/// Rendered as is by templates (`{{ run.created_at }}`): it writes only
+/// digits, dashes, colons and fixed text, so there is nothing to escape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeTag {
+    at: Option<DateTime<Utc>>,
+    date_only: bool,
 }
 
-pub fn opt_date(t: &Option<DateTime<Utc>>) -> String {
-    t.as_ref()
-        .map(|t| t.format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|| "—".into())
+impl TimeTag {
+    pub fn at(t: &DateTime<Utc>) -> TimeTag {
+        TimeTag {
+            at: Some(*t),
+            date_only: false,
+        }
+    }
+
+    pub fn opt(t: &Option<DateTime<Utc>>) -> TimeTag {
+        TimeTag {
+            at: *t,
+            date_only: false,
+        }
+    }
+
+    /// The day only (the browser's local day once localised).
+    pub fn date(t: &Option<DateTime<Utc>>) -> TimeTag {
+        TimeTag {
+            at: *t,
+            date_only: true,
+        }
+    }
+}
+
+impl fmt::Display for TimeTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(t) = self.at else {
+            return f.write_str("—");
+        };
+        let iso = t.format("%Y-%m-%dT%H:%M:%SZ");
+        let utc = time(&t);
+        if self.date_only {
+            let day = t.format("%Y-%m-%d");
+            write!(
+                f,
+                r#"<time datetime="{iso}" title="{utc}" data-date-only>{day}</time>"#
+            )
+        } else {
+            write!(f, r#"<time datetime="{iso}" title="{utc}">{utc}</time>"#)
+        }
+    }
+}
+
+impl askama::filters::HtmlSafe for TimeTag {}
+
+pub fn opt_time(t: &Option<DateTime<Utc>>) -> String {
+    t.as_ref().map(time).unwrap_or_else(|| "—".into())
 }
 
 #[derive(Debug, Clone)]
@@ -58,28 +110,6 @@ pub fn outcome_label(o: Outcome) -> &'static str {
     }
 }
 
-pub fn initiator_label(i: &Initiator) -> String {
-    match i {
-        Initiator::PlatformUser { email, .. } => email.clone(),
-        Initiator::Cli { os_user } => format!(
-            "CLI{}",
-            os_user
-                .as_ref()
-                .map(|u| format!(" ({u})"))
-                .unwrap_or_default()
-        ),
-        Initiator::Deploy { release } => {
-            format!(
-                "deploy{}",
-                release
-                    .as_ref()
-                    .map(|r| format!(" of release {r}"))
-                    .unwrap_or_default()
-            )
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct FailureView {
     pub tenant: String,
@@ -102,14 +132,11 @@ pub struct RunView {
     pub succeeded: i64,
     pub failed: i64,
     pub items_updated: i64,
-    pub items_skipped: i64,
-    pub items_failed: i64,
     pub percent: i64,
-    pub initiator: String,
     pub reason: String,
-    pub created_at: String,
-    pub started_at: String,
-    pub completed_at: String,
+    pub created_at: TimeTag,
+    pub started_at: TimeTag,
+    pub completed_at: TimeTag,
     pub failures: Vec<FailureView>,
     pub retry_of: Option<i64>,
 }
@@ -149,14 +176,11 @@ impl RunView {
             succeeded: c.succeeded,
             failed: c.failed,
             items_updated: c.items_updated,
-            items_skipped: c.items_skipped,
-            items_failed: c.items_failed,
             percent,
-            initiator: initiator_label(&run.context.initiator),
             reason: run.context.reason.clone().unwrap_or_default(),
-            created_at: time(&run.created_at),
-            started_at: opt_time(&run.started_at),
-            completed_at: opt_time(&run.completed_at),
+            created_at: TimeTag::at(&run.created_at),
+            started_at: TimeTag::opt(&run.started_at),
+            completed_at: TimeTag::opt(&run.completed_at),
             failures: run
                 .failures
                 .iter()
@@ -179,5 +203,39 @@ impl RunView {
 
     pub fn all(runs: &[Run]) -> Vec<RunView> {
         runs.iter().map(RunView::of).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use askama::Template;
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[derive(Template)]
+    #[template(source = "<p>{{ t }}</p><p>{{ none }}</p>", ext = "html")]
+    struct Probe {
+        t: TimeTag,
+        none: TimeTag,
+    }
+
+    #[test]
+    fn a_time_renders_as_a_time_element_in_utc() {
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 22, 5, 9).unwrap();
+        let html = Probe {
+            t: TimeTag::at(&at),
+            none: TimeTag::opt(&None),
+        }
+        .render()
+        .unwrap();
+        assert_eq!(
+            html,
+            r#"<p><time datetime="2026-03-01T22:05:09Z" title="2026-03-01 22:05:09 UTC">2026-03-01 22:05:09 UTC</time></p><p>—</p>"#
+        );
+        assert_eq!(
+            TimeTag::date(&Some(at)).to_string(),
+            r#"<time datetime="2026-03-01T22:05:09Z" title="2026-03-01 22:05:09 UTC" data-date-only>2026-03-01</time>"#
+        );
     }
 }

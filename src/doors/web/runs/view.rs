@@ -1,0 +1,255 @@
+//! View run: one status line, the duration, expected against done with the
+//! rate and time remaining while it goes, the box score and per-tenant
+//! table, the operator's controls (pause, resume, limits), failures by
+//! reason code, and the links between a run and its retries.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use tower_sessions::Session;
+
+use super::super::kit::format::{count, duration, plural};
+use super::super::kit::views::FailureView;
+use super::super::kit::{Chrome, Operator, Query, RunView, WebError, WebState, page, run_id};
+use super::tenants::{SORTS, STATE_LABELS, TenantTable, TenantsAsk};
+use super::views;
+use crate::console::FailureGroup;
+use crate::domain::Capability;
+use crate::runs::Run;
+
+/// Failure rows View run lists; the rest are summed up by reason code.
+const FAILURE_ROWS: usize = 20;
+
+/// View run: the live part and what does not change.
+#[derive(Template)]
+#[template(path = "system/run.html")]
+struct RunPage {
+    chrome: Chrome,
+    run: RunView,
+    live: LiveView,
+    can_act: bool,
+    title: String,
+    scope: String,
+    who: String,
+    retries: Vec<i64>,
+    table: TenantTable,
+    states: Vec<(&'static str, &'static str)>,
+    sorts: Vec<(&'static str, &'static str)>,
+    controls: Option<Controls>,
+}
+
+/// The operator's controls of an active run: pause or resume, and limits.
+#[derive(Debug, Clone)]
+struct Controls {
+    paused: bool,
+    max_concurrency: String,
+    max_errors: String,
+    min_finished: String,
+    /// The limits in words.
+    summary: String,
+}
+
+impl Controls {
+    fn of(run: &Run) -> Controls {
+        let l = &run.limits;
+        let cap = match &l.max_concurrency {
+            Some(c) => format!("at most {c} tenants at once"),
+            None => "no concurrency cap".into(),
+        };
+        let budget = match (&l.max_errors, l.min_finished) {
+            (Some(e), Some(m)) if e.ends_with('%') => format!(
+                "stops when more than {e} of tenants fail (once {} have finished)",
+                count(m)
+            ),
+            (Some(e), _) => format!("stops when more than {e} tenants fail"),
+            (None, _) => "no error budget".into(),
+        };
+        Controls {
+            paused: run.is_paused(),
+            max_concurrency: l.max_concurrency.clone().unwrap_or_default(),
+            max_errors: l.max_errors.clone().unwrap_or_default(),
+            min_finished: l.min_finished.map(|m| m.to_string()).unwrap_or_default(),
+            summary: format!("{cap}; {budget}"),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "system/run_live.html")]
+struct RunLive {
+    run: RunView,
+    live: LiveView,
+    can_act: bool,
+}
+
+/// What View run shows beside [`RunView`]: one status line, the duration,
+/// counts formatted, failures grouped by reason code.
+#[derive(Debug, Clone)]
+pub struct LiveView {
+    pub label: &'static str,
+    pub class: &'static str,
+    pub status_line: String,
+    /// Rounded to tens, for screen readers (announced when it changes).
+    pub announce: String,
+    pub duration: String,
+    pub processed: String,
+    pub total: String,
+    pub succeeded: String,
+    pub failed: String,
+    pub items_updated: String,
+    pub items_skipped: String,
+    pub items_failed: String,
+    pub groups: Vec<FailureGroup>,
+    /// The first failure rows; the rest are counted in the groups.
+    pub failures: Vec<FailureView>,
+    pub failures_more: String,
+    /// Expected items against those done, when the start counted them.
+    pub expected_line: String,
+    /// Rate so far and time remaining, while the run goes.
+    pub eta_line: String,
+    /// Why the run ended as it did, beyond its tenants' results.
+    pub reason_code: String,
+}
+
+impl LiveView {
+    fn of(run: &Run, groups: Vec<FailureGroup>, now: chrono::DateTime<chrono::Utc>) -> LiveView {
+        let c = &run.summary_counts;
+        let label = views::state_label(run);
+        let took = views::run_duration(run, now);
+        let mut line = format!(
+            "{label} · {} of {} processed",
+            count(c.processed),
+            plural(c.total, "tenant")
+        );
+        if c.failed > 0 {
+            line += &format!(" · {} failed", count(c.failed));
+        }
+        if !took.is_empty() {
+            line += &if run.is_active() {
+                format!(" · running for {took}")
+            } else {
+                format!(" · took {took}")
+            };
+        }
+        if run.is_paused() {
+            line += " · paused: no new tenant starts until it is resumed";
+        }
+        let pct = views::percent(run);
+        let done = c.items_updated + c.items_skipped;
+        let expected_line = match run.items_expected {
+            Some(e) => format!(
+                "Expected {} · done {} ({}%): {} updated, {} skipped",
+                plural(e, "item"),
+                count(done),
+                if e > 0 {
+                    (done * 100 / e).clamp(0, 100)
+                } else {
+                    100
+                },
+                count(c.items_updated),
+                count(c.items_skipped)
+            ),
+            None => String::new(),
+        };
+        let eta_line = match (&run.estimate, run.is_active()) {
+            (Some(est), true) => {
+                let rate = format!("{:.1} items a second so far", est.items_per_second);
+                match est.seconds_remaining {
+                    Some(left) => format!("{rate} · about {} left", duration(left * 1_000)),
+                    None => format!("{rate} · time left not yet known"),
+                }
+            }
+            _ => String::new(),
+        };
+        let failures_total: i64 = groups.iter().map(|g| g.failures).sum();
+        let shown = run.failures.len().min(FAILURE_ROWS);
+        let more = failures_total - shown as i64;
+        LiveView {
+            label,
+            class: views::state_class(run),
+            status_line: line,
+            announce: format!("Run #{}: {label}, {}% processed", run.id, pct / 10 * 10),
+            duration: took,
+            processed: count(c.processed),
+            total: count(c.total),
+            succeeded: count(c.succeeded),
+            failed: count(c.failed),
+            items_updated: count(c.items_updated),
+            items_skipped: count(c.items_skipped),
+            items_failed: count(c.items_failed),
+            groups,
+            failures: RunView::of(run).failures.into_iter().take(shown).collect(),
+            failures_more: if more > 0 {
+                format!("and {} more, counted by reason code above", count(more))
+            } else {
+                String::new()
+            },
+            expected_line,
+            eta_line,
+            reason_code: run.reason_code.clone().unwrap_or_default(),
+        }
+    }
+}
+
+async fn live_of(state: &WebState, op: &Operator, run: &Run) -> Result<LiveView, WebError> {
+    let groups = if run.summary_counts.failed > 0 || !run.failures.is_empty() {
+        state
+            .app
+            .console()
+            .failure_groups(&op.identity, run.id)
+            .await?
+    } else {
+        vec![]
+    };
+    Ok(LiveView::of(run, groups, state.app.clock.now()))
+}
+
+pub async fn view_run(
+    State(state): State<WebState>,
+    op: Operator,
+    session: Session,
+    Path(id): Path<String>,
+    Query(ask): Query<TenantsAsk>,
+) -> Result<Response, WebError> {
+    let run = state.app.runbooks().run(&op.actor(), run_id(&id)?).await?;
+    let live = live_of(&state, &op, &run).await?;
+    let table = TenantTable::load(&state, &op, &run, &ask).await?;
+    let can_act = op.can(Capability::RUNBOOKS_RUN);
+    page(&RunPage {
+        chrome: Chrome::operator(&state, &op, &session, "runs").await?,
+        title: state
+            .app
+            .runbooks()
+            .title_of(&run.run_type)
+            .unwrap_or(&run.run_type)
+            .to_owned(),
+        who: views::who(&run.context.initiator),
+        scope: views::scope_text(&run.context.scope),
+        controls: (can_act && run.is_active()).then(|| Controls::of(&run)),
+        retries: run.retries.clone(),
+        run: RunView::of(&run),
+        live,
+        can_act,
+        table,
+        states: STATE_LABELS
+            .iter()
+            .map(|(s, l, _)| (s.as_str(), *l))
+            .collect(),
+        sorts: SORTS.to_vec(),
+    })
+}
+
+/// The live part of View run, polled by htmx while the run is active.
+pub async fn run_live(
+    State(state): State<WebState>,
+    op: Operator,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let run = state.app.runbooks().run(&op.actor(), run_id(&id)?).await?;
+    let live = live_of(&state, &op, &run).await?;
+    page(&RunLive {
+        run: RunView::of(&run),
+        live,
+        can_act: op.can(Capability::RUNBOOKS_RUN),
+    })
+}

@@ -1,0 +1,215 @@
+//! The run service's operator controls: the gate every tenant passes before
+//! it starts (concurrency cap, pause, spent error budget), pause, resume and
+//! new limits, the error budget's stop, and the reads of per-tenant results.
+//!
+//! The gate is enforced in the database: a capped, paused or stopped run's
+//! row is locked while one tenant's start is decided, so starts of its
+//! tenants pass one at a time across every worker process, and the count of
+//! running tenant rows is exact (a tenant whose worker died stays running
+//! and its reclaimed job continues it).
+
+use chrono::{DateTime, Utc};
+
+use super::OperationRunService;
+use crate::domain::run_controls::{Gate, GateView, REASON_ERROR_BUDGET_EXHAUSTED, RunLimits};
+use crate::domain::run_tenants::{BoxScore, TenantPage, TenantQuery, TenantRow, TenantState};
+use crate::error::Result;
+use crate::storage::run_tenants::RunAfterCount;
+use crate::storage::{self, Tx, run_controls as rc};
+
+/// What the gate decided for a tenant about to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Started (now `running`), or continues a start of before.
+    Start,
+    /// Not now: the cap is reached (try again soon) or the run is paused
+    /// (try again after resume).
+    Wait(Gate),
+    /// The tenant is done (its run stopped, or it has a result already):
+    /// the job ends without work.
+    Done,
+}
+
+impl OperationRunService {
+    /// Decides, in the claim's transaction, whether the tenant may start.
+    /// Plain runs pay one statement on the tenant's own row; only a capped,
+    /// paused or stopped run locks its row.
+    pub async fn admit_tenant(
+        &self,
+        tx: &mut Tx,
+        run_id: i64,
+        tenant_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Admission> {
+        if rc::start_ungated(tx, run_id, tenant_id, now)
+            .await?
+            .is_some()
+        {
+            return Ok(Admission::Start);
+        }
+        let Some(run) = rc::lock_for_gate(tx, run_id).await? else {
+            return Ok(Admission::Done);
+        };
+        let (state, running) = rc::tenant_and_running(tx, run_id, tenant_id).await?;
+        match state.as_deref() {
+            Some("queued") => {}
+            Some("running") => {
+                rc::start_ungated(tx, run_id, tenant_id, now).await?;
+                return Ok(Admission::Start);
+            }
+            _ => return Ok(Admission::Done),
+        }
+        let view = GateView {
+            limits: RunLimits {
+                max_concurrency: run.max_concurrency,
+                max_errors: run.max_errors,
+                min_finished: run.min_finished,
+            },
+            paused: run.paused,
+            stopped: run.reason_code.is_some(),
+            total: run.total,
+            running: running + 1,
+        };
+        // The time after the lock: a start waits for the one before it.
+        let now = self.clock.now().max(now);
+        match view.decide() {
+            Gate::Start => {
+                rc::start_gated(tx, run_id, tenant_id, now).await?;
+                Ok(Admission::Start)
+            }
+            Gate::Stop => {
+                let (_, completed) = rc::end_not_started(tx, run_id, Some(tenant_id), now).await?;
+                if completed {
+                    self.on_completed(tx, run_id, now).await?;
+                }
+                Ok(Admission::Done)
+            }
+            wait => Ok(Admission::Wait(wait)),
+        }
+    }
+
+    /// After a tenant's result counted (the run row locked by that count):
+    /// a capped run's next waiting tenant is woken for the freed slot; when
+    /// the run's error budget is spent, the run stops starting tenants.
+    pub(super) async fn after_count(
+        tx: &mut Tx,
+        run_id: i64,
+        after: &RunAfterCount,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if after.max_concurrency.is_some() && after.reason_code.is_none() {
+            storage::queue::wake_next_of_run(tx, run_id, now.timestamp_millis()).await?;
+        }
+        if after.max_errors.is_none() || after.reason_code.is_some() {
+            return Ok(());
+        }
+        let limits = RunLimits {
+            max_errors: after.max_errors.clone(),
+            min_finished: after.min_finished,
+            max_concurrency: None,
+        };
+        if limits.budget_exhausted(after.failed, after.processed, after.total) {
+            rc::set_reason(tx, run_id, REASON_ERROR_BUDGET_EXHAUSTED).await?;
+        }
+        Ok(())
+    }
+
+    /// When the run stopped (its error budget spent), its queued tenants end
+    /// `not_started` and their jobs are dropped; the run completes once its
+    /// in-flight tenants finish. A transaction of its own, locking jobs,
+    /// then tenants, then the run, as a claim does.
+    pub async fn stop_if_exhausted(&self, run_id: i64) -> Result<()> {
+        let run = self.get(run_id).await?;
+        if run.reason_code.is_none() || !run.is_active() {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        storage::queue::cancel_queued_of_run(&mut tx, run_id, now.timestamp_millis()).await?;
+        let (_, completed) = rc::end_not_started(&mut tx, run_id, None, now).await?;
+        if completed {
+            self.on_completed(&mut tx, run_id, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Pauses (true) or resumes (false) an active run. Resuming makes its
+    /// waiting tenant jobs ready at once. Returns whether anything changed.
+    pub async fn set_paused(&self, run_id: i64, paused: bool) -> Result<bool> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        if !paused {
+            storage::queue::wake_queued_of_run(&mut tx, run_id, now.timestamp_millis()).await?;
+        }
+        let changed = rc::set_paused(&mut tx, run_id, paused).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// New cap and budget for an active run; waiting tenants are woken so a
+    /// raised cap takes effect at once. Returns whether the run was active.
+    pub async fn set_limits(&self, run_id: i64, limits: &RunLimits) -> Result<bool> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        storage::queue::wake_queued_of_run(&mut tx, run_id, now.timestamp_millis()).await?;
+        let active = rc::set_limits(&mut tx, run_id, limits).await?;
+        tx.commit().await?;
+        Ok(active)
+    }
+
+    /// One page of the run's tenants and its box score.
+    pub async fn tenant_page(&self, run_id: i64, query: &TenantQuery) -> Result<TenantPage> {
+        self.get(run_id).await?;
+        let (rows, matching) = rc::tenant_page(&self.db, run_id, query, false).await?;
+        let box_score = BoxScore::from_counts(&rc::box_score(&self.db, run_id).await?);
+        Ok(TenantPage {
+            run_id,
+            rows: rows.into_iter().map(into_row).collect(),
+            matching,
+            page: query.page,
+            per_page: query.per_page,
+            box_score,
+        })
+    }
+
+    /// Every tenant matching the query, in its order (exports).
+    pub async fn tenant_rows(&self, run_id: i64, query: &TenantQuery) -> Result<Vec<TenantRow>> {
+        self.get(run_id).await?;
+        let (rows, _) = rc::tenant_page(&self.db, run_id, query, true).await?;
+        Ok(rows.into_iter().map(into_row).collect())
+    }
+
+    pub async fn box_score(&self, run_id: i64) -> Result<BoxScore> {
+        Ok(BoxScore::from_counts(
+            &rc::box_score(&self.db, run_id).await?,
+        ))
+    }
+
+    /// The runs started as retries of `run_id`, oldest first.
+    pub async fn retries_of(&self, run_id: i64) -> Result<Vec<i64>> {
+        Ok(rc::retries_of(&self.db, run_id).await?)
+    }
+}
+
+fn into_row(r: rc::TenantResultRow) -> TenantRow {
+    let duration_ms = match (r.started_at, r.finished_at) {
+        (Some(s), Some(f)) => Some((f - s).num_milliseconds().max(0)),
+        _ => None,
+    };
+    TenantRow {
+        tenant_id: r.tenant_id,
+        external_id: r.external_id,
+        state: TenantState::parse(&r.state).unwrap_or(TenantState::Queued),
+        items_expected: r.items_expected,
+        items_updated: r.items_updated,
+        items_skipped: r.items_skipped,
+        items_failed: r.items_failed,
+        attempts: r.attempts,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        duration_ms,
+        reason_code: r.reason_code,
+        message: r.message,
+    }
+}

@@ -1,0 +1,270 @@
+//! Statements of an operator's controls over a run: the gate a tenant
+//! passes before it starts (under the run row's lock), pause and limits,
+//! the error budget's stop, and the reads of a run's tenant results.
+
+use chrono::{DateTime, Utc};
+
+use crate::args;
+use crate::domain::run_controls::RunLimits;
+use crate::domain::run_tenants::{TenantQuery, TenantSort};
+use crate::storage::{Db, Tx};
+
+/// Starts the tenant without the gate when its run has no cap, is not
+/// paused and not stopped, or when the tenant already runs (a retry, or the
+/// job of a worker that died). Returns None when the gate must decide (or
+/// the tenant is done).
+pub async fn start_ungated(
+    tx: &mut Tx,
+    run_id: i64,
+    tenant_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, sqlx::Error> {
+    tx.fetch_optional::<(i64,)>(
+        "UPDATE operation_run_tenants SET state = 'running', attempts = attempts + 1, \
+             started_at = COALESCE(started_at, $3) \
+         WHERE run_id = $1 AND tenant_id = $2 AND (state = 'running' OR (state = 'queued' AND NOT EXISTS \
+             (SELECT 1 FROM operation_runs r WHERE r.id = $1 \
+              AND (r.paused OR r.max_concurrency IS NOT NULL OR r.reason_code IS NOT NULL)))) \
+         RETURNING attempts",
+        args![run_id, tenant_id, now],
+    )
+    .await
+    .map(|r| r.map(|(a,)| a))
+}
+
+/// The run as the gate reads it, its row locked until the transaction ends
+/// so starts of the run's tenants pass one at a time.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GateRow {
+    pub paused: bool,
+    pub max_concurrency: Option<String>,
+    pub max_errors: Option<String>,
+    pub min_finished: Option<i64>,
+    pub reason_code: Option<String>,
+    pub total: i64,
+}
+
+pub async fn lock_for_gate(tx: &mut Tx, run_id: i64) -> Result<Option<GateRow>, sqlx::Error> {
+    tx.fetch_optional::<GateRow>(
+        "UPDATE operation_runs SET paused = paused WHERE id = $1 AND status <> 'completed' \
+         RETURNING paused, max_concurrency, max_errors, min_finished, reason_code, total",
+        args![run_id],
+    )
+    .await
+}
+
+/// A tenant's state and its run's running tenants, read after the lock
+/// (a fresh statement, so starts committed meanwhile are seen).
+pub async fn tenant_and_running(
+    tx: &mut Tx,
+    run_id: i64,
+    tenant_id: i64,
+) -> Result<(Option<String>, i64), sqlx::Error> {
+    let state = tx
+        .fetch_optional::<(String,)>(
+            "SELECT state FROM operation_run_tenants WHERE run_id = $1 AND tenant_id = $2",
+            args![run_id, tenant_id],
+        )
+        .await?
+        .map(|(s,)| s);
+    let running = tx
+        .scalar::<i64>(
+            "SELECT count(*) FROM operation_run_tenants WHERE run_id = $1 AND state = 'running'",
+            args![run_id],
+        )
+        .await?;
+    Ok((state, running))
+}
+
+/// queued → running once the gate let the tenant start.
+pub async fn start_gated(
+    tx: &mut Tx,
+    run_id: i64,
+    tenant_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    Ok(tx
+        .execute(
+            "UPDATE operation_run_tenants SET state = 'running', attempts = attempts + 1, \
+                 started_at = COALESCE(started_at, $3) \
+             WHERE run_id = $1 AND tenant_id = $2 AND state = 'queued'",
+            args![run_id, tenant_id, now],
+        )
+        .await?
+        == 1)
+}
+
+/// Ends the run's queued tenants (one, or all) `not_started` and counts them
+/// processed; completes the run when nothing else is left. Returns how many
+/// ended and whether the run completed.
+pub async fn end_not_started(
+    tx: &mut Tx,
+    run_id: i64,
+    tenant_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(i64, bool), sqlx::Error> {
+    let n = tx
+        .execute(
+            "UPDATE operation_run_tenants SET state = 'not_started', finished_at = $3 \
+             WHERE run_id = $1 AND state = 'queued' AND ($2 IS NULL OR tenant_id = $2)",
+            args![run_id, tenant_id, now],
+        )
+        .await? as i64;
+    if n == 0 {
+        return Ok((0, false));
+    }
+    let status = tx
+        .fetch_optional::<(String,)>(
+            "UPDATE operation_runs SET processed = processed + $2, not_started = not_started + $2, \
+                 status = CASE WHEN processed + $2 >= total THEN 'completed' ELSE status END, \
+                 completed_at = CASE WHEN processed + $2 >= total THEN $3 ELSE completed_at END, \
+                 outcome = CASE WHEN processed + $2 < total THEN outcome \
+                                WHEN reason_code IS NOT NULL OR succeeded = 0 THEN 'failed' \
+                                WHEN failed = 0 THEN 'succeeded' ELSE 'partially_succeeded' END \
+             WHERE id = $1 AND status <> 'completed' RETURNING status",
+            args![run_id, n, now],
+        )
+        .await?;
+    Ok((n, status.is_some_and(|(s,)| s == "completed")))
+}
+
+/// Records why the run stops (once). Returns whether this call set it.
+pub async fn set_reason(tx: &mut Tx, run_id: i64, reason: &str) -> Result<bool, sqlx::Error> {
+    Ok(tx
+        .execute(
+            "UPDATE operation_runs SET reason_code = $2 \
+             WHERE id = $1 AND status <> 'completed' AND reason_code IS NULL",
+            args![run_id, reason],
+        )
+        .await?
+        == 1)
+}
+
+/// Pauses or resumes an active run. Returns whether it changed.
+pub async fn set_paused(tx: &mut Tx, run_id: i64, paused: bool) -> Result<bool, sqlx::Error> {
+    Ok(tx
+        .execute(
+            "UPDATE operation_runs SET paused = $2 \
+             WHERE id = $1 AND status <> 'completed' AND paused <> $2",
+            args![run_id, paused],
+        )
+        .await?
+        == 1)
+}
+
+/// Replaces an active run's cap and budget. Returns whether it was active.
+pub async fn set_limits(tx: &mut Tx, run_id: i64, limits: &RunLimits) -> Result<bool, sqlx::Error> {
+    Ok(tx
+        .execute(
+            "UPDATE operation_runs SET max_concurrency = $2, max_errors = $3, min_finished = $4 \
+             WHERE id = $1 AND status <> 'completed'",
+            args![
+                run_id,
+                limits.max_concurrency.clone(),
+                limits.max_errors.clone(),
+                limits.min_finished
+            ],
+        )
+        .await?
+        == 1)
+}
+
+/// The runs that retry `run_id`, oldest first.
+pub async fn retries_of(db: &Db, run_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    let rows = db
+        .fetch_all::<(i64,)>(
+            "SELECT id FROM operation_runs WHERE retry_of = $1 ORDER BY id",
+            args![run_id],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// One tenant's result row as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TenantResultRow {
+    pub tenant_id: i64,
+    pub external_id: String,
+    pub state: String,
+    pub items_expected: Option<i64>,
+    pub items_updated: i64,
+    pub items_skipped: i64,
+    pub items_failed: i64,
+    pub attempts: i64,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub reason_code: Option<String>,
+    pub message: Option<String>,
+}
+
+/// Tenants per state of the run.
+pub async fn box_score(db: &Db, run_id: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    db.fetch_all::<(String, i64)>(
+        "SELECT state, count(*) FROM operation_run_tenants WHERE run_id = $1 GROUP BY state",
+        args![run_id],
+    )
+    .await
+}
+
+/// One page of the run's tenants (all of them when `per_page` is None) and
+/// how many match the filter.
+pub async fn tenant_page(
+    db: &Db,
+    run_id: i64,
+    query: &TenantQuery,
+    all: bool,
+) -> Result<(Vec<TenantResultRow>, i64), sqlx::Error> {
+    let ex = db;
+    let search = ex.pick(
+        "instr(lower(t.external_id), lower($3)) > 0",
+        "strpos(lower(t.external_id), lower($3)) > 0",
+    );
+    let duration = ex.pick(
+        "(julianday(rt.finished_at) - julianday(rt.started_at))",
+        "(rt.finished_at - rt.started_at)",
+    );
+    let key = match query.sort {
+        TenantSort::ExternalId => "t.external_id".to_owned(),
+        TenantSort::State => {
+            "CASE rt.state WHEN 'running' THEN 0 WHEN 'failed' THEN 1 WHEN 'queued' THEN 2 \
+             WHEN 'not_started' THEN 3 WHEN 'cancelled' THEN 4 ELSE 5 END"
+                .to_owned()
+        }
+        TenantSort::Duration => duration.to_owned(),
+        TenantSort::ItemsUpdated => "rt.items_updated".to_owned(),
+        TenantSort::ItemsFailed => "rt.items_failed".to_owned(),
+        TenantSort::Attempts => "rt.attempts".to_owned(),
+        TenantSort::StartedAt => "rt.started_at".to_owned(),
+    };
+    let dir = if query.descending { "DESC" } else { "ASC" };
+    let filter = format!(
+        "FROM operation_run_tenants rt JOIN tenants t ON t.id = rt.tenant_id \
+         WHERE rt.run_id = $1 AND ($2 IS NULL OR rt.state = $2) AND ($3 IS NULL OR {search})"
+    );
+    let state = query.state.map(|s| s.as_str().to_owned());
+    let matching = ex
+        .fetch_one::<(i64,)>(
+            &format!("SELECT count(*) {filter}"),
+            args![run_id, state.clone(), query.search.clone()],
+        )
+        .await?
+        .0;
+    let (limit, offset) = if all {
+        (i64::MAX, 0)
+    } else {
+        (query.per_page, query.offset())
+    };
+    let rows = ex
+        .fetch_all::<TenantResultRow>(
+            &format!(
+                "SELECT rt.tenant_id, t.external_id, rt.state, rt.items_expected, rt.items_updated, \
+                     rt.items_skipped, rt.items_failed, rt.attempts, rt.started_at, rt.finished_at, \
+                     rt.reason_code, rt.message \
+                 {filter} ORDER BY ({key}) IS NULL, {key} {dir}, t.external_id {dir}, rt.tenant_id \
+                 LIMIT $4 OFFSET $5"
+            ),
+            args![run_id, state, query.search.clone(), limit, offset],
+        )
+        .await?;
+    Ok((rows, matching))
+}

@@ -1,0 +1,76 @@
+// The console's own small enhancements; every page works without them.
+// 1. Every <time datetime="…Z"> shows in the browser's local time. The server
+//    writes UTC, which stays in the title (shown on hover).
+// 2. Fragments htmx swaps in may carry data-announce="…": the text is read
+//    out once, through the page's polite live region, when it changes.
+// 3. A table that scrolls sideways in its own box takes keyboard focus, so
+//    the arrow keys can scroll it (only while it does overflow).
+(function () {
+  "use strict";
+  var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+  var zone = function (d) {
+    try {
+      var parts = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" }).formatToParts(d);
+      for (var i = 0; i < parts.length; i++) {
+        if (parts[i].type === "timeZoneName") { return parts[i].value; }
+      }
+    } catch (e) { /* no Intl: fall back to the offset */ }
+    var off = -d.getTimezoneOffset();
+    return "UTC" + (off < 0 ? "-" : "+") + pad(Math.floor(Math.abs(off) / 60)) + ":" + pad(Math.abs(off) % 60);
+  };
+  var within = function (root, sel) {
+    if (!root || !root.querySelectorAll) { return []; }
+    var found = Array.prototype.slice.call(root.querySelectorAll(sel));
+    if (root.matches && root.matches(sel)) { found.unshift(root); }
+    return found;
+  };
+  var localize = function (root) {
+    var times = within(root, "time[datetime$='Z']:not([data-local])");
+    for (var i = 0; i < times.length; i++) {
+      var t = times[i];
+      var d = new Date(t.getAttribute("datetime"));
+      if (isNaN(d.getTime())) { continue; }
+      var date = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate());
+      t.textContent = t.hasAttribute("data-date-only") ? date
+        : date + " " + pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + " " + zone(d);
+      t.setAttribute("data-local", "");
+    }
+  };
+  var said = {};
+  var announce = function (root, initial) {
+    var region = document.getElementById("announcer");
+    var items = within(root, "[data-announce]");
+    for (var i = 0; i < items.length; i++) {
+      var key = items[i].id || "page";
+      var text = items[i].getAttribute("data-announce");
+      if (said[key] === text) { continue; }
+      said[key] = text;
+      // What the page shows on arrival is not news.
+      if (!initial && region && text) { region.textContent = text; }
+    }
+  };
+  var scrollers = function () {
+    var boxes = document.querySelectorAll(".table-scroll, table.table");
+    for (var i = 0; i < boxes.length; i++) {
+      var b = boxes[i];
+      var ours = b.hasAttribute("data-scroll-focus");
+      if (b.hasAttribute("tabindex") && !ours) { continue; }
+      if (b.scrollWidth > b.clientWidth + 1) {
+        b.setAttribute("tabindex", "0");
+        b.setAttribute("data-scroll-focus", "");
+      } else if (ours) {
+        b.removeAttribute("tabindex");
+        b.removeAttribute("data-scroll-focus");
+      }
+    }
+  };
+  localize(document);
+  announce(document, true);
+  scrollers();
+  window.addEventListener("resize", scrollers);
+  document.addEventListener("htmx:load", function (e) {
+    localize(e.target);
+    announce(e.target, false);
+    scrollers();
+  });
+})();
