@@ -32,9 +32,15 @@ pub struct Settings {
     pub locked_retry_ms: i64,
     /// Items per transaction in a runbook.
     pub chunk_size: i64,
-    /// How often an idle worker looks for work.
+    /// How often an idle worker looks for work (a cheap read) when nothing
+    /// told it of any; on PostgreSQL, whose enqueues wake workers at once, at
+    /// most every [`PG_POLL_MS`].
     pub poll_interval_ms: u64,
 }
+
+/// The idle look's interval on PostgreSQL: only delayed jobs and expired
+/// leases rely on it there.
+pub const PG_POLL_MS: u64 = 500;
 
 impl Settings {
     pub fn queue(&self) -> QueueSettings {
@@ -57,7 +63,7 @@ impl Default for Settings {
             backoff_max_ms: 300_000,
             locked_retry_ms: 5_000,
             chunk_size: 1_000,
-            poll_interval_ms: 250,
+            poll_interval_ms: 50,
         }
     }
 }
@@ -168,12 +174,11 @@ impl App {
                 sender: self.sender(),
             }),
         ];
-        Worker::new(
-            self.db.clone(),
-            self.clock.clone(),
-            self.settings.queue(),
-            handlers,
-        )
+        let mut queue = self.settings.queue();
+        if self.db.backend() == crate::storage::Backend::Postgres {
+            queue.poll_interval_ms = queue.poll_interval_ms.max(PG_POLL_MS);
+        }
+        Worker::new(self.db.clone(), self.clock.clone(), queue, handlers)
     }
 
     /// Opens the database named by `url` (without migrating it) and assembles

@@ -1,64 +1,114 @@
 #!/usr/bin/env bash
-# Benchmarks of the runbook core (BENCHMARKS.md): the all-tenants lifecycle
-# backfill against one set-based UPDATE on an identical copy of the data, the
-# fan-out of tenants with nothing to do, and the CLI's peak memory.
+# Benchmarks of the runbook core (BENCHMARKS.md): the fan-out of tenants with
+# nothing to do (from the CLI command's start to the run's completed_at), and
+# the all-tenants lifecycle backfill against one set-based UPDATE on an
+# identical copy of the data, side by side; the CLI's peak memory.
 #   scripts/bench/run.sh            PostgreSQL (BENCH_PG, default local server) and SQLite
-# Environment: TENANTS (200), FINDINGS (2500), FANOUT_TENANTS (3000), CONCURRENCY (2), FANOUT_CONCURRENCY (8).
+# Environment: TENANTS (200), FINDINGS (2500), FANOUT_TENANTS (3000),
+#   CONCURRENCY (2, the backfill), FANOUT_CONCURRENCY ("2 8"), ROUNDS (3),
+#   BACKENDS ("pg sqlite"), PARTS ("fanout backfill"),
+#   BIN (a built binary to measure; default: build this checkout),
+#   BIN_B (optional: a second binary, alternated with BIN run by run).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TENANTS=${TENANTS:-200}
 FINDINGS=${FINDINGS:-2500}
 FANOUT_TENANTS=${FANOUT_TENANTS:-3000}
 CONCURRENCY=${CONCURRENCY:-2}
-FANOUT_CONCURRENCY=${FANOUT_CONCURRENCY:-8}
+FANOUT_CONCURRENCY=${FANOUT_CONCURRENCY:-2 8}
+ROUNDS=${ROUNDS:-3}
+BACKENDS=${BACKENDS:-pg sqlite}
+PARTS=${PARTS:-fanout backfill}
 PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
-cargo build --release --quiet
-BIN=$PWD/target/release/tenantatlas
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=$PWD/target/release/tenantatlas
+fi
+BINS="$BIN ${BIN_B:-}"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+has() { case " $1 " in *" $2 "*) return 0 ;; esac; return 1; }
+now() { date +%s.%N; }
+since() { python3 -c "print(round($(now)-$1,2))"; }
 
-seconds() { python3 scripts/bench/run_seconds.py; }
-
-run_backfill() { # prints: seconds tenants items outcome peakKB
-  /usr/bin/time -f "%M" -o "$WORK/mem" "$BIN" runbooks run findings.backfill-lifecycle --all-tenants \
-    --wait --concurrency "$CONCURRENCY" --json >"$WORK/run.json" || true
-  echo "$(seconds <"$WORK/run.json") $(cat "$WORK/mem")"
+run_all() { # BIN CONCURRENCY; prints: seconds tenants items outcome peakKB (seconds from the command's start)
+  local start
+  start=$(now)
+  /usr/bin/time -f "%M" -o "$WORK/mem" "$1" runbooks run findings.backfill-lifecycle --all-tenants \
+    --wait --concurrency "$2" --json >"$WORK/run.json" || true
+  echo "$(python3 scripts/bench/run_seconds.py "$start" <"$WORK/run.json") $(cat "$WORK/mem")"
 }
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr)"
-if psql "$PG/postgres" -qAtc 'select 1' >/dev/null 2>&1; then
-  psql "$PG/postgres" -qAtc "select version()" | cut -d, -f1
-  for db in ta_bench ta_bench_copy ta_bench_fanout; do psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db"; done
-  # Fan-out first, on a quiet database: three fresh runs over the same tenants.
-  psql "$PG/postgres" -qc "CREATE DATABASE ta_bench_fanout"
-  export DATABASE_URL=$PG/ta_bench_fanout
-  "$BIN" demo seed --tenants "$FANOUT_TENANTS" --findings-per-tenant 0 >/dev/null
-  for _ in 1 2 3; do
-    echo "pg fan-out, nothing to do (s tenants items outcome peakKB): $(CONCURRENCY=$FANOUT_CONCURRENCY run_backfill)"
+label() { [ -n "${BIN_B:-}" ] && echo " [$(basename "$1")]" || true; }
+
+fanout() { # backend
+  for c in $FANOUT_CONCURRENCY; do
+    for _ in $(seq "$ROUNDS"); do
+      for b in $BINS; do
+        echo "$1 fan-out c$c$(label "$b") (s tenants items outcome peakKB): $(run_all "$b" "$c")"
+      done
+    done
   done
-  psql "$PG/postgres" -qc "CREATE DATABASE ta_bench"
-  export DATABASE_URL=$PG/ta_bench
-  start=$(date +%s.%N)
-  "$BIN" demo seed --tenants "$TENANTS" --findings-per-tenant "$FINDINGS"
-  echo "pg seed: $(python3 -c "print(round($(date +%s.%N)-$start,2))") s"
-  psql "$DATABASE_URL" -qc "VACUUM ANALYZE"
-  psql "$PG/postgres" -qc "CREATE DATABASE ta_bench_copy TEMPLATE ta_bench"
-  start=$(date +%s.%N)
-  psql "$PG/ta_bench_copy" -qf scripts/bench/single_update.pg.sql
-  echo "pg single UPDATE: $(python3 -c "print(round($(date +%s.%N)-$start,2))") s"
-  echo "pg all-tenants run (s tenants items outcome peakKB): $(run_backfill)"
-  for db in ta_bench ta_bench_copy ta_bench_fanout; do psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db"; done
+}
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
+if has "$BACKENDS" pg && psql "$PG/postgres" -qAtc 'select 1' >/dev/null 2>&1; then
+  psql "$PG/postgres" -qAtc "select version()" | cut -d, -f1
+  drop() { for db in "$@"; do psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db"; done; }
+  drop ta_bench ta_bench_a ta_bench_b ta_bench_fanout
+  if has "$PARTS" fanout; then
+    psql "$PG/postgres" -qc "CREATE DATABASE ta_bench_fanout"
+    export DATABASE_URL=$PG/ta_bench_fanout
+    "$BIN" demo seed --tenants "$FANOUT_TENANTS" --findings-per-tenant 0 >/dev/null
+    fanout pg
+    drop ta_bench_fanout
+  fi
+  if has "$PARTS" backfill; then
+    psql "$PG/postgres" -qc "CREATE DATABASE ta_bench"
+    export DATABASE_URL=$PG/ta_bench
+    start=$(now)
+    "$BIN" demo seed --tenants "$TENANTS" --findings-per-tenant "$FINDINGS" >/dev/null
+    echo "pg seed: $(since "$start") s"
+    psql "$DATABASE_URL" -qc "VACUUM ANALYZE"
+    for round in $(seq "$ROUNDS"); do
+      for b in $BINS; do
+        drop ta_bench_a ta_bench_b
+        psql "$PG/postgres" -qc "CREATE DATABASE ta_bench_a TEMPLATE ta_bench"
+        psql "$PG/postgres" -qc "CREATE DATABASE ta_bench_b TEMPLATE ta_bench"
+        psql "$PG/ta_bench_a" -qc "CHECKPOINT"
+        start=$(now)
+        psql "$PG/ta_bench_a" -qf scripts/bench/single_update.pg.sql
+        single=$(since "$start")
+        DATABASE_URL=$PG/ta_bench_b
+        run=$(run_all "$b" "$CONCURRENCY")
+        echo "pg backfill round $round$(label "$b"): single UPDATE $single s; all-tenants run (s tenants items outcome peakKB) $run; ratio $(python3 -c "print(round(${run%% *}/$single,2))")"
+      done
+    done
+    drop ta_bench ta_bench_a ta_bench_b
+  fi
 fi
 
-export DATABASE_URL="sqlite://$WORK/fanout.db"
-"$BIN" demo seed --tenants "$FANOUT_TENANTS" --findings-per-tenant 0 >/dev/null
-for _ in 1 2 3; do
-  echo "sqlite fan-out, nothing to do (s tenants items outcome peakKB): $(CONCURRENCY=$FANOUT_CONCURRENCY run_backfill)"
-done
-export DATABASE_URL="sqlite://$WORK/bench.db"
-"$BIN" demo seed --tenants "$TENANTS" --findings-per-tenant "$FINDINGS" >/dev/null
-cp "$WORK/bench.db" "$WORK/copy.db"
-start=$(date +%s.%N)
-sqlite3 "$WORK/copy.db" <scripts/bench/single_update.sqlite.sql
-echo "sqlite single UPDATE: $(python3 -c "print(round($(date +%s.%N)-$start,2))") s"
-echo "sqlite all-tenants run (s tenants items outcome peakKB): $(run_backfill)"
+if has "$BACKENDS" sqlite; then
+  if has "$PARTS" fanout; then
+    export DATABASE_URL="sqlite://$WORK/fanout.db"
+    "$BIN" demo seed --tenants "$FANOUT_TENANTS" --findings-per-tenant 0 >/dev/null
+    fanout sqlite
+  fi
+  if has "$PARTS" backfill; then
+    export DATABASE_URL="sqlite://$WORK/bench.db"
+    "$BIN" demo seed --tenants "$TENANTS" --findings-per-tenant "$FINDINGS" >/dev/null
+    sqlite3 "$WORK/bench.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+    for round in $(seq "$ROUNDS"); do
+      for b in $BINS; do
+        cp "$WORK/bench.db" "$WORK/a.db"
+        cp "$WORK/bench.db" "$WORK/b.db"
+        start=$(now)
+        sqlite3 "$WORK/a.db" <scripts/bench/single_update.sqlite.sql
+        single=$(since "$start")
+        DATABASE_URL="sqlite://$WORK/b.db"
+        run=$(run_all "$b" "$CONCURRENCY")
+        echo "sqlite backfill round $round$(label "$b"): single UPDATE $single s; all-tenants run (s tenants items outcome peakKB) $run; ratio $(python3 -c "print(round(${run%% *}/$single,2))")"
+      done
+    done
+  fi
+fi

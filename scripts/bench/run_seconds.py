@@ -1,7 +1,11 @@
-"""Reads a run (tenantatlas --json) on stdin; prints seconds tenants items outcome."""
+"""Reads a run (tenantatlas --json) on stdin; prints seconds tenants items outcome.
+
+With an epoch-seconds argument (when the CLI command was started), the time is
+counted from it to the run's completed_at; without, from the run's created_at.
+"""
 import json
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 
 
 def parse(s):
@@ -10,5 +14,9 @@ def parse(s):
 
 run = json.load(sys.stdin)
 counts = run["summary_counts"]
-seconds = (parse(run["completed_at"]) - parse(run["created_at"])).total_seconds()
+if len(sys.argv) > 1:
+    start = datetime.fromtimestamp(float(sys.argv[1]), tz=timezone.utc)
+else:
+    start = parse(run["created_at"])
+seconds = (parse(run["completed_at"]) - start).total_seconds()
 print(f"{seconds:.2f} {counts['total']} {counts['items_updated']} {run['outcome']}")

@@ -3,7 +3,7 @@
 //! racing the job's new owner.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -19,6 +19,14 @@ pub trait LeaseHook: Send + Sync {
     async fn renewed(&self, db: &Db, owner: &str, until_ms: i64);
 }
 
+/// What a heartbeat renews: one job, or every running job of its owner (a
+/// batch), of which `expected` are still held; fewer renewed means a lease
+/// was lost.
+pub(super) enum Leased {
+    Job(i64),
+    Batch(Arc<AtomicUsize>),
+}
+
 /// Stops renewing when dropped.
 pub struct Heartbeat {
     stop: Arc<AtomicBool>,
@@ -29,7 +37,7 @@ impl Heartbeat {
     pub(super) fn start(
         db: Db,
         clock: SharedClock,
-        job_id: i64,
+        leased: Leased,
         owner: String,
         lease_ms: i64,
         hook: Option<Arc<dyn LeaseHook>>,
@@ -42,18 +50,24 @@ impl Heartbeat {
                 tokio::time::sleep(every).await;
                 let now = clock.now_ms();
                 let until = now + lease_ms;
-                match q::renew(&mut db.clone(), job_id, &owner, until, now).await {
+                let renewed = match &leased {
+                    Leased::Job(id) => q::renew(&mut db.clone(), *id, &owner, until, now).await,
+                    Leased::Batch(expected) => q::renew_all(&mut db.clone(), &owner, until, now)
+                        .await
+                        .map(|n| n as usize >= expected.load(Ordering::SeqCst)),
+                };
+                match renewed {
                     Ok(true) => {
                         if let Some(hook) = &hook {
                             hook.renewed(&db, &owner, until).await;
                         }
                     }
                     Ok(false) => {
-                        tracing::warn!(job = job_id, "lease lost; stopping the job");
+                        tracing::warn!(%owner, "lease lost; stopping the job");
                         flag.store(true, Ordering::Relaxed);
                         return;
                     }
-                    Err(e) => tracing::warn!(job = job_id, error = %e, "renewing the lease failed"),
+                    Err(e) => tracing::warn!(%owner, error = %e, "renewing the lease failed"),
                 }
             }
         });

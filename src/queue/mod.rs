@@ -8,12 +8,13 @@
 //! backoff up to its maximum attempts, then recorded dead ([`Job::fail`] is
 //! the one place that decides).
 
+mod batch;
 mod heartbeat;
+mod wake;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use tokio::sync::watch;
@@ -25,6 +26,7 @@ use crate::error::Result;
 use crate::storage::queue::{self as q, ClaimedJob};
 use crate::storage::{Db, Tx};
 
+use heartbeat::Leased;
 pub use heartbeat::{Heartbeat, LeaseHook};
 
 /// Tunables of the engine.
@@ -76,6 +78,27 @@ pub trait JobHandler: Send + Sync {
     /// (with whatever it must do atomically with the claim) before slow work,
     /// and ends the job through [`Job`].
     async fn run(&self, job: &Job, tx: Tx) -> Result<JobOutcome>;
+
+    /// Whether jobs of this kind may be claimed several at a time (quick
+    /// jobs: a batch runs one job after another under one owner).
+    fn batches(&self) -> bool {
+        false
+    }
+
+    /// Runs jobs claimed together under one owner, in order; `tx` holds
+    /// their claim. By default each runs alone, the first in `tx`.
+    async fn run_batch(&self, jobs: Vec<Job>, tx: Tx) -> Result<Vec<JobOutcome>> {
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        let mut claim = Some(tx);
+        for job in &jobs {
+            let tx = match claim.take() {
+                Some(tx) => tx,
+                None => job.db().begin_relaxed().await?,
+            };
+            outcomes.push(self.run(job, tx).await?);
+        }
+        Ok(outcomes)
+    }
 }
 
 /// The retry-or-dead decision for a failed attempt.
@@ -195,7 +218,25 @@ impl Job {
         Heartbeat::start(
             self.engine.db.clone(),
             self.engine.clock.clone(),
-            self.row.id,
+            Leased::Job(self.row.id),
+            self.owner.clone(),
+            self.engine.settings.job_lease_ms,
+            hook,
+        )
+    }
+
+    /// One heartbeat for a batch of jobs claimed together (this one's owner
+    /// holds them all): it renews every running job of the owner, and raises
+    /// the stop flag when fewer than `held` were renewed (a lease was lost).
+    pub fn batch_heartbeat(
+        &self,
+        held: Arc<AtomicUsize>,
+        hook: Option<Arc<dyn LeaseHook>>,
+    ) -> Heartbeat {
+        Heartbeat::start(
+            self.engine.db.clone(),
+            self.engine.clock.clone(),
+            Leased::Batch(held),
             self.owner.clone(),
             self.engine.settings.job_lease_ms,
             hook,
@@ -286,11 +327,17 @@ impl Worker {
     }
 
     /// Runs `concurrency` job loops until `shutdown` turns true; a job under
-    /// way is finished first.
+    /// way is finished first. Idle loops wait to be woken (see `wake`).
     pub async fn run(self, concurrency: usize, shutdown: watch::Receiver<bool>) {
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let watcher = tokio::spawn(wake::watch(
+            self.engine.clone(),
+            wake.clone(),
+            shutdown.clone(),
+        ));
         let mut loops = JoinSet::new();
         for _ in 0..concurrency.max(1) {
-            loops.spawn(self.clone().job_loop(shutdown.clone()));
+            loops.spawn(self.clone().job_loop(wake.clone(), shutdown.clone()));
         }
         while let Some(ended) = loops.join_next().await {
             // A loop only ends early by panicking: its job is taken over when
@@ -299,27 +346,10 @@ impl Worker {
                 && !*shutdown.borrow()
             {
                 tracing::error!(error = %e, "a job loop stopped unexpectedly; starting another");
-                loops.spawn(self.clone().job_loop(shutdown.clone()));
+                loops.spawn(self.clone().job_loop(wake.clone(), shutdown.clone()));
             }
         }
-    }
-
-    async fn job_loop(self, mut shutdown: watch::Receiver<bool>) {
-        let idle = Duration::from_millis(self.engine.settings.poll_interval_ms);
-        while !*shutdown.borrow() {
-            let pause = match self.run_once().await {
-                Ok(Step::Ran { .. }) => continue,
-                Ok(Step::Idle) => idle,
-                Err(e) => {
-                    tracing::error!(error = %e.detail(), "worker step failed");
-                    idle * 4
-                }
-            };
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = shutdown.changed() => {}
-            }
-        }
+        watcher.abort();
     }
 }
 

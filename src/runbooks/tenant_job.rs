@@ -14,6 +14,9 @@ use crate::runs::{Admission, Gate, ItemFailure, OperationRunService, TENANT_JOB,
 use crate::storage::queue as q;
 use crate::storage::{Db, Tx};
 
+#[path = "tenant_job_batch.rs"]
+mod batch;
+
 pub const REASON_ATTEMPTS_EXHAUSTED: &str = "job.attempts_exhausted";
 pub const REASON_UNKNOWN_RUNBOOK: &str = "runbook.unknown";
 pub const REASON_TENANT_MISSING: &str = "tenant.missing";
@@ -110,8 +113,36 @@ impl JobHandler for TenantJobHandler {
         let result = runbook.run_tenant(&work).await;
         drop(heartbeat);
 
+        self.end_one(job, tenant, result).await
+    }
+
+    fn batches(&self) -> bool {
+        true
+    }
+
+    async fn run_batch(&self, jobs: Vec<Job>, tx: Tx) -> Result<Vec<JobOutcome>> {
+        batch::run(self, jobs, tx).await
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Tenant {
+    run_id: i64,
+    tenant_id: i64,
+}
+
+impl TenantJobHandler {
+    /// Ends a job after its tenant's work.
+    async fn end_one(
+        &self,
+        job: &Job,
+        tenant: Tenant,
+        result: std::result::Result<TenantResult, JobError>,
+    ) -> Result<JobOutcome> {
         // The lock's release, the job's end and its tenant's result are one
         // transaction; the run's shared row is touched last.
+        let row = &job.row;
+        let Tenant { run_id, tenant_id } = tenant;
         let mut tx = job.db().begin_relaxed().await?;
         q::unlock_tenant(&mut tx, tenant_id, &job.owner).await?;
         let tenant_failed = match &result {
@@ -157,15 +188,7 @@ impl JobHandler for TenantJobHandler {
         }
         Ok(outcome)
     }
-}
 
-#[derive(Clone, Copy)]
-struct Tenant {
-    run_id: i64,
-    tenant_id: i64,
-}
-
-impl TenantJobHandler {
     /// The run's gate (cap, pause, spent budget), in the claim's transaction
     /// under the tenant's lock. None: the tenant starts. Otherwise the job
     /// was put back (its attempt given back) or ended, and the lock released.

@@ -178,6 +178,28 @@ impl OperationRunService {
         )
     }
 
+    /// [`OperationRunService::record_tenant_result`] for several tenants of
+    /// one run that succeeded with nothing failed, `(tenant_id,
+    /// items_in_target_state)` each, set-based.
+    pub async fn record_tenants_succeeded(
+        &self,
+        tx: &mut Tx,
+        run_id: i64,
+        results: &[(i64, i64)],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        match storage::run_tenants::finish_tenants_succeeded(tx, run_id, results, now).await? {
+            storage::run_tenants::Counted::AndCompleted => {
+                self.on_completed(tx, run_id, now).await?
+            }
+            storage::run_tenants::Counted::Yes(Some(after)) => {
+                Self::after_count(tx, run_id, &after, now).await?
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// maybe complete bulk run: when processed ≥ total the run completes,
     /// exactly once, with the outcome its tenants earned; its initiator's
     /// notification and its alert event are written in the same transaction.

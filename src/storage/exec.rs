@@ -225,8 +225,15 @@ impl_exec!(Tx);
 
 /// A write transaction of either backend.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// A SQLite write transaction and its place in this process's line of
+/// writers to the same file (see `Db::begin`).
+pub struct SqliteTx {
+    pub(super) tx: Transaction<'static, Sqlite>,
+    pub(super) _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl Tx {
@@ -246,17 +253,17 @@ impl Tx {
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(t) => t.commit().await,
+            Tx::Sqlite(t) => t.tx.commit().await,
             Tx::Postgres(t) => t.commit().await,
         }
     }
 
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(t) => t.rollback().await,
+            Tx::Sqlite(t) => t.tx.rollback().await,
             Tx::Postgres(t) => t.rollback().await,
         }
     }
 
-    statement_verbs!(tx, Sqlite => |t| &mut **t, Postgres => |t| &mut **t);
+    statement_verbs!(tx, Sqlite => |t| &mut *t.tx, Postgres => |t| &mut **t);
 }

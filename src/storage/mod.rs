@@ -28,7 +28,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, PgPool, SqlitePool};
 
-pub use exec::{Arg, Exec, Row, Tx};
+pub use exec::{Arg, Exec, Row, SqliteTx, Tx};
 
 /// The default database: a SQLite file in the current directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://tenantatlas.db";
@@ -149,7 +149,7 @@ impl Db {
     /// half-way when another connection writes.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p) => Tx::Sqlite(sqlite_begin(p).await?),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -160,7 +160,7 @@ impl Db {
     /// sequential), and the job it belonged to is simply run again.
     pub async fn begin_relaxed(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p) => Tx::Sqlite(sqlite_begin(p).await?),
             Db::Postgres(p) => Tx::Postgres(
                 p.begin_with("BEGIN; SET LOCAL synchronous_commit = off")
                     .await?,
@@ -182,6 +182,33 @@ impl Db {
             Db::Postgres(p) => p.close().await,
         }
     }
+}
+
+/// SQLite lets one writer in at a time; a connection that finds the file
+/// locked sleeps in its busy handler (1, 2, 5, 10 … ms) and tries again, so
+/// two job loops taking turns lose milliseconds per transaction. Writers of
+/// this process therefore queue for their turn (first come, first served)
+/// before `BEGIN IMMEDIATE`; other processes still meet the busy handler.
+/// A turn not given within the busy timeout is not waited for any longer.
+async fn sqlite_begin(pool: &SqlitePool) -> Result<SqliteTx, sqlx::Error> {
+    let line = writers_of(pool.connect_options().get_filename());
+    let turn = tokio::time::timeout(Duration::from_secs(30), line.lock_owned())
+        .await
+        .ok();
+    Ok(SqliteTx {
+        tx: pool.begin_with("BEGIN IMMEDIATE").await?,
+        _turn: turn,
+    })
+}
+
+/// The line of writers to one SQLite file in this process.
+fn writers_of(file: &std::path::Path) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    type Lines =
+        std::collections::HashMap<std::path::PathBuf, std::sync::Arc<tokio::sync::Mutex<()>>>;
+    static LINES: std::sync::LazyLock<std::sync::Mutex<Lines>> =
+        std::sync::LazyLock::new(Default::default);
+    let mut lines = LINES.lock().unwrap_or_else(|e| e.into_inner());
+    lines.entry(file.to_path_buf()).or_default().clone()
 }
 
 /// Hides the password of a database URL, for logs and messages.

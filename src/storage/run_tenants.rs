@@ -213,6 +213,61 @@ pub struct RunAfterCount {
     pub total: i64,
 }
 
+/// Records several tenants of one run that succeeded with nothing failed,
+/// `(tenant_id, items_in_target_state)` each, set-based: what
+/// [`finish_tenant`] does for each, in two statements. Tenants that already
+/// have a result are left alone.
+pub async fn finish_tenants_succeeded(
+    tx: &mut Tx,
+    run_id: i64,
+    results: &[(i64, i64)],
+    now: DateTime<Utc>,
+) -> Result<Counted, sqlx::Error> {
+    let list: Vec<String> = results.iter().map(|(t, n)| format!("[{t},{n}]")).collect();
+    let list = format!("[{}]", list.join(","));
+    let values = tx.pick(
+        "SELECT json_extract(value, '$[0]') AS t, json_extract(value, '$[1]') AS n FROM json_each($2)",
+        "SELECT (e->>0)::bigint AS t, (e->>1)::bigint AS n FROM jsonb_array_elements($2::jsonb) e",
+    );
+    let rows: Vec<(i64,)> = tx
+        .fetch_all(
+            &format!(
+                "UPDATE operation_run_tenants SET state = 'succeeded', items_failed = 0, \
+                     items_skipped = CASE WHEN v.n - items_updated > 0 THEN v.n - items_updated ELSE 0 END, \
+                     finished_at = $3, started_at = COALESCE(started_at, $3), reason_code = NULL, message = NULL \
+                 FROM ({values}) AS v \
+                 WHERE run_id = $1 AND tenant_id = v.t AND state IN ('queued', 'running') \
+                 RETURNING items_skipped"
+            ),
+            args![run_id, list, now],
+        )
+        .await?;
+    if rows.is_empty() {
+        return Ok(Counted::No);
+    }
+    let skipped: i64 = rows.iter().map(|(s,)| s).sum();
+    let n = rows.len() as i64;
+    let row = tx
+        .fetch_optional::<RunAfterCount>(
+            &format!(
+                "UPDATE operation_runs SET processed = processed + $7, succeeded = succeeded + $2, \
+                 failed = failed + $3, items_skipped = items_skipped + $4, items_failed = items_failed + $5, \
+                 {}, \
+                 started_at = COALESCE(started_at, $6) \
+             WHERE id = $1 AND status <> 'completed' \
+             RETURNING status, max_concurrency, max_errors, min_finished, reason_code, failed, processed, total",
+                COMPLETE_WHEN_DONE.replace("processed + 1", "processed + $7")
+            ),
+            args![run_id, n, 0i64, skipped, 0i64, now, n],
+        )
+        .await?;
+    Ok(match row {
+        Some(r) if r.status == "completed" => Counted::AndCompleted,
+        Some(r) => Counted::Yes(Some(r)),
+        None => Counted::Yes(None),
+    })
+}
+
 /// Whether a tenant's result counted, and whether it completed the run.
 #[derive(Debug, Clone)]
 pub enum Counted {

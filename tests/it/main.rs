@@ -16,6 +16,7 @@ mod health;
 mod hostile_input;
 mod openapi;
 mod pipes;
+mod queue_batches;
 mod receivers;
 mod runs;
 mod support;

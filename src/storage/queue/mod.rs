@@ -7,6 +7,13 @@ use crate::args;
 use crate::domain::{JobKind, JobStatus};
 use crate::storage::Exec;
 
+mod batch;
+mod wake;
+
+pub use batch::*;
+use wake::notify_enqueued;
+pub use wake::{JOBS_CHANNEL, JobListener, anything_to_claim};
+
 /// A claimed job's row. The run's type and status and the tenant's workspace
 /// are read with the claim (to spare a tenant job a round trip); the engine
 /// passes them on to the job's handler without looking at them.
@@ -148,14 +155,15 @@ pub async fn enqueue(
     run_at_ms: i64,
     max_attempts: i64,
 ) -> Result<i64, sqlx::Error> {
-    ex.fetch_one::<(i64,)>(
+    let id = ex.fetch_one::<(i64,)>(
         "INSERT INTO jobs (kind, run_id, tenant_id, payload, status, attempts, max_attempts, run_at_ms, \
              created_at_ms, updated_at_ms) \
          VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6, $6) RETURNING id",
         args![kind.as_str(), run_id, tenant_id, payload, max_attempts, run_at_ms],
     )
-    .await
-    .map(|r| r.0)
+    .await?;
+    notify_enqueued(ex).await?;
+    Ok(id.0)
 }
 
 /// Enqueues one job per tenant row of the run (the fan-out), set-based,
@@ -167,13 +175,15 @@ pub async fn enqueue_per_run_tenant(
     max_attempts: i64,
     now_ms: i64,
 ) -> Result<u64, sqlx::Error> {
-    ex.execute(
+    let n = ex.execute(
         "INSERT INTO jobs (kind, run_id, tenant_id, payload, status, attempts, max_attempts, run_at_ms, created_at_ms, updated_at_ms) \
          SELECT $4, run_id, tenant_id, '{}', 'queued', 0, $2, $3, $3, $3 \
          FROM operation_run_tenants WHERE run_id = $1 ORDER BY tenant_id",
         args![run_id, max_attempts, now_ms, kind.as_str()],
     )
-    .await
+    .await?;
+    notify_enqueued(ex).await?;
+    Ok(n)
 }
 
 /// Drops a run's jobs that have not started; a running one sees its run
@@ -256,12 +266,15 @@ pub async fn wake_queued_of_run(
     run_id: i64,
     now_ms: i64,
 ) -> Result<u64, sqlx::Error> {
-    ex.execute(
-        "UPDATE jobs SET run_at_ms = $2, updated_at_ms = $2 \
+    let n = ex
+        .execute(
+            "UPDATE jobs SET run_at_ms = $2, updated_at_ms = $2 \
          WHERE run_id = $1 AND status = 'queued' AND run_at_ms > $2",
-        args![run_id, now_ms],
-    )
-    .await
+            args![run_id, now_ms],
+        )
+        .await?;
+    notify_enqueued(ex).await?;
+    Ok(n)
 }
 
 /// Makes the run's next waiting job ready now (a slot of its cap freed).

@@ -1,0 +1,80 @@
+//! Tenant jobs claimed in batches: one statement claims several, their
+//! tenants are locked together, a tenant held elsewhere waits without using
+//! an attempt, and every tenant's result counts exactly once.
+
+use tenantatlas::clock::Clock;
+use tenantatlas::runs::{Outcome, RunStatus};
+use tenantatlas::storage::queue as q;
+
+use crate::both_backends;
+use crate::runs::start_all;
+
+both_backends!(
+    a_batch_locks_each_tenant_once_and_counts_each_result_once,
+    |t| async move {
+        // Twelve demo tenants with findings, plus `platform`.
+        t.seed(12, 3, 0).await;
+        let started = start_all(&t.app, "findings.backfill-lifecycle").await;
+        let total = started.run.summary_counts.total;
+        assert_eq!(total, 13);
+        // One tenant is held by someone else.
+        let held = t.count("SELECT min(tenant_id) FROM jobs").await;
+        let now = t.app.clock.now_ms();
+        let locked = q::lock_tenant(
+            &mut t.app.db.clone(),
+            held,
+            "someone-else",
+            now,
+            now + 20_000,
+        )
+        .await;
+        assert!(locked.unwrap());
+
+        let worker = t.worker();
+        let ran = worker.run_batch(32).await.unwrap();
+        assert_eq!(ran, 13, "one statement claimed every ready job");
+        let run = t.app.runs().get(started.run.id).await.unwrap();
+        assert_eq!(run.summary_counts.processed, 12, "all but the held tenant");
+        assert_eq!(run.status, RunStatus::Running);
+        assert_eq!(
+            t.count("SELECT count(*) FROM jobs WHERE status = 'done'")
+                .await,
+            12
+        );
+        assert_eq!(
+            t.count(&format!(
+                "SELECT attempts FROM jobs WHERE tenant_id = {held}"
+            ))
+            .await,
+            0,
+            "a busy tenant uses no attempt"
+        );
+        assert_eq!(
+            t.count("SELECT count(*) FROM tenant_locks").await,
+            1,
+            "only the other holder's lock is left"
+        );
+        assert_eq!(worker.run_batch(32).await.unwrap(), 0, "the busy job waits");
+
+        // The holder's lease expires; the last tenant runs and completes the run.
+        t.clock.advance(chrono::Duration::seconds(21));
+        assert_eq!(worker.run_batch(32).await.unwrap(), 1);
+        let run = t.app.runs().get(started.run.id).await.unwrap();
+        assert_eq!(run.status, RunStatus::Completed);
+        assert_eq!(run.outcome, Outcome::Succeeded);
+        assert_eq!(run.summary_counts.processed, total);
+        assert_eq!(run.summary_counts.succeeded, total);
+        assert_eq!(run.summary_counts.items_updated, 36);
+        assert_eq!(
+            t.count("SELECT count(*) FROM operation_run_tenants WHERE state = 'succeeded'")
+                .await,
+            total
+        );
+        assert_eq!(t.count("SELECT count(*) FROM tenant_locks").await, 0);
+        assert_eq!(
+            t.count("SELECT count(*) FROM findings WHERE lifecycle_version IS NULL")
+                .await,
+            0
+        );
+    }
+);
