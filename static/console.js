@@ -1,8 +1,8 @@
 // The console's own small enhancements; every page works without them.
 // 1. Every <time datetime="…Z"> shows in the browser's local time. The server
 //    writes UTC, which stays in the title (shown on hover).
-// 2. Fragments htmx swaps in may carry data-announce="…": the text is read
-//    out once, through the page's polite live region, when it changes.
+// 2. A live region (aria-live) that a polled fragment rewrites with the same
+//    text is left alone, so it is read out only when it changes.
 // 3. A table that scrolls sideways in its own box takes keyboard focus, so
 //    the arrow keys can scroll it (only while it does overflow).
 (function () {
@@ -36,19 +36,17 @@
       t.setAttribute("data-local", "");
     }
   };
-  var said = {};
-  var announce = function (root, initial) {
-    var region = document.getElementById("announcer");
-    var items = within(root, "[data-announce]");
-    for (var i = 0; i < items.length; i++) {
-      var key = items[i].id || "page";
-      var text = items[i].getAttribute("data-announce");
-      if (said[key] === text) { continue; }
-      said[key] = text;
-      // What the page shows on arrival is not news.
-      if (!initial && region && text) { region.textContent = text; }
+  // A polled fragment rewrites a live region out of band with the same text
+  // most of the time; rewriting it would make a screen reader say it again.
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    var d = e.detail || {};
+    var target = d.target;
+    var fragment = d.fragment;
+    if (!target || !fragment || !target.closest || !target.closest("[aria-live]")) { return; }
+    if ((fragment.textContent || "").trim() === (target.textContent || "").trim()) {
+      d.shouldSwap = false;
     }
-  };
+  });
   var scrollers = function () {
     var boxes = document.querySelectorAll(".table-scroll, table.table");
     for (var i = 0; i < boxes.length; i++) {
@@ -65,12 +63,10 @@
     }
   };
   localize(document);
-  announce(document, true);
   scrollers();
   window.addEventListener("resize", scrollers);
   document.addEventListener("htmx:load", function (e) {
     localize(e.target);
-    announce(e.target, false);
     scrollers();
   });
 })();

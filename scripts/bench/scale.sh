@@ -80,6 +80,8 @@ for workers in $WORKER_SETS; do
   mv "$WORK/started.json" "$WORK/run.json"
   wait "$probe"
   after_db=$(stats); snap $(pg_pids) >"$WORK/pg1"; snap "${PIDS[@]}" >"$WORK/ta1"
+  # Pools keep what they opened (idle for 5 minutes): the high-water mark.
+  echo "  connections open at the end: $(pg_pids | wc -l) (serve + $workers workers, at most $CONNECTIONS each)"
   stop_all
   "$BIN" runbooks preflight findings.backfill-lifecycle --all-tenants --json >"$WORK/after.json"
   tenants=$(sql ta_scale "select count(*) from tenants")

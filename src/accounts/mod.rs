@@ -20,7 +20,8 @@ pub use password::{HashingSlots, Password, hash_password, verify_password};
 pub use sessions::{DbSessionStore, Plane};
 pub use sign_in::{AccountService, SignInLimits, SignInOutcome, SignedIn, Swept};
 pub use throttle::{
-    LoginThrottled, Refusals, Throttle, ThrottleDecision, ThrottleSubscriber, mask_email,
+    LoginThrottled, Refusals, Throttle, ThrottleDecision, ThrottleSubscriber, ThrottleSubscribers,
+    mask_email,
 };
 
 /// A new platform operator, checked before anything is written.

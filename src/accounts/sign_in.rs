@@ -16,7 +16,7 @@ use super::identity::{CustomerIdentity, OperatorIdentity};
 use super::password::{HashingSlots, verify_password};
 use super::sessions::{self, DbSessionStore, Plane};
 use super::throttle::{
-    self, LoginThrottled, Refusals, Throttle, ThrottleDecision, ThrottleSubscriber, mask_email,
+    self, Refusals, Throttle, ThrottleDecision, ThrottleSubscriber, ThrottleSubscribers,
 };
 use super::{NewCustomerUser, NewPlatformUser};
 
@@ -126,7 +126,7 @@ pub struct AccountService {
     db: Db,
     clock: SharedClock,
     limits: SignInLimits,
-    throttle_subscribers: Arc<Vec<Arc<dyn ThrottleSubscriber>>>,
+    throttled: ThrottleSubscribers,
 }
 
 impl AccountService {
@@ -135,7 +135,7 @@ impl AccountService {
             db,
             clock,
             limits,
-            throttle_subscribers: Arc::new(Vec::new()),
+            throttled: ThrottleSubscribers::default(),
         }
     }
 
@@ -144,19 +144,8 @@ impl AccountService {
         mut self,
         subscribers: Vec<Arc<dyn ThrottleSubscriber>>,
     ) -> AccountService {
-        self.throttle_subscribers = Arc::new(subscribers);
+        self.throttled = ThrottleSubscribers::new(subscribers);
         self
-    }
-
-    /// Tells the subscribers of a key refused for the first time in its
-    /// window. The sign-in's answer does not depend on them: a failure is
-    /// logged, and the refusal stands.
-    async fn throttled(&self, event: LoginThrottled) {
-        for subscriber in self.throttle_subscribers.iter() {
-            if let Err(e) = subscriber.login_throttled(&event).await {
-                tracing::error!(error = %e, plane = event.plane.as_str(), "the throttled sign-in could not be handed to the alert rules");
-            }
-        }
     }
 
     /// Creates a platform operator and audits who did.
@@ -220,17 +209,8 @@ impl AccountService {
                 let detail = serde_json::json!({"limit": "ip"});
                 self.audit(plane, "throttled", email, ip, None, detail)
                     .await?;
-                self.throttled(LoginThrottled {
-                    plane,
-                    ip: ip.to_owned(),
-                    limit: "ip",
-                    attempts_allowed: per_ip.limit,
-                    email_masked: None,
-                    key: ip_key,
-                    retry_after_secs,
-                    at: self.clock.now(),
-                })
-                .await;
+                let refused = per_ip.refused(plane, ip, ip_key, retry_after_secs, None);
+                self.throttled.tell(refused).await;
             }
             return Ok(SignInOutcome::Throttled { retry_after_secs });
         }
@@ -239,17 +219,8 @@ impl AccountService {
         if let ThrottleDecision::Throttled { retry_after_secs } = throttle.check(&key).await? {
             self.record(plane, "throttled", email, ip, None).await?;
             if throttle.first_refusal(&key).await? {
-                self.throttled(LoginThrottled {
-                    plane,
-                    ip: ip.to_owned(),
-                    limit: "ip_email",
-                    attempts_allowed: throttle.limit,
-                    email_masked: Some(mask_email(email)),
-                    key,
-                    retry_after_secs,
-                    at: self.clock.now(),
-                })
-                .await;
+                let refused = throttle.refused(plane, ip, key, retry_after_secs, Some(email));
+                self.throttled.tell(refused).await;
             }
             return Ok(SignInOutcome::Throttled { retry_after_secs });
         }

@@ -57,6 +57,27 @@ pub trait ThrottleSubscriber: Send + Sync {
     async fn login_throttled(&self, event: &LoginThrottled) -> Result<()>;
 }
 
+/// The subscribers the assembly registered; clones share them.
+#[derive(Clone, Default)]
+pub struct ThrottleSubscribers(Arc<Vec<Arc<dyn ThrottleSubscriber>>>);
+
+impl ThrottleSubscribers {
+    pub fn new(subscribers: Vec<Arc<dyn ThrottleSubscriber>>) -> ThrottleSubscribers {
+        ThrottleSubscribers(Arc::new(subscribers))
+    }
+
+    /// Tells each subscriber of a key refused for the first time in its
+    /// window. The sign-in's answer does not depend on them: a failure is
+    /// logged, and the refusal stands.
+    pub async fn tell(&self, event: LoginThrottled) {
+        for subscriber in self.0.iter() {
+            if let Err(e) = subscriber.login_throttled(&event).await {
+                tracing::error!(error = %e, plane = event.plane.as_str(), "a throttled sign-in was not handed on");
+            }
+        }
+    }
+}
+
 /// An email as an alert may show it: the first character of the local part
 /// and the domain (`o…@example.test`), cut to a bounded length.
 pub fn mask_email(typed: &str) -> String {
@@ -145,6 +166,29 @@ impl Throttle {
                 }
             }
         })
+    }
+
+    /// What subscribers hear of `key` refused by this throttle: the limit
+    /// per client address, or with `email` (masked) the limit per address
+    /// and email.
+    pub fn refused(
+        &self,
+        plane: Plane,
+        ip: &str,
+        key: String,
+        retry_after_secs: i64,
+        email: Option<&str>,
+    ) -> LoginThrottled {
+        LoginThrottled {
+            plane,
+            ip: ip.to_owned(),
+            limit: if email.is_some() { "ip_email" } else { "ip" },
+            attempts_allowed: self.limit,
+            email_masked: email.map(mask_email),
+            key,
+            retry_after_secs,
+            at: self.clock.now(),
+        }
     }
 
     /// Whether this is the first refusal of `key` in its window. A flood

@@ -88,7 +88,7 @@ impl TenantState {
 }
 
 /// One tenant of a run, as every door shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TenantRow {
     pub tenant_id: i64,
     pub external_id: String,
@@ -106,7 +106,7 @@ pub struct TenantRow {
 }
 
 /// Tenants per state; the parts always add up to `total`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BoxScore {
     pub queued: i64,
     pub running: i64,
@@ -279,7 +279,7 @@ impl TenantQuery {
 }
 
 /// One page of a run's tenants with the box score of the whole run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TenantPage {
     pub run_id: i64,
     pub rows: Vec<TenantRow>,

@@ -249,17 +249,6 @@ pub async fn unlock_tenant(
     Ok(())
 }
 
-/// When a queued job runs next (`None` once it is no longer queued).
-pub async fn queued_run_at_ms(ex: &mut impl Exec, job_id: i64) -> Result<Option<i64>, sqlx::Error> {
-    let row: Option<(i64,)> = ex
-        .fetch_optional(
-            "SELECT run_at_ms FROM jobs WHERE id = $1 AND status = 'queued'",
-            args![job_id],
-        )
-        .await?;
-    Ok(row.map(|r| r.0))
-}
-
 /// Makes a run's queued jobs ready now (a resumed run's tenants, or a
 /// capped run's waiting ones after its cap was raised).
 pub async fn wake_queued_of_run(
@@ -293,4 +282,15 @@ pub async fn wake_next_of_run(
         args![run_id, now_ms],
     )
     .await
+}
+
+/// When a queued job runs next (`None` once it is no longer queued).
+pub async fn queued_run_at_ms(ex: &mut impl Exec, job_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = ex
+        .fetch_optional(
+            "SELECT run_at_ms FROM jobs WHERE id = $1 AND status = 'queued'",
+            args![job_id],
+        )
+        .await?;
+    Ok(row.map(|r| r.0))
 }

@@ -19,8 +19,8 @@ use tenantatlas::runs::Initiator;
 use thirtyfour::prelude::*;
 
 use crate::browser::{
-    artifacts, browser, browser_available, chromedriver_in, current_path, goto, sign_in,
-    wait_for_path,
+    artifacts, browser, browser_available, browser_with, chromedriver_in, current_path, goto,
+    sign_in, wait_for_path,
 };
 use crate::support::{Backend, TestApp, drain};
 use crate::web_support::*;
@@ -91,6 +91,14 @@ async fn viewport(driver: &WebDriver, width: i64) {
 
 /// What is wrong with the page on screen, as lines for the failure report.
 async fn check_page(driver: &WebDriver, axe: &str, name: &str, width: i64) -> Vec<String> {
+    let mut problems = check_width(driver, name, width).await;
+    problems.extend(check_axe(driver, axe, name, width).await);
+    problems
+}
+
+/// The page is no wider than the window and its top bar spans it; saves a
+/// screenshot.
+async fn check_width(driver: &WebDriver, name: &str, width: i64) -> Vec<String> {
     let mut problems = Vec::new();
     let sizes = driver
         .execute(
@@ -136,6 +144,12 @@ async fn check_page(driver: &WebDriver, axe: &str, name: &str, width: i64) -> Ve
         .screenshot(&artifacts().join(format!("{name}-{width}.png")))
         .await
         .unwrap();
+    problems
+}
+
+/// axe-core's serious and critical WCAG 2.1 A/AA findings on the page.
+async fn check_axe(driver: &WebDriver, axe: &str, name: &str, width: i64) -> Vec<String> {
+    let mut problems = Vec::new();
     if driver
         .execute("return typeof window.axe === 'undefined';", vec![])
         .await
@@ -311,6 +325,10 @@ async fn every_main_page_fits_a_phone_and_passes_axe() {
         ("system-run-active", format!("/system/runs/{active}")),
         ("system-retry", format!("/system/runs/{done}/retry-failed")),
         ("system-audit", "/system/audit".to_owned()),
+        (
+            "system-alert-delete",
+            format!("/system/alerts/destinations/{}/delete", dest.id),
+        ),
         ("system-alerts", "/system/alerts".to_owned()),
         ("system-notifications", "/system/notifications".to_owned()),
         ("system-not-found", "/system/no-such-page".to_owned()),
@@ -404,6 +422,45 @@ async fn every_main_page_fits_a_phone_and_passes_axe() {
     );
     assert_eq!(current_path(&driver).await, "/system/runs");
 
+    driver.quit().await.unwrap();
+
+    // Without JavaScript: times read in UTC, the menu still opens by keyboard.
+    let profile = tempfile::tempdir().unwrap();
+    let driver = browser_with(&d, profile.path(), false).await;
+    sign_in(&driver, &base, "system", "operator@ops.test").await;
+    wait_for_path(&driver, "/system", "the dashboard without JavaScript").await;
+    viewport(&driver, 390).await;
+    goto(&driver, format!("{base}/system/runs")).await;
+    let js = driver
+        .execute(
+            "return !!document.querySelector('time[data-local]');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        js.json(),
+        &serde_json::json!(false),
+        "the page's scripts did not run"
+    );
+    let shown = driver
+        .find(By::Css("time[datetime]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.ends_with(" UTC"), "{shown}");
+    assert!(!displayed(&driver, "#nav-alerts").await);
+    press(&driver, Key::Tab).await;
+    press(&driver, Key::Tab).await;
+    press(&driver, Key::Tab).await;
+    press(&driver, Key::Space).await;
+    assert!(
+        displayed(&driver, "#nav-alerts").await,
+        "the menu opens without JavaScript"
+    );
+    problems.extend(check_width(&driver, "system-runs-no-js", 390).await);
     driver.quit().await.unwrap();
     drop(server);
     t.teardown().await;

@@ -397,12 +397,11 @@ async fn watch_run(db: &Db, run_id: i64, kill: Option<&mut tokio::process::Child
     }
 }
 
+type Time = chrono::DateTime<chrono::Utc>;
+
 /// Most tenants of the run whose [started, finished] spans overlap.
 async fn max_overlap(db: &Db, run_id: i64) -> usize {
-    let rows: Vec<(
-        Option<chrono::DateTime<chrono::Utc>>,
-        Option<chrono::DateTime<chrono::Utc>>,
-    )> = db
+    let rows: Vec<(Option<Time>, Option<Time>)> = db
         .fetch_all(
             "SELECT started_at, finished_at FROM operation_run_tenants WHERE run_id = $1 \
              AND started_at IS NOT NULL",

@@ -76,7 +76,9 @@ fn the_check_refuses_answers_that_break_the_description() {
         "context": {"initiator": {"kind": "cli", "os_user": null},
             "runbook": "findings.backfill-lifecycle", "scope": {"kind": "all_tenants"},
             "reason": null},
-        "created_at": "2026-03-01T12:00:00Z", "started_at": null, "completed_at": null
+        "created_at": "2026-03-01T12:00:00Z", "started_at": null, "completed_at": null,
+        "limits": {"max_concurrency": "10", "max_errors": null, "min_finished": null},
+        "reason_code": null, "items_expected": 3, "not_started": 0
     });
     check_against(run.clone(), &sample).unwrap();
     sample["outcome"] = "green".into();

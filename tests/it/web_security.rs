@@ -540,7 +540,7 @@ both_backends!(
                 LIFECYCLE,
                 &[("scope", "tenant"), ("tenant", "nope"), ("reason", "r")],
                 404,
-                Some("no tenant has the external id"),
+                Some("unknown tenant"),
             ),
             (
                 LIFECYCLE,

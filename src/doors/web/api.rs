@@ -14,7 +14,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::kit::{Operator, Query, RunsQuery, WebError, WebState, opt, run_id, scope_request};
-use super::openapi::{ReadErrors, WriteErrors};
+use super::openapi::errors::{ReadErrors, WriteErrors};
 use crate::runbooks::{Preflight, RunbookInfo};
 use crate::runs::{Ensured, Run};
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::kit::{
-    Chrome, NumberedPager, Operator, Query, WebError, WebState, page_number, page_with, time,
+    Chrome, NumberedPager, Operator, Query, TimeTag, WebError, WebState, page_number, page_with,
 };
 use crate::console::{AUDIT_ACTIONS, AuditEntryView, AuditFilter};
 use crate::domain::{Invalid, PageSpot};
@@ -20,7 +20,7 @@ const PAGE_SIZE: i64 = 25;
 
 #[derive(Debug, Clone)]
 struct EntryView {
-    when: String,
+    when: TimeTag,
     actor: String,
     system: bool,
     action: String,
@@ -33,7 +33,7 @@ struct EntryView {
 impl EntryView {
     fn of(a: &AuditEntryView) -> EntryView {
         EntryView {
-            when: time(&a.created_at),
+            when: TimeTag::at(&a.created_at),
             actor: a.actor.clone(),
             system: a.system,
             action: a.action.clone(),

@@ -12,8 +12,8 @@ use tower_sessions::Session;
 
 use super::kit::format::{count, counted, plural};
 use super::kit::{
-    Chrome, Operator, Pager, Query, SignedForm, TokenOnly, WebError, WebState, page, page_number,
-    path_id, time,
+    Chrome, Operator, Pager, Query, SignedForm, TimeTag, TokenOnly, WebError, WebState, page,
+    page_number, path_id,
 };
 use super::runs::lines;
 use super::runs::views::RunLine;
@@ -36,7 +36,7 @@ struct NotificationView {
     summary: String,
     url: String,
     unread: bool,
-    created_at: String,
+    created_at: TimeTag,
 }
 
 impl NotificationView {
@@ -47,7 +47,7 @@ impl NotificationView {
             summary: n.summary.clone(),
             url: n.url.clone(),
             unread: n.unread,
-            created_at: time(&n.created_at),
+            created_at: TimeTag::at(&n.created_at),
         }
     }
 

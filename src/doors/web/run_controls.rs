@@ -13,7 +13,9 @@ use tower_sessions::Session;
 
 use super::api::{body, ensured};
 use super::kit::{Operator, Query, SignedForm, TokenOnly, WebError, WebState, opt, run_id};
+use super::openapi::errors::{ReadErrors, WriteErrors};
 use crate::domain::run_tenants::CSV_HEADER;
+use crate::domain::run_tenants::TenantPage;
 use crate::runs::{Run, TenantQuery, TenantState};
 
 const FLASH_KEY: &str = "run_flash";
@@ -39,12 +41,18 @@ async fn back_to(session: &Session, run_id: i64, message: String) -> Result<Resp
     Ok(Redirect::to(&format!("/system/runs/{run_id}")).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TenantsQuery {
+    /// Only tenants in this state.
     state: Option<String>,
+    /// Part of the tenant's external id.
     q: Option<String>,
+    /// A column, `-` first for descending (`-duration`).
     sort: Option<String>,
+    /// Page number from 1.
     page: Option<String>,
+    /// Tenants a page (at most 500).
     per_page: Option<String>,
 }
 
@@ -62,6 +70,13 @@ impl TenantsQuery {
 
 /// `GET /system/api/runs/{id}/tenants`: one page of the run's tenants and
 /// its box score.
+#[utoipa::path(
+    get,
+    path = "/system/api/runs/{id}/tenants",
+    tag = "runs",
+    params(("id" = i64, Path, description = "The run's id"), TenantsQuery),
+    responses((status = 200, description = "A page of the run's tenants and its box score", body = TenantPage), ReadErrors)
+)]
 pub async fn api_tenants(
     State(state): State<WebState>,
     op: Operator,
@@ -109,21 +124,25 @@ pub async fn tenants_csv(
         .into_response())
 }
 
-#[derive(Deserialize, Default)]
+/// A run's new cap and error budget: a count (`10`) or a percentage (`5%`);
+/// blank for none.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct LimitsBody {
     max_concurrency: Option<String>,
     max_errors: Option<String>,
     min_finished: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+/// What a retry by state takes.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[schema(as = RetryByStateBody)]
 pub struct RetryBody {
     /// A list (`["failed"]`) in JSON; a comma list in a form.
     states: Option<StatesField>,
     reason: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum StatesField {
     List(Vec<String>),
@@ -175,6 +194,15 @@ async fn limits(
         .await?)
 }
 
+/// Pauses a running run: no new tenant starts, tenants in flight finish.
+#[utoipa::path(
+    post,
+    path = "/system/api/runs/{id}/pause",
+    tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    request_body(content = Object, content_type = "application/json", description = "`{}`"),
+    responses((status = 200, description = "The paused run", body = Run), WriteErrors)
+)]
 pub async fn api_pause(
     State(state): State<WebState>,
     op: Operator,
@@ -185,6 +213,15 @@ pub async fn api_pause(
     Ok(Json(pause_or_resume(&state, &op, &id, true).await?).into_response())
 }
 
+/// Resumes a paused run.
+#[utoipa::path(
+    post,
+    path = "/system/api/runs/{id}/resume",
+    tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    request_body(content = Object, content_type = "application/json", description = "`{}`"),
+    responses((status = 200, description = "The resumed run", body = Run), WriteErrors)
+)]
 pub async fn api_resume(
     State(state): State<WebState>,
     op: Operator,
@@ -195,6 +232,15 @@ pub async fn api_resume(
     Ok(Json(pause_or_resume(&state, &op, &id, false).await?).into_response())
 }
 
+/// Sets a running or paused run's concurrency cap and error budget.
+#[utoipa::path(
+    post,
+    path = "/system/api/runs/{id}/limits",
+    tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    request_body(content = LimitsBody, content_type = "application/json"),
+    responses((status = 200, description = "The run with its new limits", body = Run), WriteErrors)
+)]
 pub async fn api_limits(
     State(state): State<WebState>,
     op: Operator,
@@ -205,6 +251,20 @@ pub async fn api_limits(
     Ok(Json(limits(&state, &op, &id, &b).await?).into_response())
 }
 
+/// Starts a run over the tenants of a completed run in the chosen states
+/// (default: failed, not started and cancelled), or answers the active one.
+#[utoipa::path(
+    post,
+    path = "/system/api/runs/{id}/retry",
+    tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    request_body(content = RetryBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "A new run over the chosen tenants", body = Run),
+        (status = 200, description = "The active retry", body = Run),
+        WriteErrors
+    )
+)]
 pub async fn api_retry(
     State(state): State<WebState>,
     op: Operator,

@@ -8,7 +8,7 @@ use super::forms::{DestinationFields, RuleFields};
 use crate::alerts::rules::{EVENTS, cooldown_words, time_zones};
 use crate::alerts::{DeliveryView, DestinationView, RuleView};
 use crate::domain::Invalid;
-use crate::doors::web::kit::{Chrome, NumberedPager, opt_time, time};
+use crate::doors::web::kit::{Chrome, NumberedPager, TimeTag};
 
 /// Which form failed, and the field that is wrong in it.
 #[derive(Debug, Clone)]
@@ -40,7 +40,7 @@ pub struct DestinationRowView {
     pub name: String,
     pub kind: String,
     pub target: String,
-    pub created_at: String,
+    pub created_at: TimeTag,
     pub enabled: bool,
     pub warning: String,
     /// Checked in the rule form.
@@ -56,7 +56,7 @@ impl DestinationRowView {
                 name: d.name.clone(),
                 kind: d.kind.clone(),
                 target: d.target.clone(),
-                created_at: time(&d.created_at),
+                created_at: TimeTag::at(&d.created_at),
                 enabled: d.enabled,
                 warning: d.warning.clone().unwrap_or_default(),
                 checked: checked.contains(&d.id.to_string()),
@@ -87,13 +87,13 @@ pub struct DeliveryRowView {
     pub destination: String,
     pub status: String,
     pub status_class: &'static str,
-    pub deliver_after: String,
+    pub deliver_after: TimeTag,
     pub suppressed_reason: String,
     pub attempts: i64,
-    pub next_attempt: String,
+    pub next_attempt: TimeTag,
     pub last_error: String,
-    pub created_at: String,
-    pub sent_at: String,
+    pub created_at: TimeTag,
+    pub sent_at: TimeTag,
     pub can_retry: bool,
 }
 
@@ -143,15 +143,15 @@ impl DeliveryRowView {
             status: d.status.clone(),
             status_class: status_class(&d.status),
             deliver_after: match (&d.status[..], &d.deliver_after) {
-                ("deferred", Some(t)) => time(t),
-                _ => String::new(),
+                ("deferred", Some(t)) => TimeTag::at(t),
+                _ => TimeTag::opt(&None),
             },
             suppressed_reason: d.suppressed_reason.clone().unwrap_or_default(),
             attempts: d.attempts,
-            next_attempt: d.next_attempt_at.as_ref().map(time).unwrap_or_default(),
+            next_attempt: TimeTag::opt(&d.next_attempt_at),
             last_error: d.last_error.clone().unwrap_or_default(),
-            created_at: time(&d.created_at),
-            sent_at: opt_time(&d.sent_at),
+            created_at: TimeTag::at(&d.created_at),
+            sent_at: TimeTag::opt(&d.sent_at),
             can_retry: d.status == "failed" && d.destination_id.is_some(),
         }
     }

@@ -29,4 +29,4 @@ pub use metrics::MetricsToken;
 pub use numbered::NumberedPager;
 pub use page::{Chrome, page, page_with, with_retry_after};
 pub use state::{ADMIN_COOKIE, MAX_BODY_BYTES, SYSTEM_COOKIE, WebConfig, WebState, parse_proxies};
-pub use views::{Pager, RunView, TimeTag, opt_time, time};
+pub use views::{Pager, RunView, TimeTag};

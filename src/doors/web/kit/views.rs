@@ -67,10 +67,6 @@ impl fmt::Display for TimeTag {
 
 impl askama::filters::HtmlSafe for TimeTag {}
 
-pub fn opt_time(t: &Option<DateTime<Utc>>) -> String {
-    t.as_ref().map(time).unwrap_or_else(|| "—".into())
-}
-
 #[derive(Debug, Clone)]
 pub struct Pager {
     pub page: i64,

@@ -2,8 +2,8 @@
 //! taken, whether there is anything to do, and its per-tenant table sorted
 //! by pending items (largest first), filtered and paged.
 
+use super::super::kit::TimeTag;
 use super::super::kit::format::{count, counted, plural};
-use super::super::kit::time;
 use super::super::runs::PageLinks;
 use crate::runbooks::Preflight;
 
@@ -24,7 +24,7 @@ pub struct PreflightView {
     /// "20,009 tenants, 250 findings".
     pub summary: String,
     pub tenants_with_work: String,
-    pub taken_at: String,
+    pub taken_at: TimeTag,
     /// What the start form sends back, to be checked against a fresh count.
     pub seen_tenants: i64,
     pub seen_items: i64,
@@ -90,7 +90,7 @@ impl PreflightView {
                 items(p.items_pending)
             ),
             tenants_with_work: count(with_work),
-            taken_at: time(&p.taken_at),
+            taken_at: TimeTag::at(&p.taken_at),
             seen_tenants: p.tenants,
             seen_items: p.items_pending,
             seen_active: p.active_run_id.map(|id| id.to_string()).unwrap_or_default(),

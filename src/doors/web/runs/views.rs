@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
+use super::super::kit::TimeTag;
 use super::super::kit::format::{count, duration, plural};
-use super::super::kit::time;
 use crate::runs::{Initiator, Outcome, Run, RunStatus, Scope};
 
 /// The one word (or two) for where a run stands.
@@ -108,7 +108,7 @@ pub struct RunLine {
     pub failed: i64,
     pub failed_text: String,
     pub who: String,
-    pub created_at: String,
+    pub created_at: TimeTag,
     pub duration: String,
 }
 
@@ -139,7 +139,7 @@ impl RunLine {
             failed: c.failed,
             failed_text: format!("{} failed", count(c.failed)),
             who: who(&run.context.initiator),
-            created_at: time(&run.created_at),
+            created_at: TimeTag::at(&run.created_at),
             duration: run_duration(run, now),
         }
     }

@@ -8,77 +8,15 @@ use std::sync::OnceLock;
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
-use super::api;
 use super::kit::state::cookie_name;
+use super::{api, run_controls};
 use crate::accounts::Plane;
 
-/// The body of every error the API answers.
-#[derive(ToSchema)]
-pub struct ApiError {
-    /// What went wrong, for a person to read.
-    pub error: String,
-}
+pub mod errors;
 
-/// What any operation may answer besides its success.
-#[derive(IntoResponses)]
-pub enum ReadErrors {
-    /// The request could not be read (a path or query that is not UTF-8).
-    #[response(status = 400)]
-    BadRequest(#[to_schema] ApiError),
-    /// Bad input: an unknown scope, tenant or filter, or a value with
-    /// control characters.
-    #[response(status = 422)]
-    Unprocessable(#[to_schema] ApiError),
-    /// No operator session.
-    #[response(status = 401)]
-    Unauthorized(#[to_schema] ApiError),
-    /// The operator does not hold the capability the operation needs.
-    #[response(status = 403)]
-    Forbidden(#[to_schema] ApiError),
-    /// No such runbook or run.
-    #[response(status = 404)]
-    NotFound(#[to_schema] ApiError),
-    /// Something failed on the server; the detail is in its log.
-    #[response(status = 500)]
-    Internal(#[to_schema] ApiError),
-}
-
-/// What a state change may answer besides its success.
-#[derive(IntoResponses)]
-pub enum WriteErrors {
-    /// The request could not be read (malformed JSON, a path that is not
-    /// UTF-8).
-    #[response(status = 400)]
-    BadRequest(#[to_schema] ApiError),
-    /// No operator session.
-    #[response(status = 401)]
-    Unauthorized(#[to_schema] ApiError),
-    /// The operator does not hold the capability the operation needs, or
-    /// the request came from another origin.
-    #[response(status = 403)]
-    Forbidden(#[to_schema] ApiError),
-    /// No such runbook or run.
-    #[response(status = 404)]
-    NotFound(#[to_schema] ApiError),
-    /// The run is in no state for this (already completed, say).
-    #[response(status = 409)]
-    Conflict(#[to_schema] ApiError),
-    /// The body is too large.
-    #[response(status = 413)]
-    TooLarge(#[to_schema] ApiError),
-    /// The body is not `application/json`.
-    #[response(status = 415)]
-    UnsupportedMediaType(#[to_schema] ApiError),
-    /// Bad input: fields the operation does not take, an unknown scope or
-    /// tenant, a missing reason, a value with control characters.
-    #[response(status = 422)]
-    Unprocessable(#[to_schema] ApiError),
-    /// Something failed on the server; the detail is in its log.
-    #[response(status = 500)]
-    Internal(#[to_schema] ApiError),
-}
+pub use errors::{ApiError, ReadErrors, WriteErrors};
 
 /// The operator's session cookie, the API's only credential.
 struct SessionCookie;
@@ -111,6 +49,11 @@ impl Modify for SessionCookie {
         api::run,
         api::cancel,
         api::retry_failed,
+        run_controls::api_tenants,
+        run_controls::api_pause,
+        run_controls::api_resume,
+        run_controls::api_limits,
+        run_controls::api_retry,
         document,
     ),
     modifiers(&SessionCookie),
