@@ -205,6 +205,9 @@ both_backends!(
     }
 );
 
+/// A form's fields, the id of the error beside the wrong one, its message.
+type Case<V> = (Vec<(&'static str, V)>, &'static str, &'static str);
+
 both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
     let app = &t.app;
     let alerts = Alerts::open(t).await;
@@ -222,7 +225,7 @@ both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
     // Each mistake beside its field, what was typed kept — the webhook URL
     // too: it is masked only once saved, and never repeated in a message.
     let secret = "https://example.webhook.office.com/webhookb2/top-secret-path";
-    let destination_cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    let destination_cases: Vec<Case<&str>> = vec![
         (
             vec![
                 ("kind", "teams"),
@@ -305,7 +308,7 @@ both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
         f
     };
     let d = Some(dest.as_str());
-    let rule_cases: Vec<(Vec<(&str, String)>, &str, &str)> = vec![
+    let rule_cases: Vec<Case<String>> = vec![
         (
             rule("Nightly", "60", "22:00-07:00", "Mars/Olympus", d),
             "rule-timezone-error",
