@@ -2,7 +2,6 @@
 //! tenants are locked together, a tenant held elsewhere waits without using
 //! an attempt, and every tenant's result counts exactly once.
 
-use tenantatlas::clock::Clock;
 use tenantatlas::runs::{Outcome, RunStatus};
 use tenantatlas::storage::queue as q;
 

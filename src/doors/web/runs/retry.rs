@@ -121,7 +121,7 @@ pub async fn retry_page(
             }
         }
     }
-    groups.sort_by(|a, b| b.2.cmp(&a.2));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.2));
     let total: i64 = groups.iter().map(|g| g.2).sum();
     let failed: Vec<&(TenantState, String, i64, String)> = groups
         .iter()
