@@ -7,6 +7,7 @@ mod architecture;
 mod backfill;
 mod browser;
 mod browser_a11y;
+mod browser_runs;
 mod cli;
 mod clock_skew;
 mod controls;
