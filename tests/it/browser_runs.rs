@@ -6,8 +6,6 @@
 //! the start form with limits, the run and the retry page, at 1400 and
 //! 390 px, go to `target/screenshots/`.
 
-use std::time::{Duration, Instant};
-
 use tenantatlas::domain::Capability;
 use tenantatlas::domain::run_tenants::CSV_HEADER;
 use thirtyfour::prelude::*;
