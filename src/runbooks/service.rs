@@ -14,8 +14,7 @@ use crate::domain::{Actor, AuditEntry, Capability, Reason, TenantExternalId, Tex
 use crate::error::{Error, Result};
 use crate::runbooks::{Registry, Runbook, TenantPending};
 use crate::runs::{
-    Ensured, Initiator, NewRun, OperationRunService, Run, RunContext, RunFilter, RunLimits,
-    RunStatus, Scope,
+    Ensured, Initiator, NewRun, OperationRunService, Run, RunContext, RunLimits, Scope,
 };
 use crate::storage::{Db, directory};
 
@@ -328,35 +327,6 @@ impl RunbookService {
         ))
         .await?;
         Ok(run)
-    }
-
-    /// One run with its estimate (while it goes) and its retries.
-    pub async fn run(&self, actor: &Actor, run_id: i64) -> Result<Run> {
-        actor.require(Capability::OPERATIONS_VIEW)?;
-        let mut run = self.runs.get(run_id).await?;
-        run.estimate = run.estimate(self.clock.now());
-        run.retries = self.runs.retries_of(run_id).await?;
-        Ok(run)
-    }
-
-    pub async fn runs(&self, actor: &Actor, filter: &RunFilter) -> Result<Vec<Run>> {
-        actor.require(Capability::OPERATIONS_VIEW)?;
-        self.runs.list(filter).await
-    }
-
-    /// Runs not yet completed, newest first: running ones, then queued
-    /// ones, up to `limit` of each.
-    pub async fn active_runs(&self, actor: &Actor, limit: i64) -> Result<Vec<Run>> {
-        let mut active = Vec::new();
-        for status in [RunStatus::Running, RunStatus::Queued] {
-            let filter = RunFilter {
-                status: Some(status),
-                limit,
-                ..RunFilter::default()
-            };
-            active.extend(self.runs(actor, &filter).await?);
-        }
-        Ok(active)
     }
 
     /// The deploy hook: for each runbook marked for deploy, preflight all

@@ -55,6 +55,22 @@ fn src_floors_point_down_and_no_cycles() {
     assert!(report.is_clean(), "{}", report.render());
 }
 
+/// No file of `src/` grows past 400 lines: a file that does is split by
+/// what it does, so a newcomer reads one concern at a time.
+#[test]
+fn no_source_file_is_over_400_lines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = BTreeMap::new();
+    read_tree(root, &root.join("src"), &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .map(|(path, source)| (path, source.lines().count()))
+        .filter(|(_, lines)| *lines > 400)
+        .map(|(path, lines)| format!("{path}: {lines} lines"))
+        .collect();
+    assert!(long.is_empty(), "files over 400 lines:\n{}", long.join("\n"));
+}
+
 /// Reads every `.rs` file below `dir` into `tree`, keyed by its path from `root`.
 fn read_tree(root: &Path, dir: &Path, tree: &mut BTreeMap<String, String>) {
     for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir:?}: {e}")) {

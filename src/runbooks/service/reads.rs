@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Preflight, RunbookService, ScopeRequest};
 use crate::domain::{Actor, Capability};
 use crate::error::Result;
-use crate::runs::Scope;
+use crate::runs::{Run, RunFilter, RunStatus, Scope};
 
 /// The work a runbook has over all tenants of the workspace.
 #[derive(Debug, Clone, Serialize)]
@@ -24,6 +24,35 @@ pub struct PendingWork {
 }
 
 impl RunbookService {
+    /// One run with its estimate (while it goes) and its retries.
+    pub async fn run(&self, actor: &Actor, run_id: i64) -> Result<Run> {
+        actor.require(Capability::OPERATIONS_VIEW)?;
+        let mut run = self.runs.get(run_id).await?;
+        run.estimate = run.estimate(self.clock.now());
+        run.retries = self.runs.retries_of(run_id).await?;
+        Ok(run)
+    }
+
+    pub async fn runs(&self, actor: &Actor, filter: &RunFilter) -> Result<Vec<Run>> {
+        actor.require(Capability::OPERATIONS_VIEW)?;
+        self.runs.list(filter).await
+    }
+
+    /// Runs not yet completed, newest first: running ones, then queued
+    /// ones, up to `limit` of each.
+    pub async fn active_runs(&self, actor: &Actor, limit: i64) -> Result<Vec<Run>> {
+        let mut active = Vec::new();
+        for status in [RunStatus::Running, RunStatus::Queued] {
+            let filter = RunFilter {
+                status: Some(status),
+                limit,
+                ..RunFilter::default()
+            };
+            active.extend(self.runs(actor, &filter).await?);
+        }
+        Ok(active)
+    }
+
     /// Work pending per runbook over all tenants, without an audit entry
     /// (the dashboard polls it).
     pub async fn pending_work(&self, actor: &Actor) -> Result<Vec<PendingWork>> {
