@@ -68,7 +68,11 @@ fn no_source_file_is_over_400_lines() {
         .filter(|(_, lines)| *lines > 400)
         .map(|(path, lines)| format!("{path}: {lines} lines"))
         .collect();
-    assert!(long.is_empty(), "files over 400 lines:\n{}", long.join("\n"));
+    assert!(
+        long.is_empty(),
+        "files over 400 lines:\n{}",
+        long.join("\n")
+    );
 }
 
 /// Reads every `.rs` file below `dir` into `tree`, keyed by its path from `root`.
