@@ -496,6 +496,11 @@ both_backends!(hostile_runbook_and_run_fields_are_refused, |t| async move {
     let api_start = "/system/api/runbooks/{key}/start";
     let api_retry = format!("/system/api/runs/{run}/retry-failed");
     let preflight = "/system/api/runbooks/{key}/preflight";
+    let run_tenants = format!("/system/runs/{run}/tenants");
+    let run_csv = format!("/system/runs/{run}/tenants.csv");
+    let api_tenants = format!("/system/api/runs/{run}/tenants");
+    let api_limits = format!("/system/api/runs/{run}/limits");
+    let api_retry_states = format!("/system/api/runs/{run}/retry");
     let all = [("scope", "all"), ("reason", "hostile input check")];
     let one = [("scope", "tenant"), ("tenant", "platform"), ("reason", "r")];
     let filters = [("runbook", ""), ("status", ""), ("outcome", "")];
@@ -561,6 +566,79 @@ both_backends!(hostile_runbook_and_run_fields_are_refused, |t| async move {
             "action",
             &["action:"],
         ),
+        field("GET", "/system/audit", At::Query, &[], "actor", &["actor:"]),
+        field(
+            "GET",
+            "/system/audit",
+            At::Query,
+            &[],
+            "subject",
+            &["subject:"],
+        ),
+        field("GET", "/system/audit", At::Query, &[], "from", &["from:"]),
+        field(
+            "GET",
+            "/system/runs",
+            At::Query,
+            &filters,
+            "initiator",
+            &["initiator:"],
+        ),
+        field("GET", "/system/runs", At::Query, &filters, "tenant", TENANT),
+        field(
+            "GET",
+            "/system/runs",
+            At::Query,
+            &filters,
+            "reason",
+            &["reason:"],
+        ),
+        field(
+            "GET",
+            "/system/runs",
+            At::Query,
+            &filters,
+            "from",
+            &["from:"],
+        ),
+        field(
+            "GET",
+            &run_tenants,
+            At::Query,
+            &[],
+            "q",
+            &["q:", "external id contains:"],
+        ),
+        field("GET", &run_tenants, At::Query, &[], "state", &["state:"]),
+        field("GET", &run_tenants, At::Query, &[], "sort", &["sort:"]),
+        field("GET", &run_csv, At::Query, &[], "q", &["q:", "search:"]),
+        field("GET", &api_tenants, At::Query, &[], "q", &["q:", "search:"]),
+        field("GET", &api_tenants, At::Query, &[], "state", &["state:"]),
+        field(
+            "GET",
+            "/system/tenants/options",
+            At::Query,
+            &[],
+            "tenant",
+            TENANT,
+        ),
+        field(
+            "POST",
+            &api_limits,
+            At::Json,
+            &[],
+            "max_concurrency",
+            &["max_concurrency"],
+        ),
+        field(
+            "POST",
+            &api_retry_states,
+            At::Json,
+            &[],
+            "reason",
+            &["reason:"],
+        )
+        .writes_when_accepted(),
         // The JSON API.
         field("POST", api_start, At::Path, &all, "key", RUNBOOK),
         field("POST", api_start, At::Json, &all, "scope", SCOPE),

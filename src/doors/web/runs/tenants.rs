@@ -5,12 +5,13 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::super::kit::format::{count, duration, plural};
 use super::super::kit::views::TimeTag;
-use super::super::kit::{Operator, Query, WebError, WebState, opt, page, run_id};
+use super::super::kit::{Operator, Query, WebError, WebState, opt, page_with, run_id};
 use super::PageLinks;
 use super::views::field_error;
 use crate::error::Result;
@@ -142,6 +143,9 @@ pub struct TenantTable {
     pub sort: String,
     pub error_field: &'static str,
     pub error: String,
+    /// Served alone (the fragment htmx swaps in): its error is shown
+    /// inside the table, since the form around it is not re-rendered.
+    pub standalone: bool,
 }
 
 #[derive(Template)]
@@ -158,6 +162,26 @@ fn url(path: &str, pairs: &[(&'static str, String)]) -> String {
 }
 
 impl TenantTable {
+    /// The label of the refused filter, as the form shows it.
+    pub fn error_label(&self) -> &'static str {
+        match self.error_field {
+            "state" => "State",
+            "q" => "External id contains",
+            "sort" => "Sort",
+            "page" => "Page",
+            _ => "Filter",
+        }
+    }
+
+    /// 422 when a filter was refused (the table shows why beside it).
+    pub fn status(&self) -> StatusCode {
+        if self.error.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
+
     /// The table of `run` for what was asked; a bad filter is shown beside
     /// its field, with the whole run's box score.
     pub async fn load(
@@ -226,6 +250,7 @@ impl TenantTable {
             sort: opt(&ask.sort).unwrap_or("").to_owned(),
             error_field,
             error,
+            standalone: false,
         })
     }
 }
@@ -238,6 +263,7 @@ pub async fn run_tenants_fragment(
     Query(ask): Query<TenantsAsk>,
 ) -> Result<Response, WebError> {
     let run = state.app.runbooks().run(&op.actor(), run_id(&id)?).await?;
-    let table = TenantTable::load(&state, &op, &run, &ask).await?;
-    page(&Fragment { table })
+    let mut table = TenantTable::load(&state, &op, &run, &ask).await?;
+    table.standalone = true;
+    page_with(table.status(), &Fragment { table })
 }
