@@ -5,6 +5,8 @@
 //    text is left alone, so it is read out only when it changes.
 // 3. A table (or card) that scrolls sideways in its own box takes keyboard focus, so
 //    the arrow keys can scroll it (only while it does overflow).
+// 4. A request from an element marked data-swap-invalid shows a 422 answer
+//    (a refused filter, explained inside the fragment) instead of dropping it.
 (function () {
   "use strict";
   var pad = function (n) { return (n < 10 ? "0" : "") + n; };
@@ -45,6 +47,14 @@
     if (!target || !fragment || !target.closest || !target.closest("[aria-live]")) { return; }
     if ((fragment.textContent || "").trim() === (target.textContent || "").trim()) {
       d.shouldSwap = false;
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var d = e.detail || {};
+    var from = d.requestConfig && d.requestConfig.elt;
+    if (d.xhr && d.xhr.status === 422 && from && from.closest && from.closest("[data-swap-invalid]")) {
+      d.shouldSwap = true;
+      d.isError = false;
     }
   });
   var scrollers = function () {
