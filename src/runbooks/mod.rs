@@ -9,6 +9,7 @@ pub mod service;
 pub mod tenant_job;
 pub mod workspace_ids;
 
+pub use service::drift::{Drift, Reviewed};
 pub use service::reads::PendingWork;
 pub use service::{DeployAction, Preflight, RunbookInfo, RunbookService, ScopeRequest};
 pub use tenant_job::TenantJobHandler;

@@ -2,6 +2,7 @@
 //! calls to list runbooks, run preflight, start, cancel and retry runs.
 //! Doors parse and present; checks that more than one door needs live here.
 
+pub mod drift;
 pub mod reads;
 
 use std::sync::Arc;

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::kit::format::{change_percent, count};
+use super::kit::format::count;
 use super::kit::{
     Chrome, Operator, Query, SignedForm, WebError, WebState, opt, page, page_number, page_with,
     scope_request,
@@ -20,7 +20,7 @@ use super::kit::{
 use super::runs::views::field_error;
 use crate::console::TenantChoice;
 use crate::error::{Error, Result};
-use crate::runbooks::{Preflight, RunbookInfo, ScopeRequest};
+use crate::runbooks::{Drift, Preflight, Reviewed, RunbookInfo, ScopeRequest};
 use crate::runs::RunLimits;
 use preflight_view::{PreflightView, TableAsk};
 
@@ -28,8 +28,6 @@ use preflight_view::{PreflightView, TableAsk};
 const TENANT_OPTIONS: i64 = 20;
 /// A start whose fresh count moved more than this (in percent) from the
 /// preflight the operator reviewed shows the new figures first.
-const DRIFT_PERCENT: i64 = 5;
-
 const FIELDS: [&str; 6] = [
     "scope",
     "tenant",
@@ -277,31 +275,23 @@ fn drift(form: &StartForm, fresh: &Preflight) -> String {
         // Not sent from the page (a script): nothing was reviewed.
         return String::new();
     };
-    let active = number(&form.seen_active);
-    let mut changes = Vec::new();
-    if change_percent(items, fresh.items_pending) > DRIFT_PERCENT {
-        changes.push(format!(
-            "items pending {} → {}",
-            count(items),
-            count(fresh.items_pending)
-        ));
-    }
-    if change_percent(tenants, fresh.tenants) > DRIFT_PERCENT {
-        changes.push(format!(
-            "tenants {} → {}",
-            count(tenants),
-            count(fresh.tenants)
-        ));
-    }
-    match (active, fresh.active_run_id) {
-        (Some(a), None) => changes.push(format!("run #{a} is no longer active")),
-        (Some(a), Some(b)) if a != b => changes.push(format!("run #{b} is now active")),
-        (None, Some(b)) => changes.push(format!("run #{b} was started meanwhile")),
-        _ => {}
-    }
-    if fresh.items_pending == 0 && fresh.active_run_id.is_none() && items > 0 {
-        changes.push("there is nothing left to do".into());
-    }
+    let reviewed = Reviewed {
+        tenants,
+        items,
+        active_run_id: number(&form.seen_active),
+    };
+    let changes: Vec<String> = fresh
+        .drift_since(&reviewed)
+        .into_iter()
+        .map(|d| match d {
+            Drift::Items { was, now } => format!("items pending {} → {}", count(was), count(now)),
+            Drift::Tenants { was, now } => format!("tenants {} → {}", count(was), count(now)),
+            Drift::NoLongerActive(a) => format!("run #{a} is no longer active"),
+            Drift::NowActive(b) => format!("run #{b} is now active"),
+            Drift::StartedMeanwhile(b) => format!("run #{b} was started meanwhile"),
+            Drift::NothingLeft => "there is nothing left to do".into(),
+        })
+        .collect();
     if changes.is_empty() {
         return String::new();
     }

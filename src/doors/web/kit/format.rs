@@ -58,18 +58,6 @@ pub fn duration(ms: i64) -> String {
     }
 }
 
-/// How far `now` is from `base`, as a percentage of `base` (0 when both are
-/// 0; 100 when only `base` is 0).
-pub fn change_percent(base: i64, now: i64) -> i64 {
-    if base == now {
-        0
-    } else if base == 0 {
-        100
-    } else {
-        ((now - base).abs() * 100) / base.abs()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,13 +91,5 @@ mod tests {
         assert_eq!(duration(120_000), "2 min");
         assert_eq!(duration(7_440_000), "2 h 4 min");
         assert_eq!(duration(266_400_000), "3 d 2 h");
-    }
-
-    #[test]
-    fn changes_are_measured_against_the_first_figure() {
-        assert_eq!(change_percent(100, 103), 3);
-        assert_eq!(change_percent(100, 90), 10);
-        assert_eq!(change_percent(0, 0), 0);
-        assert_eq!(change_percent(0, 5), 100);
     }
 }
