@@ -16,65 +16,53 @@ pub const UNKNOWN_LEGACY_STATE: &str = "finding.unknown_legacy_state";
 pub const UNKNOWN_SEVERITY: &str = "finding.unknown_severity";
 
 const LEGACY_STATES: [&str; 3] = ["open", "closed", "ignored"];
-const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
 
 pub struct FindingsLifecycleBackfill;
 
-/// The chunk's computed lifecycle, shared by both dialects but for dates.
-macro_rules! computed_chunk {
-    ($times_seen:literal, $sla:literal) => {
+/// One chunk's UPDATE, shared by both dialects but for dates: each finding's
+/// observations are aggregated by a correlated subquery over the
+/// `(finding_id, observed_at)` index, so the chunk is one index scan of the
+/// pending findings with no join back to `findings`.
+macro_rules! chunk_update {
+    ($greatest:literal, $sla:literal) => {
         concat!(
-            "SELECT f.id, ",
-            "CASE f.legacy_state WHEN 'open' THEN 'new' WHEN 'closed' THEN 'resolved' ",
-            "     WHEN 'ignored' THEN 'risk_accepted' END AS status, ",
-            "COALESCE(o.first_at, f.created_at) AS first_seen, ",
-            "COALESCE(o.last_at, f.updated_at) AS last_seen, ",
-            $times_seen,
-            " AS times_seen, ",
-            "CASE WHEN f.legacy_state = 'closed' THEN COALESCE(f.closed_at, f.updated_at) END AS resolved_at, ",
+            "UPDATE findings SET ",
+            "status = CASE legacy_state WHEN 'open' THEN 'new' WHEN 'closed' THEN 'resolved' ",
+            "    ELSE 'risk_accepted' END, ",
+            "(first_seen_at, last_seen_at, times_seen, sla_due_at) = (",
+            "  SELECT COALESCE(min(o.observed_at), findings.created_at), ",
+            "         COALESCE(max(o.observed_at), findings.updated_at), ",
+            $greatest,
+            "(count(*), 1), ",
             $sla,
-            " AS sla ",
-            "FROM findings f ",
-            "LEFT JOIN (SELECT ob.finding_id, min(ob.observed_at) AS first_at, max(ob.observed_at) AS last_at, ",
-            "                  count(*) AS n ",
-            "           FROM finding_observations ob JOIN findings fo ON fo.id = ob.finding_id ",
-            "           WHERE fo.tenant_id = $1 AND fo.id BETWEEN $2 AND $3 AND fo.lifecycle_version IS NULL ",
-            "           GROUP BY ob.finding_id) o ON o.finding_id = f.id ",
-            "WHERE f.tenant_id = $1 AND f.id BETWEEN $2 AND $3 AND f.lifecycle_version IS NULL ",
-            "  AND f.legacy_state IN ('open', 'closed', 'ignored') ",
-            "  AND f.severity IN ('critical', 'high', 'medium', 'low')"
+            "  FROM finding_observations o WHERE o.finding_id = findings.id), ",
+            "resolved_at = CASE WHEN legacy_state = 'closed' THEN COALESCE(closed_at, updated_at) END, ",
+            "lifecycle_version = 1 ",
+            "WHERE tenant_id = $1 AND id > $2 AND id <= $3 AND lifecycle_version IS NULL ",
+            "  AND legacy_state IN ('open', 'closed', 'ignored') ",
+            "  AND severity IN ('critical', 'high', 'medium', 'low')"
         )
     };
 }
 
-const CHUNK_SQLITE: &str = concat!(
-    "UPDATE findings SET status = c.status, first_seen_at = c.first_seen, last_seen_at = c.last_seen, ",
-    "times_seen = c.times_seen, resolved_at = c.resolved_at, ",
-    "sla_due_at = strftime('%Y-%m-%dT%H:%M:%fZ', c.first_seen, c.sla), lifecycle_version = 1 ",
-    "FROM (",
-    computed_chunk!(
-        "max(COALESCE(o.n, 0), 1)",
-        "CASE f.severity WHEN 'critical' THEN '+7 days' WHEN 'high' THEN '+30 days' \
-         WHEN 'medium' THEN '+90 days' WHEN 'low' THEN '+180 days' END"
-    ),
-    ") AS c WHERE findings.id = c.id AND findings.lifecycle_version IS NULL"
+const CHUNK_SQLITE: &str = chunk_update!(
+    "max",
+    "strftime('%Y-%m-%dT%H:%M:%fZ', COALESCE(min(o.observed_at), findings.created_at), \
+     CASE findings.severity WHEN 'critical' THEN '+7 days' WHEN 'high' THEN '+30 days' \
+     WHEN 'medium' THEN '+90 days' ELSE '+180 days' END)"
 );
 
-const CHUNK_POSTGRES: &str = concat!(
-    "UPDATE findings SET status = c.status, first_seen_at = c.first_seen, last_seen_at = c.last_seen, ",
-    "times_seen = c.times_seen, resolved_at = c.resolved_at, ",
-    "sla_due_at = c.first_seen + c.sla, lifecycle_version = 1 ",
-    "FROM (",
-    computed_chunk!(
-        "GREATEST(COALESCE(o.n, 0), 1)",
-        "CASE f.severity WHEN 'critical' THEN interval '7 days' WHEN 'high' THEN interval '30 days' \
-         WHEN 'medium' THEN interval '90 days' WHEN 'low' THEN interval '180 days' END"
-    ),
-    ") AS c WHERE findings.id = c.id AND findings.lifecycle_version IS NULL"
+const CHUNK_POSTGRES: &str = chunk_update!(
+    "GREATEST",
+    "COALESCE(min(o.observed_at), findings.created_at) + CASE findings.severity \
+     WHEN 'critical' THEN interval '7 days' WHEN 'high' THEN interval '30 days' \
+     WHEN 'medium' THEN interval '90 days' ELSE interval '180 days' END"
 );
 
+/// A pending finding the backfill cannot map: it stays pending and fails
+/// its tenant with a reason code.
 #[derive(sqlx::FromRow)]
-struct Candidate {
+struct Unmappable {
     id: i64,
     legacy_state: String,
     severity: String,
@@ -127,8 +115,26 @@ impl Runbook for FindingsLifecycleBackfill {
             )
             .await
             .map(|(pending, done): (i64, i64)| (done, pending))?;
+        // Findings that cannot be mapped are found once, up front (the tenant
+        // is locked, so the set cannot change); every chunk skips them.
+        let failures: Vec<ItemFailure> = if pending > 0 {
+            job.db
+                .fetch_all::<Unmappable>(
+                    "SELECT id, legacy_state, severity FROM findings \
+                     WHERE tenant_id = $1 AND lifecycle_version IS NULL \
+                       AND NOT (legacy_state IN ('open', 'closed', 'ignored') \
+                                AND severity IN ('critical', 'high', 'medium', 'low')) \
+                     ORDER BY id",
+                    args![job.tenant_id],
+                )
+                .await?
+                .into_iter()
+                .map(unmappable_failure)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut cursor = 0i64;
-        let mut failures = Vec::new();
         let mut updated_total = 0i64;
         // Nothing pending: no chunk query at all (fan-out over idle tenants).
         let mut more = pending > 0;
@@ -136,40 +142,26 @@ impl Runbook for FindingsLifecycleBackfill {
             if job.should_stop() {
                 return Err(JobError::Stopped);
             }
-            let chunk = job
+            // The chunk is the next `chunk_size` pending ids, read from the
+            // partial index alone; only its bounds leave the database.
+            let (last, size): (Option<i64>, i64) = job
                 .db
-                .fetch_all::<Candidate>(
-                    "SELECT id, legacy_state, severity FROM findings \
-                     WHERE tenant_id = $1 AND lifecycle_version IS NULL AND id > $2 ORDER BY id LIMIT $3",
+                .fetch_one(
+                    "SELECT max(id), count(*) FROM (SELECT id FROM findings \
+                     WHERE tenant_id = $1 AND lifecycle_version IS NULL AND id > $2 \
+                     ORDER BY id LIMIT $3) AS chunk",
                     args![job.tenant_id, cursor, job.chunk_size],
                 )
                 .await?;
-            let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
+            let Some(last) = last else {
                 break;
             };
-            more = chunk.len() as i64 == job.chunk_size;
-            let (first, last) = (first.id, last.id);
-            for c in &chunk {
-                if !LEGACY_STATES.contains(&c.legacy_state.as_str()) {
-                    failures.push(ItemFailure {
-                        reason_code: UNKNOWN_LEGACY_STATE.into(),
-                        message: format!(
-                            "finding {} has unknown legacy_state {:?}",
-                            c.id, c.legacy_state
-                        ),
-                    });
-                } else if !SEVERITIES.contains(&c.severity.as_str()) {
-                    failures.push(ItemFailure {
-                        reason_code: UNKNOWN_SEVERITY.into(),
-                        message: format!("finding {} has unknown severity {:?}", c.id, c.severity),
-                    });
-                }
-            }
+            more = size == job.chunk_size;
             let mut tx = job.db.begin_relaxed().await?;
             let updated = tx
                 .execute(
                     job.db.pick(CHUNK_SQLITE, CHUNK_POSTGRES),
-                    args![job.tenant_id, first, last],
+                    args![job.tenant_id, cursor, last],
                 )
                 .await?;
             job.commit_chunk(tx, updated as i64).await?;
@@ -181,5 +173,22 @@ impl Runbook for FindingsLifecycleBackfill {
             items_failed: failures.len() as i64,
             failures,
         })
+    }
+}
+
+fn unmappable_failure(f: Unmappable) -> ItemFailure {
+    if !LEGACY_STATES.contains(&f.legacy_state.as_str()) {
+        ItemFailure {
+            reason_code: UNKNOWN_LEGACY_STATE.into(),
+            message: format!(
+                "finding {} has unknown legacy_state {:?}",
+                f.id, f.legacy_state
+            ),
+        }
+    } else {
+        ItemFailure {
+            reason_code: UNKNOWN_SEVERITY.into(),
+            message: format!("finding {} has unknown severity {:?}", f.id, f.severity),
+        }
     }
 }
