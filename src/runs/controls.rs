@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use super::OperationRunService;
 use crate::domain::run_controls::{Gate, GateView, REASON_ERROR_BUDGET_EXHAUSTED, RunLimits};
 use crate::domain::run_tenants::{BoxScore, TenantPage, TenantQuery, TenantRow, TenantState};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::storage::run_tenants::RunAfterCount;
 use crate::storage::{self, Tx, run_controls as rc};
 
@@ -158,11 +158,17 @@ impl OperationRunService {
         Ok(active)
     }
 
-    /// One page of the run's tenants and its box score.
+    /// One page of the run's tenants and its box score. Without a search,
+    /// how many match is read off the box score rather than counted again.
     pub async fn tenant_page(&self, run_id: i64, query: &TenantQuery) -> Result<TenantPage> {
-        self.get(run_id).await?;
-        let (rows, matching) = rc::tenant_page(&self.db, run_id, query, false).await?;
+        let workspace_id = self.workspace_of(run_id).await?;
+        let rows = rc::tenant_page(&self.db, run_id, workspace_id, query, false).await?;
         let box_score = BoxScore::from_counts(&rc::box_score(&self.db, run_id).await?);
+        let matching = match (&query.search, query.state) {
+            (Some(_), _) => rc::count_matching(&self.db, run_id, workspace_id, query).await?,
+            (None, Some(state)) => box_score.get(state),
+            (None, None) => box_score.total,
+        };
         Ok(TenantPage {
             run_id,
             rows: rows.into_iter().map(into_row).collect(),
@@ -175,9 +181,16 @@ impl OperationRunService {
 
     /// Every tenant matching the query, in its order (exports).
     pub async fn tenant_rows(&self, run_id: i64, query: &TenantQuery) -> Result<Vec<TenantRow>> {
-        self.get(run_id).await?;
-        let (rows, _) = rc::tenant_page(&self.db, run_id, query, true).await?;
+        let workspace_id = self.workspace_of(run_id).await?;
+        let rows = rc::tenant_page(&self.db, run_id, workspace_id, query, true).await?;
         Ok(rows.into_iter().map(into_row).collect())
+    }
+
+    /// The run's workspace; NotFound without such a run.
+    async fn workspace_of(&self, run_id: i64) -> Result<Option<i64>> {
+        rc::run_workspace(&self.db, run_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("run {run_id} does not exist")))
     }
 
     pub async fn box_score(&self, run_id: i64) -> Result<BoxScore> {

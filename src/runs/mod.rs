@@ -86,6 +86,7 @@ impl OperationRunService {
                         self.complete_if_done(&mut tx, run_id, now).await?;
                     }
                     tx.commit().await?;
+                    storage::run_tenants::refresh_statistics(&self.db, total).await;
                     let run = self.get(run_id).await?;
                     return Ok(Ensured { run, created: true });
                 }

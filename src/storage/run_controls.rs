@@ -197,74 +197,159 @@ pub struct TenantResultRow {
     pub message: Option<String>,
 }
 
-/// Tenants per state of the run.
+/// Tenants per state of the run. An active run's finished tenants are
+/// counted on its row, in the transactions that set their states, so only
+/// its running tenants are counted here (the `(run_id, state)` index reads
+/// just those) and the queued ones are what is left: one statement, one
+/// snapshot, however many tenants the run has. A completed run (cancelled
+/// tenants are counted nowhere else) is counted in full.
 pub async fn box_score(db: &Db, run_id: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    db.fetch_all::<(String, i64)>(
-        "SELECT state, count(*) FROM operation_run_tenants WHERE run_id = $1 GROUP BY state",
-        args![run_id],
-    )
-    .await
+    let row = db
+        .fetch_optional::<(String, i64, i64, i64, i64, i64)>(
+            "SELECT r.status, r.total, r.succeeded, r.failed, r.not_started, \
+                 (SELECT count(*) FROM operation_run_tenants rt \
+                  WHERE rt.run_id = r.id AND rt.state = 'running') \
+             FROM operation_runs r WHERE r.id = $1",
+            args![run_id],
+        )
+        .await?;
+    match row {
+        Some((status, total, succeeded, failed, not_started, running)) if status != "completed" => {
+            let queued = total - succeeded - failed - not_started - running;
+            Ok([
+                ("queued", queued),
+                ("running", running),
+                ("succeeded", succeeded),
+                ("failed", failed),
+                ("not_started", not_started),
+            ]
+            .into_iter()
+            .filter(|(_, n)| *n != 0)
+            .map(|(state, n)| (state.to_owned(), n))
+            .collect())
+        }
+        _ => {
+            db.fetch_all::<(String, i64)>(
+                "SELECT state, count(*) FROM operation_run_tenants WHERE run_id = $1 GROUP BY state",
+                args![run_id],
+            )
+            .await
+        }
+    }
 }
 
-/// One page of the run's tenants (all of them when `per_page` is None) and
-/// how many match the filter.
+/// The conditions and arguments of a tenant query: only the filters in
+/// use, so each shape gets a plan of its own. With the run's workspace
+/// known, the default order (external id, unique within a workspace) is
+/// read from the `(workspace_id, external_id)` index without a sort.
+fn tenant_filter(
+    db: &Db,
+    run_id: i64,
+    workspace_id: Option<i64>,
+    query: &TenantQuery,
+) -> (String, Vec<crate::storage::Arg>) {
+    let mut args = args![run_id];
+    let mut filter = "FROM operation_run_tenants rt JOIN tenants t ON t.id = rt.tenant_id \
+                      WHERE rt.run_id = $1"
+        .to_owned();
+    if let Some(ws) = workspace_id {
+        args.push(ws.into());
+        filter += &format!(" AND t.workspace_id = ${}", args.len());
+    }
+    if let Some(state) = query.state {
+        args.push(state.as_str().into());
+        filter += &format!(" AND rt.state = ${}", args.len());
+    }
+    if let Some(search) = &query.search {
+        args.push(search.as_str().into());
+        let n = args.len();
+        filter += &db
+            .pick(
+                " AND instr(lower(t.external_id), lower(${n})) > 0",
+                " AND strpos(lower(t.external_id), lower(${n})) > 0",
+            )
+            .replace("{n}", &n.to_string());
+    }
+    (filter, args)
+}
+
+/// The run's workspace (None inside: a run without one); None: no such run.
+pub async fn run_workspace(db: &Db, run_id: i64) -> Result<Option<Option<i64>>, sqlx::Error> {
+    Ok(db
+        .fetch_optional::<(Option<i64>,)>(
+            "SELECT workspace_id FROM operation_runs WHERE id = $1",
+            args![run_id],
+        )
+        .await?
+        .map(|(ws,)| ws))
+}
+
+/// How many of the run's tenants match the query.
+pub async fn count_matching(
+    db: &Db,
+    run_id: i64,
+    workspace_id: Option<i64>,
+    query: &TenantQuery,
+) -> Result<i64, sqlx::Error> {
+    let (filter, args) = tenant_filter(db, run_id, workspace_id, query);
+    Ok(db
+        .fetch_one::<(i64,)>(&format!("SELECT count(*) {filter}"), args)
+        .await?
+        .0)
+}
+
+/// One page of the run's tenants (all of them when `all`), in the query's
+/// order.
 pub async fn tenant_page(
     db: &Db,
     run_id: i64,
+    workspace_id: Option<i64>,
     query: &TenantQuery,
     all: bool,
-) -> Result<(Vec<TenantResultRow>, i64), sqlx::Error> {
-    let ex = db;
-    let search = ex.pick(
-        "instr(lower(t.external_id), lower($3)) > 0",
-        "strpos(lower(t.external_id), lower($3)) > 0",
-    );
-    let duration = ex.pick(
+) -> Result<Vec<TenantResultRow>, sqlx::Error> {
+    let duration = db.pick(
         "(julianday(rt.finished_at) - julianday(rt.started_at))",
         "(rt.finished_at - rt.started_at)",
     );
-    let key = match query.sort {
-        TenantSort::ExternalId => "t.external_id".to_owned(),
-        TenantSort::State => {
-            "CASE rt.state WHEN 'running' THEN 0 WHEN 'failed' THEN 1 WHEN 'queued' THEN 2 \
-             WHEN 'not_started' THEN 3 WHEN 'cancelled' THEN 4 ELSE 5 END"
-                .to_owned()
-        }
-        TenantSort::Duration => duration.to_owned(),
-        TenantSort::ItemsUpdated => "rt.items_updated".to_owned(),
-        TenantSort::ItemsFailed => "rt.items_failed".to_owned(),
-        TenantSort::Attempts => "rt.attempts".to_owned(),
-        TenantSort::StartedAt => "rt.started_at".to_owned(),
-    };
     let dir = if query.descending { "DESC" } else { "ASC" };
-    let filter = format!(
-        "FROM operation_run_tenants rt JOIN tenants t ON t.id = rt.tenant_id \
-         WHERE rt.run_id = $1 AND ($2 IS NULL OR rt.state = $2) AND ($3 IS NULL OR {search})"
-    );
-    let state = query.state.map(|s| s.as_str().to_owned());
-    let matching = ex
-        .fetch_one::<(i64,)>(
-            &format!("SELECT count(*) {filter}"),
-            args![run_id, state.clone(), query.search.clone()],
-        )
-        .await?
-        .0;
+    let key = match query.sort {
+        TenantSort::ExternalId if workspace_id.is_some() => None,
+        TenantSort::ExternalId => Some("t.external_id"),
+        TenantSort::State => Some(
+            "CASE rt.state WHEN 'running' THEN 0 WHEN 'failed' THEN 1 WHEN 'queued' THEN 2 \
+             WHEN 'not_started' THEN 3 WHEN 'cancelled' THEN 4 ELSE 5 END",
+        ),
+        TenantSort::Duration => Some(duration),
+        TenantSort::ItemsUpdated => Some("rt.items_updated"),
+        TenantSort::ItemsFailed => Some("rt.items_failed"),
+        TenantSort::Attempts => Some("rt.attempts"),
+        TenantSort::StartedAt => Some("rt.started_at"),
+    };
+    let order = match key {
+        // External ids are unique within the workspace: a total order.
+        None => format!("t.external_id {dir}"),
+        Some(key) => {
+            format!("({key}) IS NULL, {key} {dir}, t.external_id {dir}, rt.tenant_id")
+        }
+    };
+    let (filter, mut args) = tenant_filter(db, run_id, workspace_id, query);
     let (limit, offset) = if all {
         (i64::MAX, 0)
     } else {
         (query.per_page, query.offset())
     };
-    let rows = ex
-        .fetch_all::<TenantResultRow>(
-            &format!(
-                "SELECT rt.tenant_id, t.external_id, rt.state, rt.items_expected, rt.items_updated, \
-                     rt.items_skipped, rt.items_failed, rt.attempts, rt.started_at, rt.finished_at, \
-                     rt.reason_code, rt.message \
-                 {filter} ORDER BY ({key}) IS NULL, {key} {dir}, t.external_id {dir}, rt.tenant_id \
-                 LIMIT $4 OFFSET $5"
-            ),
-            args![run_id, state, query.search.clone(), limit, offset],
-        )
-        .await?;
-    Ok((rows, matching))
+    args.push(limit.into());
+    args.push(offset.into());
+    let n = args.len();
+    db.fetch_all::<TenantResultRow>(
+        &format!(
+            "SELECT rt.tenant_id, t.external_id, rt.state, rt.items_expected, rt.items_updated, \
+                 rt.items_skipped, rt.items_failed, rt.attempts, rt.started_at, rt.finished_at, \
+                 rt.reason_code, rt.message \
+             {filter} ORDER BY {order} LIMIT ${} OFFSET ${n}",
+            n - 1
+        ),
+        args,
+    )
+    .await
 }

@@ -48,6 +48,23 @@ async fn assert_adds_up(t: &TestApp, run_id: i64) -> tenantatlas::runs::BoxScore
         .await
         .unwrap();
     let b = page.box_score;
+    // Each state as the tenant rows have it (an active run's box score is
+    // read off the run's row).
+    for (state, shown) in [
+        ("queued", b.queued),
+        ("running", b.running),
+        ("succeeded", b.succeeded),
+        ("failed", b.failed),
+        ("not_started", b.not_started),
+        ("cancelled", b.cancelled),
+    ] {
+        let rows = t
+            .count(&format!(
+                "SELECT count(*) FROM operation_run_tenants WHERE run_id = {run_id} AND state = '{state}'"
+            ))
+            .await;
+        assert_eq!(shown, rows, "{state}: {b:?}");
+    }
     let parts = b.queued + b.running + b.succeeded + b.failed + b.not_started + b.cancelled;
     assert_eq!(parts, run.summary_counts.total, "{b:?}");
     assert_eq!(b.total, run.summary_counts.total);

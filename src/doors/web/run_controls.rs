@@ -29,7 +29,11 @@ pub struct RunFlash {
 
 /// The message a control left for the run page, once.
 pub async fn take_flash(session: &Session) -> Option<RunFlash> {
-    session.remove::<RunFlash>(FLASH_KEY).await.ok().flatten()
+    // Removing marks the session changed and saves it: only when there is
+    // something to take, so a plain page view writes nothing.
+    let flash = session.get::<RunFlash>(FLASH_KEY).await.ok().flatten()?;
+    let _ = session.remove::<RunFlash>(FLASH_KEY).await;
+    Some(flash)
 }
 
 async fn back_to(session: &Session, run_id: i64, message: String) -> Result<Response, WebError> {
