@@ -258,23 +258,26 @@ pub async fn finish_tenants_succeeded(
 ) -> Result<Counted, sqlx::Error> {
     let list: Vec<String> = results.iter().map(|(t, n)| format!("[{t},{n}]")).collect();
     let list = format!("[{}]", list.join(","));
-    let values = tx.pick(
-        "SELECT json_extract(value, '$[0]') AS t, json_extract(value, '$[1]') AS n FROM json_each($2)",
-        "SELECT (e->>0)::bigint AS t, (e->>1)::bigint AS n FROM jsonb_array_elements($2::jsonb) e",
+    // SQLite drives the UPDATE from the listed tenants' keys (an IN list
+    // over the primary key; `+state` keeps it off the state index); joined
+    // to the list instead, it walks every queued tenant of the run and reads
+    // the whole list once per tenant.
+    let sql = tx.pick(
+        "UPDATE operation_run_tenants SET state = 'succeeded', items_failed = 0, \
+             items_skipped = max(0, (SELECT json_extract(l.value, '$[1]') FROM json_each($2) l \
+                 WHERE json_extract(l.value, '$[0]') = operation_run_tenants.tenant_id) - items_updated), \
+             finished_at = $3, started_at = COALESCE(started_at, $3), reason_code = NULL, message = NULL \
+         WHERE run_id = $1 AND +state IN ('queued', 'running') \
+           AND tenant_id IN (SELECT json_extract(value, '$[0]') FROM json_each($2)) \
+         RETURNING items_skipped",
+        "UPDATE operation_run_tenants SET state = 'succeeded', items_failed = 0, \
+             items_skipped = CASE WHEN v.n - items_updated > 0 THEN v.n - items_updated ELSE 0 END, \
+             finished_at = $3, started_at = COALESCE(started_at, $3), reason_code = NULL, message = NULL \
+         FROM (SELECT (e->>0)::bigint AS t, (e->>1)::bigint AS n FROM jsonb_array_elements($2::jsonb) e) AS v \
+         WHERE run_id = $1 AND tenant_id = v.t AND state IN ('queued', 'running') \
+         RETURNING items_skipped",
     );
-    let rows: Vec<(i64,)> = tx
-        .fetch_all(
-            &format!(
-                "UPDATE operation_run_tenants SET state = 'succeeded', items_failed = 0, \
-                     items_skipped = CASE WHEN v.n - items_updated > 0 THEN v.n - items_updated ELSE 0 END, \
-                     finished_at = $3, started_at = COALESCE(started_at, $3), reason_code = NULL, message = NULL \
-                 FROM ({values}) AS v \
-                 WHERE run_id = $1 AND tenant_id = v.t AND state IN ('queued', 'running') \
-                 RETURNING items_skipped"
-            ),
-            args![run_id, list, now],
-        )
-        .await?;
+    let rows: Vec<(i64,)> = tx.fetch_all(sql, args![run_id, list, now]).await?;
     if rows.is_empty() {
         return Ok(Counted::No);
     }
