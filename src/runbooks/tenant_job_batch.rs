@@ -101,12 +101,37 @@ pub(super) async fn run(
             .into_iter()
             .collect()
     };
+    // Tenants of runs without a cap, pause or spent budget start in one
+    // statement per run; the rest pass the gate one at a time.
+    let mut per_run: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for p in candidates
+        .iter()
+        .filter(|p| locked.contains(&p.tenant.tenant_id))
+    {
+        per_run
+            .entry(p.tenant.run_id)
+            .or_default()
+            .push(p.tenant.tenant_id);
+    }
+    let mut started = HashSet::new();
+    for (run_id, tenants) in per_run {
+        let now = clock.now();
+        for tenant_id in h
+            .runs
+            .admit_tenants_ungated(&mut tx, run_id, &tenants, now)
+            .await?
+        {
+            started.insert((run_id, tenant_id));
+        }
+    }
     let mut go = Vec::with_capacity(candidates.len());
     for p in candidates {
         let job = &jobs[p.index];
         if !locked.contains(&p.tenant.tenant_id) {
             job.later(&mut tx, h.locked_retry_ms).await?;
             outcomes[p.index] = Some(JobOutcome::TenantBusy);
+        } else if started.contains(&(p.tenant.run_id, p.tenant.tenant_id)) {
+            go.push(p);
         } else if let Some(outcome) = h.gate(job, &mut tx, p.tenant).await? {
             // The run's gate (cap, pause, spent budget) held it back.
             outcomes[p.index] = Some(outcome);

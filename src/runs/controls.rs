@@ -34,6 +34,19 @@ impl OperationRunService {
     /// Decides, in the claim's transaction, whether the tenant may start.
     /// Plain runs pay one statement on the tenant's own row; only a capped,
     /// paused or stopped run locks its row.
+    /// Starts those of a run's tenants that need no gate (see
+    /// [`OperationRunService::admit_tenant`]) in one statement; returns the
+    /// tenants started. The others go through `admit_tenant`.
+    pub async fn admit_tenants_ungated(
+        &self,
+        tx: &mut Tx,
+        run_id: i64,
+        tenant_ids: &[i64],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>> {
+        Ok(rc::start_ungated_many(tx, run_id, tenant_ids, now).await?)
+    }
+
     pub async fn admit_tenant(
         &self,
         tx: &mut Tx,
