@@ -9,11 +9,17 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
 use super::Engine;
-use crate::storage::queue::{self as q, JobListener};
+use crate::storage::queue::{self as q, CommitProbe, JobListener};
+
+/// Without a commit since the last look, an idle loop still looks this
+/// often: a retry's backoff or a dead worker's lease ends without one.
+const LOOK_AT_LEAST_EVERY: Duration = Duration::from_secs(1);
 
 pub(super) async fn watch(engine: Engine, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
     let every = Duration::from_millis(engine.settings.poll_interval_ms.max(1));
     let mut listener = listen(&engine).await;
+    let mut probe = CommitProbe::new(&engine.db);
+    let mut looked = tokio::time::Instant::now();
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -37,6 +43,10 @@ pub(super) async fn watch(engine: Engine, wake: Arc<Notify>, mut shutdown: watch
                 if listener.is_none() {
                     listener = listen(&engine).await;
                 }
+                if !probe.changed() && looked.elapsed() < LOOK_AT_LEAST_EVERY {
+                    continue;
+                }
+                looked = tokio::time::Instant::now();
                 let now = engine.clock.now_ms();
                 match q::anything_to_claim(&mut engine.db.clone(), now).await {
                     Ok(true) => wake.notify_waiters(),

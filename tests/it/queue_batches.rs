@@ -77,3 +77,48 @@ both_backends!(
         );
     }
 );
+
+/// An idle SQLite worker looks for jobs only when the write-ahead log moved
+/// (or once a second): the probe must see another process's commit and must
+/// stay quiet while nothing is written.
+#[tokio::test]
+async fn the_sqlite_commit_probe_sees_every_commit_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("probe.db").display());
+    let writer = tenantatlas::storage::Db::connect(&url, 2).await.unwrap();
+    let watcher = tenantatlas::storage::Db::open(&url, 2).await.unwrap();
+    let mut probe = q::CommitProbe::new(&watcher);
+    assert!(probe.changed(), "the first look always looks");
+    assert!(!probe.changed(), "nothing was written");
+    // A read changes nothing.
+    let _: i64 = watcher
+        .scalar("SELECT count(*) FROM jobs", tenantatlas::args![])
+        .await
+        .unwrap();
+    assert!(!probe.changed(), "a read is not a commit");
+    for round in 0..3 {
+        writer
+            .execute(
+                "INSERT INTO workspaces (slug, name, created_at) VALUES ($1, $1, CURRENT_TIMESTAMP)",
+                tenantatlas::args![format!("w{round}")],
+            )
+            .await
+            .unwrap();
+        assert!(probe.changed(), "commit {round} was seen");
+        assert!(!probe.changed(), "and only once");
+    }
+    // A checkpoint that restarts the log is a change too, then quiet again.
+    writer
+        .execute("PRAGMA wal_checkpoint(TRUNCATE)", tenantatlas::args![])
+        .await
+        .unwrap();
+    writer
+        .execute(
+            "INSERT INTO workspaces (slug, name, created_at) VALUES ('after', 'after', CURRENT_TIMESTAMP)",
+            tenantatlas::args![],
+        )
+        .await
+        .unwrap();
+    assert!(probe.changed(), "a commit after a checkpoint was seen");
+    assert!(!probe.changed());
+}

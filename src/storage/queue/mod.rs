@@ -12,7 +12,7 @@ mod wake;
 
 pub use batch::*;
 use wake::notify_enqueued;
-pub use wake::{JOBS_CHANNEL, JobListener, anything_to_claim};
+pub use wake::{CommitProbe, JOBS_CHANNEL, JobListener, anything_to_claim};
 
 /// A claimed job's row. The run's type and status and the tenant's workspace
 /// are read with the claim (to spare a tenant job a round trip); the engine

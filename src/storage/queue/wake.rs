@@ -31,6 +31,45 @@ pub async fn anything_to_claim(ex: &mut impl Exec, now_ms: i64) -> Result<bool, 
     Ok(n == 1)
 }
 
+/// Whether anything may have been committed since the last call, told by the
+/// SQLite write-ahead log's size and modification time: every commit of any
+/// process appends to it (or restarts it after a checkpoint). An idle
+/// worker's look costs a `stat` instead of a query while nothing is written.
+/// Always true on PostgreSQL and for a database without a file.
+pub struct CommitProbe {
+    wal: Option<std::path::PathBuf>,
+    seen: Option<(u64, std::time::SystemTime)>,
+}
+
+impl CommitProbe {
+    pub fn new(db: &crate::storage::Db) -> CommitProbe {
+        let wal = match db {
+            crate::storage::Db::Sqlite(pool) => {
+                let mut name = pool.connect_options().get_filename().as_os_str().to_owned();
+                name.push("-wal");
+                Some(std::path::PathBuf::from(name))
+            }
+            crate::storage::Db::Postgres(_) => None,
+        };
+        CommitProbe { wal, seen: None }
+    }
+
+    pub fn changed(&mut self) -> bool {
+        let Some(wal) = &self.wal else {
+            return true;
+        };
+        let Some(now) = std::fs::metadata(wal)
+            .ok()
+            .and_then(|m| Some((m.len(), m.modified().ok()?)))
+        else {
+            return true;
+        };
+        let changed = self.seen != Some(now);
+        self.seen = Some(now);
+        changed
+    }
+}
+
 /// Hears enqueue notifications (PostgreSQL `LISTEN`).
 pub struct JobListener(sqlx::postgres::PgListener);
 
