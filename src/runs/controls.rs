@@ -175,8 +175,11 @@ impl OperationRunService {
     /// how many match is read off the box score rather than counted again.
     pub async fn tenant_page(&self, run_id: i64, query: &TenantQuery) -> Result<TenantPage> {
         let workspace_id = self.workspace_of(run_id).await?;
-        let rows = rc::tenant_page(&self.db, run_id, workspace_id, query, false).await?;
-        let box_score = BoxScore::from_counts(&rc::box_score(&self.db, run_id).await?);
+        let (rows, counts) = tokio::try_join!(
+            rc::tenant_page(&self.db, run_id, workspace_id, query, false),
+            rc::box_score(&self.db, run_id),
+        )?;
+        let box_score = BoxScore::from_counts(&counts);
         let matching = match (&query.search, query.state) {
             (Some(_), _) => rc::count_matching(&self.db, run_id, workspace_id, query).await?,
             (None, Some(state)) => box_score.get(state),

@@ -220,11 +220,16 @@ pub async fn view_run(
     Query(ask): Query<TenantsAsk>,
 ) -> Result<Response, WebError> {
     let run = state.app.runbooks().run(&op.actor(), run_id(&id)?).await?;
-    let live = live_of(&state, &op, &run).await?;
-    let table = TenantTable::load(&state, &op, &run, &ask).await?;
+    // Independent reads, side by side: under load the page waits for the
+    // slowest, not for their sum.
+    let (live, table, chrome) = tokio::try_join!(
+        live_of(&state, &op, &run),
+        TenantTable::load(&state, &op, &run, &ask),
+        Chrome::operator(&state, &op, &session, "runs"),
+    )?;
     let can_act = op.can(Capability::RUNBOOKS_RUN);
     page(&RunPage {
-        chrome: Chrome::operator(&state, &op, &session, "runs").await?,
+        chrome,
         title: state
             .app
             .runbooks()
