@@ -103,6 +103,26 @@ impl Runbook for FindingsLifecycleBackfill {
         .await
     }
 
+    async fn already_done(
+        &self,
+        db: &Db,
+        tenant_ids: &[i64],
+    ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+        let listed = db.pick(
+            "t.id IN (SELECT value FROM json_each($1))",
+            "t.id = ANY(ARRAY(SELECT v::bigint FROM jsonb_array_elements_text($1::jsonb) v))",
+        );
+        db.fetch_all(
+            &format!(
+                "SELECT t.id, (SELECT count(*) FROM findings f WHERE f.tenant_id = t.id) \
+                 FROM tenants t WHERE {listed} AND NOT EXISTS \
+                     (SELECT 1 FROM findings p WHERE p.tenant_id = t.id AND p.lifecycle_version IS NULL)"
+            ),
+            args![crate::storage::queue::id_list(tenant_ids.iter().copied())],
+        )
+        .await
+    }
+
     async fn run_tenant(&self, job: &TenantJob) -> Result<TenantResult, JobError> {
         // The tenant is locked, so what is done now plus what this job updates
         // is what is done at the end.

@@ -127,6 +127,17 @@ pub trait Runbook: Send + Sync {
     ) -> Result<Vec<TenantPending>, sqlx::Error>;
     /// Does one tenant's work in bounded chunks.
     async fn run_tenant(&self, job: &TenantJob) -> Result<TenantResult, JobError>;
+    /// Of these locked tenants, those with nothing to do, with how many items
+    /// each has in the target state, in one statement: a batch of a fan-out
+    /// counts them succeeded without calling `run_tenant` for each. The
+    /// default asks every tenant.
+    async fn already_done(
+        &self,
+        _db: &Db,
+        _tenant_ids: &[i64],
+    ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+        Ok(Vec::new())
+    }
 }
 
 pub struct Registry {

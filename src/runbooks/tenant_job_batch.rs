@@ -7,7 +7,7 @@
 //! under the job's lease. Anything out of the ordinary (a failure, a
 //! cancelled run, a missing tenant) takes the path of a job run alone.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -156,7 +156,25 @@ pub(super) async fn run(
         outcomes[i] = Some(h.run(&jobs[i], tx).await?);
     }
     let mut succeeded = Vec::with_capacity(go.len());
+    // Tenants with nothing to do, found for the whole batch per runbook, are
+    // counted without running each one.
+    let mut done: HashMap<i64, i64> = HashMap::new();
+    let mut per_type: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for p in &go {
+        if let Some(t) = jobs[p.index].row.run_type.as_deref() {
+            per_type.entry(t).or_default().push(p.tenant.tenant_id);
+        }
+    }
+    for (run_type, tenants) in per_type {
+        if let Some(runbook) = h.registry.get(run_type) {
+            done.extend(runbook.already_done(&db, &tenants).await?);
+        }
+    }
     for p in go {
+        if let Some(in_target) = done.get(&p.tenant.tenant_id) {
+            succeeded.push((p.index, p.tenant, *in_target));
+            continue;
+        }
         let job = &jobs[p.index];
         let Some(runbook) = job.row.run_type.as_deref().and_then(|t| h.registry.get(t)) else {
             continue;
