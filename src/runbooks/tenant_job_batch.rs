@@ -165,7 +165,8 @@ pub(super) async fn run(
             per_type.entry(t).or_default().push(p.tenant.tenant_id);
         }
     }
-    for (run_type, tenants) in per_type {
+    // One tenant alone gains nothing: its own work starts with that count.
+    for (run_type, tenants) in per_type.into_iter().filter(|(_, t)| t.len() > 1) {
         if let Some(runbook) = h.registry.get(run_type) {
             done.extend(runbook.already_done(&db, &tenants).await?);
         }

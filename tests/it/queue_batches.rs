@@ -78,6 +78,52 @@ both_backends!(
     }
 );
 
+both_backends!(
+    a_batch_of_tenants_with_nothing_to_do_counts_each_once,
+    |t| async move {
+        t.seed(12, 3, 0).await;
+        let first = start_all(&t.app, "findings.backfill-lifecycle").await;
+        let worker = t.worker();
+        while t.app.runs().get(first.run.id).await.unwrap().status != RunStatus::Completed {
+            assert!(
+                worker.run_batch(32).await.unwrap() > 0,
+                "the first run finishes"
+            );
+        }
+        // Every tenant is done: the second run's batch answers them all in
+        // one statement, as the tenants' own work would have.
+        let second = start_all(&t.app, "findings.backfill-lifecycle").await;
+        assert_eq!(worker.run_batch(32).await.unwrap(), 13);
+        let run = t.app.runs().get(second.run.id).await.unwrap();
+        assert_eq!(run.status, RunStatus::Completed);
+        assert_eq!(run.outcome, Outcome::Succeeded);
+        assert_eq!(run.summary_counts.succeeded, 13);
+        assert_eq!(run.summary_counts.items_updated, 0);
+        assert_eq!(
+            run.summary_counts.items_skipped, 36,
+            "3 findings of 12 tenants"
+        );
+        let id = second.run.id;
+        assert_eq!(
+            t.count(&format!(
+                "SELECT count(*) FROM operation_run_tenants rt WHERE rt.run_id = {id} \
+                 AND rt.state = 'succeeded' AND rt.items_skipped = \
+                     (SELECT count(*) FROM findings f WHERE f.tenant_id = rt.tenant_id)"
+            ))
+            .await,
+            13
+        );
+        assert_eq!(t.count("SELECT count(*) FROM tenant_locks").await, 0);
+        assert_eq!(
+            t.count(&format!(
+                "SELECT count(*) FROM jobs WHERE run_id = {id} AND status = 'done'"
+            ))
+            .await,
+            13
+        );
+    }
+);
+
 /// An idle SQLite worker looks for jobs only when the write-ahead log moved
 /// (or once a second): the probe must see another process's commit and must
 /// stay quiet while nothing is written.
