@@ -110,15 +110,6 @@ pub async fn emit(
                 };
                 edits::set_suppressed_reason(tx, id, &reason).await?;
                 emitted.suppressed += 1;
-                let reason = if !enabled {
-                    "destination disabled".to_string()
-                } else {
-                    format!(
-                        "cooldown: this rule alerted about the same subject less than {} ago",
-                        cooldown_words(rule.cooldown_seconds)
-                    )
-                };
-                edits::set_suppressed_reason(tx, id, &reason).await?;
                 continue;
             }
             emitted.deliveries += 1;
