@@ -29,13 +29,7 @@ pub async fn set_destination_enabled(
     id: i64,
     enabled: bool,
 ) -> Result<bool, sqlx::Error> {
-    let n = db
-        .execute(
-            "UPDATE alert_destinations SET enabled = $3 WHERE workspace_id = $1 AND id = $2",
-            args![workspace_id, id, enabled],
-        )
-        .await?;
-    Ok(n == 1)
+    set_enabled(db, "alert_destinations", workspace_id, id, enabled).await
 }
 
 pub async fn set_rule_enabled(
@@ -44,9 +38,20 @@ pub async fn set_rule_enabled(
     id: i64,
     enabled: bool,
 ) -> Result<bool, sqlx::Error> {
+    set_enabled(db, "alert_rules", workspace_id, id, enabled).await
+}
+
+/// `table` is one of the two literals above, never input.
+async fn set_enabled(
+    db: &Db,
+    table: &str,
+    workspace_id: i64,
+    id: i64,
+    enabled: bool,
+) -> Result<bool, sqlx::Error> {
     let n = db
         .execute(
-            "UPDATE alert_rules SET enabled = $3 WHERE workspace_id = $1 AND id = $2",
+            &format!("UPDATE {table} SET enabled = $3 WHERE workspace_id = $1 AND id = $2"),
             args![workspace_id, id, enabled],
         )
         .await?;
