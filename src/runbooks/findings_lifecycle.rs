@@ -8,7 +8,7 @@ use crate::args;
 use crate::domain::RunbookKey;
 use crate::runbooks::{JobError, Runbook, TenantJob, TenantPending};
 use crate::runs::{ItemFailure, TenantResult};
-use crate::storage::Db;
+use crate::storage::{Db, queue};
 
 pub const KEY: RunbookKey = RunbookKey("findings.backfill-lifecycle");
 
@@ -108,17 +108,14 @@ impl Runbook for FindingsLifecycleBackfill {
         db: &Db,
         tenant_ids: &[i64],
     ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-        let listed = db.pick(
-            "t.id IN (SELECT value FROM json_each($1))",
-            "t.id = ANY(ARRAY(SELECT v::bigint FROM jsonb_array_elements_text($1::jsonb) v))",
-        );
+        let listed = queue::in_id_list(db.backend(), "t.id", "$1");
         db.fetch_all(
             &format!(
                 "SELECT t.id, (SELECT count(*) FROM findings f WHERE f.tenant_id = t.id) \
                  FROM tenants t WHERE {listed} AND NOT EXISTS \
                      (SELECT 1 FROM findings p WHERE p.tenant_id = t.id AND p.lifecycle_version IS NULL)"
             ),
-            args![crate::storage::queue::id_list(tenant_ids.iter().copied())],
+            args![queue::id_list(tenant_ids.iter().copied())],
         )
         .await
     }

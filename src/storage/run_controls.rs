@@ -40,10 +40,7 @@ pub async fn start_ungated_many(
     tenant_ids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    let listed = tx.pick(
-        "tenant_id IN (SELECT value FROM json_each($2))",
-        "tenant_id = ANY(ARRAY(SELECT v::bigint FROM jsonb_array_elements_text($2::jsonb) v))",
-    );
+    let listed = crate::storage::queue::in_id_list(tx.backend(), "tenant_id", "$2");
     let started: Vec<(i64,)> = tx
         .fetch_all(
             &format!(
@@ -290,13 +287,11 @@ fn tenant_filter(
     }
     if let Some(search) = &query.search {
         args.push(search.as_str().into());
-        let n = args.len();
-        filter += &db
-            .pick(
-                " AND instr(lower(t.external_id), lower(${n})) > 0",
-                " AND strpos(lower(t.external_id), lower(${n})) > 0",
-            )
-            .replace("{n}", &n.to_string());
+        let find = db.pick("instr", "strpos");
+        filter += &format!(
+            " AND {find}(lower(t.external_id), lower(${})) > 0",
+            args.len()
+        );
     }
     (filter, args)
 }

@@ -3,13 +3,25 @@
 
 use super::{ClaimedJob, RETURNING};
 use crate::args;
-use crate::storage::Exec;
+use crate::storage::{Backend, Exec};
 
 /// A list of ids bound as one JSON text argument; both backends expand it to
 /// rows (`json_each`, `jsonb_array_elements_text`).
 pub fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
     let ids: Vec<String> = ids.into_iter().map(|i| i.to_string()).collect();
     format!("[{}]", ids.join(","))
+}
+
+/// The condition "`column` is one of the ids of [`id_list`] bound as
+/// `param`", in the backend's dialect. Both are literals of the caller,
+/// never input.
+pub fn in_id_list(backend: Backend, column: &str, param: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("{column} IN (SELECT value FROM json_each({param}))"),
+        Backend::Postgres => format!(
+            "{column} = ANY(ARRAY(SELECT v::bigint FROM jsonb_array_elements_text({param}::jsonb) v))"
+        ),
+    }
 }
 
 /// Claims up to `limit` ready jobs of `kind` for one owner, in one statement
@@ -62,16 +74,13 @@ pub async fn finish_many(
     owner: &str,
     now_ms: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    let sql = ex.pick(
+    let sql = format!(
         "UPDATE jobs SET status = 'done', lease_owner = NULL, lease_until_ms = NULL, updated_at_ms = $3 \
-         WHERE id IN (SELECT value FROM json_each($1)) AND lease_owner = $2 AND status = 'running' \
-         RETURNING id",
-        "UPDATE jobs SET status = 'done', lease_owner = NULL, lease_until_ms = NULL, updated_at_ms = $3 \
-         WHERE id = ANY(ARRAY(SELECT v::bigint FROM jsonb_array_elements_text($1::jsonb) v)) \
-           AND lease_owner = $2 AND status = 'running' RETURNING id",
+         WHERE {} AND lease_owner = $2 AND status = 'running' RETURNING id",
+        in_id_list(ex.backend(), "id", "$1")
     );
     let rows: Vec<(i64,)> = ex
-        .fetch_all(sql, args![id_list(ids.iter().copied()), owner, now_ms])
+        .fetch_all(&sql, args![id_list(ids.iter().copied()), owner, now_ms])
         .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
@@ -123,11 +132,10 @@ pub async fn unlock_tenants(
     tenant_ids: &[i64],
     owner: &str,
 ) -> Result<u64, sqlx::Error> {
-    let sql = ex.pick(
-        "DELETE FROM tenant_locks WHERE tenant_id IN (SELECT value FROM json_each($1)) AND owner = $2",
-        "DELETE FROM tenant_locks \
-         WHERE tenant_id = ANY(ARRAY(SELECT v::bigint FROM jsonb_array_elements_text($1::jsonb) v)) AND owner = $2",
+    let sql = format!(
+        "DELETE FROM tenant_locks WHERE {} AND owner = $2",
+        in_id_list(ex.backend(), "tenant_id", "$1")
     );
-    ex.execute(sql, args![id_list(tenant_ids.iter().copied()), owner])
+    ex.execute(&sql, args![id_list(tenant_ids.iter().copied()), owner])
         .await
 }
