@@ -8,7 +8,7 @@ use crate::args;
 use crate::domain::RunbookKey;
 use crate::runbooks::{JobError, Runbook, TenantJob, TenantPending};
 use crate::runs::{ItemFailure, TenantResult};
-use crate::storage::{Db, queue};
+use crate::storage::{Backend, Db, queue};
 
 pub const KEY: RunbookKey = RunbookKey("findings.backfill-lifecycle");
 
@@ -19,45 +19,31 @@ const LEGACY_STATES: [&str; 3] = ["open", "closed", "ignored"];
 
 pub struct FindingsLifecycleBackfill;
 
-/// One chunk's UPDATE, shared by both dialects but for dates: each finding's
-/// observations are aggregated by a correlated subquery over the
-/// `(finding_id, observed_at)` index, so the chunk is one index scan of the
-/// pending findings with no join back to `findings`.
-macro_rules! chunk_update {
-    ($greatest:literal, $sla:literal) => {
-        concat!(
-            "UPDATE findings SET ",
-            "status = CASE legacy_state WHEN 'open' THEN 'new' WHEN 'closed' THEN 'resolved' ",
-            "    ELSE 'risk_accepted' END, ",
-            "(first_seen_at, last_seen_at, times_seen, sla_due_at) = (",
-            "  SELECT COALESCE(min(o.observed_at), findings.created_at), ",
-            "         COALESCE(max(o.observed_at), findings.updated_at), ",
-            $greatest,
-            "(count(*), 1), ",
-            $sla,
-            "  FROM finding_observations o WHERE o.finding_id = findings.id), ",
-            "resolved_at = CASE WHEN legacy_state = 'closed' THEN COALESCE(closed_at, updated_at) END, ",
-            "lifecycle_version = 1 ",
-            "WHERE tenant_id = $1 AND id > $2 AND id <= $3 AND lifecycle_version IS NULL ",
-            "  AND legacy_state IN ('open', 'closed', 'ignored') ",
-            "  AND severity IN ('critical', 'high', 'medium', 'low')"
-        )
-    };
-}
+/// Which pending findings the backfill can map; the others fail their
+/// tenant with a reason code and stay pending.
+const MAPPABLE: &str = "legacy_state IN ('open', 'closed', 'ignored') \
+     AND severity IN ('critical', 'high', 'medium', 'low')";
 
-const CHUNK_SQLITE: &str = chunk_update!(
-    "max",
-    "strftime('%Y-%m-%dT%H:%M:%fZ', COALESCE(min(o.observed_at), findings.created_at), \
-     CASE findings.severity WHEN 'critical' THEN '+7 days' WHEN 'high' THEN '+30 days' \
-     WHEN 'medium' THEN '+90 days' ELSE '+180 days' END)"
-);
-
-const CHUNK_POSTGRES: &str = chunk_update!(
-    "GREATEST",
-    "COALESCE(min(o.observed_at), findings.created_at) + CASE findings.severity \
-     WHEN 'critical' THEN interval '7 days' WHEN 'high' THEN interval '30 days' \
-     WHEN 'medium' THEN interval '90 days' ELSE interval '180 days' END"
-);
+/// One chunk's UPDATE (SQLite; PostgreSQL runs the same statement in its
+/// procedure): each finding's observations are aggregated by a correlated
+/// subquery over the `(finding_id, observed_at)` index, so the chunk is one
+/// index scan of the pending findings with no join back to `findings`.
+const CHUNK_SQLITE: &str = "UPDATE findings SET \
+     status = CASE legacy_state WHEN 'open' THEN 'new' WHEN 'closed' THEN 'resolved' \
+         ELSE 'risk_accepted' END, \
+     (first_seen_at, last_seen_at, times_seen, sla_due_at) = ( \
+       SELECT COALESCE(min(o.observed_at), findings.created_at), \
+              COALESCE(max(o.observed_at), findings.updated_at), \
+              max(count(*), 1), \
+              strftime('%Y-%m-%dT%H:%M:%fZ', COALESCE(min(o.observed_at), findings.created_at), \
+                CASE findings.severity WHEN 'critical' THEN '+7 days' WHEN 'high' THEN '+30 days' \
+                WHEN 'medium' THEN '+90 days' ELSE '+180 days' END) \
+       FROM finding_observations o WHERE o.finding_id = findings.id), \
+     resolved_at = CASE WHEN legacy_state = 'closed' THEN COALESCE(closed_at, updated_at) END, \
+     lifecycle_version = 1 \
+     WHERE tenant_id = $1 AND id > $2 AND id <= $3 AND lifecycle_version IS NULL \
+       AND legacy_state IN ('open', 'closed', 'ignored') \
+       AND severity IN ('critical', 'high', 'medium', 'low')";
 
 /// A pending finding the backfill cannot map: it stays pending and fails
 /// its tenant with a reason code.
@@ -121,27 +107,32 @@ impl Runbook for FindingsLifecycleBackfill {
     }
 
     async fn run_tenant(&self, job: &TenantJob) -> Result<TenantResult, JobError> {
-        // The tenant is locked, so what is done now plus what this job updates
-        // is what is done at the end.
-        let (done_before, pending): (i64, i64) = job
+        // The tenant is locked, so its findings cannot change meanwhile: what
+        // is done now plus what this job updates is what is done at the end,
+        // and the pending findings it could not update are the unmappable
+        // ones. Both counts come from indexes alone.
+        let (total, pending): (i64, i64) = job
             .db
             .fetch_one(
-                "SELECT count(*) - count(lifecycle_version), count(lifecycle_version) FROM findings \
-                 WHERE tenant_id = $1",
+                "SELECT (SELECT count(*) FROM findings WHERE tenant_id = $1), \
+                        (SELECT count(*) FROM findings WHERE tenant_id = $1 AND lifecycle_version IS NULL)",
                 args![job.tenant_id],
             )
-            .await
-            .map(|(pending, done): (i64, i64)| (done, pending))?;
-        // Findings that cannot be mapped are found once, up front (the tenant
-        // is locked, so the set cannot change); every chunk skips them.
-        let failures: Vec<ItemFailure> = if pending > 0 {
+            .await?;
+        // Nothing pending: no chunk at all (fan-out over idle tenants).
+        let updated = match job.db.backend() {
+            _ if pending == 0 => 0,
+            Backend::Postgres => chunks_in_database(job).await?,
+            Backend::Sqlite => chunks(job).await?,
+        };
+        let failures: Vec<ItemFailure> = if updated < pending {
             job.db
                 .fetch_all::<Unmappable>(
-                    "SELECT id, legacy_state, severity FROM findings \
-                     WHERE tenant_id = $1 AND lifecycle_version IS NULL \
-                       AND NOT (legacy_state IN ('open', 'closed', 'ignored') \
-                                AND severity IN ('critical', 'high', 'medium', 'low')) \
-                     ORDER BY id",
+                    &format!(
+                        "SELECT id, legacy_state, severity FROM findings \
+                         WHERE tenant_id = $1 AND lifecycle_version IS NULL AND NOT ({MAPPABLE}) \
+                         ORDER BY id"
+                    ),
                     args![job.tenant_id],
                 )
                 .await?
@@ -151,46 +142,74 @@ impl Runbook for FindingsLifecycleBackfill {
         } else {
             Vec::new()
         };
-        let mut cursor = 0i64;
-        let mut updated_total = 0i64;
-        // Nothing pending: no chunk query at all (fan-out over idle tenants).
-        let mut more = pending > 0;
-        while more {
-            if job.should_stop() {
-                return Err(JobError::Stopped);
-            }
-            // The chunk is the next `chunk_size` pending ids, read from the
-            // partial index alone; only its bounds leave the database.
-            let (last, size): (Option<i64>, i64) = job
-                .db
-                .fetch_one(
-                    "SELECT max(id), count(*) FROM (SELECT id FROM findings \
-                     WHERE tenant_id = $1 AND lifecycle_version IS NULL AND id > $2 \
-                     ORDER BY id LIMIT $3) AS chunk",
-                    args![job.tenant_id, cursor, job.chunk_size],
-                )
-                .await?;
-            let Some(last) = last else {
-                break;
-            };
-            more = size == job.chunk_size;
-            let mut tx = job.db.begin_relaxed().await?;
-            let updated = tx
-                .execute(
-                    job.db.pick(CHUNK_SQLITE, CHUNK_POSTGRES),
-                    args![job.tenant_id, cursor, last],
-                )
-                .await?;
-            job.commit_chunk(tx, updated as i64).await?;
-            updated_total += updated as i64;
-            cursor = last;
-        }
         Ok(TenantResult {
-            items_in_target_state: done_before + updated_total,
+            items_in_target_state: total - pending + updated,
             items_failed: failures.len() as i64,
             failures,
         })
     }
+}
+
+/// The chunk loop, one transaction per chunk; returns the items updated.
+async fn chunks(job: &TenantJob) -> Result<i64, JobError> {
+    let mut cursor = 0i64;
+    let mut updated_total = 0i64;
+    loop {
+        if job.should_stop() {
+            return Err(JobError::Stopped);
+        }
+        // The chunk is the next `chunk_size` pending ids, read from the
+        // partial index alone; only its bounds leave the database.
+        let (last, size): (Option<i64>, i64) = job
+            .db
+            .fetch_one(
+                "SELECT max(id), count(*) FROM (SELECT id FROM findings \
+                 WHERE tenant_id = $1 AND lifecycle_version IS NULL AND id > $2 \
+                 ORDER BY id LIMIT $3) AS chunk",
+                args![job.tenant_id, cursor, job.chunk_size],
+            )
+            .await?;
+        let Some(last) = last else {
+            return Ok(updated_total);
+        };
+        let mut tx = job.db.begin_relaxed().await?;
+        let updated = tx
+            .execute(CHUNK_SQLITE, args![job.tenant_id, cursor, last])
+            .await? as i64;
+        job.commit_chunk(tx, updated).await?;
+        updated_total += updated;
+        cursor = last;
+        if size < job.chunk_size {
+            return Ok(updated_total);
+        }
+    }
+}
+
+/// The same loop as [`chunks`], run by the database in one call
+/// (`migrations/postgres/0009`): the same chunks, transactions and progress,
+/// without a round trip per statement. The procedure checks the job's lease
+/// before each chunk, so a lost lease stops it even while the call runs.
+async fn chunks_in_database(job: &TenantJob) -> Result<i64, JobError> {
+    if job.should_stop() {
+        return Err(JobError::Stopped);
+    }
+    let (updated, stopped): (i64, bool) = job
+        .db
+        .fetch_one(
+            "CALL backfill_findings_lifecycle_tenant($1, $2, $3, $4, $5, NULL, NULL)",
+            args![
+                job.run_id,
+                job.tenant_id,
+                job.lease.job_id,
+                job.lease.owner.as_str(),
+                job.chunk_size
+            ],
+        )
+        .await?;
+    if stopped {
+        return Err(JobError::Stopped);
+    }
+    Ok(updated)
 }
 
 fn unmappable_failure(f: Unmappable) -> ItemFailure {

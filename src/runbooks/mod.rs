@@ -53,6 +53,15 @@ impl From<crate::error::Error> for JobError {
     }
 }
 
+/// The lease a tenant's work runs under: the job's row and owner, and the
+/// flag its heartbeat raises when the lease is lost. Work done inside the
+/// database checks the row itself (see `findings_lifecycle`).
+pub struct JobLease {
+    pub job_id: i64,
+    pub owner: String,
+    pub stop: Arc<AtomicBool>,
+}
+
 /// What a runbook's tenant work gets to do its job.
 pub struct TenantJob {
     pub db: Db,
@@ -60,7 +69,7 @@ pub struct TenantJob {
     pub tenant_id: i64,
     pub workspace_id: i64,
     pub chunk_size: i64,
-    stop: Arc<AtomicBool>,
+    pub lease: JobLease,
 }
 
 impl TenantJob {
@@ -70,7 +79,7 @@ impl TenantJob {
         tenant_id: i64,
         workspace_id: i64,
         chunk_size: i64,
-        stop: Arc<AtomicBool>,
+        lease: JobLease,
     ) -> Self {
         TenantJob {
             db,
@@ -78,24 +87,28 @@ impl TenantJob {
             tenant_id,
             workspace_id,
             chunk_size,
-            stop,
+            lease,
         }
     }
 
     pub fn should_stop(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
+        self.lease.stop.load(Ordering::Relaxed)
     }
 
     /// Counts the chunk's updated items on the run and commits the chunk, in
-    /// its one transaction; a run completed meanwhile rolls it back.
+    /// its one transaction, if the job still holds its lease; a lease passed
+    /// on or a run completed meanwhile rolls the chunk back.
     pub async fn commit_chunk(&self, mut tx: Tx, items_updated: i64) -> Result<(), JobError> {
-        if self.should_stop() {
-            tx.rollback().await?;
-            return Err(JobError::Stopped);
-        }
-        if !OperationRunService::record_chunk(&mut tx, self.run_id, self.tenant_id, items_updated)
-            .await?
-        {
+        let held = !self.should_stop()
+            && crate::storage::queue::holds(&mut tx, self.lease.job_id, &self.lease.owner).await?
+            && OperationRunService::record_chunk(
+                &mut tx,
+                self.run_id,
+                self.tenant_id,
+                items_updated,
+            )
+            .await?;
+        if !held {
             tx.rollback().await?;
             return Err(JobError::Stopped);
         }

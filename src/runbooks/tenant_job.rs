@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use crate::domain::{JobKind, JobStatus};
 use crate::error::Result;
 use crate::queue::{Failed, Job, JobHandler, JobOutcome, LeaseHook};
-use crate::runbooks::{JobError, Registry, TenantJob};
+use crate::runbooks::{JobError, JobLease, Registry, TenantJob};
 use crate::runs::{Admission, Gate, ItemFailure, OperationRunService, TENANT_JOB, TenantResult};
 use crate::storage::queue as q;
 use crate::storage::{Db, Tx};
@@ -108,7 +108,11 @@ impl JobHandler for TenantJobHandler {
             tenant_id,
             workspace_id,
             self.chunk_size,
-            heartbeat.stop_flag(),
+            JobLease {
+                job_id: job.id(),
+                owner: job.owner.clone(),
+                stop: heartbeat.stop_flag(),
+            },
         );
         let result = runbook.run_tenant(&work).await;
         drop(heartbeat);

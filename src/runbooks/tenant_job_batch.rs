@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use super::{Tenant, TenantJobHandler};
 use crate::error::Result;
 use crate::queue::{Job, JobHandler, JobOutcome, LeaseHook};
-use crate::runbooks::TenantJob;
+use crate::runbooks::{JobLease, TenantJob};
 use crate::runs::OperationRunService;
 use crate::storage::queue as q;
 use crate::storage::{Db, Tx};
@@ -186,7 +186,11 @@ pub(super) async fn run(
             p.tenant.tenant_id,
             p.workspace_id,
             h.chunk_size,
-            heartbeat.stop_flag(),
+            JobLease {
+                job_id: job.id(),
+                owner: job.owner.clone(),
+                stop: heartbeat.stop_flag(),
+            },
         );
         match runbook.run_tenant(&work).await {
             Ok(result) if result.succeeded() => {

@@ -314,10 +314,10 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
         "a poll that brings the same words leaves the live region alone"
     );
 
-    // Workers start only now, so the page sees the run move.
+    // Workers start only now, so the page sees the run move from 0.
+    let mut seen = vec![attr(&driver, "run-progress", "value").await];
     let (stop, stopped) = watch::channel(false);
     let workers = tokio::spawn(app.worker().run(1, stopped));
-    let mut seen: Vec<String> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let v = attr(&driver, "run-progress", "value").await;

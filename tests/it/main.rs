@@ -5,6 +5,7 @@ mod alert_events;
 mod alerts;
 mod architecture;
 mod backfill;
+mod backfill_lease;
 mod browser;
 mod browser_a11y;
 mod browser_runs;

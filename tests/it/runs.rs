@@ -170,7 +170,11 @@ both_backends!(
             job.tenant_id.unwrap(),
             1,
             t.app.settings.chunk_size,
-            stop,
+            tenantatlas::runbooks::JobLease {
+                job_id: job.id,
+                owner: "doomed-worker".into(),
+                stop,
+            },
         );
         let mut tx = t.app.db.begin().await.unwrap();
         OperationRunService::mark_running(&mut tx, run_id, t.clock.now())

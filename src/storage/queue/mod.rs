@@ -102,6 +102,19 @@ pub async fn renew(
         == 1)
 }
 
+/// Whether `owner` still holds the running job; until the transaction ends
+/// nobody can take it over (SQLite's write transactions are `BEGIN
+/// IMMEDIATE`; PostgreSQL's claim skips the row this locks, while the
+/// heartbeat still renews it).
+pub async fn holds(ex: &mut impl Exec, job_id: i64, owner: &str) -> Result<bool, sqlx::Error> {
+    let sql = ex.pick(
+        "SELECT id FROM jobs WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+        "SELECT id FROM jobs WHERE id = $1 AND lease_owner = $2 AND status = 'running' FOR KEY SHARE",
+    );
+    let row: Option<(i64,)> = ex.fetch_optional(sql, args![job_id, owner]).await?;
+    Ok(row.is_some())
+}
+
 /// Ends a job the owner still holds (`done`, `dead` or `cancelled`).
 pub async fn finish(
     ex: &mut impl Exec,
