@@ -175,6 +175,16 @@ impl OperationRunService {
     /// how many match is read off the box score rather than counted again.
     pub async fn tenant_page(&self, run_id: i64, query: &TenantQuery) -> Result<TenantPage> {
         let workspace_id = self.workspace_of(run_id).await?;
+        self.tenant_page_in(run_id, workspace_id, query).await
+    }
+
+    /// [`Self::tenant_page`] of a run already read, whose workspace is known.
+    pub async fn tenant_page_in(
+        &self,
+        run_id: i64,
+        workspace_id: Option<i64>,
+        query: &TenantQuery,
+    ) -> Result<TenantPage> {
         let (rows, counts) = tokio::try_join!(
             rc::tenant_page(&self.db, run_id, workspace_id, query, false),
             rc::box_score(&self.db, run_id),

@@ -115,10 +115,15 @@ impl RunRow {
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<Run>, sqlx::Error> {
     let sql = format!("SELECT {RUN_COLUMNS} FROM operation_runs WHERE id = $1");
-    let Some(row) = db.fetch_optional::<RunRow>(&sql, args![id]).await? else {
+    // Side by side: a page waits for the slower of the two, not their sum.
+    let ids = [id];
+    let (row, failures) = tokio::try_join!(
+        db.fetch_optional::<RunRow>(&sql, args![id]),
+        failures_of(db, &ids)
+    )?;
+    let Some(row) = row else {
         return Ok(None);
     };
-    let failures = failures_of(db, &[id]).await?;
     row.into_run(failures.into_iter().map(|(_, f)| f).collect())
         .map(Some)
 }

@@ -27,9 +27,10 @@ impl RunbookService {
     /// One run with its estimate (while it goes) and its retries.
     pub async fn run(&self, actor: &Actor, run_id: i64) -> Result<Run> {
         actor.require(Capability::OPERATIONS_VIEW)?;
-        let mut run = self.runs.get(run_id).await?;
+        let (mut run, retries) =
+            tokio::try_join!(self.runs.get(run_id), self.runs.retries_of(run_id))?;
         run.estimate = run.estimate(self.clock.now());
-        run.retries = self.runs.retries_of(run_id).await?;
+        run.retries = retries;
         Ok(run)
     }
 

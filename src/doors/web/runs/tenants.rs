@@ -201,12 +201,12 @@ impl TenantTable {
             Err(e) => return Err(e.into()),
         };
         let mut query = query;
-        let first = service.run_tenants(&actor, run.id, &query).await?;
+        let first = service.tenants_of_run(&actor, run, &query).await?;
         let pages = ((first.matching + query.per_page - 1) / query.per_page).max(1);
         // A page past the last is the last.
         let page: TenantPage = if query.page > pages {
             query.page = pages;
-            service.run_tenants(&actor, run.id, &query).await?
+            service.tenants_of_run(&actor, run, &query).await?
         } else {
             first
         };
