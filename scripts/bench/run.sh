@@ -8,7 +8,8 @@
 #   CONCURRENCY (2, the backfill), FANOUT_CONCURRENCY ("2 8"), ROUNDS (3),
 #   BACKENDS ("pg sqlite"), PARTS ("fanout backfill"),
 #   BIN (a built binary to measure; default: build this checkout),
-#   BIN_B (optional: a second binary, alternated with BIN run by run).
+#   BIN_B (optional: a second binary, alternated with BIN run by run; both must
+#   know the same migrations, since a binary refuses a database migrated past them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TENANTS=${TENANTS:-200}
