@@ -20,15 +20,22 @@ const LEGACY_STATES: [&str; 3] = ["open", "closed", "ignored"];
 pub struct FindingsLifecycleBackfill;
 
 /// Which pending findings the backfill can map; the others fail their
-/// tenant with a reason code and stay pending.
-const MAPPABLE: &str = "legacy_state IN ('open', 'closed', 'ignored') \
-     AND severity IN ('critical', 'high', 'medium', 'low')";
+/// tenant with a reason code and stay pending. (A macro, so the chunk's
+/// statement below is one literal with it.)
+macro_rules! mappable {
+    () => {
+        "legacy_state IN ('open', 'closed', 'ignored') \
+         AND severity IN ('critical', 'high', 'medium', 'low')"
+    };
+}
+const MAPPABLE: &str = mappable!();
 
 /// One chunk's UPDATE (SQLite; PostgreSQL runs the same statement in its
 /// procedure): each finding's observations are aggregated by a correlated
 /// subquery over the `(finding_id, observed_at)` index, so the chunk is one
 /// index scan of the pending findings with no join back to `findings`.
-const CHUNK_SQLITE: &str = "UPDATE findings SET \
+const CHUNK_SQLITE: &str = concat!(
+    "UPDATE findings SET \
      status = CASE legacy_state WHEN 'open' THEN 'new' WHEN 'closed' THEN 'resolved' \
          ELSE 'risk_accepted' END, \
      (first_seen_at, last_seen_at, times_seen, sla_due_at) = ( \
@@ -41,9 +48,9 @@ const CHUNK_SQLITE: &str = "UPDATE findings SET \
        FROM finding_observations o WHERE o.finding_id = findings.id), \
      resolved_at = CASE WHEN legacy_state = 'closed' THEN COALESCE(closed_at, updated_at) END, \
      lifecycle_version = 1 \
-     WHERE tenant_id = $1 AND id > $2 AND id <= $3 AND lifecycle_version IS NULL \
-       AND legacy_state IN ('open', 'closed', 'ignored') \
-       AND severity IN ('critical', 'high', 'medium', 'low')";
+     WHERE tenant_id = $1 AND id > $2 AND id <= $3 AND lifecycle_version IS NULL AND ",
+    mappable!()
+);
 
 /// A pending finding the backfill cannot map: it stays pending and fails
 /// its tenant with a reason code.

@@ -31,9 +31,6 @@ pub enum Admission {
 }
 
 impl OperationRunService {
-    /// Decides, in the claim's transaction, whether the tenant may start.
-    /// Plain runs pay one statement on the tenant's own row; only a capped,
-    /// paused or stopped run locks its row.
     /// Starts those of a run's tenants that need no gate (see
     /// [`OperationRunService::admit_tenant`]) in one statement; returns the
     /// tenants started. The others go through `admit_tenant`.
@@ -47,6 +44,9 @@ impl OperationRunService {
         Ok(rc::start_ungated_many(tx, run_id, tenant_ids, now).await?)
     }
 
+    /// Decides, in the claim's transaction, whether the tenant may start.
+    /// Plain runs pay one statement on the tenant's own row; only a capped,
+    /// paused or stopped run locks its row.
     pub async fn admit_tenant(
         &self,
         tx: &mut Tx,

@@ -90,8 +90,8 @@ pub async fn insert_run_tenants(
 /// rather than take the first few from the ready index. PostgreSQL's
 /// autovacuum would analyse them within a minute; a run that is a large
 /// share of a table gets it done now (about 10 ms a table for 10,000
-/// tenants; a large table is sampled, not read whole). Never fails the run's start: a busy table is left to
-/// autovacuum.
+/// tenants; a large table is sampled, not read whole). Never fails the
+/// run's start: a busy table is left to autovacuum.
 pub async fn refresh_statistics(db: &Db, tenants: i64) {
     const LARGE_RUN: i64 = 1_000;
     if tenants < LARGE_RUN || db.backend() != Backend::Postgres {
