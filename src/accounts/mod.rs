@@ -8,6 +8,7 @@ pub mod identity;
 pub mod password;
 pub mod sessions;
 pub mod sign_in;
+pub mod signed_in;
 pub mod throttle;
 
 use crate::clock::SharedClock;

@@ -26,7 +26,20 @@ impl Plane {
             Plane::Admin => "admin",
         }
     }
+
+    /// The session key holding the id of whoever signed in to this plane.
+    pub fn user_key(&self) -> &'static str {
+        match self {
+            Plane::System => OPERATOR_KEY,
+            Plane::Admin => USER_KEY,
+        }
+    }
 }
+
+/// Session key holding the signed-in operator's id (`/system`).
+pub const OPERATOR_KEY: &str = "operator_id";
+/// Session key holding the signed-in customer user's id (`/admin`).
+pub const USER_KEY: &str = "user_id";
 
 #[derive(Clone)]
 pub struct DbSessionStore {
@@ -40,6 +53,13 @@ impl std::fmt::Debug for DbSessionStore {
     }
 }
 
+/// The stored key of the session a cookie value names; None for a value
+/// that is no session id.
+pub(super) fn key_of_cookie(cookie_value: &str) -> Option<String> {
+    cookie_value.parse::<Id>().ok().map(|id| key(&id))
+}
+
+/// A session id's stored key.
 fn key(id: &Id) -> String {
     hex::encode(Sha256::digest(id.to_string().as_bytes()))
 }
@@ -56,11 +76,25 @@ fn expiry_ms(record: &Record) -> i64 {
     (record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 impl DbSessionStore {
+    /// The row of a record: its data, and who signed in to it.
+    fn row<'a>(&self, key: &'a str, data: &'a str, record: &Record) -> store::SessionRow<'a> {
+        store::SessionRow {
+            key,
+            plane: self.plane.as_str(),
+            data,
+            user_id: record
+                .data
+                .get(self.plane.user_key())
+                .and_then(|v| v.as_i64()),
+            expires_at_ms: expiry_ms(record),
+        }
+    }
+
     pub fn new(db: Db, plane: Plane) -> Self {
         DbSessionStore { db, plane }
     }
@@ -90,15 +124,10 @@ impl SessionStore for DbSessionStore {
         let data = encode(record)?;
         // A colliding random id is astronomically unlikely; take a new one if it happens.
         for _ in 0..8 {
-            let inserted = store::insert(
-                &self.db,
-                &key(&record.id),
-                self.plane.as_str(),
-                &data,
-                expiry_ms(record),
-            )
-            .await
-            .map_err(backend)?;
+            let key = key(&record.id);
+            let inserted = store::insert(&self.db, self.row(&key, &data, record))
+                .await
+                .map_err(backend)?;
             if inserted {
                 return Ok(());
             }
@@ -111,15 +140,10 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = encode(record)?;
-        store::save(
-            &self.db,
-            &key(&record.id),
-            self.plane.as_str(),
-            &data,
-            expiry_ms(record),
-        )
-        .await
-        .map_err(backend)
+        let key = key(&record.id);
+        store::save(&self.db, self.row(&key, &data, record))
+            .await
+            .map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

@@ -123,7 +123,7 @@ impl<T> Check<T> {
 /// Sign-in, the signed-in people and their sessions.
 #[derive(Clone)]
 pub struct AccountService {
-    db: Db,
+    pub(super) db: Db,
     clock: SharedClock,
     limits: SignInLimits,
     throttled: ThrottleSubscribers,
@@ -345,13 +345,6 @@ impl AccountService {
             .await?
             .filter(|u| u.active)
             .map(|u| OperatorIdentity::of(&u)))
-    }
-
-    /// The customer user with this id, if any.
-    pub async fn customer(&self, id: i64) -> Result<Option<CustomerIdentity>> {
-        Ok(store::customer_user(&self.db, id)
-            .await?
-            .map(|u| CustomerIdentity::of(&u)))
     }
 
     /// The session store of a plane.

@@ -117,6 +117,51 @@ pub async fn customer_user_by_email(
     .await
 }
 
+/// The columns of a row list, each prefixed by a table alias.
+fn qualified(columns: &str, alias: &str) -> String {
+    columns
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The operator signed in to a live `/system` session, by the session's
+/// stored key: the session and its person in one statement.
+pub async fn platform_user_of_session(
+    db: &Db,
+    session_key: &str,
+    now_ms: i64,
+) -> Result<Option<PlatformUser>, sqlx::Error> {
+    db.fetch_optional(
+        &format!(
+            "SELECT {} FROM sessions s JOIN platform_users u ON u.id = s.user_id \
+             WHERE s.id = $1 AND s.plane = 'system' AND s.expires_at_ms > $2",
+            qualified(PLATFORM_COLUMNS, "u")
+        ),
+        args![session_key, now_ms],
+    )
+    .await
+}
+
+/// The customer user signed in to a live `/admin` session, by the session's
+/// stored key.
+pub async fn customer_user_of_session(
+    db: &Db,
+    session_key: &str,
+    now_ms: i64,
+) -> Result<Option<CustomerUser>, sqlx::Error> {
+    db.fetch_optional(
+        &format!(
+            "SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id = $1 AND s.plane = 'admin' AND s.expires_at_ms > $2",
+            qualified(CUSTOMER_COLUMNS, "u")
+        ),
+        args![session_key, now_ms],
+    )
+    .await
+}
+
 pub async fn customer_user(db: &Db, id: i64) -> Result<Option<CustomerUser>, sqlx::Error> {
     db.fetch_optional(
         &format!("SELECT {CUSTOMER_COLUMNS} FROM users WHERE id = $1"),

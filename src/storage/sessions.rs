@@ -8,37 +8,37 @@
 use crate::args;
 use crate::storage::Db;
 
+/// A session's row as written: its data, who signed in to it (also held in
+/// the data, and kept here so a request can read its person with its
+/// session) and its expiry.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionRow<'a> {
+    pub key: &'a str,
+    pub plane: &'a str,
+    pub data: &'a str,
+    pub user_id: Option<i64>,
+    pub expires_at_ms: i64,
+}
+
 /// Inserts a new session; false when the key is already taken.
-pub async fn insert(
-    db: &Db,
-    key: &str,
-    plane: &str,
-    data: &str,
-    expires_at_ms: i64,
-) -> Result<bool, sqlx::Error> {
+pub async fn insert(db: &Db, row: SessionRow<'_>) -> Result<bool, sqlx::Error> {
     let inserted = db
         .execute(
-            "INSERT INTO sessions (id, plane, data, expires_at_ms) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO NOTHING",
-            args![key, plane, data, expires_at_ms],
+            "INSERT INTO sessions (id, plane, data, user_id, expires_at_ms) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+            args![row.key, row.plane, row.data, row.user_id, row.expires_at_ms],
         )
         .await?;
     Ok(inserted == 1)
 }
 
 /// Writes a session of this plane; a row of the other plane is left alone.
-pub async fn save(
-    db: &Db,
-    key: &str,
-    plane: &str,
-    data: &str,
-    expires_at_ms: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn save(db: &Db, row: SessionRow<'_>) -> Result<(), sqlx::Error> {
     db.execute(
-        "INSERT INTO sessions (id, plane, data, expires_at_ms) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at_ms = excluded.expires_at_ms \
-         WHERE sessions.plane = excluded.plane",
-        args![key, plane, data, expires_at_ms],
+        "INSERT INTO sessions (id, plane, data, user_id, expires_at_ms) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data, user_id = excluded.user_id, \
+         expires_at_ms = excluded.expires_at_ms WHERE sessions.plane = excluded.plane",
+        args![row.key, row.plane, row.data, row.user_id, row.expires_at_ms],
     )
     .await
     .map(|_| ())

@@ -28,6 +28,7 @@ mod web_console;
 mod web_errors;
 mod web_runs;
 mod web_security;
+mod web_sessions;
 mod web_signin;
 mod web_support;
 mod workers_e2e;

@@ -8,14 +8,13 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, any};
-use tower_sessions::Session;
 
 use super::cookies::cookie_value;
 use super::error::{Format, WebError, not_found};
 use super::error_page::{Asker, finish_for};
-use super::session::{signed_in_id, user_key};
+use super::session::user_key;
 use super::state::{WebState, cookie_name};
-use crate::accounts::Plane;
+use crate::accounts::{Plane, SignedIn};
 use crate::domain::{Capability, CapabilitySet};
 
 /// What a route needs.
@@ -120,36 +119,36 @@ async fn guard_fn(State(g): State<Guard>, mut request: Request, next: Next) -> R
     response
 }
 
-/// Finds who is signed in to the route's plane and puts their identity in
-/// the request; answers their capabilities.
-async fn sign_in_of(
-    g: &Guard,
-    request: &mut Request,
-    session: &Session,
-) -> Result<Option<CapabilitySet>, WebError> {
-    let Some(id) = signed_in_id(session, g.info.plane).await? else {
+/// Finds who is signed in to the route's plane (their session and their
+/// row in one read) and puts their identity in the request; answers their
+/// capabilities.
+async fn sign_in_of(g: &Guard, request: &mut Request) -> Result<Option<CapabilitySet>, WebError> {
+    let Some(cookie) = cookie_value(request.headers(), cookie_name(g.info.plane)) else {
         return Ok(None);
     };
-    let accounts = g.state.app.accounts();
-    Ok(match g.info.plane {
-        Plane::System => accounts.operator(id).await?.map(|op| {
+    let signed_in = g
+        .state
+        .app
+        .accounts()
+        .signed_in_by_cookie(g.info.plane, cookie)
+        .await?;
+    Ok(match signed_in {
+        Some(SignedIn::Operator(op)) => {
             let caps = op.capabilities.clone();
             request.extensions_mut().insert(op);
-            caps
-        }),
-        Plane::Admin => accounts.customer(id).await?.map(|user| {
+            Some(caps)
+        }
+        Some(SignedIn::Customer(user)) => {
             request.extensions_mut().insert(user);
-            CapabilitySet::default()
-        }),
+            Some(CapabilitySet::default())
+        }
+        None => None,
     })
 }
 
 async fn check(g: &Guard, request: &mut Request) -> Result<(), Response> {
     let path = request.uri().path().to_owned();
-    let Some(session) = request.extensions().get::<Session>().cloned() else {
-        return Err(WebError::internal().into_response());
-    };
-    let signed_in = sign_in_of(g, request, &session)
+    let signed_in = sign_in_of(g, request)
         .await
         .map_err(IntoResponse::into_response)?;
     if g.info.access == Access::Public {

@@ -59,13 +59,17 @@ impl Chrome {
         session: &Session,
         section: &'static str,
     ) -> Result<Chrome, WebError> {
+        // Side by side: the session's first read and the bell's count.
+        let (csrf, unread) = tokio::try_join!(csrf_token(session), async {
+            Ok::<_, WebError>(state.app.console().unread_count(&op.identity).await?)
+        })?;
         Ok(Chrome {
             plane: "system",
             section,
             user_name: op.identity.name.clone(),
             user_email: op.identity.email.clone(),
-            csrf: csrf_token(session).await?,
-            unread: state.app.console().unread_count(&op.identity).await?,
+            csrf,
+            unread,
             can_runbooks: op.can(Capability::RUNBOOKS_VIEW),
             can_runs: op.can(Capability::OPERATIONS_VIEW),
             can_alerts: op.can(Capability::ALERTS_MANAGE),

@@ -7,19 +7,13 @@ use tower_sessions::Session;
 use super::error::WebError;
 use crate::accounts::Plane;
 
-/// Session key holding the signed-in operator's id (`/system`).
-pub const OPERATOR_KEY: &str = "operator_id";
-/// Session key holding the signed-in customer user's id (`/admin`).
-pub const USER_KEY: &str = "user_id";
+pub use crate::accounts::sessions::{OPERATOR_KEY, USER_KEY};
 /// Session key holding the CSRF token of either plane.
 pub const CSRF_KEY: &str = "csrf";
 
 /// The session key holding the signed-in person of a plane.
 pub fn user_key(plane: Plane) -> &'static str {
-    match plane {
-        Plane::System => OPERATOR_KEY,
-        Plane::Admin => USER_KEY,
-    }
+    plane.user_key()
 }
 
 /// The id of whoever signed in to this plane's session.
