@@ -189,19 +189,6 @@ impl RunbookService {
         self.runs.tenant_page(run_id, query).await
     }
 
-    /// [`Self::run_tenants`] of a run already read.
-    pub async fn tenants_of_run(
-        &self,
-        actor: &Actor,
-        run: &Run,
-        query: &TenantQuery,
-    ) -> Result<TenantPage> {
-        actor.require(Capability::OPERATIONS_VIEW)?;
-        self.runs
-            .tenant_page_in(run.id, run.workspace_id, query)
-            .await
-    }
-
     /// Every tenant of a run matching the query (filter, search, order), for
     /// an export.
     pub async fn run_tenants_all(

@@ -14,6 +14,7 @@ use super::OperationRunService;
 use crate::domain::run_controls::{Gate, GateView, REASON_ERROR_BUDGET_EXHAUSTED, RunLimits};
 use crate::domain::run_tenants::{BoxScore, TenantPage, TenantQuery, TenantRow, TenantState};
 use crate::error::{Error, Result};
+use crate::storage::run_controls::TenantsIn;
 use crate::storage::run_tenants::RunAfterCount;
 use crate::storage::{self, Tx, run_controls as rc};
 
@@ -171,27 +172,45 @@ impl OperationRunService {
         Ok(active)
     }
 
-    /// One page of the run's tenants and its box score. Without a search,
-    /// how many match is read off the box score rather than counted again.
+    /// One page of the run's tenants and its box score. The page is read in
+    /// the run's own workspace beside the lookup of that workspace, so it
+    /// waits on one read, not two; a run without a workspace (from before
+    /// workspaces) is read again over all tenants.
     pub async fn tenant_page(&self, run_id: i64, query: &TenantQuery) -> Result<TenantPage> {
-        let workspace_id = self.workspace_of(run_id).await?;
-        self.tenant_page_in(run_id, workspace_id, query).await
+        let (page, workspace_id) = tokio::try_join!(
+            self.tenant_page_in(run_id, TenantsIn::RunsOwn, query),
+            self.workspace_of(run_id)
+        )?;
+        match workspace_id {
+            Some(_) => Ok(page),
+            None => self.tenant_page_in(run_id, TenantsIn::Any, query).await,
+        }
     }
 
-    /// [`Self::tenant_page`] of a run already read, whose workspace is known.
-    pub async fn tenant_page_in(
+    /// [`Self::tenant_page`] within `within`. Without a search, how many
+    /// match is read off the box score rather than counted again.
+    async fn tenant_page_in(
         &self,
         run_id: i64,
-        workspace_id: Option<i64>,
+        within: TenantsIn,
         query: &TenantQuery,
     ) -> Result<TenantPage> {
-        let (rows, counts) = tokio::try_join!(
-            rc::tenant_page(&self.db, run_id, workspace_id, query, false),
+        let matching = async {
+            match &query.search {
+                Some(_) => rc::count_matching(&self.db, run_id, within, query)
+                    .await
+                    .map(Some),
+                None => Ok(None),
+            }
+        };
+        let (rows, counts, counted) = tokio::try_join!(
+            rc::tenant_page(&self.db, run_id, within, query, false),
             rc::box_score(&self.db, run_id),
+            matching,
         )?;
         let box_score = BoxScore::from_counts(&counts);
-        let matching = match (&query.search, query.state) {
-            (Some(_), _) => rc::count_matching(&self.db, run_id, workspace_id, query).await?,
+        let matching = match (counted, query.state) {
+            (Some(n), _) => n,
             (None, Some(state)) => box_score.get(state),
             (None, None) => box_score.total,
         };
@@ -207,8 +226,11 @@ impl OperationRunService {
 
     /// Every tenant matching the query, in its order (exports).
     pub async fn tenant_rows(&self, run_id: i64, query: &TenantQuery) -> Result<Vec<TenantRow>> {
-        let workspace_id = self.workspace_of(run_id).await?;
-        let rows = rc::tenant_page(&self.db, run_id, workspace_id, query, true).await?;
+        let within = match self.workspace_of(run_id).await? {
+            Some(ws) => TenantsIn::Workspace(ws),
+            None => TenantsIn::Any,
+        };
+        let rows = rc::tenant_page(&self.db, run_id, within, query, true).await?;
         Ok(rows.into_iter().map(into_row).collect())
     }
 

@@ -263,23 +263,41 @@ pub async fn box_score(db: &Db, run_id: i64) -> Result<Vec<(String, i64)>, sqlx:
     }
 }
 
+/// The workspace whose tenants a run's tenant query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantsIn {
+    /// The run's own, looked up inside the statement: no rows for a run
+    /// without a workspace.
+    RunsOwn,
+    /// This one.
+    Workspace(i64),
+    /// Any (a run without a workspace, from before workspaces).
+    Any,
+}
+
 /// The conditions and arguments of a tenant query: only the filters in
-/// use, so each shape gets a plan of its own. With the run's workspace
-/// known, the default order (external id, unique within a workspace) is
-/// read from the `(workspace_id, external_id)` index without a sort.
+/// use, so each shape gets a plan of its own. Within one workspace, the
+/// default order (external id, unique within a workspace) is read from the
+/// `(workspace_id, external_id)` index without a sort.
 fn tenant_filter(
     db: &Db,
     run_id: i64,
-    workspace_id: Option<i64>,
+    within: TenantsIn,
     query: &TenantQuery,
 ) -> (String, Vec<crate::storage::Arg>) {
     let mut args = args![run_id];
     let mut filter = "FROM operation_run_tenants rt JOIN tenants t ON t.id = rt.tenant_id \
                       WHERE rt.run_id = $1"
         .to_owned();
-    if let Some(ws) = workspace_id {
-        args.push(ws.into());
-        filter += &format!(" AND t.workspace_id = ${}", args.len());
+    match within {
+        TenantsIn::RunsOwn => {
+            filter += " AND t.workspace_id = (SELECT r.workspace_id FROM operation_runs r WHERE r.id = $1)"
+        }
+        TenantsIn::Workspace(ws) => {
+            args.push(ws.into());
+            filter += &format!(" AND t.workspace_id = ${}", args.len());
+        }
+        TenantsIn::Any => {}
     }
     if let Some(state) = query.state {
         args.push(state.as_str().into());
@@ -311,10 +329,10 @@ pub async fn run_workspace(db: &Db, run_id: i64) -> Result<Option<Option<i64>>, 
 pub async fn count_matching(
     db: &Db,
     run_id: i64,
-    workspace_id: Option<i64>,
+    within: TenantsIn,
     query: &TenantQuery,
 ) -> Result<i64, sqlx::Error> {
-    let (filter, args) = tenant_filter(db, run_id, workspace_id, query);
+    let (filter, args) = tenant_filter(db, run_id, within, query);
     Ok(db
         .fetch_one::<(i64,)>(&format!("SELECT count(*) {filter}"), args)
         .await?
@@ -326,7 +344,7 @@ pub async fn count_matching(
 pub async fn tenant_page(
     db: &Db,
     run_id: i64,
-    workspace_id: Option<i64>,
+    within: TenantsIn,
     query: &TenantQuery,
     all: bool,
 ) -> Result<Vec<TenantResultRow>, sqlx::Error> {
@@ -336,7 +354,7 @@ pub async fn tenant_page(
     );
     let dir = if query.descending { "DESC" } else { "ASC" };
     let key = match query.sort {
-        TenantSort::ExternalId if workspace_id.is_some() => None,
+        TenantSort::ExternalId if within != TenantsIn::Any => None,
         TenantSort::ExternalId => Some("t.external_id"),
         TenantSort::State => Some(
             "CASE rt.state WHEN 'running' THEN 0 WHEN 'failed' THEN 1 WHEN 'queued' THEN 2 \
@@ -355,7 +373,7 @@ pub async fn tenant_page(
             format!("({key}) IS NULL, {key} {dir}, t.external_id {dir}, rt.tenant_id")
         }
     };
-    let (filter, mut args) = tenant_filter(db, run_id, workspace_id, query);
+    let (filter, mut args) = tenant_filter(db, run_id, within, query);
     let (limit, offset) = if all {
         (i64::MAX, 0)
     } else {

@@ -764,3 +764,46 @@ both_backends!(
         drop(r);
     }
 );
+
+both_backends!(
+    a_run_without_a_workspace_still_lists_its_tenants,
+    |t| async move {
+        // Runs from before workspaces have none: their tenants are listed
+        // all the same, in the same order, with the same counts.
+        t.seed(4, 2, 0).await;
+        let run = start(t, RunLimits::default()).await;
+        let service = t.app.runbooks();
+        let service = &service;
+        let run_id = run.id;
+        let read = |q: TenantQuery| async move {
+            let page = service.run_tenants(&cli(), run_id, &q).await.unwrap();
+            let ids: Vec<String> = page.rows.iter().map(|r| r.external_id.clone()).collect();
+            (ids, page.matching, page.box_score.total)
+        };
+        let by_default = || TenantQuery::default();
+        let searched = || TenantQuery::parse(None, Some("PLATF"), None, None, None).unwrap();
+        let (ids, matching, total) = read(by_default()).await;
+        assert_eq!((ids.len(), matching, total), (5, 5, 5));
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted, "in external id order");
+        let platform = read(searched()).await;
+        assert_eq!(platform.1, 1);
+
+        t.exec(&format!(
+            "UPDATE operation_runs SET workspace_id = NULL WHERE id = {}",
+            run.id
+        ))
+        .await;
+        assert_eq!(read(by_default()).await, (ids, 5, 5));
+        assert_eq!(read(searched()).await, platform);
+
+        let missing = service
+            .run_tenants(&cli(), run.id + 1000, &TenantQuery::default())
+            .await;
+        assert!(
+            matches!(missing, Err(tenantatlas::error::Error::NotFound(_))),
+            "{missing:?}"
+        );
+    }
+);

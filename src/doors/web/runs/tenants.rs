@@ -182,12 +182,14 @@ impl TenantTable {
         }
     }
 
-    /// The table of `run` for what was asked; a bad filter is shown beside
-    /// its field, with the whole run's box score.
+    /// The table of run `run_id` for what was asked; a bad filter is shown
+    /// beside its field, with the whole run's box score. It reads the run's
+    /// tenants only, so a page reads it beside the run; [`Self::of`] then
+    /// says whether the run is still going.
     pub async fn load(
         state: &WebState,
         op: &Operator,
-        run: &Run,
+        run_id: i64,
         ask: &TenantsAsk,
     ) -> Result<TenantTable, WebError> {
         let service = state.app.runbooks();
@@ -201,12 +203,12 @@ impl TenantTable {
             Err(e) => return Err(e.into()),
         };
         let mut query = query;
-        let first = service.tenants_of_run(&actor, run, &query).await?;
+        let first = service.run_tenants(&actor, run_id, &query).await?;
         let pages = ((first.matching + query.per_page - 1) / query.per_page).max(1);
         // A page past the last is the last.
         let page: TenantPage = if query.page > pages {
             query.page = pages;
-            service.tenants_of_run(&actor, run, &query).await?
+            service.run_tenants(&actor, run_id, &query).await?
         } else {
             first
         };
@@ -221,15 +223,15 @@ impl TenantTable {
                 zero: b.get(*s) == 0,
             })
             .collect();
-        let base = format!("/system/runs/{}", run.id);
+        let base = format!("/system/runs/{run_id}");
         let filters = ask.pairs(false);
         let mut polled = filters.clone();
         if query.page > 1 {
             polled.push(("page", query.page.to_string()));
         }
         Ok(TenantTable {
-            run_id: run.id,
-            active: run.is_active(),
+            run_id,
+            active: false,
             score,
             total: plural(b.total, "tenant"),
             rows: page.rows.iter().map(TenantLine::of).collect(),
@@ -255,6 +257,14 @@ impl TenantTable {
     }
 }
 
+impl TenantTable {
+    /// The table of `run`, polled while the run is active.
+    pub fn of(mut self, run: &Run) -> TenantTable {
+        self.active = run.is_active();
+        self
+    }
+}
+
 /// The polled part of View run's tenants alone.
 pub async fn run_tenants_fragment(
     State(state): State<WebState>,
@@ -262,8 +272,12 @@ pub async fn run_tenants_fragment(
     Path(id): Path<String>,
     Query(ask): Query<TenantsAsk>,
 ) -> Result<Response, WebError> {
-    let run = state.app.runbooks().run(&op.actor(), run_id(&id)?).await?;
-    let mut table = TenantTable::load(&state, &op, &run, &ask).await?;
+    let run_id = run_id(&id)?;
+    let (run, table) = tokio::try_join!(
+        async { Ok(state.app.runbooks().run(&op.actor(), run_id).await?) },
+        TenantTable::load(&state, &op, run_id, &ask),
+    )?;
+    let mut table = table.of(&run);
     table.standalone = true;
     page_with(table.status(), &Fragment { table })
 }

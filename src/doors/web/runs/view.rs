@@ -199,17 +199,25 @@ impl LiveView {
     }
 }
 
-async fn live_of(state: &WebState, op: &Operator, run: &Run) -> Result<LiveView, WebError> {
+/// The run and its live part, read side by side (failures grouped by
+/// reason are kept only for a run with failures).
+async fn run_and_live(
+    state: &WebState,
+    op: &Operator,
+    run_id: i64,
+) -> Result<(Run, LiveView), WebError> {
+    let (runbooks, console, actor) = (state.app.runbooks(), state.app.console(), op.actor());
+    let (run, groups) = tokio::try_join!(
+        runbooks.run(&actor, run_id),
+        console.failure_groups(&op.identity, run_id),
+    )?;
     let groups = if run.summary_counts.failed > 0 || !run.failures.is_empty() {
-        state
-            .app
-            .console()
-            .failure_groups(&op.identity, run.id)
-            .await?
+        groups
     } else {
         vec![]
     };
-    Ok(LiveView::of(run, groups, state.app.clock.now()))
+    let live = LiveView::of(&run, groups, state.app.clock.now());
+    Ok((run, live))
 }
 
 pub async fn view_run(
@@ -219,14 +227,15 @@ pub async fn view_run(
     Path(id): Path<String>,
     Query(ask): Query<TenantsAsk>,
 ) -> Result<Response, WebError> {
-    let run = state.app.runbooks().run(&op.actor(), run_id(&id)?).await?;
+    let run_id = run_id(&id)?;
     // Independent reads, side by side: under load the page waits for the
     // slowest, not for their sum.
-    let (live, table, chrome) = tokio::try_join!(
-        live_of(&state, &op, &run),
-        TenantTable::load(&state, &op, &run, &ask),
+    let ((run, live), table, chrome) = tokio::try_join!(
+        run_and_live(&state, &op, run_id),
+        TenantTable::load(&state, &op, run_id, &ask),
         Chrome::operator(&state, &op, &session, "runs"),
     )?;
+    let table = table.of(&run);
     let can_act = op.can(Capability::RUNBOOKS_RUN);
     page(&RunPage {
         chrome,
@@ -259,8 +268,7 @@ pub async fn run_live(
     op: Operator,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let run = state.app.runbooks().run(&op.actor(), run_id(&id)?).await?;
-    let live = live_of(&state, &op, &run).await?;
+    let (run, live) = run_and_live(&state, &op, run_id(&id)?).await?;
     page(&RunLive {
         run: RunView::of(&run),
         live,
