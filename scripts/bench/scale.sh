@@ -9,7 +9,8 @@
 #   WORKER_SETS="1 3" scripts/bench/scale.sh    one run per worker count, each on a fresh copy
 # Environment: TENANTS (10000), FINDINGS (50), WORKER_SETS (3), CONCURRENCY (2, per
 # worker), CONNECTIONS (10, per process), BENCH_PG (postgres://postgres@127.0.0.1:5432),
-# PORT (18080), SKIP_BUILD (1: no build), BIN (target/release/tenantatlas).
+# PORT (18080), SKIP_BUILD (1: no build), BIN (target/release/tenantatlas),
+# KEEP_PROBE (a path prefix: keep each run's probe samples as PREFIX.WORKERS.json).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TENANTS=${TENANTS:-10000}
@@ -88,4 +89,5 @@ for workers in $WORKER_SETS; do
   python3 scripts/bench/scale_report.py "$workers" "$CONCURRENCY" "$tenants" "$WORK/before.json" "$WORK/probe.json" \
     "$WORK/after.json" "$before_db" "$after_db" "$WORK/pg0" "$WORK/pg1" "$WORK/ta0" "$WORK/ta1" \
     || { tail -20 "$WORK/serve.log" "$WORK/worker.log"; exit 1; }
+  if [ -n "${KEEP_PROBE:-}" ]; then cp "$WORK/probe.json" "$KEEP_PROBE.$workers.json"; fi
 done

@@ -27,6 +27,14 @@ def percentile(values, p):
     return round(ordered[rank], 2)
 
 
+def summary(values, at):
+    """Percentiles, and the three slowest samples as [seconds into the run, ms]."""
+    slowest = sorted(zip(values, at), reverse=True)[:3]
+    return {"n": len(values), "p50": percentile(values, 50), "p99": percentile(values, 99),
+            "max": round(max(values), 2) if values else None,
+            "slowest": [[t, round(ms, 1)] for ms, t in slowest], "all": [round(v, 2) for v in values]}
+
+
 def main():
     base, run_file, email, password_file = sys.argv[1:5]
     timeout = float(sys.argv[5]) if len(sys.argv) > 5 else 1800.0
@@ -53,10 +61,12 @@ def main():
     page_url = f"{base}/system/runs/{run_id}"
     api_url = f"{base}/system/api/runs/{run_id}"
     page_ms, api_ms, progress, errors = [], [], [], 0
+    page_at, api_at = [], []  # when each sample began, seconds into the run
     started = time.monotonic()
     run = None
     while time.monotonic() - started < timeout:
-        for url, into in ((page_url, page_ms), (api_url, api_ms)):
+        for url, into, at in ((page_url, page_ms, page_at), (api_url, api_ms, api_at)):
+            began = round(time.monotonic() - started, 2)
             t0 = time.perf_counter()
             try:
                 with opener.open(url) as r:
@@ -69,6 +79,7 @@ def main():
                 errors += 1
                 continue
             into.append(elapsed)
+            at.append(began)
             if url == api_url:
                 run = json.loads(body)
         if run is not None:
@@ -77,10 +88,8 @@ def main():
                 break
         time.sleep(0.05)
     print(json.dumps({
-        "page_ms": {"n": len(page_ms), "p50": percentile(page_ms, 50), "p99": percentile(page_ms, 99),
-                    "max": round(max(page_ms), 2) if page_ms else None},
-        "api_ms": {"n": len(api_ms), "p50": percentile(api_ms, 50), "p99": percentile(api_ms, 99),
-                   "max": round(max(api_ms), 2) if api_ms else None},
+        "page_ms": summary(page_ms, page_at),
+        "api_ms": summary(api_ms, api_at),
         "errors": errors,
         "progress": progress,
         "run": run,

@@ -39,7 +39,8 @@ page, api = probe["page_ms"], probe["api_ms"]
 print(
     f"workers {workers}x{concurrency}: run {run['id']} {run['outcome']} in {seconds:.1f} s, "
     f"{counts['processed'] / seconds:.0f} tenants/s, {counts['items_updated'] / seconds:.0f} findings/s; "
-    f"View run page p50 {page['p50']} ms p99 {page['p99']} ms max {page['max']} ms (n={page['n']}); "
+    f"View run page p50 {page['p50']} ms p99 {page['p99']} ms max {page['max']} ms (n={page['n']}, "
+    f"slowest [s into the run, ms] {page['slowest']}); "
     f"API p50 {api['p50']} ms p99 {api['p99']} ms max {api['max']} ms (n={api['n']}); "
     f"db {(commits1 - commits0) / seconds:.0f} commits/s {(rows1 - rows0) / seconds:.0f} rows/s; "
     f"cpu postgres {pg_cpu / seconds:.2f} cores, tenantatlas {ta_cpu / seconds:.2f} cores"
