@@ -53,14 +53,8 @@ impl std::fmt::Debug for DbSessionStore {
     }
 }
 
-/// The stored key of the session a cookie value names; None for a value
-/// that is no session id.
-pub(super) fn key_of_cookie(cookie_value: &str) -> Option<String> {
-    cookie_value.parse::<Id>().ok().map(|id| key(&id))
-}
-
 /// A session id's stored key.
-fn key(id: &Id) -> String {
+pub(super) fn key(id: &Id) -> String {
     hex::encode(Sha256::digest(id.to_string().as_bytes()))
 }
 

@@ -2,24 +2,20 @@
 //! read in one statement, so a request learns who asks in one round trip.
 
 use super::identity::{CustomerIdentity, OperatorIdentity};
-use super::sessions::{Plane, key_of_cookie, now_ms};
+use tower_sessions::session::Id;
+
+use super::sessions::{Plane, key, now_ms};
 use super::sign_in::{AccountService, SignedIn};
 use crate::error::Result;
 use crate::storage::accounts;
 
 impl AccountService {
-    /// Whoever is signed in to the live session of `plane` that a cookie
-    /// value names, read together with the session in one statement: an
-    /// active operator for `/system`, a customer user for `/admin`. None for
-    /// a value that names no such session.
-    pub async fn signed_in_by_cookie(
-        &self,
-        plane: Plane,
-        cookie_value: &str,
-    ) -> Result<Option<SignedIn>> {
-        let Some(key) = key_of_cookie(cookie_value) else {
-            return Ok(None);
-        };
+    /// Whoever is signed in to the live session `id` of `plane`, read
+    /// together with the session in one statement: an active operator for
+    /// `/system`, a customer user for `/admin`. None when no such session is
+    /// live or no one is signed in to it.
+    pub async fn signed_in_to(&self, plane: Plane, id: &Id) -> Result<Option<SignedIn>> {
+        let key = key(id);
         let now = now_ms();
         Ok(match plane {
             Plane::System => accounts::platform_user_of_session(&self.db, &key, now)

@@ -117,49 +117,36 @@ pub async fn customer_user_by_email(
     .await
 }
 
-/// The columns of a row list, each prefixed by a table alias.
-fn qualified(columns: &str, alias: &str) -> String {
-    columns
-        .split(", ")
-        .map(|c| format!("{alias}.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The statement reading the person signed in to a live session of `plane`,
+/// by the session's stored key ($1) and the time (epoch ms, $2): the session
+/// and the person's row (`columns` of `table`) in one statement.
+fn person_of_session(table: &str, columns: &str, plane: &str) -> String {
+    let columns: Vec<String> = columns.split(", ").map(|c| format!("u.{c}")).collect();
+    format!(
+        "SELECT {} FROM sessions s JOIN {table} u ON u.id = s.user_id \
+         WHERE s.id = $1 AND s.plane = '{plane}' AND s.expires_at_ms > $2",
+        columns.join(", ")
+    )
 }
 
-/// The operator signed in to a live `/system` session, by the session's
-/// stored key: the session and its person in one statement.
+/// The operator signed in to a live `/system` session.
 pub async fn platform_user_of_session(
     db: &Db,
     session_key: &str,
     now_ms: i64,
 ) -> Result<Option<PlatformUser>, sqlx::Error> {
-    db.fetch_optional(
-        &format!(
-            "SELECT {} FROM sessions s JOIN platform_users u ON u.id = s.user_id \
-             WHERE s.id = $1 AND s.plane = 'system' AND s.expires_at_ms > $2",
-            qualified(PLATFORM_COLUMNS, "u")
-        ),
-        args![session_key, now_ms],
-    )
-    .await
+    let sql = person_of_session("platform_users", PLATFORM_COLUMNS, "system");
+    db.fetch_optional(&sql, args![session_key, now_ms]).await
 }
 
-/// The customer user signed in to a live `/admin` session, by the session's
-/// stored key.
+/// The customer user signed in to a live `/admin` session.
 pub async fn customer_user_of_session(
     db: &Db,
     session_key: &str,
     now_ms: i64,
 ) -> Result<Option<CustomerUser>, sqlx::Error> {
-    db.fetch_optional(
-        &format!(
-            "SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id = $1 AND s.plane = 'admin' AND s.expires_at_ms > $2",
-            qualified(CUSTOMER_COLUMNS, "u")
-        ),
-        args![session_key, now_ms],
-    )
-    .await
+    let sql = person_of_session("users", CUSTOMER_COLUMNS, "admin");
+    db.fetch_optional(&sql, args![session_key, now_ms]).await
 }
 
 pub async fn customer_user(db: &Db, id: i64) -> Result<Option<CustomerUser>, sqlx::Error> {

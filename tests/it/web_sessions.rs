@@ -171,3 +171,44 @@ async fn sessions_keep_their_person_across_the_upgrade_sqlite() {
 async fn sessions_keep_their_person_across_the_upgrade_postgres() {
     sessions_keep_their_person_across_the_upgrade(Backend::Postgres).await;
 }
+
+/// The session cookie a sign-in set: `name=value`.
+fn session_cookie(r: &reqwest::Response) -> String {
+    set_cookies(r)
+        .into_iter()
+        .find(|c| c.starts_with("tenantatlas_system_session="))
+        .and_then(|c| c.split(';').next().map(str::to_owned))
+        .expect("a session cookie")
+}
+
+both_backends!(
+    two_session_cookies_make_one_session_not_two,
+    |t| async move {
+        // A request sending two session cookies of its plane is whichever
+        // session the session layer takes (the last), for who is signed in
+        // as for the session's CSRF token: never one person with another
+        // session's token.
+        let app = &t.app;
+        operator(app, "all@ops.test", &Capability::ALL).await;
+        operator(app, "view@ops.test", &[Capability::OPERATIONS_VIEW]).await;
+        let server = start(app).await;
+        let base = &server.base;
+        let all =
+            session_cookie(&login_as(&client(), base, "system", "all@ops.test", PASSWORD).await);
+        let view =
+            session_cookie(&login_as(&client(), base, "system", "view@ops.test", PASSWORD).await);
+        let plain = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let alerts = format!("{base}/system/alerts");
+        let with = |cookies: String| plain.get(&alerts).header("cookie", cookies);
+        assert_status(with(format!("{all}; {view}")), 403).await;
+        assert_status(with(format!("{view}; {all}")), 200).await;
+        assert_status(
+            with(format!("{all}; tenantatlas_system_session=nonsense")),
+            303,
+        )
+        .await;
+    }
+);

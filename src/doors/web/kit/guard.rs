@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, any};
+use tower_sessions::Session;
 
 use super::cookies::cookie_value;
 use super::error::{Format, WebError, not_found};
@@ -122,15 +123,21 @@ async fn guard_fn(State(g): State<Guard>, mut request: Request, next: Next) -> R
 /// Finds who is signed in to the route's plane (their session and their
 /// row in one read) and puts their identity in the request; answers their
 /// capabilities.
-async fn sign_in_of(g: &Guard, request: &mut Request) -> Result<Option<CapabilitySet>, WebError> {
-    let Some(cookie) = cookie_value(request.headers(), cookie_name(g.info.plane)) else {
+async fn sign_in_of(
+    g: &Guard,
+    request: &mut Request,
+    session: &Session,
+) -> Result<Option<CapabilitySet>, WebError> {
+    // The session the session layer took from the cookie, so the person and
+    // the session's CSRF token come from one session.
+    let Some(id) = session.id() else {
         return Ok(None);
     };
     let signed_in = g
         .state
         .app
         .accounts()
-        .signed_in_by_cookie(g.info.plane, cookie)
+        .signed_in_to(g.info.plane, &id)
         .await?;
     Ok(match signed_in {
         Some(SignedIn::Operator(op)) => {
@@ -148,7 +155,10 @@ async fn sign_in_of(g: &Guard, request: &mut Request) -> Result<Option<Capabilit
 
 async fn check(g: &Guard, request: &mut Request) -> Result<(), Response> {
     let path = request.uri().path().to_owned();
-    let signed_in = sign_in_of(g, request)
+    let Some(session) = request.extensions().get::<Session>().cloned() else {
+        return Err(WebError::internal().into_response());
+    };
+    let signed_in = sign_in_of(g, request, &session)
         .await
         .map_err(IntoResponse::into_response)?;
     if g.info.access == Access::Public {
