@@ -1,9 +1,9 @@
 //! Who is signed in to a session: the session's row and its person's row
 //! read in one statement, so a request learns who asks in one round trip.
 
-use super::identity::{CustomerIdentity, OperatorIdentity};
 use tower_sessions::session::Id;
 
+use super::identity::{CustomerIdentity, OperatorIdentity};
 use super::sessions::{Plane, key, now_ms};
 use super::sign_in::{AccountService, SignedIn};
 use crate::error::Result;

@@ -255,9 +255,7 @@ impl TenantTable {
             standalone: false,
         })
     }
-}
 
-impl TenantTable {
     /// The table of `run`, polled while the run is active.
     pub fn of(mut self, run: &Run) -> TenantTable {
         self.active = run.is_active();
