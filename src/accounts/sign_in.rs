@@ -339,14 +339,6 @@ impl AccountService {
         Ok(())
     }
 
-    /// The active operator with this id, if any.
-    pub async fn operator(&self, id: i64) -> Result<Option<OperatorIdentity>> {
-        Ok(store::platform_user(&self.db, id)
-            .await?
-            .filter(|u| u.active)
-            .map(|u| OperatorIdentity::of(&u)))
-    }
-
     /// The session store of a plane.
     pub fn sessions(&self, plane: Plane) -> DbSessionStore {
         DbSessionStore::new(self.db.clone(), plane)

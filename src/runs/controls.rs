@@ -172,18 +172,26 @@ impl OperationRunService {
         Ok(active)
     }
 
-    /// One page of the run's tenants and its box score. The page is read in
-    /// the run's own workspace beside the lookup of that workspace, so it
-    /// waits on one read, not two; a run without a workspace (from before
-    /// workspaces) is read again over all tenants.
+    /// One page of the run's tenants and its box score, waiting on one read
+    /// rather than the workspace's lookup and then the page.
     pub async fn tenant_page(&self, run_id: i64, query: &TenantQuery) -> Result<TenantPage> {
-        let (page, workspace_id) = tokio::try_join!(
-            self.tenant_page_in(run_id, TenantsIn::RunsOwn, query),
-            self.workspace_of(run_id)
-        )?;
+        self.in_runs_workspace(run_id, |within| self.tenant_page_in(run_id, within, query))
+            .await
+    }
+
+    /// `read` in the run's own workspace, beside the lookup of that
+    /// workspace; again over all tenants for a run without one. NotFound
+    /// without such a run.
+    async fn in_runs_workspace<T, F, Fut>(&self, run_id: i64, read: F) -> Result<T>
+    where
+        F: Fn(TenantsIn) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let (found, workspace_id) =
+            tokio::try_join!(read(TenantsIn::RunsOwn), self.workspace_of(run_id))?;
         match workspace_id {
-            Some(_) => Ok(page),
-            None => self.tenant_page_in(run_id, TenantsIn::Any, query).await,
+            Some(_) => Ok(found),
+            None => read(TenantsIn::Any).await,
         }
     }
 
@@ -226,11 +234,11 @@ impl OperationRunService {
 
     /// Every tenant matching the query, in its order (exports).
     pub async fn tenant_rows(&self, run_id: i64, query: &TenantQuery) -> Result<Vec<TenantRow>> {
-        let within = match self.workspace_of(run_id).await? {
-            Some(ws) => TenantsIn::Workspace(ws),
-            None => TenantsIn::Any,
-        };
-        let rows = rc::tenant_page(&self.db, run_id, within, query, true).await?;
+        let rows = self
+            .in_runs_workspace(run_id, |within| async move {
+                Ok(rc::tenant_page(&self.db, run_id, within, query, true).await?)
+            })
+            .await?;
         Ok(rows.into_iter().map(into_row).collect())
     }
 

@@ -65,14 +65,6 @@ pub async fn platform_user_by_email(
     .await
 }
 
-pub async fn platform_user(db: &Db, id: i64) -> Result<Option<PlatformUser>, sqlx::Error> {
-    db.fetch_optional(
-        &format!("SELECT {PLATFORM_COLUMNS} FROM platform_users WHERE id = $1"),
-        args![id],
-    )
-    .await
-}
-
 pub async fn insert_platform_user(
     db: &Db,
     email: &str,
@@ -147,14 +139,6 @@ pub async fn customer_user_of_session(
 ) -> Result<Option<CustomerUser>, sqlx::Error> {
     let sql = person_of_session("users", CUSTOMER_COLUMNS, "admin");
     db.fetch_optional(&sql, args![session_key, now_ms]).await
-}
-
-pub async fn customer_user(db: &Db, id: i64) -> Result<Option<CustomerUser>, sqlx::Error> {
-    db.fetch_optional(
-        &format!("SELECT {CUSTOMER_COLUMNS} FROM users WHERE id = $1"),
-        args![id],
-    )
-    .await
 }
 
 pub async fn insert_customer_user(

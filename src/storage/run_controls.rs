@@ -269,8 +269,6 @@ pub enum TenantsIn {
     /// The run's own, looked up inside the statement: no rows for a run
     /// without a workspace.
     RunsOwn,
-    /// This one.
-    Workspace(i64),
     /// Any (a run without a workspace, from before workspaces).
     Any,
 }
@@ -292,10 +290,6 @@ fn tenant_filter(
     match within {
         TenantsIn::RunsOwn => {
             filter += " AND t.workspace_id = (SELECT r.workspace_id FROM operation_runs r WHERE r.id = $1)"
-        }
-        TenantsIn::Workspace(ws) => {
-            args.push(ws.into());
-            filter += &format!(" AND t.workspace_id = ${}", args.len());
         }
         TenantsIn::Any => {}
     }
@@ -354,7 +348,7 @@ pub async fn tenant_page(
     );
     let dir = if query.descending { "DESC" } else { "ASC" };
     let key = match query.sort {
-        TenantSort::ExternalId if within != TenantsIn::Any => None,
+        TenantSort::ExternalId if within == TenantsIn::RunsOwn => None,
         TenantSort::ExternalId => Some("t.external_id"),
         TenantSort::State => Some(
             "CASE rt.state WHEN 'running' THEN 0 WHEN 'failed' THEN 1 WHEN 'queued' THEN 2 \

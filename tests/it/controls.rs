@@ -795,8 +795,16 @@ both_backends!(
             run.id
         ))
         .await;
-        assert_eq!(read(by_default()).await, (ids, 5, 5));
+        assert_eq!(read(by_default()).await, (ids.clone(), 5, 5));
         assert_eq!(read(searched()).await, platform);
+        let exported: Vec<String> = service
+            .run_tenants_all(&cli(), run_id, &TenantQuery::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.external_id)
+            .collect();
+        assert_eq!(exported, ids, "the export too");
 
         let missing = service
             .run_tenants(&cli(), run.id + 1000, &TenantQuery::default())

@@ -11,9 +11,8 @@ use tower_sessions::Session;
 use super::error::{Format, finish, format_of, unrendered_message};
 use super::identity::{ClientIp, Customer, Operator};
 use super::page::Chrome;
-use super::session::signed_in_id;
 use super::state::WebState;
-use crate::accounts::{CustomerIdentity, OperatorIdentity, Plane};
+use crate::accounts::{CustomerIdentity, OperatorIdentity, Plane, SignedIn};
 
 /// Where the person asking came from and who they are, read before the
 /// handler takes the request.
@@ -162,10 +161,11 @@ pub async fn missing(State(state): State<WebState>, request: Request) -> Respons
         return finish(response, format);
     }
     let mut asker = Asker::of(&request);
-    if let Some(session) = &asker.session
-        && let Ok(Some(id)) = signed_in_id(session, Plane::System).await
+    if let Some(id) = asker.session.as_ref().and_then(Session::id)
+        && let Ok(Some(SignedIn::Operator(op))) =
+            state.app.accounts().signed_in_to(Plane::System, &id).await
     {
-        asker.operator = state.app.accounts().operator(id).await.ok().flatten();
+        asker.operator = Some(op);
     }
     finish_for(&state, response, format, &asker).await
 }

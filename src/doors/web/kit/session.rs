@@ -16,11 +16,6 @@ pub fn user_key(plane: Plane) -> &'static str {
     plane.user_key()
 }
 
-/// The id of whoever signed in to this plane's session.
-pub async fn signed_in_id(session: &Session, plane: Plane) -> Result<Option<i64>, WebError> {
-    Ok(session.get::<i64>(user_key(plane)).await?)
-}
-
 /// Whether someone is signed in to this session (of either plane's key:
 /// a plane's session holds only its own).
 pub async fn anyone_signed_in(session: &Session) -> Result<bool, WebError> {
