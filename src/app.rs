@@ -13,7 +13,7 @@ use crate::alerts::{
 };
 use crate::clock::SharedClock;
 use crate::console::ConsoleService;
-use crate::queue::{JobHandler, QueueSettings, Worker};
+use crate::queue::{Handlers, QueueSettings, Worker};
 use crate::runbooks::{Registry, RunbookService, TenantJobHandler};
 use crate::runs::{OperationRunService, RunCompletionSubscriber};
 use crate::storage::Db;
@@ -163,17 +163,16 @@ impl App {
 
     /// A worker of the queue with every job kind's handler.
     pub fn worker(&self) -> Worker {
-        let handlers: Vec<Arc<dyn JobHandler>> = vec![
-            Arc::new(TenantJobHandler {
+        let handlers = Handlers::default()
+            .with(TenantJobHandler {
                 runs: self.runs(),
                 registry: self.registry.clone(),
                 chunk_size: self.settings.chunk_size,
                 locked_retry_ms: self.settings.locked_retry_ms,
-            }),
-            Arc::new(DeliveryJobHandler {
+            })
+            .with(DeliveryJobHandler {
                 sender: self.sender(),
-            }),
-        ];
+            });
         let mut queue = self.settings.queue();
         if self.db.backend() == crate::storage::Backend::Postgres {
             queue.poll_interval_ms = queue.poll_interval_ms.max(PG_POLL_MS);

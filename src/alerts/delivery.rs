@@ -1,20 +1,31 @@
-//! The delivery job: sends one queued delivery, retried with backoff by the
-//! queue, then recorded failed.
+//! The delivery job: sends one queued delivery; the queue retries a failed
+//! send with backoff, and a delivery given up is recorded failed.
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 use crate::alerts::channels::{self, Sender};
 use crate::alerts::message::AlertMessage;
 use crate::alerts::rules::Channel;
-use crate::domain::{JobKind, JobStatus};
+use crate::domain::JobKind;
 use crate::error::Result;
-use crate::queue::{Failed, Job, JobHandler, JobOutcome};
+use crate::queue::{Job, JobArgs, JobHandler, Outcome, Reason};
 use crate::storage::alert_edits as edits;
 use crate::storage::alerts as store;
 use crate::storage::{Db, Tx};
 
 /// Kind of the queued job that sends one delivery.
 pub const DELIVERY_JOB: JobKind = JobKind("alert.delivery");
+
+/// A delivery job's arguments: the delivery it sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryArgs {
+    pub delivery_id: i64,
+}
+
+impl JobArgs for DeliveryArgs {
+    const KIND: JobKind = DELIVERY_JOB;
+}
 
 /// Sends deliveries; the queue retries a failed send with backoff.
 pub struct DeliveryJobHandler {
@@ -23,42 +34,30 @@ pub struct DeliveryJobHandler {
 
 #[async_trait]
 impl JobHandler for DeliveryJobHandler {
-    fn kind(&self) -> JobKind {
-        DELIVERY_JOB
+    type Args = DeliveryArgs;
+    type Admitted = ();
+    type Output = ();
+
+    /// A slow receiver is covered by the job's heartbeat: it is not sent
+    /// twice while the lease holds.
+    async fn work(&self, job: &Job<DeliveryArgs>, _: &()) -> Outcome<()> {
+        match deliver(&self.sender, job).await {
+            Ok(()) => Outcome::Done(()),
+            Err(error) => Outcome::retry(error),
+        }
     }
 
-    async fn run(&self, job: &Job, tx: Tx) -> Result<JobOutcome> {
-        tx.commit().await?;
-        let sent = if job.attempts_exhausted() {
-            Err(job.exhausted_error())
-        } else {
-            // A slow receiver must not outlast the lease and be sent twice.
-            let _heartbeat = job.heartbeat(None);
-            deliver(&self.sender, job, &job.row.payload).await
-        };
-        let mut tx = job.db().begin_relaxed().await?;
-        let outcome = match sent {
-            Ok(()) => return job.end(tx, JobStatus::Done, None).await,
-            Err(error) => match job.fail(&mut tx, &error).await? {
-                Failed::Retrying => JobOutcome::Retrying(error),
-                Failed::Dead { .. } => {
-                    delivery_dead(&mut tx, &job.row.payload).await?;
-                    JobOutcome::Dead(error)
-                }
-            },
-        };
-        tx.commit().await?;
-        Ok(outcome)
+    /// The queue gave up on the delivery: record it failed.
+    async fn discarded(&self, tx: &mut Tx, job: &Job<DeliveryArgs>, _why: &Reason) -> Result<()> {
+        store::mark_failed(tx, job.args.delivery_id).await?;
+        Ok(())
     }
 }
 
 /// Sends one queued delivery. `Err` is retried by the queue with backoff.
-async fn deliver(sender: &Sender, job: &Job, payload: &str) -> std::result::Result<(), String> {
+async fn deliver(sender: &Sender, job: &Job<DeliveryArgs>) -> std::result::Result<(), String> {
     let db: &Db = job.db();
-    let delivery_id = serde_json::from_str::<serde_json::Value>(payload)
-        .ok()
-        .and_then(|v| v["delivery_id"].as_i64())
-        .ok_or_else(|| format!("bad delivery job payload {payload:?}"))?;
+    let delivery_id = job.args.delivery_id;
     let db_err = |e: sqlx::Error| format!("database error: {e}");
     let Some(d) = store::pending_delivery(db, delivery_id)
         .await
@@ -110,21 +109,10 @@ async fn deliver(sender: &Sender, job: &Job, payload: &str) -> std::result::Resu
         tracing::warn!(
             delivery_id = d.id,
             destination_id,
-            attempt = job.row.attempts,
+            attempt = job.attempt,
             %reason,
             "alert delivery failed"
         );
     }
     sent
-}
-
-/// The queue gave up on a delivery: record it failed.
-async fn delivery_dead(tx: &mut Tx, payload: &str) -> std::result::Result<(), sqlx::Error> {
-    if let Some(id) = serde_json::from_str::<serde_json::Value>(payload)
-        .ok()
-        .and_then(|v| v["delivery_id"].as_i64())
-    {
-        store::mark_failed(tx, id).await?;
-    }
-    Ok(())
 }

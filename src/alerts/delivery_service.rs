@@ -4,13 +4,14 @@
 use chrono::{DateTime, Utc};
 
 use crate::alerts::channels;
-use crate::alerts::delivery::DELIVERY_JOB;
+use crate::alerts::delivery::DeliveryArgs;
 use crate::alerts::message::AlertMessage;
 use crate::alerts::rules::Channel;
 use crate::alerts::service::{AlertService, not_found};
 use crate::alerts::views::{DeliveryPage, DeliveryView};
 use crate::domain::{Actor, Capability, PageSpot};
 use crate::error::{Error, Result};
+use crate::queue::{self, Enqueue};
 use crate::storage::alert_edits as edits;
 use crate::storage::alerts::{self as store, NewDelivery};
 use crate::storage::queue as q;
@@ -130,7 +131,7 @@ impl AlertService {
                 .await?
                 .and_then(|row| row.job_id);
             if let Some(job) = job {
-                let at = q::queued_run_at_ms(&mut self.db.clone(), job).await?;
+                let at = q::next_run_at_ms(&mut self.db.clone(), job).await?;
                 d.next_attempt_at = at.and_then(DateTime::<Utc>::from_timestamp_millis);
             }
         }
@@ -170,18 +171,13 @@ impl AlertService {
                 "alert delivery {id} changed meanwhile: only a failed delivery can be retried"
             )));
         }
-        let job = serde_json::json!({ "delivery_id": id }).to_string();
-        let at = now.timestamp_millis();
-        let job_id = q::enqueue(
-            &mut tx,
-            DELIVERY_JOB,
-            d.run_id,
-            None,
-            &job,
-            at,
-            self.max_attempts,
-        )
-        .await?;
+        let at = Enqueue {
+            run_at_ms: now.timestamp_millis(),
+            run_id: d.run_id,
+            tenant_id: None,
+            max_attempts: self.max_attempts,
+        };
+        let job_id = queue::enqueue(&mut tx, &DeliveryArgs { delivery_id: id }, at).await?;
         edits::link_job(&mut tx, id, job_id).await?;
         tx.commit().await?;
         let detail = serde_json::json!({

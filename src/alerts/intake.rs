@@ -8,14 +8,14 @@
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::alerts::delivery::DELIVERY_JOB;
+use crate::alerts::delivery::DeliveryArgs;
 use crate::alerts::message::AlertMessage;
 use crate::alerts::rules::{QuietHours, Severity, cooldown_words};
 use crate::error::{Error, Result};
+use crate::queue::{self, Enqueue};
 use crate::storage::Tx;
 use crate::storage::alert_edits as edits;
 use crate::storage::alerts::{self as store, NewDelivery};
-use crate::storage::queue as q;
 
 /// One occurrence of an event for the alert rules.
 pub struct AlertEvent<'a> {
@@ -114,9 +114,13 @@ pub async fn emit(
             }
             emitted.deliveries += 1;
             let at = defer_until.unwrap_or(now).timestamp_millis();
-            let job = serde_json::json!({ "delivery_id": id }).to_string();
-            let job_id =
-                q::enqueue(tx, DELIVERY_JOB, event.run_id, None, &job, at, max_attempts).await?;
+            let at = Enqueue {
+                run_at_ms: at,
+                run_id: event.run_id,
+                tenant_id: None,
+                max_attempts,
+            };
+            let job_id = queue::enqueue(tx, &DeliveryArgs { delivery_id: id }, at).await?;
             edits::link_job(tx, id, job_id).await?;
         }
     }

@@ -25,7 +25,7 @@ pub mod service;
 pub mod views;
 
 pub use channels::Sender;
-pub use delivery::{DELIVERY_JOB, DeliveryJobHandler};
+pub use delivery::{DELIVERY_JOB, DeliveryArgs, DeliveryJobHandler};
 pub use dispatch::{AlertDispatcher, InitiatorNotifier};
 pub use egress::EgressPolicy;
 pub use lockout::LockoutAlerts;

@@ -82,7 +82,7 @@ impl ConsoleService {
         Ok(self.db.ping().await?)
     }
 
-    /// Jobs queued or running, in the whole deployment.
+    /// Jobs waiting (available or retryable) or running, in the whole deployment.
     pub async fn queue_depth(&self) -> Result<i64> {
         Ok(queue::depth(&mut self.db.clone()).await?)
     }

@@ -19,24 +19,51 @@ impl fmt::Display for JobKind {
     }
 }
 
-/// Where a job stands: `queued → running → done | dead | cancelled`, and back
-/// to `queued` when it is retried later.
+/// Where a job stands, one word in the code, the `jobs.status` column, the
+/// metrics and the docs:
+///
+/// ```text
+/// available ──claim──▶ running ──▶ completed | discarded | cancelled
+///     ▲                  │
+///     └── snoozed ───────┤  (no attempt spent; `run_at_ms` later)
+/// retryable ◀── failed ──┘  (an attempt spent; backoff)
+/// ```
+///
+/// `available` and `retryable` jobs are claimed once their `run_at_ms` has
+/// come; a `running` job whose lease ran out is claimed again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobStatus {
-    Queued,
+    /// Waiting for its time (now, or later when snoozed or scheduled).
+    Available,
+    /// Claimed by a worker that holds its lease.
     Running,
-    Done,
-    Dead,
+    /// Failed an attempt; waiting out its backoff before the next one.
+    Retryable,
+    /// Its work is done.
+    Completed,
+    /// Given up: out of attempts, or its handler discarded it.
+    Discarded,
+    /// Stopped before it finished (its run was cancelled or stopped).
     Cancelled,
 }
 
 impl JobStatus {
+    pub const ALL: [JobStatus; 6] = [
+        JobStatus::Available,
+        JobStatus::Running,
+        JobStatus::Retryable,
+        JobStatus::Completed,
+        JobStatus::Discarded,
+        JobStatus::Cancelled,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
-            JobStatus::Queued => "queued",
+            JobStatus::Available => "available",
             JobStatus::Running => "running",
-            JobStatus::Done => "done",
-            JobStatus::Dead => "dead",
+            JobStatus::Retryable => "retryable",
+            JobStatus::Completed => "completed",
+            JobStatus::Discarded => "discarded",
             JobStatus::Cancelled => "cancelled",
         }
     }

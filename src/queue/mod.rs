@@ -1,40 +1,65 @@
-//! The job engine of the durable queue. It knows no runbook and no alert:
-//! each feature registers a [`JobHandler`] for its [`JobKind`].
+//! The job engine of the durable queue. It knows jobs, leases and kinds, and
+//! no runbook, run, tenant or alert: each feature registers a
+//! [`JobHandler`] for its kind of job ([`JobArgs::KIND`]).
 //!
-//! [`Worker::run_once`] claims and runs one job, so tests drive the queue a
-//! step at a time; [`Worker::run`] loops it with bounded concurrency. A job
-//! holds a lease renewed by a heartbeat; a job whose worker died is claimed
-//! again once its lease expires. A failing job is retried with exponential
-//! backoff up to its maximum attempts, then recorded dead ([`Job::fail`] is
-//! the one place that decides).
+//! # One job's life
+//!
+//! 1. **Enqueue** ([`enqueue`]): a row `available` at `run_at_ms`, its typed
+//!    arguments serialized, inside the caller's transaction.
+//! 2. **Claim** ([`Worker::run_once`], or several of a batching kind,
+//!    [`JobHandler::batch_limit`]): `running`, one attempt more, leased to
+//!    one owner. In the same transaction the executor ends what cannot run
+//!    (unknown kind, unreadable arguments, attempts spent by dead workers)
+//!    and asks the handler to [`admit`](JobHandler::admit) the rest: start,
+//!    or end now (snooze, cancel, discard, done).
+//! 3. **Work** ([`JobHandler::work`]): the claim is committed; a heartbeat
+//!    renews the leases (and what the kind holds, [`LeaseHook`]) while the
+//!    handler works and says how it went: an [`Outcome`].
+//! 4. **Record** (`executor.rs`): one transaction moves every job out of
+//!    `running` by its outcome (completed; retryable after backoff, or
+//!    discarded once attempts run out; available again when snoozed, the
+//!    attempt given back; discarded; cancelled) where its owner still holds
+//!    it, and calls the kind's hooks in it: [`release`](JobHandler::release)
+//!    for every job that worked, [`completed`](JobHandler::completed) and
+//!    [`discarded`](JobHandler::discarded) for the jobs recorded so. After
+//!    the commit, [`settled`](JobHandler::settled) for each.
+//!
+//! A handler never changes its job's row, and no job stays `running` after
+//! its handler returned: either its outcome is recorded, or the lease had
+//! passed on and the new owner records it. A worker that dies leaves its
+//! job `running` until the lease runs out; it is then claimed again.
 
-mod batch;
+mod executor;
 mod heartbeat;
+mod loops;
 mod wake;
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::clock::SharedClock;
-use crate::domain::{JobKind, JobStatus};
+use crate::domain::JobKind;
 use crate::error::Result;
-use crate::storage::queue::{self as q, ClaimedJob};
-use crate::storage::{Db, Tx};
+use crate::storage::queue::{self as q, NewJob};
+use crate::storage::{Db, Exec, Tx};
 
-use heartbeat::Leased;
-pub use heartbeat::{Heartbeat, LeaseHook};
+use executor::Engine;
+pub use heartbeat::LeaseHook;
+pub use loops::{BatchSize, Handlers, MAX_BATCH, Step, Worker};
+
+/// The reason code of a job discarded because its attempts ran out.
+pub const REASON_ATTEMPTS_EXHAUSTED: &str = "job.attempts_exhausted";
 
 /// Tunables of the engine.
 #[derive(Debug, Clone)]
 pub struct QueueSettings {
     /// A job's lease, renewed by its heartbeat every third of it.
     pub job_lease_ms: i64,
-    /// Attempts of a job before it is recorded dead.
+    /// Attempts of a job before it is discarded.
     pub max_attempts: i64,
     /// First retry delay; doubles per attempt up to `backoff_max_ms`.
     pub backoff_base_ms: i64,
@@ -43,321 +68,302 @@ pub struct QueueSettings {
     pub poll_interval_ms: u64,
 }
 
-/// What one step of a worker did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// Nothing was ready.
-    Idle,
-    Ran {
-        job_id: i64,
-        outcome: JobOutcome,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobOutcome {
-    /// Finished; its result is recorded.
-    Done,
-    /// What it works on was held by another job; back in the queue, no
-    /// attempt used.
-    TenantBusy,
-    /// Failed; back in the queue after a backoff.
-    Retrying(String),
-    /// Failed for the last time.
-    Dead(String),
-    /// Cancelled, or the lease was lost; nothing recorded.
-    Stopped,
-}
-
-/// The body of one kind of job.
-#[async_trait]
-pub trait JobHandler: Send + Sync {
-    fn kind(&self) -> JobKind;
-
-    /// Runs a claimed job. `tx` holds the claim: the handler commits it
-    /// (with whatever it must do atomically with the claim) before slow work,
-    /// and ends the job through [`Job`].
-    async fn run(&self, job: &Job, tx: Tx) -> Result<JobOutcome>;
-
-    /// Whether jobs of this kind may be claimed several at a time (quick
-    /// jobs: a batch runs one job after another under one owner).
-    fn batches(&self) -> bool {
-        false
-    }
-
-    /// Runs jobs claimed together under one owner, in order; `tx` holds
-    /// their claim. By default each runs alone, the first in `tx`.
-    async fn run_batch(&self, jobs: Vec<Job>, tx: Tx) -> Result<Vec<JobOutcome>> {
-        let mut outcomes = Vec::with_capacity(jobs.len());
-        let mut claim = Some(tx);
-        for job in &jobs {
-            let tx = match claim.take() {
-                Some(tx) => tx,
-                None => job.db().begin_relaxed().await?,
-            };
-            outcomes.push(self.run(job, tx).await?);
-        }
-        Ok(outcomes)
-    }
-}
-
-/// The retry-or-dead decision for a failed attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failed {
-    /// Back in the queue after a backoff.
-    Retrying,
-    /// Out of attempts and recorded dead; `owned` is false when the lease
-    /// had already passed to another worker (record nothing then).
-    Dead { owned: bool },
-}
-
-/// A claimed job, as its handler sees it: the row, its lease owner, and the
-/// engine's ways to end it.
-pub struct Job {
-    pub row: ClaimedJob,
-    pub owner: String,
-    engine: Engine,
-}
-
-impl Job {
-    pub fn id(&self) -> i64 {
-        self.row.id
-    }
-
-    pub fn db(&self) -> &Db {
-        &self.engine.db
-    }
-
-    pub fn clock(&self) -> &SharedClock {
-        &self.engine.clock
-    }
-
-    pub fn lease_ms(&self) -> i64 {
-        self.engine.settings.job_lease_ms
-    }
-
-    /// Its worker died during its last allowed attempt: the lease ran out
-    /// again, so this claim must not run it once more.
-    pub fn attempts_exhausted(&self) -> bool {
-        self.row.attempts > self.row.max_attempts
-    }
-
-    /// The error to record when [`Job::attempts_exhausted`].
-    pub fn exhausted_error(&self) -> String {
-        self.row
-            .last_error
-            .clone()
-            .unwrap_or_else(|| "the worker stopped during every attempt".into())
-    }
-
-    /// Ends the job while this owner still holds it. False: the lease passed
-    /// to another worker.
-    pub async fn finish(
-        &self,
-        tx: &mut Tx,
-        status: JobStatus,
-        error: Option<String>,
-    ) -> Result<bool> {
-        let now = self.engine.clock.now_ms();
-        Ok(q::finish(tx, self.row.id, &self.owner, status, error, now).await?)
-    }
-
-    /// Ends the job in `tx`, commits, and says so.
-    pub async fn end(
-        &self,
-        mut tx: Tx,
-        status: JobStatus,
-        error: Option<String>,
-    ) -> Result<JobOutcome> {
-        self.finish(&mut tx, status, error.clone()).await?;
-        tx.commit().await?;
-        Ok(match (status, error) {
-            (JobStatus::Cancelled, _) => JobOutcome::Stopped,
-            (_, Some(e)) => JobOutcome::Dead(e),
-            (_, None) => JobOutcome::Done,
-        })
-    }
-
-    /// A failed attempt: back in the queue with exponential backoff while
-    /// attempts remain, else recorded dead.
-    pub async fn fail(&self, tx: &mut Tx, error: &str) -> Result<Failed> {
-        let now = self.engine.clock.now_ms();
-        if self.row.attempts < self.row.max_attempts {
-            let at = now + backoff_ms(&self.engine.settings, self.row.attempts);
-            let error = Some(error.to_owned());
-            q::requeue(tx, self.row.id, &self.owner, at, error, false, now).await?;
-            Ok(Failed::Retrying)
-        } else {
-            let owned = self
-                .finish(tx, JobStatus::Dead, Some(error.to_owned()))
-                .await?;
-            Ok(Failed::Dead { owned })
-        }
-    }
-
-    /// Back in the queue after `delay_ms` with its attempt given back: what
-    /// it needs is busy, which is not its failure.
-    pub async fn later(&self, tx: &mut Tx, delay_ms: i64) -> Result<()> {
-        let now = self.engine.clock.now_ms();
-        q::requeue(
-            tx,
-            self.row.id,
-            &self.owner,
-            now + delay_ms,
-            None,
-            true,
-            now,
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// Keeps the lease alive while the job works; `hook` renews whatever
-    /// else the job holds under the same lease.
-    pub fn heartbeat(&self, hook: Option<Arc<dyn LeaseHook>>) -> Heartbeat {
-        Heartbeat::start(
-            self.engine.db.clone(),
-            self.engine.clock.clone(),
-            Leased::Job(self.row.id),
-            self.owner.clone(),
-            self.engine.settings.job_lease_ms,
-            hook,
-        )
-    }
-
-    /// One heartbeat for a batch of jobs claimed together (this one's owner
-    /// holds them all): it renews every running job of the owner, and raises
-    /// the stop flag when fewer than `held` were renewed (a lease was lost).
-    pub fn batch_heartbeat(
-        &self,
-        held: Arc<AtomicUsize>,
-        hook: Option<Arc<dyn LeaseHook>>,
-    ) -> Heartbeat {
-        Heartbeat::start(
-            self.engine.db.clone(),
-            self.engine.clock.clone(),
-            Leased::Batch(held),
-            self.owner.clone(),
-            self.engine.settings.job_lease_ms,
-            hook,
-        )
-    }
-}
-
-#[derive(Clone)]
-struct Engine {
-    db: Db,
-    clock: SharedClock,
-    settings: Arc<QueueSettings>,
-}
-
-#[derive(Clone)]
-pub struct Worker {
-    engine: Engine,
-    handlers: Arc<HashMap<&'static str, Arc<dyn JobHandler>>>,
-    id: String,
-    claims: Arc<AtomicU64>,
-}
-
-/// Every this many claims a worker looks for jobs of dead workers first;
-/// otherwise only when nothing is ready.
-const RECLAIM_EVERY: u64 = 16;
-
-impl Worker {
-    pub fn new(
-        db: Db,
-        clock: SharedClock,
-        settings: QueueSettings,
-        handlers: Vec<Arc<dyn JobHandler>>,
-    ) -> Worker {
-        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
-        Worker {
-            engine: Engine {
-                db,
-                clock,
-                settings: Arc::new(settings),
-            },
-            handlers: Arc::new(handlers.into_iter().map(|h| (h.kind().0, h)).collect()),
-            id: format!(
-                "{host}:{}:{}",
-                std::process::id(),
-                uuid::Uuid::new_v4().simple()
-            ),
-            claims: Arc::new(AtomicU64::new(0)),
-        }
-    }
-
-    /// Claims one job and runs it to its end.
-    pub async fn run_once(&self) -> Result<Step> {
-        let engine = &self.engine;
-        let now = engine.clock.now_ms();
-        let owner = format!("{}:{}", self.id, uuid::Uuid::new_v4().simple());
-        let mut tx = engine.db.begin_relaxed().await?;
-        let expired_first = self
-            .claims
-            .fetch_add(1, Ordering::Relaxed)
-            .is_multiple_of(RECLAIM_EVERY);
-        let lease = engine.settings.job_lease_ms;
-        let Some(row) = q::claim(&mut tx, &owner, now, lease, expired_first).await? else {
-            tx.rollback().await?;
-            return Ok(Step::Idle);
-        };
-        let kind = row.kind.clone();
-        metrics::counter!("tenantatlas_jobs_claimed_total", "kind" => kind.clone()).increment(1);
-        tracing::debug!(job = row.id, %kind, attempt = row.attempts, "claimed job");
-        let job = Job {
-            row,
-            owner,
-            engine: engine.clone(),
-        };
-        let outcome = match self.handlers.get(kind.as_str()) {
-            Some(handler) => handler.run(&job, tx).await?,
-            None => {
-                let error = format!("unknown job kind {kind:?}");
-                job.end(tx, JobStatus::Dead, Some(error)).await?
-            }
-        };
-        if matches!(outcome, JobOutcome::Dead(_) | JobOutcome::Retrying(_)) {
-            metrics::counter!("tenantatlas_jobs_failed_total", "kind" => kind).increment(1);
-        }
-        Ok(Step::Ran {
-            job_id: job.row.id,
-            outcome,
-        })
-    }
-
-    /// Runs `concurrency` job loops until `shutdown` turns true; a job under
-    /// way is finished first. Idle loops wait to be woken (see `wake`).
-    pub async fn run(self, concurrency: usize, shutdown: watch::Receiver<bool>) {
-        let wake = Arc::new(tokio::sync::Notify::new());
-        let watcher = tokio::spawn(wake::watch(
-            self.engine.clone(),
-            wake.clone(),
-            shutdown.clone(),
-        ));
-        let mut loops = JoinSet::new();
-        for _ in 0..concurrency.max(1) {
-            loops.spawn(self.clone().job_loop(wake.clone(), shutdown.clone()));
-        }
-        while let Some(ended) = loops.join_next().await {
-            // A loop only ends early by panicking: its job is taken over when
-            // its lease expires, and the loop is replaced.
-            if let Err(e) = ended
-                && !*shutdown.borrow()
-            {
-                tracing::error!(error = %e, "a job loop stopped unexpectedly; starting another");
-                loops.spawn(self.clone().job_loop(wake.clone(), shutdown.clone()));
-            }
-        }
-        watcher.abort();
-    }
-}
-
-/// Exponential backoff: base · 2^(attempt-1), capped.
+/// Exponential backoff before attempt `attempt + 1`: base · 2^(attempt-1),
+/// capped.
 pub fn backoff_ms(settings: &QueueSettings, attempt: i64) -> i64 {
     let exp = (attempt - 1).clamp(0, 20) as u32;
     settings
         .backoff_base_ms
         .saturating_mul(1i64 << exp)
         .min(settings.backoff_max_ms)
+}
+
+/// A kind's arguments: serialized into the job's row when it is enqueued,
+/// read back (serde) when it is claimed.
+pub trait JobArgs: Serialize + DeserializeOwned + Send + Sync + 'static {
+    const KIND: JobKind;
+}
+
+/// Where a job is enqueued: when it may run, the run and tenant it belongs
+/// to (kept in columns so a run's jobs can be found), and its attempts.
+#[derive(Debug, Clone, Copy)]
+pub struct Enqueue {
+    pub run_at_ms: i64,
+    pub run_id: Option<i64>,
+    pub tenant_id: Option<i64>,
+    pub max_attempts: i64,
+}
+
+/// Enqueues a job of `A`'s kind inside the caller's transaction.
+pub async fn enqueue<A: JobArgs>(tx: &mut impl Exec, args: &A, at: Enqueue) -> Result<i64> {
+    let payload = serde_json::to_string(args).map_err(anyhow::Error::from)?;
+    let job = NewJob {
+        kind: A::KIND,
+        payload: &payload,
+        run_id: at.run_id,
+        tenant_id: at.tenant_id,
+        run_at_ms: at.run_at_ms,
+        max_attempts: at.max_attempts,
+    };
+    Ok(q::enqueue(tx, job).await?)
+}
+
+/// Why a job is discarded: a reason code the owning feature understands
+/// (`job.attempts_exhausted`, `tenant.missing`, …) and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    pub code: String,
+    pub message: String,
+}
+
+impl Reason {
+    pub fn new(code: &str, message: impl Into<String>) -> Reason {
+        Reason {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// How a job went, as its handler says: the executor records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome<O> {
+    /// The work is done; `O` goes to [`JobHandler::completed`].
+    Done(O),
+    /// This attempt failed: again after `after_ms` (default: the backoff)
+    /// while attempts remain, else discarded (`job.attempts_exhausted`).
+    Retry {
+        error: String,
+        after_ms: Option<i64>,
+    },
+    /// Not now: again at `until_ms`, without spending an attempt.
+    Snooze { until_ms: i64, reason: String },
+    /// Never: discarded, and [`JobHandler::discarded`] records why.
+    Discard(Reason),
+    /// No longer wanted (its run stopped).
+    Cancel(String),
+}
+
+impl<O> Outcome<O> {
+    pub fn retry(error: impl Into<String>) -> Outcome<O> {
+        Outcome::Retry {
+            error: error.into(),
+            after_ms: None,
+        }
+    }
+}
+
+/// What the claim's transaction decided for a job
+/// ([`JobHandler::admit`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admit<S, O> {
+    /// The job's work starts once the claim commits, with what admitting it
+    /// learned (`S`, the kind's [`JobHandler::Admitted`]).
+    Start(S),
+    /// The job ends now, with this outcome, recorded in the claim's
+    /// transaction.
+    End(Outcome<O>),
+}
+
+/// What the executor recorded for a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    Completed,
+    /// Back to `available` later, its attempt given back.
+    Snoozed,
+    /// Back to `retryable` after its backoff, with the attempt's error.
+    Retryable(String),
+    /// Given up, with the message of its reason.
+    Discarded(String),
+    Cancelled,
+    /// The lease had passed to another worker: nothing recorded.
+    LeaseLost,
+}
+
+/// A claimed job as its handler sees it: its typed arguments, its attempt,
+/// and the lease it works under.
+pub struct Job<A> {
+    pub id: i64,
+    pub args: A,
+    /// This attempt, counting it (1 for the first).
+    pub attempt: i64,
+    pub max_attempts: i64,
+    /// The error of the attempt before, if any.
+    pub last_error: Option<String>,
+    lease: Arc<Lease>,
+}
+
+/// The lease every job of one claim works under.
+pub(crate) struct Lease {
+    pub owner: String,
+    pub db: Db,
+    pub clock: SharedClock,
+    pub lease_ms: i64,
+    /// Raised by the heartbeat when a lease was lost: the work must stop.
+    pub stop: Arc<AtomicBool>,
+}
+
+impl<A> Job<A> {
+    /// The claim's lease owner (unique per claim).
+    pub fn owner(&self) -> &str {
+        &self.lease.owner
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.lease.db
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.lease.clock
+    }
+
+    pub fn lease_ms(&self) -> i64 {
+        self.lease.lease_ms
+    }
+
+    /// Raised once a lease of this claim was lost: stop working.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.lease.stop.clone()
+    }
+
+    pub fn should_stop(&self) -> bool {
+        self.lease.stop.load(Ordering::Relaxed)
+    }
+
+    /// `Outcome::Snooze` until `delay_ms` from now.
+    pub fn snooze<O>(&self, delay_ms: i64, reason: &str) -> Outcome<O> {
+        Outcome::Snooze {
+            until_ms: self.lease.clock.now_ms() + delay_ms,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The body of one kind of job. Only [`work`](JobHandler::work) is
+/// required; the hooks let a kind join the executor's transactions.
+#[async_trait]
+pub trait JobHandler: Send + Sync + 'static {
+    type Args: JobArgs;
+    /// What admitting a job learned that its work needs (its run's
+    /// runbook, say); `()` for most kinds.
+    type Admitted: Default + Send + Sync + 'static;
+    /// What a finished job hands to [`JobHandler::completed`].
+    type Output: Send + Sync + 'static;
+
+    /// How many jobs of this kind one claim may take together (quick jobs:
+    /// their work runs one after another under one lease owner, and each
+    /// step's records are one transaction). 1: one at a time.
+    fn batch_limit(&self) -> usize {
+        1
+    }
+
+    /// Renews what the kind holds besides the jobs' leases, with them.
+    fn lease_hook(&self) -> Option<Arc<dyn LeaseHook>> {
+        None
+    }
+
+    /// In the claim's transaction: whether each job starts, or ends now.
+    async fn admit(
+        &self,
+        _tx: &mut Tx,
+        jobs: &[Job<Self::Args>],
+    ) -> Result<Vec<Admit<Self::Admitted, Self::Output>>> {
+        Ok(jobs
+            .iter()
+            .map(|_| Admit::Start(Default::default()))
+            .collect())
+    }
+
+    /// The job's work, after the claim committed.
+    async fn work(&self, job: &Job<Self::Args>, admitted: &Self::Admitted)
+    -> Outcome<Self::Output>;
+
+    /// The work of several admitted jobs of one claim, in order; a kind may
+    /// answer for several at once. By default each works in turn.
+    async fn work_many(
+        &self,
+        jobs: &[(&Job<Self::Args>, &Self::Admitted)],
+    ) -> Vec<Outcome<Self::Output>> {
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for (job, admitted) in jobs {
+            outcomes.push(self.work(job, admitted).await);
+        }
+        outcomes
+    }
+
+    /// In the recording transaction, for the jobs that worked (whatever
+    /// their outcome): let go of what admitting them took.
+    async fn release(&self, _tx: &mut Tx, _jobs: &[&Job<Self::Args>]) -> Result<()> {
+        Ok(())
+    }
+
+    /// In the transaction that completed them, for the jobs still held.
+    async fn completed(
+        &self,
+        _tx: &mut Tx,
+        _done: &[(&Job<Self::Args>, &Self::Output)],
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// In the transaction that discarded it, for a job still held: its
+    /// feature records the final failure.
+    async fn discarded(&self, _tx: &mut Tx, _job: &Job<Self::Args>, _why: &Reason) -> Result<()> {
+        Ok(())
+    }
+
+    /// After the recording committed, for each job recorded.
+    async fn settled(
+        &self,
+        _job: &Job<Self::Args>,
+        _recorded: &Recorded,
+        _output: Option<&Self::Output>,
+    ) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> QueueSettings {
+        QueueSettings {
+            job_lease_ms: 30_000,
+            max_attempts: 5,
+            backoff_base_ms: 2_000,
+            backoff_max_ms: 300_000,
+            poll_interval_ms: 50,
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_from_the_base_per_attempt() {
+        let s = settings();
+        assert_eq!(backoff_ms(&s, 1), 2_000);
+        assert_eq!(backoff_ms(&s, 2), 4_000);
+        assert_eq!(backoff_ms(&s, 3), 8_000);
+        assert_eq!(backoff_ms(&s, 7), 128_000);
+    }
+
+    #[test]
+    fn backoff_is_capped_and_never_overflows() {
+        let s = settings();
+        assert_eq!(backoff_ms(&s, 8), 256_000);
+        assert_eq!(backoff_ms(&s, 9), 300_000);
+        assert_eq!(backoff_ms(&s, 1_000), 300_000);
+        let huge = QueueSettings {
+            backoff_base_ms: i64::MAX / 2,
+            backoff_max_ms: i64::MAX,
+            ..s
+        };
+        assert_eq!(backoff_ms(&huge, 40), i64::MAX);
+    }
+
+    #[test]
+    fn backoff_of_a_first_or_odd_attempt_is_the_base() {
+        let s = settings();
+        assert_eq!(backoff_ms(&s, 0), 2_000);
+        assert_eq!(backoff_ms(&s, -3), 2_000);
+    }
 }

@@ -8,7 +8,7 @@ use crate::args;
 use crate::domain::RunbookKey;
 use crate::runbooks::{JobError, Runbook, TenantJob, TenantPending};
 use crate::runs::{ItemFailure, TenantResult};
-use crate::storage::{Backend, Db, queue};
+use crate::storage::{Backend, Db, id_list, in_id_list};
 
 pub const KEY: RunbookKey = RunbookKey("findings.backfill-lifecycle");
 
@@ -101,14 +101,14 @@ impl Runbook for FindingsLifecycleBackfill {
         db: &Db,
         tenant_ids: &[i64],
     ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-        let listed = queue::in_id_list(db.backend(), "t.id", "$1");
+        let listed = in_id_list(db.backend(), "t.id", "$1");
         db.fetch_all(
             &format!(
                 "SELECT t.id, (SELECT count(*) FROM findings f WHERE f.tenant_id = t.id) \
                  FROM tenants t WHERE {listed} AND NOT EXISTS \
                      (SELECT 1 FROM findings p WHERE p.tenant_id = t.id AND p.lifecycle_version IS NULL)"
             ),
-            args![queue::id_list(tenant_ids.iter().copied())],
+            args![id_list(tenant_ids.iter().copied())],
         )
         .await
     }

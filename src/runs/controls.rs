@@ -112,7 +112,7 @@ impl OperationRunService {
         now: DateTime<Utc>,
     ) -> Result<()> {
         if after.max_concurrency.is_some() && after.reason_code.is_none() {
-            storage::queue::wake_next_of_run(tx, run_id, now.timestamp_millis()).await?;
+            storage::run_jobs::wake_next(tx, run_id, now.timestamp_millis()).await?;
         }
         if after.max_errors.is_none() || after.reason_code.is_some() {
             return Ok(());
@@ -139,7 +139,7 @@ impl OperationRunService {
         }
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        storage::queue::cancel_queued_of_run(&mut tx, run_id, now.timestamp_millis()).await?;
+        storage::run_jobs::cancel_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
         let (_, completed) = rc::end_not_started(&mut tx, run_id, None, now).await?;
         if completed {
             self.on_completed(&mut tx, run_id, now).await?;
@@ -154,7 +154,7 @@ impl OperationRunService {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         if !paused {
-            storage::queue::wake_queued_of_run(&mut tx, run_id, now.timestamp_millis()).await?;
+            storage::run_jobs::wake_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
         }
         let changed = rc::set_paused(&mut tx, run_id, paused).await?;
         tx.commit().await?;
@@ -166,7 +166,7 @@ impl OperationRunService {
     pub async fn set_limits(&self, run_id: i64, limits: &RunLimits) -> Result<bool> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        storage::queue::wake_queued_of_run(&mut tx, run_id, now.timestamp_millis()).await?;
+        storage::run_jobs::wake_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
         let active = rc::set_limits(&mut tx, run_id, limits).await?;
         tx.commit().await?;
         Ok(active)

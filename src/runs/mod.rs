@@ -29,6 +29,18 @@ pub use controls::Admission;
 /// The per-tenant job of a run; its handler lives with the runbooks.
 pub const TENANT_JOB: JobKind = JobKind("runbook.tenant");
 
+/// A tenant job's arguments: its run and tenant. The fan-out writes them in
+/// SQL (`storage::run_jobs::enqueue_per_run_tenant`) in this shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TenantJobArgs {
+    pub run_id: i64,
+    pub tenant_id: i64,
+}
+
+impl crate::queue::JobArgs for TenantJobArgs {
+    const KIND: JobKind = TENANT_JOB;
+}
+
 /// Told of every run that completes, inside the transaction that completes
 /// it, so what it writes commits (or fails) with the completion, exactly once.
 #[async_trait]
@@ -73,7 +85,7 @@ impl OperationRunService {
                 Some(run_id) => {
                     let total =
                         storage::run_tenants::insert_run_tenants(&mut tx, run_id, &new).await?;
-                    storage::queue::enqueue_per_run_tenant(
+                    storage::run_jobs::enqueue_per_run_tenant(
                         &mut tx,
                         TENANT_JOB,
                         run_id,
@@ -237,7 +249,7 @@ impl OperationRunService {
         let mut tx = self.db.begin().await?;
         let cancelled = storage::runs::cancel(&mut tx, run_id, now).await?;
         if cancelled {
-            storage::queue::cancel_queued_of_run(&mut tx, run_id, now.timestamp_millis()).await?;
+            storage::run_jobs::cancel_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
             self.on_completed(&mut tx, run_id, now).await?;
         }
         tx.commit().await?;

@@ -267,3 +267,22 @@ impl Tx {
 
     statement_verbs!(tx, Sqlite => |t| &mut *t.tx, Postgres => |t| &mut **t);
 }
+
+/// A list of ids bound as one JSON text argument; both backends expand it to
+/// rows (`json_each`, `jsonb_array_elements_text`).
+pub fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+    let ids: Vec<String> = ids.into_iter().map(|i| i.to_string()).collect();
+    format!("[{}]", ids.join(","))
+}
+
+/// The condition "`column` is one of the ids of [`id_list`] bound as
+/// `param`", in the backend's dialect. Both are literals of the caller,
+/// never input.
+pub fn in_id_list(backend: Backend, column: &str, param: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("{column} IN (SELECT value FROM json_each({param}))"),
+        Backend::Postgres => format!(
+            "{column} = ANY(ARRAY(SELECT v::bigint FROM jsonb_array_elements_text({param}::jsonb) v))"
+        ),
+    }
+}

@@ -16,10 +16,12 @@ pub mod directory;
 mod exec;
 pub mod queue;
 pub mod run_controls;
+pub mod run_jobs;
 pub mod run_tenants;
 pub mod runs;
 pub mod seed;
 pub mod sessions;
+pub mod tenant_locks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -28,7 +30,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, PgPool, SqlitePool};
 
-pub use exec::{Arg, Exec, Row, SqliteTx, Tx};
+pub use exec::{Arg, Exec, Row, SqliteTx, Tx, id_list, in_id_list};
 
 /// The default database: a SQLite file in the current directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://tenantatlas.db";

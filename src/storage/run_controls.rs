@@ -40,7 +40,7 @@ pub async fn start_ungated_many(
     tenant_ids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    let listed = crate::storage::queue::in_id_list(tx.backend(), "tenant_id", "$2");
+    let listed = crate::storage::in_id_list(tx.backend(), "tenant_id", "$2");
     let started: Vec<(i64,)> = tx
         .fetch_all(
             &format!(
@@ -51,7 +51,7 @@ pub async fn start_ungated_many(
                       AND (r.paused OR r.max_concurrency IS NOT NULL OR r.reason_code IS NOT NULL)))) \
                  RETURNING tenant_id"
             ),
-            args![run_id, crate::storage::queue::id_list(tenant_ids.iter().copied()), now],
+            args![run_id, crate::storage::id_list(tenant_ids.iter().copied()), now],
         )
         .await?;
     Ok(started.into_iter().map(|(t,)| t).collect())

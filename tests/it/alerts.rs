@@ -244,7 +244,7 @@ both_backends!(
 
         // A delivery job claimed again after it was sent (its worker crashed
         // before finishing the job) does not send again.
-        t.exec("UPDATE jobs SET status = 'queued', run_at_ms = 0 WHERE kind = 'alert.delivery'")
+        t.exec("UPDATE jobs SET status = 'available', run_at_ms = 0 WHERE kind = 'alert.delivery'")
             .await;
         drain(&app).await;
         assert_eq!(hook.requests(), 3);
@@ -271,8 +271,10 @@ both_backends!(
             "{d:?}"
         );
         assert_eq!(
-            t.count("SELECT count(*) FROM jobs WHERE kind = 'alert.delivery' AND status = 'dead'")
-                .await,
+            t.count(
+                "SELECT count(*) FROM jobs WHERE kind = 'alert.delivery' AND status = 'discarded'"
+            )
+            .await,
             1
         );
     }

@@ -56,7 +56,7 @@ async fn claimed(t: &TestApp) -> (i64, TenantJob) {
     let work = TenantJob::new(
         t.app.db.clone(),
         run_id,
-        job.tenant_id.unwrap(),
+        tenant_of(&job),
         1,
         t.app.settings.chunk_size,
         JobLease {
@@ -195,4 +195,11 @@ async fn a_lease_lost_during_the_call_stops_it_at_the_next_chunk_postgres() {
     assert_eq!(t.count(PENDING).await, 15, "the first chunk only");
     assert_eq!(items_updated(&t, run_id).await, 10);
     t.teardown().await;
+}
+
+/// The tenant a claimed tenant job works on, from its arguments.
+fn tenant_of(job: &q::ClaimedJob) -> i64 {
+    serde_json::from_str::<tenantatlas::runs::TenantJobArgs>(&job.payload)
+        .expect("tenant job arguments")
+        .tenant_id
 }

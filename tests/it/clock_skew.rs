@@ -3,55 +3,85 @@
 //! every process opened by the CLI does), so the one ahead takes no live job
 //! and a job it leaves behind is reclaimed when its lease really ends.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tenantatlas::app::{App, Settings};
 use tenantatlas::clock::{self, SharedClock};
 use tenantatlas::console::DemoSize;
-use tenantatlas::domain::{Actor, JobKind, TenantExternalId};
-use tenantatlas::queue::{Job, JobHandler, JobOutcome, QueueSettings, Step, Worker};
+use tenantatlas::domain::{Actor, TenantExternalId};
+use tenantatlas::queue::{Handlers, Job, JobHandler, Outcome, QueueSettings, Step, Worker};
 use tenantatlas::runbooks::ScopeRequest;
-use tenantatlas::runs::{Initiator, RunStatus, TENANT_JOB};
-use tenantatlas::storage::Tx;
+use tenantatlas::runs::{Initiator, RunStatus, TenantJobArgs};
+use tokio::sync::mpsc;
 
 use crate::support::{Backend, TestDb, loopback_alerts, test_settings};
 
 const AHEAD_MS: i64 = 5 * 60 * 1000;
 
-/// A worker that dies holding its job: it commits the claim and never ends it.
-struct DiesHoldingIt;
+/// A worker that dies holding its job: its work says which job it holds and
+/// never returns, and its process is killed (the step is aborted).
+struct DiesHoldingIt(mpsc::UnboundedSender<i64>);
 
 #[async_trait]
 impl JobHandler for DiesHoldingIt {
-    fn kind(&self) -> JobKind {
-        TENANT_JOB
-    }
+    type Args = TenantJobArgs;
+    type Admitted = ();
+    type Output = ();
 
-    async fn run(&self, _job: &Job, tx: Tx) -> tenantatlas::error::Result<JobOutcome> {
-        tx.commit().await?;
-        Ok(JobOutcome::Stopped)
+    async fn work(&self, job: &Job<TenantJobArgs>, _: &()) -> Outcome<()> {
+        let _ = self.0.send(job.id);
+        std::future::pending().await
     }
 }
 
 /// A worker of `app` whose process dies inside every job it claims.
-fn dying_worker(app: &App) -> Worker {
-    dying_worker_leasing(app, app.settings.job_lease_ms)
+struct Dying {
+    worker: Worker,
+    held: mpsc::UnboundedReceiver<i64>,
+}
+
+fn dying_worker(app: &App) -> Dying {
+    dying_worker_on(app, app.clock.clone(), app.settings.job_lease_ms)
 }
 
 /// [`dying_worker`] with leases of `lease_ms`.
-fn dying_worker_leasing(app: &App, lease_ms: i64) -> Worker {
+fn dying_worker_leasing(app: &App, lease_ms: i64) -> Dying {
+    dying_worker_on(app, app.clock.clone(), lease_ms)
+}
+
+/// [`dying_worker`] on the clock `clock`, with leases of `lease_ms`.
+fn dying_worker_on(app: &App, clock: SharedClock, lease_ms: i64) -> Dying {
+    let (tx, held) = mpsc::unbounded_channel();
     let settings = QueueSettings {
         job_lease_ms: lease_ms,
         ..app.settings.queue()
     };
-    Worker::new(
+    let worker = Worker::new(
         app.db.clone(),
-        app.clock.clone(),
+        clock,
         settings,
-        vec![Arc::new(DiesHoldingIt)],
-    )
+        Handlers::default().with(DiesHoldingIt(tx)),
+    );
+    Dying { worker, held }
+}
+
+impl Dying {
+    /// The job it claimed and died holding, or None when nothing was ready.
+    async fn claims(mut self) -> Option<i64> {
+        let worker = self.worker.clone();
+        let mut step = tokio::spawn(async move { worker.run_once().await });
+        tokio::select! {
+            held = self.held.recv() => {
+                step.abort();
+                held
+            }
+            done = &mut step => match done.expect("worker step").expect("worker step") {
+                Step::Idle => None,
+                Step::Ran { job_id, recorded } => panic!("job {job_id} ended: {recorded:?}"),
+            },
+        }
+    }
 }
 
 /// The service as a CLI process opens it, on the machine clock `local`.
@@ -123,7 +153,7 @@ async fn no_live_job_is_taken(backend: Backend) {
         return;
     };
     one_job(&normal).await;
-    let held = claims(&dying_worker(&normal)).await.expect("a job to hold");
+    let held = dying_worker(&normal).claims().await.expect("a job to hold");
 
     // The lease has 30 s to go on the database's clock: the machine five
     // minutes ahead sees it live, again and again.
@@ -132,13 +162,9 @@ async fn no_live_job_is_taken(backend: Backend) {
     }
 
     // Without the database's clock, the same machine would take it at once.
-    let own_clock = Worker::new(
-        ahead.db.clone(),
-        clock::skewed(clock::system(), AHEAD_MS),
-        ahead.settings.queue(),
-        vec![Arc::new(DiesHoldingIt)],
-    );
-    assert_eq!(claims(&own_clock).await, Some(held), "the skew is real");
+    let skewed = clock::skewed(clock::system(), AHEAD_MS);
+    let own_clock = dying_worker_on(&ahead, skewed, ahead.settings.job_lease_ms);
+    assert_eq!(own_clock.claims().await, Some(held), "the skew is real");
     close(db, [normal, ahead]).await;
 }
 
@@ -151,7 +177,7 @@ async fn a_dead_workers_job_is_reclaimed_on_time(backend: Backend) {
     // The machine ahead claims the job and dies with it: it stamped the
     // lease's end on the database's clock, not five minutes later.
     let died = Instant::now();
-    let held = claims(&dying_worker(&ahead)).await.expect("a job to hold");
+    let held = dying_worker(&ahead).claims().await.expect("a job to hold");
     let worker = normal.worker();
     let deadline = died + lease + Duration::from_secs(5);
     let taken = loop {
@@ -210,11 +236,12 @@ async fn a_worker_process_ahead_takes_only_the_dead_job_and_on_time() {
         .expect("seed");
     assert_eq!(seeded.tenants, 1);
     let live_run = job_of(&normal, "platform").await;
-    claims(&dying_worker(&normal)).await.expect("the live job");
+    dying_worker(&normal).claims().await.expect("the live job");
     let dead_run = job_of(&normal, "demo-00001").await;
     let lease = Duration::from_secs(3);
     let died = Instant::now();
-    claims(&dying_worker_leasing(&normal, lease.as_millis() as i64))
+    dying_worker_leasing(&normal, lease.as_millis() as i64)
+        .claims()
         .await
         .expect("the dead job");
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tenantatlas::domain::Actor;
 use tenantatlas::domain::Capability;
-use tenantatlas::queue::{JobOutcome, Step};
+use tenantatlas::queue::{Recorded, Step};
 use tenantatlas::runbooks::ScopeRequest;
 use tenantatlas::runs::{Initiator, Outcome, Run, RunLimits, RunStatus, TenantQuery, TenantState};
 use tenantatlas::storage::Db;
@@ -76,9 +76,9 @@ async fn assert_adds_up(t: &TestApp, run_id: i64) -> tenantatlas::runs::BoxScore
     b
 }
 
-fn ran(step: Step) -> JobOutcome {
+fn ran(step: Step) -> Recorded {
     match step {
-        Step::Ran { outcome, .. } => outcome,
+        Step::Ran { recorded, .. } => recorded,
         Step::Idle => panic!("no job ran"),
     }
 }
@@ -194,7 +194,7 @@ both_backends!(pause_and_resume_with_a_change_of_cap, |t| async move {
     let run = start(t, limits(Some("1"), None)).await;
     let service = t.app.runbooks();
     let worker = t.worker();
-    assert_eq!(ran(worker.run_once().await.unwrap()), JobOutcome::Done);
+    assert_eq!(ran(worker.run_once().await.unwrap()), Recorded::Completed);
 
     let paused = service.pause(&cli(), run.id).await.unwrap();
     assert_eq!(paused.status, RunStatus::Paused);
@@ -223,7 +223,7 @@ both_backends!(pause_and_resume_with_a_change_of_cap, |t| async move {
     assert_eq!(resumed.status, RunStatus::Running);
     assert_eq!(
         ran(worker.run_once().await.unwrap()),
-        JobOutcome::TenantBusy,
+        Recorded::Snoozed,
         "cap reached"
     );
     let b = assert_adds_up(t, run.id).await;
@@ -235,7 +235,7 @@ both_backends!(pause_and_resume_with_a_change_of_cap, |t| async move {
         .await
         .unwrap();
     assert_eq!(changed.limits.max_concurrency.as_deref(), Some("2"));
-    assert_eq!(ran(worker.run_once().await.unwrap()), JobOutcome::Done);
+    assert_eq!(ran(worker.run_once().await.unwrap()), Recorded::Completed);
     assert!(
         service
             .set_limits(&cli(), run.id, Some("0"), None, None)
@@ -318,7 +318,7 @@ both_backends!(
         assert!(b.not_started > 0);
         let queued_jobs = t
             .count(&format!(
-                "SELECT count(*) FROM jobs WHERE run_id = {} AND status = 'queued'",
+                "SELECT count(*) FROM jobs WHERE run_id = {} AND status IN ('available', 'retryable')",
                 run.id
             ))
             .await;

@@ -4,6 +4,7 @@
 
 use tenantatlas::runs::{Outcome, RunStatus};
 use tenantatlas::storage::queue as q;
+use tenantatlas::storage::tenant_locks;
 
 use crate::both_backends;
 use crate::runs::start_all;
@@ -19,15 +20,15 @@ both_backends!(
         // One tenant is held by someone else.
         let held = t.count("SELECT min(tenant_id) FROM jobs").await;
         let now = t.app.clock.now_ms();
-        let locked = q::lock_tenant(
+        let locked = tenant_locks::lock(
             &mut t.app.db.clone(),
-            held,
+            &[held],
             "someone-else",
             now,
             now + 20_000,
         )
         .await;
-        assert!(locked.unwrap());
+        assert_eq!(locked.unwrap(), [held]);
 
         let worker = t.worker();
         let ran = worker.run_batch(32).await.unwrap();
@@ -36,7 +37,7 @@ both_backends!(
         assert_eq!(run.summary_counts.processed, 12, "all but the held tenant");
         assert_eq!(run.status, RunStatus::Running);
         assert_eq!(
-            t.count("SELECT count(*) FROM jobs WHERE status = 'done'")
+            t.count("SELECT count(*) FROM jobs WHERE status = 'completed'")
                 .await,
             12
         );
@@ -116,7 +117,7 @@ both_backends!(
         assert_eq!(t.count("SELECT count(*) FROM tenant_locks").await, 0);
         assert_eq!(
             t.count(&format!(
-                "SELECT count(*) FROM jobs WHERE run_id = {id} AND status = 'done'"
+                "SELECT count(*) FROM jobs WHERE run_id = {id} AND status = 'completed'"
             ))
             .await,
             13

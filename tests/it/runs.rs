@@ -4,10 +4,11 @@ use std::collections::HashSet;
 
 use tenantatlas::clock::Clock;
 use tenantatlas::domain::Actor;
-use tenantatlas::queue::{JobOutcome, Step};
+use tenantatlas::queue::{Recorded, Step};
 use tenantatlas::runbooks::ScopeRequest;
 use tenantatlas::runs::{Initiator, OperationRunService, Outcome, RunStatus, Scope, TenantResult};
 use tenantatlas::storage::queue as q;
+use tenantatlas::storage::tenant_locks;
 
 use crate::both_backends;
 
@@ -53,9 +54,9 @@ pub async fn preflight_all(
 }
 
 /// The outcome of a worker step that must have run a job.
-fn ran(step: Step, what: &str) -> JobOutcome {
+fn ran(step: Step, what: &str) -> Recorded {
     match step {
-        Step::Ran { outcome, .. } => outcome,
+        Step::Ran { recorded, .. } => recorded,
         Step::Idle => panic!("{what}: no job ran"),
     }
 }
@@ -167,7 +168,9 @@ both_backends!(
         let work = tenantatlas::runbooks::TenantJob::new(
             t.app.db.clone(),
             run_id,
-            job.tenant_id.unwrap(),
+            serde_json::from_str::<tenantatlas::runs::TenantJobArgs>(&job.payload)
+                .unwrap()
+                .tenant_id,
             1,
             t.app.settings.chunk_size,
             tenantatlas::runbooks::JobLease {
@@ -190,9 +193,12 @@ both_backends!(
         // …then another worker claims it again and finishes it.
         t.clock.advance(chrono::Duration::seconds(31));
         match t.worker().run_once().await.unwrap() {
-            Step::Ran { job_id, outcome } => {
+            Step::Ran {
+                job_id,
+                recorded: outcome,
+            } => {
                 assert_eq!(job_id, job.id);
-                assert_eq!(outcome, JobOutcome::Done);
+                assert_eq!(outcome, Recorded::Completed);
             }
             Step::Idle => panic!("the expired job was not claimed"),
         }
@@ -211,7 +217,7 @@ both_backends!(
 both_backends!(two_workers_never_claim_the_same_job, |t| async move {
     t.seed(40, 0, 0).await;
     start_all(&t.app, BACKFILL).await;
-    let queued = "SELECT count(*) FROM jobs WHERE status = 'queued'";
+    let queued = "SELECT count(*) FROM jobs WHERE status IN ('available', 'retryable')";
     assert_eq!(t.count(queued).await, 41);
     let mut claimers = tokio::task::JoinSet::new();
     for w in 0..8 {
@@ -245,11 +251,12 @@ both_backends!(
         let tenant = started.run.tenant_id.unwrap();
         let now = t.app.clock.now_ms();
         let mut db = t.app.db.clone();
-        let locked = q::lock_tenant(&mut db, tenant, "someone-else", now, now + 20_000).await;
-        assert!(locked.unwrap());
+        let locked =
+            tenant_locks::lock(&mut db, &[tenant], "someone-else", now, now + 20_000).await;
+        assert_eq!(locked.unwrap(), [tenant]);
 
         let step = t.worker().run_once().await.unwrap();
-        assert_eq!(ran(step, "no job"), JobOutcome::TenantBusy);
+        assert_eq!(ran(step, "no job"), Recorded::Snoozed);
         assert_eq!(
             t.count("SELECT attempts FROM jobs").await,
             0,
@@ -263,7 +270,7 @@ both_backends!(
         // The holder's lease expires; the job runs.
         t.clock.advance(chrono::Duration::seconds(21));
         let step = t.worker().run_once().await.unwrap();
-        assert_eq!(ran(step, "the job did not come back"), JobOutcome::Done);
+        assert_eq!(ran(step, "the job did not come back"), Recorded::Completed);
         let run = t.app.runs().get(started.run.id).await.unwrap();
         assert_eq!(run.outcome, Outcome::Succeeded);
         assert_eq!(run.summary_counts.failed, 0);
@@ -290,13 +297,13 @@ both_backends!(
         }
         let step = t.worker().run_once().await.unwrap();
         let outcome = ran(step, "expected the job to end dead");
-        assert!(matches!(outcome, JobOutcome::Dead(_)), "{outcome:?}");
+        assert!(matches!(outcome, Recorded::Discarded(_)), "{outcome:?}");
         let run = t.app.runs().get(started.run.id).await.unwrap();
         assert_eq!(run.status, RunStatus::Completed);
         assert_eq!(run.outcome, Outcome::Failed);
         assert_eq!(run.failures.len(), 1);
         assert_eq!(run.failures[0].reason_code, "job.attempts_exhausted");
-        let dead = "SELECT count(*) FROM jobs WHERE status = 'dead'";
+        let dead = "SELECT count(*) FROM jobs WHERE status = 'discarded'";
         assert_eq!(t.count(dead).await, 1);
     }
 );
@@ -308,7 +315,7 @@ both_backends!(
         let run_id = start_all(&t.app, BACKFILL).await.run.id;
         let (service, worker) = (t.app.runbooks(), t.worker());
         let first = worker.run_once().await.unwrap();
-        assert_eq!(ran(first, "the first job"), JobOutcome::Done);
+        assert_eq!(ran(first, "the first job"), Recorded::Completed);
         let cancelled = service.cancel(&cli(), run_id).await.unwrap();
         assert_eq!(cancelled.status, RunStatus::Completed);
         assert_eq!(cancelled.outcome, Outcome::Cancelled);
@@ -380,18 +387,22 @@ both_backends!(
         t.exec(away).await;
         let worker = t.worker();
         let mut retrying = 0;
-        while let Step::Ran { outcome, .. } = worker.run_once().await.unwrap() {
+        while let Step::Ran {
+            recorded: outcome, ..
+        } = worker.run_once().await.unwrap()
+        {
             match outcome {
-                JobOutcome::Retrying(error) => {
+                Recorded::Retryable(error) => {
                     retrying += 1;
                     assert!(error.contains("database error"), "{error}");
                 }
-                JobOutcome::Done => {} // the platform tenant has nothing to do
+                Recorded::Completed => {} // the platform tenant has nothing to do
                 other => panic!("unexpected {other:?}"),
             }
         }
         assert_eq!(retrying, 2, "both demo tenants failed once");
-        let once = "SELECT count(*) FROM jobs WHERE status = 'queued' AND attempts = 1";
+        let once =
+            "SELECT count(*) FROM jobs WHERE status IN ('available', 'retryable') AND attempts = 1";
         assert_eq!(t.count(once).await, 2);
         // Not before the backoff (1 s in tests) has passed.
         assert_eq!(worker.run_once().await.unwrap(), Step::Idle);
@@ -399,15 +410,15 @@ both_backends!(
         // One tenant comes back while the table is back; the other keeps failing.
         t.clock.advance(chrono::Duration::seconds(1));
         let second = ran(worker.run_once().await.unwrap(), "the second try");
-        assert!(matches!(second, JobOutcome::Retrying(_)), "{second:?}");
+        assert!(matches!(second, Recorded::Retryable(_)), "{second:?}");
         t.exec(back).await;
         let recovered = ran(worker.run_once().await.unwrap(), "the recovered try");
-        assert_eq!(recovered, JobOutcome::Done);
+        assert_eq!(recovered, Recorded::Completed);
         t.exec(away).await;
         // Attempt 3 of 3 (test setting) fails for good after a 2 s backoff.
         t.clock.advance(chrono::Duration::seconds(2));
         match ran(worker.run_once().await.unwrap(), "the last try") {
-            JobOutcome::Dead(error) => assert!(error.contains("database error"), "{error}"),
+            Recorded::Discarded(error) => assert!(error.contains("database error"), "{error}"),
             other => panic!("expected the job to end dead, got {other:?}"),
         }
         t.exec(back).await;

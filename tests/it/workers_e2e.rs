@@ -139,7 +139,7 @@ async fn a_killed_worker_does_not_lose_or_double_count_a_tenant() {
             )
             .await
             .unwrap();
-        assert_eq!(status, "done");
+        assert_eq!(status, "completed");
         assert!(attempts >= 2, "the orphaned job was claimed again");
     }
     for w in &mut workers[1..] {

@@ -1,48 +1,44 @@
-//! Statements of the job queue and the per-tenant lock table.
+//! Statements of the job queue: jobs, their leases and their kinds. The
+//! queue knows no run, tenant or lock: the runs' statements over their jobs
+//! are in `storage::run_jobs`, tenant locks in `storage::tenant_locks`.
 //!
-//! Queue and lock times are epoch milliseconds from the service's clock, so
-//! one statement serves both backends and tests can move time.
+//! Queue times are epoch milliseconds from the service's clock, so one
+//! statement serves both backends and tests can move time. Every statement
+//! that ends or puts back a job names its lease owner and a `running`
+//! status: a worker whose lease passed on changes nothing.
 
 use crate::args;
 use crate::domain::{JobKind, JobStatus};
-use crate::storage::Exec;
+use crate::storage::{Exec, id_list, in_id_list};
 
-mod batch;
 mod wake;
 
-pub use batch::*;
-use wake::notify_enqueued;
+pub(crate) use wake::notify_enqueued;
 pub use wake::{CommitProbe, JOBS_CHANNEL, JobListener, anything_to_claim};
 
-/// A claimed job's row. The run's type and status and the tenant's workspace
-/// are read with the claim (to spare a tenant job a round trip); the engine
-/// passes them on to the job's handler without looking at them.
+/// A claimed job's row, as the executor hands it to its kind's handler.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedJob {
     pub id: i64,
     pub kind: String,
-    pub run_id: Option<i64>,
-    pub tenant_id: Option<i64>,
     pub payload: String,
+    /// This claim's attempt, counting it (1 for the first).
     pub attempts: i64,
     pub max_attempts: i64,
     pub last_error: Option<String>,
-    /// The run's runbook and status, and the tenant's workspace (null when
-    /// the run or tenant is gone), read with the claim to spare a round trip.
-    pub run_type: Option<String>,
-    pub run_status: Option<String>,
-    pub tenant_workspace_id: Option<i64>,
 }
 
-const RETURNING: &str = "RETURNING id, kind, run_id, tenant_id, payload, attempts, max_attempts, last_error, \
-     (SELECT r.type FROM operation_runs r WHERE r.id = jobs.run_id) AS run_type, \
-     (SELECT r.status FROM operation_runs r WHERE r.id = jobs.run_id) AS run_status, \
-     (SELECT t.workspace_id FROM tenants t WHERE t.id = jobs.tenant_id) AS tenant_workspace_id";
+const RETURNING: &str = "RETURNING id, kind, payload, attempts, max_attempts, last_error";
+
+/// The `SET` of a claim: running under `owner` ($1) until $2, one attempt
+/// more, at $3.
+const CLAIM_SET: &str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
+     lease_owner = $1, lease_until_ms = $2, updated_at_ms = $3";
 
 /// Claims one job: the oldest ready one or one whose worker died (lease
-/// expired); `expired_first` says which to look for first. PostgreSQL skips rows other workers hold; SQLite runs
-/// the single UPDATE under its write lock. Either way no job goes to two
-/// workers at once.
+/// expired); `expired_first` says which to look for first. PostgreSQL skips
+/// rows other workers hold; SQLite runs the single UPDATE under its write
+/// lock. Either way no job goes to two workers at once.
 pub async fn claim(
     ex: &mut impl Exec,
     owner: &str,
@@ -50,28 +46,29 @@ pub async fn claim(
     lease_ms: i64,
     expired_first: bool,
 ) -> Result<Option<ClaimedJob>, sqlx::Error> {
-    let set = "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = $1, \
-               lease_until_ms = $2, updated_at_ms = $3";
     let expired = ex.pick(
         "SELECT id FROM jobs WHERE status = 'running' AND lease_until_ms < $3 ORDER BY lease_until_ms LIMIT 1",
         "SELECT id FROM jobs WHERE status = 'running' AND lease_until_ms < $3 ORDER BY lease_until_ms LIMIT 1 \
          FOR UPDATE SKIP LOCKED",
     );
     let ready = ex.pick(
-        "SELECT id FROM jobs WHERE status = 'queued' AND run_at_ms <= $3 ORDER BY run_at_ms, id LIMIT 1",
-        "SELECT id FROM jobs WHERE status = 'queued' AND run_at_ms <= $3 ORDER BY run_at_ms, id LIMIT 1 \
-         FOR UPDATE SKIP LOCKED",
+        "SELECT id FROM jobs WHERE status IN ('available', 'retryable') AND run_at_ms <= $3 \
+         ORDER BY run_at_ms, id LIMIT 1",
+        "SELECT id FROM jobs WHERE status IN ('available', 'retryable') AND run_at_ms <= $3 \
+         ORDER BY run_at_ms, id LIMIT 1 FOR UPDATE SKIP LOCKED",
     );
-    let until = now_ms + lease_ms;
     let reclaim = format!(
-        "{set} WHERE id = ({expired}) AND status = 'running' AND lease_until_ms < $3 {RETURNING}"
+        "{CLAIM_SET} WHERE id = ({expired}) AND status = 'running' AND lease_until_ms < $3 {RETURNING}"
     );
-    let take = format!("{set} WHERE id = ({ready}) AND status = 'queued' {RETURNING}");
+    let take = format!(
+        "{CLAIM_SET} WHERE id = ({ready}) AND status IN ('available', 'retryable') {RETURNING}"
+    );
     let (first, second) = if expired_first {
         (reclaim, take)
     } else {
         (take, reclaim)
     };
+    let until = now_ms + lease_ms;
     match ex
         .fetch_optional::<ClaimedJob>(&first, args![owner, until, now_ms])
         .await?
@@ -82,6 +79,36 @@ pub async fn claim(
                 .await
         }
     }
+}
+
+/// Claims up to `limit` ready jobs of `kind` for one owner, in one statement
+/// (the oldest first), sorted by id. Expired leases are left to [`claim`].
+pub async fn claim_many(
+    ex: &mut impl Exec,
+    kind: JobKind,
+    owner: &str,
+    now_ms: i64,
+    lease_ms: i64,
+    limit: i64,
+) -> Result<Vec<ClaimedJob>, sqlx::Error> {
+    let pick = ex.pick(
+        "SELECT id FROM jobs WHERE status IN ('available', 'retryable') AND run_at_ms <= $3 AND kind = $5 \
+         ORDER BY run_at_ms, id LIMIT $4",
+        "ARRAY(SELECT id FROM jobs WHERE status IN ('available', 'retryable') AND run_at_ms <= $3 AND kind = $5 \
+         ORDER BY run_at_ms, id LIMIT $4 FOR UPDATE SKIP LOCKED)",
+    );
+    let matches = ex.pick("id IN", "id = ANY");
+    let sql = format!(
+        "{CLAIM_SET} WHERE {matches}({pick}) AND status IN ('available', 'retryable') {RETURNING}"
+    );
+    let mut jobs: Vec<ClaimedJob> = ex
+        .fetch_all(
+            &sql,
+            args![owner, now_ms + lease_ms, now_ms, limit, kind.as_str()],
+        )
+        .await?;
+    jobs.sort_by_key(|j| j.id);
+    Ok(jobs)
 }
 
 /// Extends a job's lease while its owner still holds it.
@@ -102,6 +129,20 @@ pub async fn renew(
         == 1)
 }
 
+/// Extends the leases of every running job of `owner`; returns how many.
+pub async fn renew_all(
+    ex: &mut impl Exec,
+    owner: &str,
+    until_ms: i64,
+    now_ms: i64,
+) -> Result<u64, sqlx::Error> {
+    ex.execute(
+        "UPDATE jobs SET lease_until_ms = $2, updated_at_ms = $3 WHERE lease_owner = $1 AND status = 'running'",
+        args![owner, until_ms, now_ms],
+    )
+    .await
+}
+
 /// Whether `owner` still holds the running job; until the transaction ends
 /// nobody can take it over (SQLite's write transactions are `BEGIN
 /// IMMEDIATE`; PostgreSQL's claim skips the row this locks, while the
@@ -115,206 +156,152 @@ pub async fn holds(ex: &mut impl Exec, job_id: i64, owner: &str) -> Result<bool,
     Ok(row.is_some())
 }
 
-/// Ends a job the owner still holds (`done`, `dead` or `cancelled`).
-pub async fn finish(
+/// How a held job leaves `running`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leave {
+    /// Ended: `completed`, `discarded` or `cancelled`, with the error and
+    /// reason to keep.
+    End {
+        status: JobStatus,
+        error: Option<String>,
+        reason: Option<String>,
+    },
+    /// Back to wait until `run_at_ms`: `retryable` after a failed attempt,
+    /// or `available` again (snoozed: the attempt is given back).
+    Wait {
+        status: JobStatus,
+        run_at_ms: i64,
+        error: Option<String>,
+        reason: Option<String>,
+    },
+}
+
+/// Moves a job `owner` still holds out of `running`. False: the lease passed
+/// to another worker, and nothing changed.
+pub async fn leave(
     ex: &mut impl Exec,
     job_id: i64,
     owner: &str,
-    status: JobStatus,
-    error: Option<String>,
+    how: &Leave,
     now_ms: i64,
 ) -> Result<bool, sqlx::Error> {
-    let status = status.as_str();
-    Ok(ex
-        .execute(
-            "UPDATE jobs SET status = $3, last_error = COALESCE($4, last_error), lease_owner = NULL, \
-                 lease_until_ms = NULL, updated_at_ms = $5 \
-             WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
-            args![job_id, owner, status, error, now_ms],
-        )
-        .await?
-        == 1)
+    let n = match how {
+        Leave::End {
+            status,
+            error,
+            reason,
+        } => {
+            ex.execute(
+                "UPDATE jobs SET status = $3, last_error = COALESCE($4, last_error), reason = $5, \
+                     lease_owner = NULL, lease_until_ms = NULL, updated_at_ms = $6 \
+                 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+                args![
+                    job_id,
+                    owner,
+                    status.as_str(),
+                    error.clone(),
+                    reason.clone(),
+                    now_ms
+                ],
+            )
+            .await?
+        }
+        Leave::Wait {
+            status,
+            run_at_ms,
+            error,
+            reason,
+        } => {
+            let refund = i64::from(*status == JobStatus::Available);
+            ex.execute(
+                "UPDATE jobs SET status = $3, run_at_ms = $4, last_error = COALESCE($5, last_error), \
+                     reason = $6, attempts = attempts - $7, lease_owner = NULL, lease_until_ms = NULL, \
+                     updated_at_ms = $8 \
+                 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+                args![
+                    job_id,
+                    owner,
+                    status.as_str(),
+                    *run_at_ms,
+                    error.clone(),
+                    reason.clone(),
+                    refund,
+                    now_ms
+                ],
+            )
+            .await?
+        }
+    };
+    Ok(n == 1)
 }
 
-/// Puts a job back in the queue for later. `refund` gives the attempt back
-/// (a busy tenant is not the job's failure).
-pub async fn requeue(
+/// Completes the listed jobs where `owner` still holds them; returns the
+/// ids it completed.
+pub async fn complete_many(
     ex: &mut impl Exec,
-    job_id: i64,
+    ids: &[i64],
     owner: &str,
-    run_at_ms: i64,
-    error: Option<String>,
-    refund: bool,
     now_ms: i64,
-) -> Result<bool, sqlx::Error> {
-    Ok(ex
-        .execute(
-            "UPDATE jobs SET status = 'queued', run_at_ms = $3, last_error = COALESCE($4, last_error), \
-                 attempts = attempts - $5, lease_owner = NULL, lease_until_ms = NULL, updated_at_ms = $6 \
-             WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
-            args![job_id, owner, run_at_ms, error, if refund { 1i64 } else { 0 }, now_ms],
-        )
-        .await?
-        == 1)
+) -> Result<Vec<i64>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE jobs SET status = 'completed', reason = NULL, lease_owner = NULL, lease_until_ms = NULL, \
+             updated_at_ms = $3 \
+         WHERE {} AND lease_owner = $2 AND status = 'running' RETURNING id",
+        in_id_list(ex.backend(), "id", "$1")
+    );
+    let rows: Vec<(i64,)> = ex
+        .fetch_all(&sql, args![id_list(ids.iter().copied()), owner, now_ms])
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-/// Enqueues a job inside the caller's transaction.
-pub async fn enqueue(
-    ex: &mut impl Exec,
-    kind: JobKind,
-    run_id: Option<i64>,
-    tenant_id: Option<i64>,
-    payload: &str,
-    run_at_ms: i64,
-    max_attempts: i64,
-) -> Result<i64, sqlx::Error> {
+/// A job to enqueue: its kind, its serialized arguments, and the run and
+/// tenant it belongs to (kept in columns so a run's jobs can be found).
+pub struct NewJob<'a> {
+    pub kind: JobKind,
+    pub payload: &'a str,
+    pub run_id: Option<i64>,
+    pub tenant_id: Option<i64>,
+    pub run_at_ms: i64,
+    pub max_attempts: i64,
+}
+
+/// Enqueues a job inside the caller's transaction; idle workers are woken
+/// when it commits.
+pub async fn enqueue(ex: &mut impl Exec, job: NewJob<'_>) -> Result<i64, sqlx::Error> {
     let id = ex.fetch_one::<(i64,)>(
         "INSERT INTO jobs (kind, run_id, tenant_id, payload, status, attempts, max_attempts, run_at_ms, \
              created_at_ms, updated_at_ms) \
-         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6, $6) RETURNING id",
-        args![kind.as_str(), run_id, tenant_id, payload, max_attempts, run_at_ms],
+         VALUES ($1, $2, $3, $4, 'available', 0, $5, $6, $6, $6) RETURNING id",
+        args![
+            job.kind.as_str(),
+            job.run_id,
+            job.tenant_id,
+            job.payload,
+            job.max_attempts,
+            job.run_at_ms
+        ],
     )
     .await?;
     notify_enqueued(ex).await?;
     Ok(id.0)
 }
 
-/// Enqueues one job per tenant row of the run (the fan-out), set-based,
-/// inside the transaction that created the run.
-pub async fn enqueue_per_run_tenant(
-    ex: &mut impl Exec,
-    kind: JobKind,
-    run_id: i64,
-    max_attempts: i64,
-    now_ms: i64,
-) -> Result<u64, sqlx::Error> {
-    let n = ex.execute(
-        "INSERT INTO jobs (kind, run_id, tenant_id, payload, status, attempts, max_attempts, run_at_ms, created_at_ms, updated_at_ms) \
-         SELECT $4, run_id, tenant_id, '{}', 'queued', 0, $2, $3, $3, $3 \
-         FROM operation_run_tenants WHERE run_id = $1 ORDER BY tenant_id",
-        args![run_id, max_attempts, now_ms, kind.as_str()],
-    )
-    .await?;
-    notify_enqueued(ex).await?;
-    Ok(n)
-}
-
-/// Drops a run's jobs that have not started; a running one sees its run
-/// completed and stops by itself.
-pub async fn cancel_queued_of_run(
-    ex: &mut impl Exec,
-    run_id: i64,
-    now_ms: i64,
-) -> Result<u64, sqlx::Error> {
-    ex.execute(
-        "UPDATE jobs SET status = 'cancelled', updated_at_ms = $2 WHERE run_id = $1 AND status = 'queued'",
-        args![run_id, now_ms],
-    )
-    .await
-}
-
-/// Jobs ready or waiting to run.
+/// Jobs waiting or running.
 pub async fn depth(ex: &mut impl Exec) -> Result<i64, sqlx::Error> {
     ex.fetch_one::<(i64,)>(
-        "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')",
+        "SELECT count(*) FROM jobs WHERE status IN ('available', 'retryable', 'running')",
         args![],
     )
     .await
     .map(|r| r.0)
 }
 
-/// Takes the tenant's lease, or renews it for its owner, unless another
-/// owner's lease is still alive.
-pub async fn lock_tenant(
-    ex: &mut impl Exec,
-    tenant_id: i64,
-    owner: &str,
-    now_ms: i64,
-    until_ms: i64,
-) -> Result<bool, sqlx::Error> {
-    let row = ex
-        .fetch_optional::<(String,)>(
-            "INSERT INTO tenant_locks (tenant_id, owner, expires_at_ms) VALUES ($1, $2, $3) \
-             ON CONFLICT (tenant_id) DO UPDATE SET owner = excluded.owner, expires_at_ms = excluded.expires_at_ms \
-             WHERE tenant_locks.expires_at_ms < $4 OR tenant_locks.owner = excluded.owner \
-             RETURNING owner",
-            args![tenant_id, owner, until_ms, now_ms],
-        )
-        .await?;
-    Ok(row.is_some())
-}
-
-pub async fn renew_tenant_lock(
-    ex: &mut impl Exec,
-    tenant_id: i64,
-    owner: &str,
-    until_ms: i64,
-) -> Result<bool, sqlx::Error> {
-    Ok(ex
-        .execute(
-            "UPDATE tenant_locks SET expires_at_ms = $3 WHERE tenant_id = $1 AND owner = $2",
-            args![tenant_id, owner, until_ms],
-        )
-        .await?
-        == 1)
-}
-
-pub async fn unlock_tenant(
-    ex: &mut impl Exec,
-    tenant_id: i64,
-    owner: &str,
-) -> Result<(), sqlx::Error> {
-    ex.execute(
-        "DELETE FROM tenant_locks WHERE tenant_id = $1 AND owner = $2",
-        args![tenant_id, owner],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Makes a run's queued jobs ready now (a resumed run's tenants, or a
-/// capped run's waiting ones after its cap was raised).
-pub async fn wake_queued_of_run(
-    ex: &mut impl Exec,
-    run_id: i64,
-    now_ms: i64,
-) -> Result<u64, sqlx::Error> {
-    let n = ex
-        .execute(
-            "UPDATE jobs SET run_at_ms = $2, updated_at_ms = $2 \
-         WHERE run_id = $1 AND status = 'queued' AND run_at_ms > $2",
-            args![run_id, now_ms],
-        )
-        .await?;
-    notify_enqueued(ex).await?;
-    Ok(n)
-}
-
-/// Makes the run's next waiting job ready now (a slot of its cap freed).
-/// Jobs other workers are claiming are skipped, not waited for.
-pub async fn wake_next_of_run(
-    ex: &mut impl Exec,
-    run_id: i64,
-    now_ms: i64,
-) -> Result<u64, sqlx::Error> {
-    let next = ex.pick(
-        "SELECT id FROM jobs WHERE run_id = $1 AND status = 'queued' AND run_at_ms > $2 \
-         ORDER BY run_at_ms, id LIMIT 1",
-        "SELECT id FROM jobs WHERE run_id = $1 AND status = 'queued' AND run_at_ms > $2 \
-         ORDER BY run_at_ms, id LIMIT 1 FOR UPDATE SKIP LOCKED",
-    );
-    ex.execute(
-        &format!("UPDATE jobs SET run_at_ms = $2, updated_at_ms = $2 WHERE id = ({next})"),
-        args![run_id, now_ms],
-    )
-    .await
-}
-
-/// When a queued job runs next (`None` once it is no longer queued).
-pub async fn queued_run_at_ms(ex: &mut impl Exec, job_id: i64) -> Result<Option<i64>, sqlx::Error> {
+/// When a waiting job runs next (`None` once it no longer waits).
+pub async fn next_run_at_ms(ex: &mut impl Exec, job_id: i64) -> Result<Option<i64>, sqlx::Error> {
     let row: Option<(i64,)> = ex
         .fetch_optional(
-            "SELECT run_at_ms FROM jobs WHERE id = $1 AND status = 'queued'",
+            "SELECT run_at_ms FROM jobs WHERE id = $1 AND status IN ('available', 'retryable')",
             args![job_id],
         )
         .await?;

@@ -9,7 +9,7 @@ pub const JOBS_CHANNEL: &str = "tenantatlas_jobs";
 
 /// Wakes idle workers of every process once the enqueueing transaction
 /// commits (PostgreSQL `NOTIFY`); SQLite's workers look by themselves.
-pub(super) async fn notify_enqueued(ex: &mut impl Exec) -> Result<(), sqlx::Error> {
+pub(crate) async fn notify_enqueued(ex: &mut impl Exec) -> Result<(), sqlx::Error> {
     if ex.backend() == crate::storage::Backend::Postgres {
         ex.execute("SELECT pg_notify('tenantatlas_jobs', '')", args![])
             .await?;
@@ -22,7 +22,7 @@ pub(super) async fn notify_enqueued(ex: &mut impl Exec) -> Result<(), sqlx::Erro
 pub async fn anything_to_claim(ex: &mut impl Exec, now_ms: i64) -> Result<bool, sqlx::Error> {
     let (n,) = ex
         .fetch_one::<(i64,)>(
-            "SELECT CAST(CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE status = 'queued' AND run_at_ms <= $1) \
+            "SELECT CAST(CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE status IN ('available', 'retryable') AND run_at_ms <= $1) \
                  OR EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND lease_until_ms < $1) \
              THEN 1 ELSE 0 END AS BIGINT)",
             args![now_ms],

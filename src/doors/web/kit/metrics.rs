@@ -33,7 +33,7 @@ enum Kind {
 }
 
 /// Every series of the process: its name, type and HELP text.
-const SERIES: [(&str, Kind, &str); 8] = [
+const SERIES: [(&str, Kind, &str); 9] = [
     (
         "tenantatlas_http_requests_total",
         Kind::Counter,
@@ -62,7 +62,7 @@ const SERIES: [(&str, Kind, &str); 8] = [
     (
         "tenantatlas_queue_depth",
         Kind::Gauge,
-        "Jobs queued or running in the whole deployment; read from the database at scrape time.",
+        "Jobs available, retryable or running in the whole deployment; read from the database at scrape time.",
     ),
     (
         "tenantatlas_jobs_claimed_total",
@@ -72,7 +72,13 @@ const SERIES: [(&str, Kind, &str); 8] = [
     (
         "tenantatlas_jobs_failed_total",
         Kind::Counter,
-        "Job attempts of this process that failed (retried or dead), by job kind.",
+        "Job attempts of this process that failed (recorded retryable or discarded), by job kind.",
+    ),
+    (
+        "tenantatlas_jobs_recorded_total",
+        Kind::Counter,
+        "Job outcomes recorded by the workers of this process, by job kind and the status recorded \
+         (completed, available when snoozed, retryable, discarded, cancelled, running when the lease had passed on).",
     ),
 ];
 
