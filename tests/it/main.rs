@@ -19,6 +19,7 @@ mod hostile_input;
 mod openapi;
 mod pipes;
 mod queue_batches;
+mod queue_executor;
 mod receivers;
 mod runs;
 mod support;

@@ -257,6 +257,7 @@ pub async fn complete_many(
 
 /// A job to enqueue: its kind, its serialized arguments, and the run and
 /// tenant it belongs to (kept in columns so a run's jobs can be found).
+#[derive(Debug, Clone, Copy)]
 pub struct NewJob<'a> {
     pub kind: JobKind,
     pub payload: &'a str,
