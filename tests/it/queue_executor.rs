@@ -304,7 +304,7 @@ both_backends!(
 /// Migration 0011 names the states of jobs already in the database.
 async fn job_states_are_renamed_by_the_migration(backend: crate::support::Backend) {
     use std::borrow::Cow;
-    use tenantatlas::storage::{Db, Exec};
+    use tenantatlas::storage::Db;
 
     let Some(test_db) = crate::support::TestDb::new(backend).await else {
         return;
