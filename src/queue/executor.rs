@@ -170,7 +170,7 @@ async fn execute<H: JobHandler>(
             Admit::End(outcome) => ended.push((job, outcome)),
         }
     }
-    let early = record(h, engine, &mut tx, &ended).await?;
+    let early = record(h, engine, &mut tx, &ended, false).await?;
     tx.commit().await?;
     settle(h, &ended, &early, &mut report).await?;
     if started.is_empty() {
@@ -206,9 +206,7 @@ async fn execute<H: JobHandler>(
         .zip(outcomes)
         .collect();
     let mut tx = engine.db.begin_relaxed().await?;
-    let recorded = record(h, engine, &mut tx, &worked).await?;
-    let refs: Vec<&Job<H::Args>> = worked.iter().map(|(job, _)| job).collect();
-    h.release(&mut tx, &refs).await?;
+    let recorded = record(h, engine, &mut tx, &worked, true).await?;
     tx.commit().await?;
     settle(h, &worked, &recorded, &mut report).await?;
     Ok(report)
@@ -273,11 +271,16 @@ fn leave_for<A, O>(
 /// Moves each job out of `running` by its outcome where this owner still
 /// holds it, and calls the kind's `completed` and `discarded` hooks for the
 /// jobs moved so. Completed jobs go in one statement.
+///
+/// Rows are taken in the one lock order (docs/architecture.md): the jobs
+/// first, then what the jobs held (`release`, when `worked`), then what the
+/// hooks touch (a run's tenants, then the run).
 async fn record<H: JobHandler>(
     h: &H,
     engine: &Engine,
     tx: &mut Tx,
     ended: &[Ended<H>],
+    worked: bool,
 ) -> Result<Vec<Recorded>> {
     let now = engine.clock.now_ms();
     let mut recorded = vec![Recorded::LeaseLost; ended.len()];
@@ -296,6 +299,7 @@ async fn record<H: JobHandler>(
         _ => HashSet::new(),
     };
     let mut done = Vec::with_capacity(completed.len());
+    let mut discarded = Vec::new();
     for (i, (job, outcome)) in ended.iter().enumerate() {
         if let Outcome::Done(output) = outcome {
             if completed.contains(&job.id) {
@@ -304,7 +308,7 @@ async fn record<H: JobHandler>(
             }
             continue;
         }
-        let (leave, discarded) = leave_for(&engine.settings, job, outcome, now);
+        let (leave, why) = leave_for(&engine.settings, job, outcome, now);
         if !q::leave(tx, job.id, job.owner(), &leave, now).await? {
             continue;
         }
@@ -322,9 +326,16 @@ async fn record<H: JobHandler>(
             (_, Outcome::Cancel(_)) => Recorded::Cancelled,
             (Leave::End { error, .. }, _) => Recorded::Discarded(error.clone().unwrap_or_default()),
         };
-        if let Some(why) = discarded {
-            h.discarded(tx, job, &why).await?;
+        if let Some(why) = why {
+            discarded.push((job, why));
         }
+    }
+    if worked {
+        let jobs: Vec<&Job<H::Args>> = ended.iter().map(|(job, _)| job).collect();
+        h.release(tx, &jobs).await?;
+    }
+    for (job, why) in discarded {
+        h.discarded(tx, job, &why).await?;
     }
     if !done.is_empty() {
         h.completed(tx, &done).await?;
