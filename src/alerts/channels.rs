@@ -10,7 +10,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::alerts::AlertSettings;
 use crate::alerts::message::AlertMessage;
-use crate::alerts::rules::{Channel, mask_url};
+use crate::alerts::values::{Channel, mask_url};
 
 /// What sending needs: one HTTP client (a connection pool for every
 /// webhook) and the alert settings (SMTP, sender, time-out).

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alerts::channels::{self, Sender};
 use crate::alerts::message::AlertMessage;
-use crate::alerts::rules::Channel;
+use crate::alerts::values::Channel;
 use crate::domain::JobKind;
 use crate::error::Result;
 use crate::queue::{Job, JobArgs, JobHandler, Outcome, Reason};

@@ -10,11 +10,11 @@ use chrono::{DateTime, Utc};
 use crate::alerts::AlertSettings;
 use crate::alerts::intake::{self, AlertEvent, fingerprint};
 use crate::alerts::message::{AlertMessage, outcome_words};
-use crate::alerts::rules::{RUN_FAILED_EVENT, RUN_RECOVERED_EVENT, Severity};
+use crate::alerts::values::{RUN_FAILED_EVENT, RUN_RECOVERED_EVENT, Severity};
 use crate::error::{Error, Result};
 use crate::runs::{Initiator, Outcome, Run, RunCompletionSubscriber};
-use crate::storage::Tx;
 use crate::storage::alerts as store;
+use crate::storage::{Tx, notifications};
 
 /// The initiator's in-app notification (`operation_run.completed`), for a
 /// platform initiator; runs of the CLI and the deploy hook have nobody to
@@ -65,7 +65,7 @@ impl RunCompletionSubscriber for InitiatorNotifier {
                 "url": format!("/system/runs/{previous_id}"),
             });
         }
-        store::insert_notification(
+        notifications::insert(
             tx,
             *id,
             "operation_run.completed",

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use reqwest::Url;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-use crate::alerts::rules::mask_url;
+use crate::alerts::values::mask_url;
 
 /// The hosts exempt from the policy (names or IP literals, case-insensitive).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::alerts::delivery::DeliveryArgs;
 use crate::alerts::message::AlertMessage;
-use crate::alerts::rules::{QuietHours, Severity, cooldown_words};
+use crate::alerts::values::{QuietHours, Severity, cooldown_words};
 use crate::error::{Error, Result};
 use crate::queue::{self, Enqueue};
 use crate::storage::Tx;

@@ -11,7 +11,7 @@ use crate::accounts::{LoginThrottled, ThrottleSubscriber};
 use crate::alerts::AlertSettings;
 use crate::alerts::intake::{self, AlertEvent, fingerprint};
 use crate::alerts::message::AlertMessage;
-use crate::alerts::rules::{LOGIN_THROTTLED_EVENT, Severity};
+use crate::alerts::values::{LOGIN_THROTTLED_EVENT, Severity};
 use crate::error::Result;
 use crate::storage::{Db, directory};
 

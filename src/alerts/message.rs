@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::alerts::rules::Severity;
+use crate::alerts::values::Severity;
 use crate::domain::run::{Outcome, Run};
 
 /// The message every channel renders.

@@ -20,8 +20,8 @@ pub mod intake;
 pub mod lockout;
 pub mod message;
 pub mod rule_service;
-pub mod rules;
 pub mod service;
+pub mod values;
 pub mod views;
 
 pub use channels::Sender;
@@ -30,10 +30,10 @@ pub use dispatch::{AlertDispatcher, InitiatorNotifier};
 pub use egress::EgressPolicy;
 pub use lockout::LockoutAlerts;
 pub use message::AlertMessage;
-pub use rules::{
+pub use service::AlertService;
+pub use values::{
     Channel, LOGIN_THROTTLED_EVENT, QuietHours, RUN_FAILED_EVENT, RUN_RECOVERED_EVENT, Severity,
 };
-pub use service::AlertService;
 pub use views::{
     DeliveryPage, DeliveryView, DestinationRequest, DestinationView, RuleRequest, RuleView,
 };

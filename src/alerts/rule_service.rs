@@ -2,8 +2,8 @@
 //! an event at or above its minimum severity and queues one delivery per
 //! destination, within its cooldown and quiet hours.
 
-use crate::alerts::rules::{self, QuietHours, Severity};
 use crate::alerts::service::{AlertService, checked};
+use crate::alerts::values::{self, QuietHours, Severity};
 use crate::alerts::views::{RuleRequest, RuleView};
 use crate::domain::{Actor, Capability, Checked, Invalid};
 use crate::error::{Error, Result};
@@ -30,7 +30,7 @@ fn not_found(id: i64) -> Error {
 impl AlertService {
     async fn check_rule(&self, req: &RuleRequest) -> Result<Checked<CheckedRule>> {
         let name = checked!(Self::check_name(&req.name));
-        let event = checked!(rules::parse_event(&req.event).map_err(Invalid::at("event")));
+        let event = checked!(values::parse_event(&req.event).map_err(Invalid::at("event")));
         let min = match &req.min_severity {
             Some(s) => checked!(Severity::parse(s).map_err(Invalid::at("min_severity"))),
             None => Severity::Low,

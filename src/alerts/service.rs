@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::alerts::AlertSettings;
 use crate::alerts::channels::Sender;
-use crate::alerts::rules::Channel;
+use crate::alerts::values::Channel;
 use crate::alerts::views::{DestinationRequest, DestinationView};
 use crate::clock::SharedClock;
 use crate::domain::{Actor, Capability, Checked, Invalid, TextKind};

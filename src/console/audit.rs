@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use crate::accounts::OperatorIdentity;
 use crate::domain::{Capability, Checked, Invalid, Numbered, PageSpot, TextKind};
 use crate::error::Result;
+use crate::storage::audit::AuditRow;
 use crate::storage::audit::{self as store, AuditSearch};
-use crate::storage::console::AuditRow;
 
 use super::service::ConsoleService;
 

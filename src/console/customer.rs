@@ -6,7 +6,7 @@ use crate::accounts::CustomerIdentity;
 use crate::domain::TextKind;
 use crate::error::{Error, Result};
 use crate::runs::{Run, RunFilter};
-use crate::storage::{console as store, directory};
+use crate::storage::{directory, findings as store};
 
 use super::items::{FindingItem, Page, Paged};
 use super::service::ConsoleService;

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::storage::console::{FindingRow, Notification};
+use crate::storage::findings::FindingRow;
+use crate::storage::notifications::Notification;
 
 /// Which page of a list, and how long a page is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

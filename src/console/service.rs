@@ -8,7 +8,7 @@ use crate::clock::SharedClock;
 use crate::domain::Capability;
 use crate::error::Result;
 use crate::runs::OperationRunService;
-use crate::storage::{Db, console as store, directory, queue};
+use crate::storage::{Db, directory, notifications as store, queue, run_reads};
 
 use super::items::{NotificationItem, Page, Paged, TenantChoice};
 
@@ -89,6 +89,6 @@ impl ConsoleService {
 
     /// Completed runs by outcome, in the whole deployment.
     pub async fn completed_runs(&self) -> Result<Vec<(String, i64)>> {
-        Ok(store::completed_runs_by_outcome(&self.db).await?)
+        Ok(run_reads::completed_runs_by_outcome(&self.db).await?)
     }
 }

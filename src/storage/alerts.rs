@@ -312,24 +312,6 @@ pub async fn deliveries(
     .await
 }
 
-pub async fn insert_notification(
-    tx: &mut Tx,
-    platform_user_id: i64,
-    kind: &str,
-    title: &str,
-    body: &str,
-    url: &str,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    tx.execute(
-        "INSERT INTO notifications (platform_user_id, kind, title, body, url, created_at) \
-         SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM platform_users WHERE id = $1)",
-        args![platform_user_id, kind, title, body, url, now],
-    )
-    .await
-    .map(|_| ())
-}
-
 /// The run completed before `run_id` with its identity (same runbook and
 /// scope): its id and outcome, for the recovery notice.
 pub async fn previous_completed_run(

@@ -5,8 +5,20 @@
 use chrono::{DateTime, Utc};
 
 use crate::args;
-use crate::storage::console::AuditRow;
 use crate::storage::{Arg, Db};
+
+/// An audit entry as it is read back.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub actor_kind: String,
+    pub actor_email: Option<String>,
+    pub action: String,
+    pub subject: Option<String>,
+    pub detail: String,
+    pub ip: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
 
 /// What to look for; every part is optional.
 #[derive(Debug, Clone, Default)]

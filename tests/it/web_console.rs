@@ -9,7 +9,7 @@ use tenantatlas::domain::Actor;
 use tenantatlas::domain::Capability;
 use tenantatlas::runbooks::ScopeRequest;
 use tenantatlas::runs::Initiator;
-use tenantatlas::storage::console;
+use tenantatlas::storage::notifications;
 
 use crate::both_backends;
 use crate::support::{TestApp, argv};
@@ -187,9 +187,14 @@ both_backends!(
 async fn notify(t: &TestApp, user: i64, title: &str, url: Option<String>) -> i64 {
     let body = serde_json::json!({"outcome": "partially_succeeded", "failed": 1});
     let (kind, now) = ("operation_run.completed", t.app.clock.now());
-    console::insert_notification(&t.app.db, user, kind, title, &body, url, now)
+    let url = url.unwrap_or_default();
+    let mut tx = t.app.db.begin().await.unwrap();
+    let id = notifications::insert(&mut tx, user, kind, title, &body.to_string(), &url, now)
         .await
         .unwrap()
+        .expect("the user exists");
+    tx.commit().await.unwrap();
+    id
 }
 
 both_backends!(
@@ -215,8 +220,11 @@ both_backends!(
         // Another operator's notification is not mine to mark.
         let read_theirs = c.post(format!("{notifications}/{theirs}/read"));
         assert_status(read_theirs.form(&signed), 303).await;
-        assert_eq!(console::unread_count(&app.db, other).await.unwrap(), 1);
-        let mine = console::notifications(&app.db, me, true, 10, 0)
+        assert_eq!(
+            notifications::unread_count(&app.db, other).await.unwrap(),
+            1
+        );
+        let mine = notifications::notifications(&app.db, me, true, 10, 0)
             .await
             .unwrap();
         let read_mine = c.post(format!("{notifications}/{}/read", mine[0].id));
@@ -225,7 +233,7 @@ both_backends!(
         assert!(html.contains("id=\"unread-count\">1<"));
         let read_all = c.post(format!("{notifications}/read-all"));
         assert_status(read_all.form(&signed), 303).await;
-        assert_eq!(console::unread_count(&app.db, me).await.unwrap(), 0);
+        assert_eq!(notifications::unread_count(&app.db, me).await.unwrap(), 0);
     }
 );
 

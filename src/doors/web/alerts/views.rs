@@ -5,7 +5,7 @@
 use askama::Template;
 
 use super::forms::{DestinationFields, RuleFields};
-use crate::alerts::rules::{EVENTS, cooldown_words, time_zones};
+use crate::alerts::values::{EVENTS, cooldown_words, time_zones};
 use crate::alerts::{DeliveryView, DestinationView, RuleView};
 use crate::domain::Invalid;
 use crate::doors::web::kit::{Chrome, NumberedPager, TimeTag};

@@ -1,6 +1,7 @@
-//! Reads of runs as the console lists them: every filter of the runs page
-//! (initiator, tenant, dates, reason text beside runbook, status and
-//! outcome), the total they match, and the dashboard's slices.
+//! Reads of runs as lists: every filter of the runs page (initiator, tenant,
+//! dates, reason text beside runbook, status and outcome), the total they
+//! match, the dashboard's slices, a run's failure groups, the tenants to
+//! choose from, and the completed runs the metrics count.
 
 use chrono::{DateTime, Utc};
 
@@ -168,6 +169,15 @@ pub async fn failure_groups(db: &Db, run_id: i64) -> Result<Vec<FailureGroupRow>
          FROM operation_run_failures WHERE run_id = $1 GROUP BY reason_code \
          ORDER BY count(DISTINCT tenant_id) DESC, reason_code",
         args![run_id],
+    )
+    .await
+}
+
+/// Completed runs by outcome, for the metrics scrape.
+pub async fn completed_runs_by_outcome(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    db.fetch_all(
+        "SELECT outcome, count(*) FROM operation_runs WHERE status = 'completed' GROUP BY outcome",
+        args![],
     )
     .await
 }
