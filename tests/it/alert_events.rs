@@ -11,12 +11,12 @@ use tenantatlas::runbooks::ScopeRequest;
 use tenantatlas::runs::{Initiator, Outcome};
 
 use crate::both_backends;
-use crate::receivers::{Smtp, Webhook};
-use crate::runs::cli;
+use crate::support::receivers::{Smtp, Webhook};
+use crate::support::runs::cli;
+use crate::support::web::operator;
 use crate::support::{TestApp, drain};
-use crate::web_support::operator;
 
-const BACKFILL: &str = "findings.backfill-lifecycle";
+use crate::support::runs::BACKFILL;
 const PUBLIC: &str = "https://ops.example.test";
 
 fn settings(smtp: Option<&Smtp>) -> AlertSettings {

@@ -11,11 +11,11 @@ use tenantatlas::runbooks::ScopeRequest;
 use tenantatlas::runs::{Initiator, Outcome};
 
 use crate::both_backends;
-use crate::receivers::{Answer, Smtp, Webhook};
-use crate::runs::{cli, start_all};
+use crate::support::receivers::{Answer, Smtp, Webhook};
+use crate::support::runs::{cli, start_all};
 use crate::support::{TestApp, argv, drain};
 
-const BACKFILL: &str = "findings.backfill-lifecycle";
+use crate::support::runs::BACKFILL;
 
 fn settings(smtp: Option<&Smtp>, timeout_ms: u64) -> AlertSettings {
     AlertSettings {
@@ -355,7 +355,7 @@ both_backends!(
         let cli = |line: String| {
             let url = t.db.url.clone();
             let path = dir.path().to_owned();
-            async move { crate::cli::tenantatlas(&url, &argv(&line), &[], &path).await }
+            async move { crate::support::cli::tenantatlas(&url, &argv(&line), &[], &path).await }
         };
         let destination = "alerts destination add --type";
         let rule = "alerts rule add --name r --event";

@@ -7,9 +7,9 @@ use tenantatlas::runbooks::ScopeRequest;
 use tenantatlas::runs::Outcome;
 
 use crate::both_backends;
-use crate::runs::{cli, preflight_all, run_all};
+use crate::support::runs::{cli, preflight_all, run_all};
 
-const BACKFILL: &str = "findings.backfill-lifecycle";
+use crate::support::runs::BACKFILL;
 const IDS: &str = "workspaces.backfill-ids";
 
 fn at(day: u32, hour: u32) -> DateTime<Utc> {

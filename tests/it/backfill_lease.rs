@@ -12,10 +12,10 @@ use tenantatlas::runs::{OperationRunService, TenantResult};
 use tenantatlas::storage::queue as q;
 
 use crate::both_backends;
-use crate::runs::cli;
+use crate::support::runs::cli;
 use crate::support::{Backend, TestApp};
 
-const BACKFILL: &str = "findings.backfill-lifecycle";
+use crate::support::runs::BACKFILL;
 const PENDING: &str = "SELECT count(*) FROM findings WHERE lifecycle_version IS NULL";
 const OWNER: &str = "first-worker";
 

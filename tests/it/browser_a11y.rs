@@ -18,16 +18,16 @@ use tenantatlas::runbooks::ScopeRequest;
 use tenantatlas::runs::Initiator;
 use thirtyfour::prelude::*;
 
-use crate::browser::{
+use crate::support::browser::{
     artifacts, browser, browser_available, browser_with, chromedriver_in, current_path, goto,
     sign_in, wait_for_path,
 };
+use crate::support::web::*;
 use crate::support::{Backend, TestApp, drain};
-use crate::web_support::*;
 
 /// The axe-core release the accessibility check uses.
 const AXE_CORE_VERSION: &str = "4.14.1";
-const LIFECYCLE: &str = "findings.backfill-lifecycle";
+use crate::support::runs::BACKFILL as LIFECYCLE;
 const IDS: &str = "workspaces.backfill-ids";
 /// The browsers' time zone: UTC+05:30 all year, so local time always differs.
 const TZ: &str = "Asia/Kolkata";
@@ -244,7 +244,7 @@ async fn every_main_page_fits_a_phone_and_passes_axe() {
 
     // A completed run with a failed tenant (so a notification, a retry page,
     // failures, audit entries and an alert delivery exist), and a queued one.
-    let hook = crate::receivers::Webhook::start(&[]).await;
+    let hook = crate::support::receivers::Webhook::start(&[]).await;
     let ops = Actor {
         initiator: Initiator::PlatformUser {
             id: op_id,

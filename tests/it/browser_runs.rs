@@ -10,14 +10,14 @@ use tenantatlas::domain::Capability;
 use tenantatlas::domain::run_tenants::CSV_HEADER;
 use thirtyfour::prelude::*;
 
-use crate::browser::{
+use crate::support::browser::{
     artifacts, attr, browser, browser_available, chromedriver_in, current_path, eventually, goto,
     sign_in, text, wait_for_path,
 };
+use crate::support::web::*;
 use crate::support::{Backend, TestApp};
-use crate::web_support::*;
 
-const LIFECYCLE: &str = "findings.backfill-lifecycle";
+use crate::support::runs::BACKFILL as LIFECYCLE;
 
 /// Sizes the window so that the page is `width` CSS pixels wide.
 async fn viewport(driver: &WebDriver, width: i64) {

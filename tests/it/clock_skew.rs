@@ -9,12 +9,13 @@ use async_trait::async_trait;
 use tenantatlas::app::{App, Settings};
 use tenantatlas::clock::{self, SharedClock};
 use tenantatlas::console::DemoSize;
-use tenantatlas::domain::{Actor, TenantExternalId};
+use tenantatlas::domain::TenantExternalId;
 use tenantatlas::queue::{Handlers, Job, JobHandler, Outcome, QueueSettings, Step, Worker};
 use tenantatlas::runbooks::ScopeRequest;
-use tenantatlas::runs::{Initiator, RunStatus, TenantJobArgs};
+use tenantatlas::runs::{RunStatus, TenantJobArgs};
 use tokio::sync::mpsc;
 
+use crate::support::runs::{BACKFILL, cli};
 use crate::support::{Backend, TestDb, loopback_alerts, test_settings};
 
 const AHEAD_MS: i64 = 5 * 60 * 1000;
@@ -118,13 +119,6 @@ async fn close<const N: usize>(db: TestDb, apps: [App; N]) {
     db.teardown().await;
 }
 
-fn cli() -> Actor {
-    Actor::trusted(Initiator::Cli {
-        os_user: None,
-        host: None,
-    })
-}
-
 /// One job: the lifecycle backfill of tenant `platform`.
 async fn one_job(app: &App) {
     job_of(app, "platform").await;
@@ -134,7 +128,7 @@ async fn one_job(app: &App) {
 async fn job_of(app: &App, tenant: &str) -> i64 {
     let scope = ScopeRequest::Tenant(TenantExternalId::parse(tenant).expect("id"));
     app.runbooks()
-        .start(&cli(), "findings.backfill-lifecycle", &scope, None)
+        .start(&cli(), BACKFILL, &scope, None)
         .await
         .expect("start")
         .run

@@ -4,26 +4,19 @@
 
 use std::time::{Duration, Instant};
 
-use tenantatlas::domain::Actor;
 use tenantatlas::domain::Capability;
 use tenantatlas::queue::{Recorded, Step};
 use tenantatlas::runbooks::ScopeRequest;
-use tenantatlas::runs::{Initiator, Outcome, Run, RunLimits, RunStatus, TenantQuery, TenantState};
+use tenantatlas::runs::{Outcome, Run, RunLimits, RunStatus, TenantQuery, TenantState};
 use tenantatlas::storage::Db;
 
 use crate::both_backends;
-use crate::cli::tenantatlas;
+use crate::support::cli::tenantatlas;
+use crate::support::runs::cli;
+use crate::support::web::*;
 use crate::support::{Backend, TestApp, TestDb, argv};
-use crate::web_support::*;
 
-const BACKFILL: &str = "findings.backfill-lifecycle";
-
-fn cli() -> Actor {
-    Actor::trusted(Initiator::Cli {
-        os_user: None,
-        host: None,
-    })
-}
+use crate::support::runs::BACKFILL;
 
 async fn start(t: &TestApp, limits: RunLimits) -> Run {
     t.app

@@ -9,8 +9,8 @@ use tenantatlas::error::Error;
 use tokio::net::TcpListener;
 
 use crate::both_backends;
-use crate::receivers::Webhook;
-use crate::runs::cli;
+use crate::support::receivers::Webhook;
+use crate::support::runs::cli;
 
 /// A server that answers every POST with a 307 to `target`.
 async fn redirector(target: String) -> String {

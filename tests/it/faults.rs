@@ -10,11 +10,11 @@ use tenantatlas::runs::{Outcome, RunStatus};
 use tenantatlas::storage::Db;
 use tokio::sync::watch;
 
-use crate::runs::start_all;
+use crate::support::runs::start_all;
+use crate::support::web::{client, start};
 use crate::support::{Backend, TestDb, test_settings};
-use crate::web_support::{client, start};
 
-const BACKFILL: &str = "findings.backfill-lifecycle";
+use crate::support::runs::BACKFILL;
 
 /// Polls `check` every 50 ms until it holds or `deadline` passes.
 async fn eventually<F, Fut>(what: &str, deadline: Duration, mut check: F)

@@ -4,14 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use tenantatlas::domain::Actor;
 use tenantatlas::doors::web::{self, MetricsToken, WebConfig};
 use tenantatlas::runbooks::ScopeRequest;
-use tenantatlas::runs::Initiator;
 use tokio::sync::oneshot;
 
 use crate::both_backends;
-use crate::web_support::{client, login_as, send, start, start_with};
+use crate::support::web::{client, login_as, send, start, start_with};
 
 const TOKEN: &str = "scrape-token-0123456789abcdef";
 const LATENCY: &str = "tenantatlas_http_request_duration_seconds";
@@ -247,13 +245,10 @@ both_backends!(
         // The recorder is installed with the first router of the process.
         let server = start(app).await;
         t.seed(2, 3, 0).await;
-        let cli = Actor::trusted(Initiator::Cli {
-            os_user: None,
-            host: None,
-        });
+        let cli = crate::support::runs::cli();
         let all = ScopeRequest::AllTenants;
         app.runbooks()
-            .start(&cli, "findings.backfill-lifecycle", &all, None)
+            .start(&cli, crate::support::runs::BACKFILL, &all, None)
             .await
             .unwrap();
         t.drain().await;

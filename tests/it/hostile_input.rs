@@ -9,15 +9,15 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
 use tenantatlas::alerts::Channel;
-use tenantatlas::domain::{Actor, Capability};
+use tenantatlas::domain::Capability;
 use tenantatlas::runbooks::ScopeRequest;
-use tenantatlas::runs::Initiator;
 
 use crate::both_backends;
 use crate::support::TestApp;
-use crate::web_support::*;
+use crate::support::runs::cli as trusted;
+use crate::support::web::*;
 
-const LIFECYCLE: &str = "findings.backfill-lifecycle";
+use crate::support::runs::BACKFILL as LIFECYCLE;
 
 // What a refusal says to name its field: the text rule's `field: …`, or
 // the meaning of a value that is text but not one of the known ones.
@@ -435,13 +435,6 @@ fn report(failures: Vec<String>, cases: usize) {
         failures.len(),
         failures.join("\n")
     );
-}
-
-fn trusted() -> Actor {
-    Actor::trusted(Initiator::Cli {
-        os_user: None,
-        host: None,
-    })
 }
 
 /// A completed run with one failed tenant, to retry.

@@ -8,7 +8,7 @@ use tenantatlas::doors::web::openapi::description;
 use tenantatlas::doors::web::routes::table;
 
 use crate::both_backends;
-use crate::web_support::{
+use crate::support::web::{
     assert_status, check_against, check_api_answer, console_as, customer, get_json, send, signed_in,
 };
 
@@ -97,7 +97,7 @@ both_backends!(
         let url = format!("{base}/system/api/openapi.json");
         let served = get_json(&c, &url).await;
         assert_eq!(&served, description());
-        assert_status(crate::web_support::client().get(&url), 401).await;
+        assert_status(crate::support::web::client().get(&url), 401).await;
         customer(app, "user@customer.test").await;
         let admin = signed_in(&server.base, "admin", "user@customer.test").await;
         // A customer session learns nothing of the operator plane (SR-002).

@@ -7,14 +7,14 @@ use tenantatlas::storage::queue as q;
 use tenantatlas::storage::tenant_locks;
 
 use crate::both_backends;
-use crate::runs::start_all;
+use crate::support::runs::{BACKFILL, start_all};
 
 both_backends!(
     a_batch_locks_each_tenant_once_and_counts_each_result_once,
     |t| async move {
         // Twelve demo tenants with findings, plus `platform`.
         t.seed(12, 3, 0).await;
-        let started = start_all(&t.app, "findings.backfill-lifecycle").await;
+        let started = start_all(&t.app, BACKFILL).await;
         let total = started.run.summary_counts.total;
         assert_eq!(total, 13);
         // One tenant is held by someone else.
@@ -83,7 +83,7 @@ both_backends!(
     a_batch_of_tenants_with_nothing_to_do_counts_each_once,
     |t| async move {
         t.seed(12, 3, 0).await;
-        let first = start_all(&t.app, "findings.backfill-lifecycle").await;
+        let first = start_all(&t.app, BACKFILL).await;
         let worker = t.worker();
         while t.app.runs().get(first.run.id).await.unwrap().status != RunStatus::Completed {
             assert!(
@@ -93,7 +93,7 @@ both_backends!(
         }
         // Every tenant is done: the second run's batch answers them all in
         // one statement, as the tenants' own work would have.
-        let second = start_all(&t.app, "findings.backfill-lifecycle").await;
+        let second = start_all(&t.app, BACKFILL).await;
         assert_eq!(worker.run_batch(32).await.unwrap(), 13);
         let run = t.app.runs().get(second.run.id).await.unwrap();
         assert_eq!(run.status, RunStatus::Completed);

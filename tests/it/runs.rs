@@ -3,16 +3,14 @@
 use std::collections::HashSet;
 
 use tenantatlas::clock::Clock;
-use tenantatlas::domain::Actor;
 use tenantatlas::queue::{Recorded, Step};
 use tenantatlas::runbooks::ScopeRequest;
-use tenantatlas::runs::{Initiator, OperationRunService, Outcome, RunStatus, Scope, TenantResult};
+use tenantatlas::runs::{OperationRunService, Outcome, RunStatus, Scope, TenantResult};
 use tenantatlas::storage::queue as q;
 use tenantatlas::storage::tenant_locks;
 
 use crate::both_backends;
-
-const BACKFILL: &str = "findings.backfill-lifecycle";
+use crate::support::runs::{BACKFILL, cli, preflight_all, start_all};
 
 /// Starts the lifecycle backfill over one tenant, by external id.
 async fn start_tenant_run(
@@ -28,44 +26,12 @@ async fn start_tenant_run(
         .unwrap()
 }
 
-/// Starts runbook `key` over all tenants, as the CLI.
-pub async fn start_all(app: &tenantatlas::app::App, key: &str) -> tenantatlas::runs::Ensured {
-    let scope = ScopeRequest::AllTenants;
-    app.runbooks()
-        .start(&cli(), key, &scope, None)
-        .await
-        .unwrap()
-}
-
-/// Starts runbook `key` over all tenants, works the queue empty, and returns the run.
-pub async fn run_all(t: &crate::support::TestApp, key: &str) -> tenantatlas::runs::Run {
-    let id = start_all(&t.app, key).await.run.id;
-    t.drain().await;
-    t.app.runs().get(id).await.unwrap()
-}
-
-/// The preflight of runbook `key` over all tenants, as the CLI.
-pub async fn preflight_all(
-    app: &tenantatlas::app::App,
-    key: &str,
-) -> tenantatlas::runbooks::Preflight {
-    let scope = ScopeRequest::AllTenants;
-    app.runbooks().preflight(&cli(), key, &scope).await.unwrap()
-}
-
 /// The outcome of a worker step that must have run a job.
 fn ran(step: Step, what: &str) -> Recorded {
     match step {
         Step::Ran { recorded, .. } => recorded,
         Step::Idle => panic!("{what}: no job ran"),
     }
-}
-
-pub fn cli() -> Actor {
-    Actor::trusted(Initiator::Cli {
-        os_user: None,
-        host: None,
-    })
 }
 
 both_backends!(fifty_concurrent_starts_give_one_run, |t| async move {

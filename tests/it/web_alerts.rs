@@ -1,14 +1,13 @@
 //! `/system/alerts` over HTTP: destinations, rules, a test message against a
 //! real webhook receiver, bad input, and capability checks — on both backends.
 
-use tenantatlas::domain::Actor;
 use tenantatlas::domain::Capability;
-use tenantatlas::runs::Initiator;
 
 use crate::both_backends;
-use crate::receivers::Webhook;
 use crate::support::TestApp;
-use crate::web_support::*;
+use crate::support::receivers::Webhook;
+use crate::support::runs::cli as trusted;
+use crate::support::web::*;
 
 const PAGE: &str = "/system/alerts";
 const DESTINATIONS: &str = "/system/alerts/destinations";
@@ -65,13 +64,6 @@ async fn counts(t: &TestApp) -> [i64; 4] {
             .await,
         t.count("SELECT count(*) FROM alert_deliveries").await,
     ]
-}
-
-fn trusted() -> Actor {
-    Actor::trusted(Initiator::Cli {
-        os_user: None,
-        host: None,
-    })
 }
 
 both_backends!(
@@ -488,7 +480,7 @@ impl LogBuffer {
 
 /// A run of the backfill over all tenants that does not succeed.
 async fn failing_run(t: &TestApp) -> i64 {
-    let run = crate::runs::start_all(&t.app, "findings.backfill-lifecycle")
+    let run = crate::support::runs::start_all(&t.app, crate::support::runs::BACKFILL)
         .await
         .run;
     t.drain().await;
@@ -500,7 +492,7 @@ async fn failing_run(t: &TestApp) -> i64 {
 both_backends!(
     rules_and_destinations_are_edited_paused_and_deliveries_explained,
     |t| async move {
-        use crate::receivers::Answer;
+        use crate::support::receivers::Answer;
         let app = &t.app;
         t.seed(2, 3, 1).await;
         let alerts = Alerts::open(t).await;

@@ -9,7 +9,7 @@ use tenantatlas::storage::directory;
 
 use crate::both_backends;
 use crate::support::TestApp;
-use crate::web_support::*;
+use crate::support::web::*;
 
 fn at(day: u32, hour: u32) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 2, day, hour, 0, 0)
@@ -28,10 +28,7 @@ async fn history(t: &TestApp) {
         id: 1,
         email: "alice@ops.test".into(),
     });
-    let cli = Actor::trusted(Initiator::Cli {
-        os_user: None,
-        host: None,
-    });
+    let cli = crate::support::runs::cli();
     let detail = serde_json::json!({"name": "Ops channel", "type": "teams", "target": "https://hooks.example/…", "destination_ids": [3, 4]});
     let create = op.audit(
         "alert.destination.create",

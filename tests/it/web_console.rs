@@ -5,17 +5,15 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use tenantatlas::domain::Actor;
 use tenantatlas::domain::Capability;
 use tenantatlas::runbooks::ScopeRequest;
-use tenantatlas::runs::Initiator;
 use tenantatlas::storage::notifications;
 
 use crate::both_backends;
+use crate::support::web::*;
 use crate::support::{TestApp, argv};
-use crate::web_support::*;
 
-const LIFECYCLE: &str = "findings.backfill-lifecycle";
+use crate::support::runs::BACKFILL as LIFECYCLE;
 
 both_backends!(
     an_operator_starts_a_run_and_retries_its_failed_tenants,
@@ -243,10 +241,7 @@ both_backends!(
         let app = &t.app;
         customer(app, "user@acme.test").await;
         t.seed(2, 4, 0).await;
-        let actor = Actor::trusted(Initiator::Cli {
-            os_user: None,
-            host: None,
-        });
+        let actor = crate::support::runs::cli();
         let run = app
             .runbooks()
             .start(&actor, LIFECYCLE, &ScopeRequest::AllTenants, None)

@@ -5,7 +5,7 @@
 use tenantatlas::domain::Capability;
 
 use crate::both_backends;
-use crate::web_support::*;
+use crate::support::web::*;
 
 fn has_chrome(html: &str) -> bool {
     html.contains("class=\"mainnav\"") && html.contains("Sign out")

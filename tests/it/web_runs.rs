@@ -9,9 +9,9 @@ use tenantatlas::runs::{Initiator, Run};
 
 use crate::both_backends;
 use crate::support::TestApp;
-use crate::web_support::*;
+use crate::support::web::*;
 
-const LIFECYCLE: &str = "findings.backfill-lifecycle";
+use crate::support::runs::BACKFILL as LIFECYCLE;
 
 fn cli(user: &str) -> Actor {
     Actor::trusted(Initiator::Cli {

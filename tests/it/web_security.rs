@@ -1,21 +1,19 @@
 //! SR-001 … SR-004 over HTTP against a real server, on both backends.
 
 use tenantatlas::accounts::Plane;
-use tenantatlas::domain::Actor;
 use tenantatlas::domain::Capability;
 use tenantatlas::doors::web::routes::{self, Access};
 use tenantatlas::doors::web::{ADMIN_COOKIE, SYSTEM_COOKIE, WebConfig};
 use tenantatlas::runbooks::ScopeRequest;
-use tenantatlas::runs::Initiator;
 
 use crate::both_backends;
-use crate::web_support::*;
+use crate::support::web::*;
 
 const ALL: [Capability; 4] = Capability::ALL;
 /// A runbook key, the fields of a signed form, the status and the message expected.
 type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], u16, Option<&'a str>);
 
-const LIFECYCLE: &str = "findings.backfill-lifecycle";
+use crate::support::runs::BACKFILL as LIFECYCLE;
 const VIEWER: [Capability; 2] = [Capability::RUNBOOKS_VIEW, Capability::OPERATIONS_VIEW];
 /// Every path is tried with each of these (a GET route answers HEAD too).
 const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
@@ -158,11 +156,8 @@ both_backends!(every_route_is_guarded_for_every_identity, |t| async move {
     let run = app
         .runbooks()
         .start(
-            &Actor::trusted(Initiator::Cli {
-                os_user: None,
-                host: None,
-            }),
-            "findings.backfill-lifecycle",
+            &crate::support::runs::cli(),
+            crate::support::runs::BACKFILL,
             &ScopeRequest::AllTenants,
             None,
         )
@@ -185,7 +180,7 @@ both_backends!(every_route_is_guarded_for_every_identity, |t| async move {
     for (pattern, declared) in paths_of(&table) {
         let path = pattern
             .replace("{id}", &run.id.to_string())
-            .replace("{key}", "findings.backfill-lifecycle");
+            .replace("{key}", crate::support::runs::BACKFILL);
         for method in METHODS {
             let verb = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
             for (who, c) in &clients {

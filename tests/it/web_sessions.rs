@@ -10,8 +10,8 @@ use tenantatlas::domain::Capability;
 use tenantatlas::storage::Db;
 
 use crate::both_backends;
+use crate::support::web::*;
 use crate::support::{Backend, TestDb};
-use crate::web_support::*;
 
 both_backends!(
     a_session_answers_for_its_person_as_they_are_now,

@@ -11,7 +11,7 @@ use tenantatlas::domain::Capability;
 use tenantatlas::doors::web::WebConfig;
 
 use crate::both_backends;
-use crate::web_support::*;
+use crate::support::web::*;
 
 const ALL: [Capability; 4] = Capability::ALL;
 

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::cli::tenantatlas;
+use crate::support::cli::tenantatlas;
 use crate::support::{Backend, TestDb, argv};
 use tenantatlas::storage::Db;
 

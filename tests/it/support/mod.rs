@@ -1,6 +1,12 @@
 //! Test support: a fresh database per test on either backend, an app with a
 //! manual clock, and helpers to drive the queue a step at a time.
 
+pub mod browser;
+pub mod cli;
+pub mod receivers;
+pub mod runs;
+pub mod web;
+
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
