@@ -143,12 +143,11 @@ impl TenantJobHandler {
         tenant: Tenant,
         result: std::result::Result<TenantResult, JobError>,
     ) -> Result<JobOutcome> {
-        // The lock's release, the job's end and its tenant's result are one
-        // transaction; the run's shared row is touched last.
+        // The job's end, its tenant's result and the lock's release are one
+        // transaction; the run's shared row is touched last of the run's.
         let row = &job.row;
         let Tenant { run_id, tenant_id } = tenant;
         let mut tx = job.db().begin_relaxed().await?;
-        q::unlock_tenant(&mut tx, tenant_id, &job.owner).await?;
         let tenant_failed = match &result {
             Ok(r) => !r.succeeded(),
             Err(JobError::Failed(_)) => true,
@@ -184,6 +183,8 @@ impl TenantJobHandler {
                 }
             }
         };
+        // After the job's row: jobs come before tenant locks in the one order.
+        q::unlock_tenant(&mut tx, tenant_id, &job.owner).await?;
         tx.commit().await?;
         if tenant_failed && matches!(outcome, JobOutcome::Done | JobOutcome::Dead(_)) {
             // A failure may have spent the run's error budget: its queued

@@ -209,13 +209,14 @@ pub(super) async fn run(
         // The locks' release, the jobs' end and the tenants' results: one
         // transaction; the runs' shared rows are touched last.
         let mut tx = db.begin_relaxed().await?;
-        let tenants: Vec<i64> = succeeded.iter().map(|s| s.1.tenant_id).collect();
-        q::unlock_tenants(&mut tx, &tenants, &owner).await?;
         let ids: Vec<i64> = succeeded.iter().map(|s| jobs[s.0].id()).collect();
         let owned: HashSet<i64> = q::finish_many(&mut tx, &ids, &owner, clock.now_ms())
             .await?
             .into_iter()
             .collect();
+        // After the jobs' rows: jobs come before tenant locks in the one order.
+        let tenants: Vec<i64> = succeeded.iter().map(|s| s.1.tenant_id).collect();
+        q::unlock_tenants(&mut tx, &tenants, &owner).await?;
         let mut per_run: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
         for (i, tenant, in_target) in &succeeded {
             let done = owned.contains(&jobs[*i].id());

@@ -59,11 +59,14 @@ pub async fn renew_all(
     until_ms: i64,
     now_ms: i64,
 ) -> Result<u64, sqlx::Error> {
-    ex.execute(
+    // In id order, as the batch's end takes them (the one lock order).
+    let sql = ex.pick(
         "UPDATE jobs SET lease_until_ms = $2, updated_at_ms = $3 WHERE lease_owner = $1 AND status = 'running'",
-        args![owner, until_ms, now_ms],
-    )
-    .await
+        "UPDATE jobs SET lease_until_ms = $2, updated_at_ms = $3 \
+         WHERE id = ANY(ARRAY(SELECT id FROM jobs WHERE lease_owner = $1 AND status = 'running' \
+             ORDER BY id FOR UPDATE)) AND lease_owner = $1 AND status = 'running'",
+    );
+    ex.execute(sql, args![owner, until_ms, now_ms]).await
 }
 
 /// Ends the listed jobs as done where `owner` still holds them; returns the
@@ -74,10 +77,18 @@ pub async fn finish_many(
     owner: &str,
     now_ms: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
+    let listed = in_id_list(ex.backend(), "id", "$1");
+    // PostgreSQL locks them in id order first (the one lock order).
+    let rows = match ex.backend() {
+        Backend::Sqlite => listed,
+        Backend::Postgres => format!(
+            "id = ANY(ARRAY(SELECT id FROM jobs WHERE {listed} AND lease_owner = $2 \
+             AND status = 'running' ORDER BY id FOR UPDATE))"
+        ),
+    };
     let sql = format!(
         "UPDATE jobs SET status = 'done', lease_owner = NULL, lease_until_ms = NULL, updated_at_ms = $3 \
-         WHERE {} AND lease_owner = $2 AND status = 'running' RETURNING id",
-        in_id_list(ex.backend(), "id", "$1")
+         WHERE {rows} AND lease_owner = $2 AND status = 'running' RETURNING id"
     );
     let rows: Vec<(i64,)> = ex
         .fetch_all(&sql, args![id_list(ids.iter().copied()), owner, now_ms])
@@ -85,8 +96,8 @@ pub async fn finish_many(
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-/// [`lock_tenant`] for several distinct tenants under one owner; returns the
-/// tenants locked.
+/// [`lock_tenant`] for several distinct tenants under one owner, in tenant
+/// order (the one lock order); returns the tenants locked.
 pub async fn lock_tenants(
     ex: &mut impl Exec,
     tenant_ids: &[i64],
@@ -101,7 +112,7 @@ pub async fn lock_tenants(
          WHERE tenant_locks.expires_at_ms < $4 OR tenant_locks.owner = excluded.owner \
          RETURNING tenant_id",
         "INSERT INTO tenant_locks (tenant_id, owner, expires_at_ms) \
-         SELECT v::bigint, $2, $3 FROM jsonb_array_elements_text($1::jsonb) v WHERE true \
+         SELECT v::bigint, $2, $3 FROM jsonb_array_elements_text($1::jsonb) v ORDER BY 1 \
          ON CONFLICT (tenant_id) DO UPDATE SET owner = excluded.owner, expires_at_ms = excluded.expires_at_ms \
          WHERE tenant_locks.expires_at_ms < $4 OR tenant_locks.owner = excluded.owner \
          RETURNING tenant_id",
@@ -113,29 +124,35 @@ pub async fn lock_tenants(
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-/// Renews every tenant lock `owner` holds.
+/// Renews every tenant lock `owner` holds, in tenant order.
 pub async fn renew_tenant_locks_of(
     ex: &mut impl Exec,
     owner: &str,
     until_ms: i64,
 ) -> Result<u64, sqlx::Error> {
-    ex.execute(
+    let sql = ex.pick(
         "UPDATE tenant_locks SET expires_at_ms = $2 WHERE owner = $1",
-        args![owner, until_ms],
-    )
-    .await
+        "UPDATE tenant_locks SET expires_at_ms = $2 WHERE tenant_id = ANY(ARRAY(\
+             SELECT tenant_id FROM tenant_locks WHERE owner = $1 ORDER BY tenant_id FOR UPDATE)) \
+         AND owner = $1",
+    );
+    ex.execute(sql, args![owner, until_ms]).await
 }
 
-/// Releases the listed tenants' locks `owner` holds.
+/// Releases the listed tenants' locks `owner` holds, in tenant order.
 pub async fn unlock_tenants(
     ex: &mut impl Exec,
     tenant_ids: &[i64],
     owner: &str,
 ) -> Result<u64, sqlx::Error> {
-    let sql = format!(
-        "DELETE FROM tenant_locks WHERE {} AND owner = $2",
-        in_id_list(ex.backend(), "tenant_id", "$1")
-    );
+    let listed = in_id_list(ex.backend(), "tenant_id", "$1");
+    let sql = match ex.backend() {
+        Backend::Sqlite => format!("DELETE FROM tenant_locks WHERE {listed} AND owner = $2"),
+        Backend::Postgres => format!(
+            "DELETE FROM tenant_locks WHERE tenant_id = ANY(ARRAY(SELECT tenant_id FROM tenant_locks \
+             WHERE {listed} AND owner = $2 ORDER BY tenant_id FOR UPDATE)) AND owner = $2"
+        ),
+    };
     ex.execute(&sql, args![id_list(tenant_ids.iter().copied()), owner])
         .await
 }

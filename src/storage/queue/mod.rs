@@ -199,6 +199,21 @@ pub async fn enqueue_per_run_tenant(
     Ok(n)
 }
 
+/// The condition "a queued job of run `$1` matching `filter`", on
+/// PostgreSQL with the rows locked first in id order: a control waits for
+/// jobs a claim holds, and two controls over one run must not take its jobs
+/// in different orders (the one lock order, docs/architecture.md).
+fn queued_of_run(ex: &impl Exec, filter: &str) -> String {
+    let queued = format!("run_id = $1 AND status = 'queued' {filter}");
+    match ex.backend() {
+        crate::storage::Backend::Sqlite => queued,
+        crate::storage::Backend::Postgres => format!(
+            "id = ANY(ARRAY(SELECT id FROM jobs WHERE {queued} ORDER BY id FOR UPDATE)) \
+             AND status = 'queued'"
+        ),
+    }
+}
+
 /// Drops a run's jobs that have not started; a running one sees its run
 /// completed and stops by itself.
 pub async fn cancel_queued_of_run(
@@ -206,8 +221,9 @@ pub async fn cancel_queued_of_run(
     run_id: i64,
     now_ms: i64,
 ) -> Result<u64, sqlx::Error> {
+    let queued = queued_of_run(ex, "");
     ex.execute(
-        "UPDATE jobs SET status = 'cancelled', updated_at_ms = $2 WHERE run_id = $1 AND status = 'queued'",
+        &format!("UPDATE jobs SET status = 'cancelled', updated_at_ms = $2 WHERE {queued}"),
         args![run_id, now_ms],
     )
     .await
@@ -279,10 +295,10 @@ pub async fn wake_queued_of_run(
     run_id: i64,
     now_ms: i64,
 ) -> Result<u64, sqlx::Error> {
+    let waiting = queued_of_run(ex, "AND run_at_ms > $2");
     let n = ex
         .execute(
-            "UPDATE jobs SET run_at_ms = $2, updated_at_ms = $2 \
-         WHERE run_id = $1 AND status = 'queued' AND run_at_ms > $2",
+            &format!("UPDATE jobs SET run_at_ms = $2, updated_at_ms = $2 WHERE {waiting}"),
             args![run_id, now_ms],
         )
         .await?;
