@@ -3,7 +3,7 @@
 //! module docs). It is generic over the kind's [`JobHandler`]; [`Kind`]
 //! erases the type so a worker holds every kind in one map.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -140,15 +140,19 @@ async fn execute<H: JobHandler>(
         }
     }
 
-    // The claim's transaction: what cannot start ends in it.
-    let mut ended: Vec<Ended<H>> = Vec::new();
+    // The claim's transaction: a job admission turns away is snoozed or
+    // cancelled in it (no hook: nothing of its feature changes); an answer
+    // that needs the kind's hooks (done, a discard, a retry that may be the
+    // last) is recorded with the work's, after the claim commits, so every
+    // hook runs where the one lock order holds (docs/architecture.md).
+    let mut later: Vec<Ended<H>> = Vec::new();
     for job in exhausted {
         let message = job
             .last_error
             .clone()
             .unwrap_or_else(|| "the worker stopped during every attempt".into());
         let why = Reason::new(REASON_ATTEMPTS_EXHAUSTED, message);
-        ended.push((job, Outcome::Discard(why)));
+        later.push((job, Outcome::Discard(why)));
     }
     let admits = if jobs.is_empty() {
         Vec::new()
@@ -164,31 +168,40 @@ async fn execute<H: JobHandler>(
         )));
     }
     let mut started = Vec::with_capacity(jobs.len());
+    let mut turned_away: Vec<Ended<H>> = Vec::new();
     for (job, admit) in jobs.into_iter().zip(admits) {
         match admit {
             Admit::Start(admitted) => started.push((job, admitted)),
-            Admit::End(outcome) => ended.push((job, outcome)),
+            Admit::End(outcome @ (Outcome::Snooze { .. } | Outcome::Cancel(_))) => {
+                turned_away.push((job, outcome))
+            }
+            Admit::End(outcome) => later.push((job, outcome)),
         }
     }
-    let early = record(h, engine, &mut tx, &ended, false).await?;
+    let refs: Vec<&Ended<H>> = turned_away.iter().collect();
+    let early = record(h, engine, &mut tx, &refs, false).await?;
     tx.commit().await?;
-    settle(h, &ended, &early, &mut report).await?;
-    if started.is_empty() {
+    settle(h, &refs, &early, &mut report).await?;
+    if started.is_empty() && later.is_empty() {
         return Ok(report);
     }
 
-    // The work, under one heartbeat for the claim's started jobs.
+    // The work, under one heartbeat for the claim's jobs still running.
     let heartbeat = Heartbeat::start(
         engine.db.clone(),
         engine.clock.clone(),
         lease.owner.clone(),
-        started.len(),
+        started.len() + later.len(),
         engine.settings.job_lease_ms,
         lease.stop.clone(),
         h.lease_hook(),
     );
     let refs: Vec<(&Job<H::Args>, &H::Admitted)> = started.iter().map(|(j, a)| (j, a)).collect();
-    let outcomes = h.work_many(&refs).await;
+    let outcomes = if refs.is_empty() {
+        Vec::new()
+    } else {
+        h.work_many(&refs).await
+    };
     drop(heartbeat);
     if outcomes.len() != started.len() {
         return Err(Error::Internal(anyhow::anyhow!(
@@ -198,17 +211,40 @@ async fn execute<H: JobHandler>(
             started.len()
         )));
     }
-
-    // One transaction records every outcome and lets go of what the jobs held.
-    let worked: Vec<Ended<H>> = started
+    let mut ended: Vec<Ended<H>> = started
         .into_iter()
         .map(|(job, _)| job)
         .zip(outcomes)
         .collect();
-    let mut tx = engine.db.begin_relaxed().await?;
-    let recorded = record(h, engine, &mut tx, &worked, true).await?;
-    tx.commit().await?;
-    settle(h, &worked, &recorded, &mut report).await?;
+    ended.extend(later);
+
+    // One transaction records every outcome but the discards and lets go of
+    // what the jobs held; each discard has a transaction of its own, so the
+    // kind's `discarded` hook takes its feature's rows after the job's, as
+    // every other path does.
+    let now = engine.clock.now_ms();
+    let (discards, rest): (Vec<&Ended<H>>, Vec<&Ended<H>>) = ended
+        .iter()
+        .partition(|(job, outcome)| leave_for(&engine.settings, job, outcome, now).1.is_some());
+    let mut recorded: HashMap<i64, Recorded> = HashMap::new();
+    if !rest.is_empty() {
+        let mut tx = engine.db.begin_relaxed().await?;
+        let done = record(h, engine, &mut tx, &rest, true).await?;
+        tx.commit().await?;
+        recorded.extend(rest.iter().map(|(job, _)| job.id).zip(done));
+    }
+    for one in discards {
+        let mut tx = engine.db.begin_relaxed().await?;
+        let done = record(h, engine, &mut tx, &[one], true).await?;
+        tx.commit().await?;
+        recorded.extend(std::iter::once(one.0.id).zip(done));
+    }
+    let refs: Vec<&Ended<H>> = ended.iter().collect();
+    let recorded: Vec<Recorded> = refs
+        .iter()
+        .map(|(job, _)| recorded.remove(&job.id).unwrap_or(Recorded::LeaseLost))
+        .collect();
+    settle(h, &refs, &recorded, &mut report).await?;
     Ok(report)
 }
 
@@ -279,7 +315,7 @@ async fn record<H: JobHandler>(
     h: &H,
     engine: &Engine,
     tx: &mut Tx,
-    ended: &[Ended<H>],
+    ended: &[&Ended<H>],
     worked: bool,
 ) -> Result<Vec<Recorded>> {
     let now = engine.clock.now_ms();
@@ -346,7 +382,7 @@ async fn record<H: JobHandler>(
 /// After the commit: the kind's `settled` hook, metrics and the report.
 async fn settle<H: JobHandler>(
     h: &H,
-    ended: &[Ended<H>],
+    ended: &[&Ended<H>],
     recorded: &[Recorded],
     report: &mut Vec<(i64, Recorded)>,
 ) -> Result<()> {

@@ -1,7 +1,7 @@
 //! The runbook service's operator controls over a run: pause, resume, new
 //! limits, retry by tenant state, and the run's per-tenant results. Each
-//! action checks the capability that starting and cancelling need and
-//! writes an audit entry.
+//! action checks the capability that starting and cancelling need; the run
+//! service writes its audit entry in the transaction of the change.
 
 use crate::domain::{Actor, Capability, Reason};
 use crate::error::{Error, Result};
@@ -22,28 +22,7 @@ impl RunbookService {
     }
 
     async fn set_paused(&self, actor: &Actor, run_id: i64, paused: bool) -> Result<Run> {
-        actor.require(Capability::RUNBOOKS_RUN)?;
-        let run = self.runs.get(run_id).await?;
-        if !run.is_active() {
-            return Err(Error::Conflict(format!(
-                "run {run_id} is already completed ({})",
-                run.outcome.as_str()
-            )));
-        }
-        if run.is_paused() == paused {
-            return Err(Error::Conflict(format!(
-                "run {run_id} is {}",
-                if paused {
-                    "already paused"
-                } else {
-                    "not paused"
-                }
-            )));
-        }
-        self.runs.set_paused(run_id, paused).await?;
-        let action = if paused { "run.pause" } else { "run.resume" };
-        self.audit(actor.audit(action, Some(format!("run:{run_id}")), serde_json::json!({})))
-            .await?;
+        self.runs.set_paused(actor, run_id, paused).await?;
         self.run(actor, run_id).await
     }
 
@@ -59,37 +38,21 @@ impl RunbookService {
     ) -> Result<Run> {
         actor.require(Capability::RUNBOOKS_RUN)?;
         let parsed = RunLimits::parse(max_concurrency, max_errors, min_finished)?;
-        let run = self.runs.get(run_id).await?;
-        if !run.is_active() {
-            return Err(Error::Conflict(format!(
-                "run {run_id} is already completed; its limits no longer apply"
-            )));
-        }
-        let limits = RunLimits {
+        let change = |run: &RunLimits| RunLimits {
             max_concurrency: match max_concurrency {
                 Some(_) => parsed.max_concurrency,
-                None => run.limits.max_concurrency.clone(),
+                None => run.max_concurrency.clone(),
             },
             max_errors: match max_errors {
                 Some(_) => parsed.max_errors,
-                None => run.limits.max_errors.clone(),
+                None => run.max_errors.clone(),
             },
             min_finished: match min_finished {
                 Some(_) => parsed.min_finished,
-                None => run.limits.min_finished,
+                None => run.min_finished,
             },
         };
-        if !self.runs.set_limits(run_id, &limits).await? {
-            return Err(Error::Conflict(format!(
-                "run {run_id} is already completed"
-            )));
-        }
-        self.audit(actor.audit(
-            "run.limits",
-            Some(format!("run:{run_id}")),
-            serde_json::json!({"before": run.limits, "after": limits}),
-        ))
-        .await?;
+        self.runs.set_limits(actor, run_id, change).await?;
         self.run(actor, run_id).await
     }
 

@@ -318,16 +318,10 @@ impl RunbookService {
         .await
     }
 
+    /// Cancels an active run (the capability checked and the audit entry
+    /// written by the run service, with the change).
     pub async fn cancel(&self, actor: &Actor, run_id: i64) -> Result<Run> {
-        actor.require(Capability::RUNBOOKS_RUN)?;
-        let run = self.runs.cancel(run_id).await?;
-        self.audit(actor.audit(
-            "run.cancel",
-            Some(format!("run:{run_id}")),
-            serde_json::json!({}),
-        ))
-        .await?;
-        Ok(run)
+        self.runs.cancel(actor, run_id).await
     }
 
     /// The deploy hook: for each runbook marked for deploy, preflight all

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use super::OperationRunService;
 use crate::domain::run_controls::{Gate, GateView, REASON_ERROR_BUDGET_EXHAUSTED, RunLimits};
 use crate::domain::run_tenants::{BoxScore, TenantPage, TenantQuery, TenantRow, TenantState};
+use crate::domain::{Actor, Capability};
 use crate::error::{Error, Result};
 use crate::storage::run_controls::TenantsIn;
 use crate::storage::run_tenants::RunAfterCount;
@@ -34,7 +35,10 @@ pub enum Admission {
 impl OperationRunService {
     /// Starts those of a run's tenants that need no gate (see
     /// [`OperationRunService::admit_tenant`]) in one statement; returns the
-    /// tenants started. The others go through `admit_tenant`.
+    /// tenants started. The others go through `admit_tenant`, whose rows
+    /// this has locked already, and whose run's row it locks now: a batch's
+    /// claim takes each run's tenant rows and then its row, run by run in
+    /// id order (call this in that order), as the one lock order asks.
     pub async fn admit_tenants_ungated(
         &self,
         tx: &mut Tx,
@@ -42,12 +46,18 @@ impl OperationRunService {
         tenant_ids: &[i64],
         now: DateTime<Utc>,
     ) -> Result<Vec<i64>> {
-        Ok(rc::start_ungated_many(tx, run_id, tenant_ids, now).await?)
+        let (started, status) = rc::start_ungated_many(tx, run_id, tenant_ids, now).await?;
+        if started.len() < tenant_ids.len() {
+            rc::lock_for_gate(tx, run_id).await?;
+        } else if status.as_deref() == Some("queued") {
+            storage::runs::mark_running(tx, run_id, now).await?;
+        }
+        Ok(started)
     }
 
     /// Decides, in the claim's transaction, whether the tenant may start.
     /// Plain runs pay one statement on the tenant's own row; only a capped,
-    /// paused or stopped run locks its row.
+    /// paused or stopped run locks its row (after the tenant's).
     pub async fn admit_tenant(
         &self,
         tx: &mut Tx,
@@ -61,18 +71,21 @@ impl OperationRunService {
         {
             return Ok(Admission::Start);
         }
+        let Some(state) = rc::lock_tenant_state(tx, run_id, tenant_id).await? else {
+            return Ok(Admission::Done);
+        };
         let Some(run) = rc::lock_for_gate(tx, run_id).await? else {
             return Ok(Admission::Done);
         };
-        let (state, running) = rc::tenant_and_running(tx, run_id, tenant_id).await?;
-        match state.as_deref() {
-            Some("queued") => {}
-            Some("running") => {
+        match state.as_str() {
+            "queued" => {}
+            "running" => {
                 rc::start_ungated(tx, run_id, tenant_id, now).await?;
                 return Ok(Admission::Start);
             }
             _ => return Ok(Admission::Done),
         }
+        let running = rc::running(tx, run_id).await?;
         let view = GateView {
             limits: RunLimits {
                 max_concurrency: run.max_concurrency,
@@ -131,7 +144,7 @@ impl OperationRunService {
     /// When the run stopped (its error budget spent), its queued tenants end
     /// `not_started` and their jobs are dropped; the run completes once its
     /// in-flight tenants finish. A transaction of its own, locking jobs,
-    /// then tenants, then the run, as a claim does.
+    /// then tenants, then the run: the one lock order.
     pub async fn stop_if_exhausted(&self, run_id: i64) -> Result<()> {
         let run = self.get(run_id).await?;
         if run.reason_code.is_none() || !run.is_active() {
@@ -148,28 +161,73 @@ impl OperationRunService {
         Ok(())
     }
 
-    /// Pauses (true) or resumes (false) an active run. Resuming makes its
-    /// waiting tenant jobs ready at once. Returns whether anything changed.
-    pub async fn set_paused(&self, run_id: i64, paused: bool) -> Result<bool> {
+    /// Pauses (true) or resumes (false) an active run for `actor`, with its
+    /// audit entry in the same transaction. Resuming makes its waiting
+    /// tenant jobs ready at once (their rows locked before the run's).
+    pub async fn set_paused(&self, actor: &Actor, run_id: i64, paused: bool) -> Result<()> {
+        actor.require(Capability::RUNBOOKS_RUN)?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         if !paused {
             storage::run_jobs::wake_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
         }
-        let changed = rc::set_paused(&mut tx, run_id, paused).await?;
+        if !rc::set_paused(&mut tx, run_id, paused).await? {
+            tx.rollback().await?;
+            let run = self.get(run_id).await?;
+            return Err(Error::Conflict(if !run.is_active() {
+                format!(
+                    "run {run_id} is already completed ({})",
+                    run.outcome.as_str()
+                )
+            } else if paused {
+                format!("run {run_id} is already paused")
+            } else {
+                format!("run {run_id} is not paused")
+            }));
+        }
+        let action = if paused { "run.pause" } else { "run.resume" };
+        let entry = actor.audit(action, Some(format!("run:{run_id}")), serde_json::json!({}));
+        storage::directory::audit(&mut tx, &entry, now).await?;
         tx.commit().await?;
-        Ok(changed)
+        Ok(())
     }
 
-    /// New cap and budget for an active run; waiting tenants are woken so a
-    /// raised cap takes effect at once. Returns whether the run was active.
-    pub async fn set_limits(&self, run_id: i64, limits: &RunLimits) -> Result<bool> {
+    /// New cap and budget for an active run, `change` applied to its limits
+    /// as they are under the run's lock, with the audit entry in the same
+    /// transaction. Waiting tenants are woken (their jobs locked before the
+    /// run's row) so a raised cap takes effect at once.
+    pub async fn set_limits(
+        &self,
+        actor: &Actor,
+        run_id: i64,
+        change: impl FnOnce(&RunLimits) -> RunLimits + Send,
+    ) -> Result<()> {
+        actor.require(Capability::RUNBOOKS_RUN)?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         storage::run_jobs::wake_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
-        let active = rc::set_limits(&mut tx, run_id, limits).await?;
+        let Some(run) = rc::lock_for_gate(&mut tx, run_id).await? else {
+            tx.rollback().await?;
+            self.get(run_id).await?;
+            return Err(Error::Conflict(format!(
+                "run {run_id} is already completed; its limits no longer apply"
+            )));
+        };
+        let before = RunLimits {
+            max_concurrency: run.max_concurrency,
+            max_errors: run.max_errors,
+            min_finished: run.min_finished,
+        };
+        let after = change(&before);
+        rc::set_limits(&mut tx, run_id, &after).await?;
+        let entry = actor.audit(
+            "run.limits",
+            Some(format!("run:{run_id}")),
+            serde_json::json!({"before": before, "after": after}),
+        );
+        storage::directory::audit(&mut tx, &entry, now).await?;
         tx.commit().await?;
-        Ok(active)
+        Ok(())
     }
 
     /// One page of the run's tenants and its box score, waiting on one read

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::clock::SharedClock;
-use crate::domain::{AuditEntry, JobKind};
+use crate::domain::{Actor, AuditEntry, Capability, JobKind};
 use crate::error::{Error, Result};
 use crate::storage::{self, Db, Tx};
 
@@ -191,6 +191,13 @@ impl OperationRunService {
         )
     }
 
+    /// Locks the listed tenant rows of a run in tenant order, before a
+    /// transaction records several of their results in more than one
+    /// statement (the one lock order: a run's tenant rows, then its row).
+    pub async fn lock_tenants_in_order(tx: &mut Tx, run_id: i64, tenant_ids: &[i64]) -> Result<()> {
+        Ok(storage::run_tenants::lock_in_order(tx, run_id, tenant_ids).await?)
+    }
+
     /// [`OperationRunService::record_tenant_result`] for several tenants of
     /// one run that succeeded with nothing failed, `(tenant_id,
     /// items_in_target_state)` each, set-based.
@@ -242,25 +249,32 @@ impl OperationRunService {
         Ok(())
     }
 
-    /// Cancels an active run: queued tenant jobs are dropped, tenants not yet
-    /// done are marked cancelled, the outcome is `cancelled`.
-    pub async fn cancel(&self, run_id: i64) -> Result<Run> {
+    /// Cancels an active run for `actor`: queued tenant jobs are dropped,
+    /// tenants not yet done are marked cancelled, the outcome is
+    /// `cancelled`; the audit entry is written in the same transaction.
+    /// Jobs, then tenant rows, then the run's row: the one lock order.
+    pub async fn cancel(&self, actor: &Actor, run_id: i64) -> Result<Run> {
+        actor.require(Capability::RUNBOOKS_RUN)?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let cancelled = storage::runs::cancel(&mut tx, run_id, now).await?;
-        if cancelled {
-            storage::run_jobs::cancel_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
-            self.on_completed(&mut tx, run_id, now).await?;
-        }
-        tx.commit().await?;
-        let run = self.get(run_id).await?;
-        if !cancelled {
+        storage::run_jobs::cancel_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
+        if !storage::runs::cancel(&mut tx, run_id, now).await? {
+            tx.rollback().await?;
+            let run = self.get(run_id).await?;
             return Err(Error::Conflict(format!(
                 "run {run_id} is already completed ({})",
                 run.outcome.as_str()
             )));
         }
-        Ok(run)
+        self.on_completed(&mut tx, run_id, now).await?;
+        let entry = actor.audit(
+            "run.cancel",
+            Some(format!("run:{run_id}")),
+            serde_json::json!({}),
+        );
+        storage::directory::audit(&mut tx, &entry, now).await?;
+        tx.commit().await?;
+        self.get(run_id).await
     }
 
     pub async fn failed_tenants(&self, run_id: i64) -> Result<Vec<i64>> {

@@ -1,13 +1,19 @@
 //! Statements of an operator's controls over a run: the gate a tenant
 //! passes before it starts (under the run row's lock), pause and limits,
 //! the error budget's stop, and the reads of a run's tenant results.
+//!
+//! Rows are locked in the run aggregate's one order (docs/architecture.md,
+//! "Lock order"): a run's tenant rows, in tenant order, before the run's own
+//! row. PostgreSQL takes a statement's rows in the order its plan reads
+//! them, so a statement that changes several tenant rows locks them first
+//! in a sorted subquery; SQLite lets one writer in at a time.
 
 use chrono::{DateTime, Utc};
 
 use crate::args;
 use crate::domain::run_controls::RunLimits;
 use crate::domain::run_tenants::{TenantQuery, TenantSort};
-use crate::storage::{Db, Tx};
+use crate::storage::{Backend, Db, Tx};
 
 /// Starts the tenant without the gate when its run has no cap, is not
 /// paused and not stopped, or when the tenant already runs (a retry, or the
@@ -33,28 +39,39 @@ pub async fn start_ungated(
 }
 
 /// [`start_ungated`] for several tenants of one run in one statement;
-/// returns the tenants started (the others are for the gate to decide).
+/// returns the tenants started (the others are for the gate to decide) and
+/// the run's status. Every listed tenant's row is locked, in tenant order,
+/// the started ones and the ones the gate decides next alike, so none is
+/// locked after the run's row.
 pub async fn start_ungated_many(
     tx: &mut Tx,
     run_id: i64,
     tenant_ids: &[i64],
     now: DateTime<Utc>,
-) -> Result<Vec<i64>, sqlx::Error> {
+) -> Result<(Vec<i64>, Option<String>), sqlx::Error> {
     let listed = crate::storage::in_id_list(tx.backend(), "tenant_id", "$2");
-    let started: Vec<(i64,)> = tx
+    let rows = match tx.backend() {
+        Backend::Sqlite => format!("run_id = $1 AND {listed}"),
+        Backend::Postgres => format!(
+            "run_id = $1 AND tenant_id = ANY(ARRAY(SELECT tenant_id FROM operation_run_tenants \
+             WHERE run_id = $1 AND {listed} ORDER BY tenant_id FOR UPDATE))"
+        ),
+    };
+    let started: Vec<(i64, Option<String>)> = tx
         .fetch_all(
             &format!(
                 "UPDATE operation_run_tenants SET state = 'running', attempts = attempts + 1, \
                      started_at = COALESCE(started_at, $3) \
-                 WHERE run_id = $1 AND {listed} AND (state = 'running' OR (state = 'queued' AND NOT EXISTS \
+                 WHERE {rows} AND (state = 'running' OR (state = 'queued' AND NOT EXISTS \
                      (SELECT 1 FROM operation_runs r WHERE r.id = $1 \
                       AND (r.paused OR r.max_concurrency IS NOT NULL OR r.reason_code IS NOT NULL)))) \
-                 RETURNING tenant_id"
+                 RETURNING tenant_id, (SELECT r.status FROM operation_runs r WHERE r.id = $1)"
             ),
             args![run_id, crate::storage::id_list(tenant_ids.iter().copied()), now],
         )
         .await?;
-    Ok(started.into_iter().map(|(t,)| t).collect())
+    let status = started.first().and_then(|(_, s)| s.clone());
+    Ok((started.into_iter().map(|(t, _)| t).collect(), status))
 }
 
 /// The run as the gate reads it, its row locked until the transaction ends
@@ -78,27 +95,31 @@ pub async fn lock_for_gate(tx: &mut Tx, run_id: i64) -> Result<Option<GateRow>, 
     .await
 }
 
-/// A tenant's state and its run's running tenants, read after the lock
-/// (a fresh statement, so starts committed meanwhile are seen).
-pub async fn tenant_and_running(
+/// Locks the tenant's row (before its run's: the one order) and returns
+/// its state; None without such a row.
+pub async fn lock_tenant_state(
     tx: &mut Tx,
     run_id: i64,
     tenant_id: i64,
-) -> Result<(Option<String>, i64), sqlx::Error> {
-    let state = tx
-        .fetch_optional::<(String,)>(
-            "SELECT state FROM operation_run_tenants WHERE run_id = $1 AND tenant_id = $2",
-            args![run_id, tenant_id],
-        )
+) -> Result<Option<String>, sqlx::Error> {
+    let sql = tx.pick(
+        "SELECT state FROM operation_run_tenants WHERE run_id = $1 AND tenant_id = $2",
+        "SELECT state FROM operation_run_tenants WHERE run_id = $1 AND tenant_id = $2 FOR UPDATE",
+    );
+    Ok(tx
+        .fetch_optional::<(String,)>(sql, args![run_id, tenant_id])
         .await?
-        .map(|(s,)| s);
-    let running = tx
-        .scalar::<i64>(
-            "SELECT count(*) FROM operation_run_tenants WHERE run_id = $1 AND state = 'running'",
-            args![run_id],
-        )
-        .await?;
-    Ok((state, running))
+        .map(|(s,)| s))
+}
+
+/// The run's running tenants, read after the run's lock (a fresh
+/// statement, so starts committed meanwhile are seen).
+pub async fn running(tx: &mut Tx, run_id: i64) -> Result<i64, sqlx::Error> {
+    tx.scalar::<i64>(
+        "SELECT count(*) FROM operation_run_tenants WHERE run_id = $1 AND state = 'running'",
+        args![run_id],
+    )
+    .await
 }
 
 /// queued → running once the gate let the tenant start.
@@ -128,10 +149,20 @@ pub async fn end_not_started(
     tenant_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<(i64, bool), sqlx::Error> {
+    let queued = "run_id = $1 AND state = 'queued' AND ($2 IS NULL OR tenant_id = $2)";
+    let rows = match tx.backend() {
+        Backend::Sqlite => queued.to_owned(),
+        Backend::Postgres => format!(
+            "run_id = $1 AND tenant_id = ANY(ARRAY(SELECT tenant_id FROM operation_run_tenants \
+             WHERE {queued} ORDER BY tenant_id FOR UPDATE))"
+        ),
+    };
     let n = tx
         .execute(
-            "UPDATE operation_run_tenants SET state = 'not_started', finished_at = $3 \
-             WHERE run_id = $1 AND state = 'queued' AND ($2 IS NULL OR tenant_id = $2)",
+            &format!(
+                "UPDATE operation_run_tenants SET state = 'not_started', finished_at = $3 \
+                 WHERE {rows} AND state = 'queued'"
+            ),
             args![run_id, tenant_id, now],
         )
         .await? as i64;

@@ -6,7 +6,7 @@
 use crate::args;
 use crate::domain::JobKind;
 use crate::storage::queue::notify_enqueued;
-use crate::storage::{Exec, id_list, in_id_list};
+use crate::storage::{Backend, Exec, id_list, in_id_list};
 
 /// Enqueues one job per tenant row of the run (the fan-out), set-based,
 /// inside the transaction that created the run. Each job's arguments are
@@ -63,6 +63,21 @@ pub async fn subjects(
         .await
 }
 
+/// The condition "a waiting job of run `$1` matching `filter`", on
+/// PostgreSQL with the rows locked first in id order: a control waits for
+/// jobs a claim holds, and two controls over one run must not take its jobs
+/// in different orders (the one lock order, docs/architecture.md).
+fn waiting_of_run(ex: &impl Exec, filter: &str) -> String {
+    let waiting = format!("run_id = $1 AND status IN ('available', 'retryable') {filter}");
+    match ex.backend() {
+        Backend::Sqlite => waiting,
+        Backend::Postgres => format!(
+            "id = ANY(ARRAY(SELECT id FROM jobs WHERE {waiting} ORDER BY id FOR UPDATE)) \
+             AND status IN ('available', 'retryable')"
+        ),
+    }
+}
+
 /// Drops a run's jobs that have not started; a running one sees its run
 /// completed and stops by itself.
 pub async fn cancel_waiting(
@@ -70,9 +85,11 @@ pub async fn cancel_waiting(
     run_id: i64,
     now_ms: i64,
 ) -> Result<u64, sqlx::Error> {
+    let waiting = waiting_of_run(ex, "");
     ex.execute(
-        "UPDATE jobs SET status = 'cancelled', reason = 'run.stopped', updated_at_ms = $2 \
-         WHERE run_id = $1 AND status IN ('available', 'retryable')",
+        &format!(
+            "UPDATE jobs SET status = 'cancelled', reason = 'run.stopped', updated_at_ms = $2 WHERE {waiting}"
+        ),
         args![run_id, now_ms],
     )
     .await
@@ -85,10 +102,10 @@ pub async fn wake_waiting(
     run_id: i64,
     now_ms: i64,
 ) -> Result<u64, sqlx::Error> {
+    let waiting = waiting_of_run(ex, "AND run_at_ms > $2");
     let n = ex
         .execute(
-            "UPDATE jobs SET run_at_ms = $2, updated_at_ms = $2 \
-             WHERE run_id = $1 AND status IN ('available', 'retryable') AND run_at_ms > $2",
+            &format!("UPDATE jobs SET run_at_ms = $2, updated_at_ms = $2 WHERE {waiting}"),
             args![run_id, now_ms],
         )
         .await?;

@@ -8,7 +8,7 @@ use crate::domain::run::{
     NewRun, Outcome, Run, RunContext, RunFailure, RunFilter, RunStatus, SummaryCounts,
 };
 use crate::domain::run_controls::RunLimits;
-use crate::storage::{Db, Exec, Tx};
+use crate::storage::{Backend, Db, Exec, Tx};
 
 #[derive(sqlx::FromRow)]
 struct RunRow {
@@ -294,9 +294,27 @@ pub async fn complete_if_done(
     Ok(row.is_some())
 }
 
-/// Completes the run as cancelled and its unfinished tenants with it.
-/// Returns false when the run was already completed.
+/// Completes the run as cancelled and its unfinished tenants with it: the
+/// tenant rows first, in tenant order, then the run's row (the one order;
+/// the caller has dropped the run's queued jobs before). Returns false when
+/// the run was already completed; the caller rolls back then.
 pub async fn cancel(tx: &mut Tx, run_id: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    let unfinished = "run_id = $1 AND state IN ('queued', 'running')";
+    let rows = match tx.backend() {
+        Backend::Sqlite => unfinished.to_owned(),
+        Backend::Postgres => format!(
+            "run_id = $1 AND tenant_id = ANY(ARRAY(SELECT tenant_id FROM operation_run_tenants \
+             WHERE {unfinished} ORDER BY tenant_id FOR UPDATE))"
+        ),
+    };
+    tx.execute(
+        &format!(
+            "UPDATE operation_run_tenants SET state = 'cancelled', finished_at = $2 \
+             WHERE {rows} AND state IN ('queued', 'running')"
+        ),
+        args![run_id, now],
+    )
+    .await?;
     let row = tx
         .fetch_optional::<(i64,)>(
             "UPDATE operation_runs SET status = 'completed', outcome = 'cancelled', completed_at = $2, \
@@ -305,16 +323,7 @@ pub async fn cancel(tx: &mut Tx, run_id: i64, now: DateTime<Utc>) -> Result<bool
             args![run_id, now],
         )
         .await?;
-    if row.is_none() {
-        return Ok(false);
-    }
-    tx.execute(
-        "UPDATE operation_run_tenants SET state = 'cancelled', finished_at = $2 \
-         WHERE run_id = $1 AND state IN ('queued', 'running')",
-        args![run_id, now],
-    )
-    .await?;
-    Ok(true)
+    Ok(row.is_some())
 }
 
 /// The runs of `ids` in the order given, without their failures (lists).

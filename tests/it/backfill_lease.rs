@@ -107,7 +107,7 @@ both_backends!(
     a_cancelled_run_stops_its_tenant_before_the_next_chunk,
     |t| async move {
         let (run_id, job) = claimed(t).await;
-        t.app.runs().cancel(run_id).await.expect("cancel");
+        t.app.runs().cancel(&cli(), run_id).await.expect("cancel");
 
         assert!(matches!(work(t, &job).await, Err(JobError::Stopped)));
         assert_eq!(t.count(PENDING).await, 25, "no finding was updated");

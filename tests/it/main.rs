@@ -16,6 +16,7 @@ mod egress;
 mod faults;
 mod health;
 mod hostile_input;
+mod lock_order;
 mod openapi;
 mod pipes;
 mod queue_batches;

@@ -131,35 +131,54 @@ impl JobHandler for TenantJobHandler {
         Ok(())
     }
 
-    /// The tenants' results, once each; succeeded tenants of one run are
-    /// counted in one statement.
+    /// The tenants' results, once each, run by run in id order; succeeded
+    /// tenants of one run are counted in one statement. A run with results
+    /// of both kinds has its tenant rows locked first, in tenant order (the
+    /// one lock order: a run's tenant rows, then its row).
     async fn completed(
         &self,
         tx: &mut Tx,
         done: &[(&Job<TenantJobArgs>, &TenantResult)],
     ) -> Result<()> {
-        let mut succeeded: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
+        let Some((first, _)) = done.first() else {
+            return Ok(());
+        };
+        let now = first.clock().now();
+        let mut per_run: BTreeMap<i64, Vec<(i64, &TenantResult)>> = BTreeMap::new();
         for (job, result) in done {
-            let TenantJobArgs { run_id, tenant_id } = job.args;
-            if result.succeeded() && done.len() > 1 {
-                succeeded
-                    .entry(run_id)
-                    .or_default()
-                    .push((tenant_id, result.items_in_target_state));
-            } else {
-                let now = job.clock().now();
+            per_run
+                .entry(job.args.run_id)
+                .or_default()
+                .push((job.args.tenant_id, result));
+        }
+        for (run_id, mut results) in per_run {
+            results.sort_by_key(|(tenant_id, _)| *tenant_id);
+            let (mut succeeded, mut other): (Vec<_>, Vec<_>) =
+                results.into_iter().partition(|(_, r)| r.succeeded());
+            // One succeeded tenant is recorded like any other.
+            if succeeded.len() == 1 {
+                other.append(&mut succeeded);
+            }
+            if other.len() + succeeded.len() > 1 && !other.is_empty() {
+                let mut tenants: Vec<i64> =
+                    other.iter().chain(&succeeded).map(|(t, _)| *t).collect();
+                tenants.sort_unstable();
+                OperationRunService::lock_tenants_in_order(tx, run_id, &tenants).await?;
+            }
+            for (tenant_id, result) in other {
                 self.runs
                     .record_tenant_result(tx, run_id, tenant_id, result, now)
                     .await?;
             }
-        }
-        for (run_id, results) in succeeded {
-            let now = done
-                .first()
-                .map_or_else(chrono::Utc::now, |(job, _)| job.clock().now());
-            self.runs
-                .record_tenants_succeeded(tx, run_id, &results, now)
-                .await?;
+            if !succeeded.is_empty() {
+                let counts: Vec<(i64, i64)> = succeeded
+                    .iter()
+                    .map(|(t, r)| (*t, r.items_in_target_state))
+                    .collect();
+                self.runs
+                    .record_tenants_succeeded(tx, run_id, &counts, now)
+                    .await?;
+            }
         }
         Ok(())
     }

@@ -9,7 +9,7 @@
 
 use crate::args;
 use crate::domain::{JobKind, JobStatus};
-use crate::storage::{Exec, id_list, in_id_list};
+use crate::storage::{Backend, Exec, id_list, in_id_list};
 
 mod wake;
 
@@ -136,11 +136,15 @@ pub async fn renew_all(
     until_ms: i64,
     now_ms: i64,
 ) -> Result<u64, sqlx::Error> {
-    ex.execute(
+    // In id order on PostgreSQL, as the record of a claim takes them (the one
+    // lock order, docs/architecture.md).
+    let sql = ex.pick(
         "UPDATE jobs SET lease_until_ms = $2, updated_at_ms = $3 WHERE lease_owner = $1 AND status = 'running'",
-        args![owner, until_ms, now_ms],
-    )
-    .await
+        "UPDATE jobs SET lease_until_ms = $2, updated_at_ms = $3 \
+         WHERE id = ANY(ARRAY(SELECT id FROM jobs WHERE lease_owner = $1 AND status = 'running' \
+             ORDER BY id FOR UPDATE)) AND lease_owner = $1 AND status = 'running'",
+    );
+    ex.execute(sql, args![owner, until_ms, now_ms]).await
 }
 
 /// Whether `owner` still holds the running job; until the transaction ends
@@ -243,11 +247,19 @@ pub async fn complete_many(
     owner: &str,
     now_ms: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
+    let listed = in_id_list(ex.backend(), "id", "$1");
+    // PostgreSQL locks them in id order first (the one lock order).
+    let rows = match ex.backend() {
+        Backend::Sqlite => listed,
+        Backend::Postgres => format!(
+            "id = ANY(ARRAY(SELECT id FROM jobs WHERE {listed} AND lease_owner = $2 \
+             AND status = 'running' ORDER BY id FOR UPDATE))"
+        ),
+    };
     let sql = format!(
         "UPDATE jobs SET status = 'completed', reason = NULL, lease_owner = NULL, lease_until_ms = NULL, \
              updated_at_ms = $3 \
-         WHERE {} AND lease_owner = $2 AND status = 'running' RETURNING id",
-        in_id_list(ex.backend(), "id", "$1")
+         WHERE {rows} AND lease_owner = $2 AND status = 'running' RETURNING id"
     );
     let rows: Vec<(i64,)> = ex
         .fetch_all(&sql, args![id_list(ids.iter().copied()), owner, now_ms])
