@@ -14,7 +14,7 @@ use tower_sessions::Session;
 use super::api::{body, ensured};
 use super::kit::{Operator, Query, SignedForm, TokenOnly, WebError, WebState, opt, run_id};
 use super::openapi::errors::{ReadErrors, WriteErrors};
-use crate::domain::run_tenants::CSV_HEADER;
+use crate::domain::run_tenants;
 use crate::domain::run_tenants::TenantPage;
 use crate::runs::{Run, TenantQuery, TenantState};
 
@@ -110,13 +110,7 @@ pub async fn tenants_csv(
         .runbooks()
         .run_tenants_all(&op.actor(), id, &query)
         .await?;
-    let mut csv = String::with_capacity(64 * (rows.len() + 1));
-    csv.push_str(CSV_HEADER);
-    csv.push_str("\r\n");
-    for r in &rows {
-        csv.push_str(&r.csv_record());
-        csv.push_str("\r\n");
-    }
+    let csv = run_tenants::tenants_csv(&rows)?;
     let disposition = format!("attachment; filename=\"run-{id}-tenants.csv\"");
     Ok((
         [
