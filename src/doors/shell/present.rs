@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use super::out;
+use crate::domain::csv_export;
 use crate::domain::run_controls::format_duration;
-use crate::domain::run_tenants;
 use crate::error::Result;
 use crate::runbooks::Preflight;
 use crate::runs::{Initiator, Outcome, Run, TenantPage, TenantRow, TenantState};
@@ -200,7 +200,7 @@ pub fn tenants(as_json: bool, page: &TenantPage) {
 
 /// A run's tenants as CSV on stdout (the web export's very bytes).
 pub fn tenants_csv(rows: &[TenantRow]) -> Result<()> {
-    super::out::write_text(&run_tenants::tenants_csv(rows)?);
+    super::out::write_text(&csv_export::tenants_csv(rows)?);
     Ok(())
 }
 

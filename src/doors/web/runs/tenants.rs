@@ -14,7 +14,7 @@ use super::super::kit::format::{count, duration, plural};
 use super::super::kit::{Ctx, Pager, Query, RunId, Text, TimeTag, WebError, page_with};
 use super::super::openapi::errors::ReadErrors;
 use super::present::field_error;
-use crate::domain::run_tenants;
+use crate::domain::csv_export;
 use crate::error::Result;
 use crate::runs::{Run, TenantPage, TenantQuery, TenantRow, TenantState};
 
@@ -283,7 +283,7 @@ pub async fn tenants_csv(
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        run_tenants::tenants_csv(&rows.await?)?,
+        csv_export::tenants_csv(&rows.await?)?,
     )
         .into_response())
 }
