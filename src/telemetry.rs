@@ -1,4 +1,7 @@
-//! Logs through `tracing`: human on a terminal, JSON with `LOG_FORMAT=json`.
+//! Logs through `tracing`: human on a terminal, JSON with `LOG_FORMAT=json`;
+//! and the process's metrics recorder ([`metrics`]).
+
+pub mod metrics;
 
 use tracing_subscriber::EnvFilter;
 

@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod capability;
+pub mod csv_export;
 pub mod field;
 pub mod job;
 pub mod paging;

@@ -290,58 +290,8 @@ pub struct TenantPage {
     pub box_score: BoxScore,
 }
 
-/// The columns of a tenant results export.
-pub const CSV_HEADER: &str = "external_id,state,items_expected,items_updated,items_skipped,items_failed,attempts,started_at,finished_at,duration_ms,reason_code,message";
-
-/// One field of a CSV record (RFC 4180): quoted when it holds a comma, a
-/// quote or a line break; text a spreadsheet would read as a formula gets
-/// a leading apostrophe.
-pub fn csv_field(raw: &str) -> String {
-    let text = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{raw}")
-    } else {
-        raw.to_owned()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
-}
-
-impl TenantRow {
-    /// The row as one CSV record (no line end), in [`CSV_HEADER`]'s order.
-    pub fn csv_record(&self) -> String {
-        let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
-        let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
-        [
-            csv_field(&self.external_id),
-            self.state.as_str().to_owned(),
-            num(self.items_expected),
-            self.items_updated.to_string(),
-            self.items_skipped.to_string(),
-            self.items_failed.to_string(),
-            self.attempts.to_string(),
-            time(self.started_at),
-            time(self.finished_at),
-            num(self.duration_ms),
-            csv_field(self.reason_code.as_deref().unwrap_or("")),
-            csv_field(self.message.as_deref().unwrap_or("")),
-        ]
-        .join(",")
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\"\nthere"), "\"say \"\"hi\"\"\nthere\"");
-        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
-    }
-
     use super::*;
 
     #[test]

@@ -7,7 +7,7 @@
 //! 390 px, go to `target/screenshots/`.
 
 use tenantatlas::domain::Capability;
-use tenantatlas::domain::run_tenants::CSV_HEADER;
+use tenantatlas::domain::csv_export::CSV_HEADER;
 use thirtyfour::prelude::*;
 
 use crate::support::browser::{

@@ -103,7 +103,7 @@ pub async fn run(config: &Config, command: RunsCommand, json: bool) -> Result<Ex
                 .with_app(async |app| {
                     if csv {
                         let rows = app.runbooks().run_tenants_all(&actor, id, &query).await?;
-                        shell::tenants_csv(&rows);
+                        shell::tenants_csv(&rows)?;
                     } else {
                         let page = app.runbooks().run_tenants(&actor, id, &query).await?;
                         shell::tenants(json, &page);

@@ -7,10 +7,15 @@ use std::io::{self, Write};
 
 /// Writes one line to stdout; a closed pipe ends the process with exit 0.
 pub fn write_line(args: fmt::Arguments<'_>) {
+    write_text(&format!("{args}\n"));
+}
+
+/// Writes text as it is (its own line ends) to stdout; a closed pipe ends
+/// the process with exit 0.
+pub fn write_text(text: &str) {
     let mut stdout = io::stdout().lock();
     let written = stdout
-        .write_fmt(args)
-        .and_then(|()| stdout.write_all(b"\n"))
+        .write_all(text.as_bytes())
         .and_then(|()| stdout.flush());
     if let Err(e) = written
         && e.kind() == io::ErrorKind::BrokenPipe

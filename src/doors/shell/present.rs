@@ -4,8 +4,9 @@
 use serde::Serialize;
 
 use super::out;
+use crate::domain::csv_export;
 use crate::domain::run_controls::format_duration;
-use crate::domain::run_tenants::CSV_HEADER;
+use crate::error::Result;
 use crate::runbooks::Preflight;
 use crate::runs::{Initiator, Outcome, Run, TenantPage, TenantRow, TenantState};
 
@@ -197,12 +198,10 @@ pub fn tenants(as_json: bool, page: &TenantPage) {
     );
 }
 
-/// A run's tenants as CSV on stdout.
-pub fn tenants_csv(rows: &[TenantRow]) {
-    out!("{CSV_HEADER}");
-    for r in rows {
-        out!("{}", r.csv_record());
-    }
+/// A run's tenants as CSV on stdout (the web export's very bytes).
+pub fn tenants_csv(rows: &[TenantRow]) -> Result<()> {
+    super::out::write_text(&csv_export::tenants_csv(rows)?);
+    Ok(())
 }
 
 /// What a run would do.

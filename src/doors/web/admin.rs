@@ -4,14 +4,14 @@
 //! sign-in lives with the operators' in `signin`.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::kit::{
-    Chrome, Customer, Pager, Query, RunView, TimeTag, WebError, WebState, opt, page, page_number,
-    run_id,
+    Chrome, Customer, PageQuery, Pager, Query, RunId, RunView, Text, TimeTag, WebError, WebState,
+    page,
 };
 use crate::console::{FindingFilter, FindingItem, Page};
 
@@ -76,10 +76,10 @@ pub async fn home() -> Redirect {
 
 #[derive(Deserialize)]
 pub struct FindingsQuery {
-    status: Option<String>,
-    severity: Option<String>,
-    tenant: Option<String>,
-    page: Option<String>,
+    status: Text,
+    severity: Text,
+    tenant: Text,
+    page: Text,
 }
 
 pub async fn findings(
@@ -88,34 +88,23 @@ pub async fn findings(
     session: Session,
     Query(q): Query<FindingsQuery>,
 ) -> Result<Response, WebError> {
-    let filter = FindingFilter::parse(opt(&q.status), opt(&q.severity), opt(&q.tenant))?;
-    let found = state
-        .app
-        .console()
-        .findings(
-            &c.identity,
-            &filter,
-            Page::new(page_number(&q.page), PAGE_SIZE),
-        )
-        .await?;
-    let base = [
-        ("status", filter.status.clone().unwrap_or_default()),
-        ("severity", filter.severity.clone().unwrap_or_default()),
-        ("tenant", filter.tenant.clone().unwrap_or_default()),
+    let filter = FindingFilter::parse(q.status.get(), q.severity.get(), q.tenant.get())?;
+    let asked = Page::new(q.page.page(), PAGE_SIZE);
+    let console = state.app.console();
+    let found = console.findings(&c.identity, &filter, asked).await?;
+    let kept = [
+        ("status", filter.status.as_deref()),
+        ("severity", filter.severity.as_deref()),
+        ("tenant", filter.tenant.as_deref()),
     ];
     page(&FindingsPage {
         chrome: Chrome::customer(&state, &c, &session, "findings").await?,
         findings: found.items.iter().map(FindingView::of).collect(),
-        status: base[0].1.clone(),
-        severity: base[1].1.clone(),
-        tenant: base[2].1.clone(),
-        pager: Pager::new("/admin/findings", &base, found.page, found.has_more),
+        pager: Pager::ahead("/admin/findings", &kept, found.page, found.has_more),
+        status: filter.status.unwrap_or_default(),
+        severity: filter.severity.unwrap_or_default(),
+        tenant: filter.tenant.unwrap_or_default(),
     })
-}
-
-#[derive(Deserialize)]
-pub struct PageQuery {
-    page: Option<String>,
 }
 
 pub async fn runs(
@@ -124,15 +113,13 @@ pub async fn runs(
     session: Session,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
-    let runs = state
-        .app
-        .console()
-        .workspace_runs(&c.identity, Page::new(page_number(&q.page), PAGE_SIZE))
-        .await?;
+    let asked = Page::new(q.page.page(), PAGE_SIZE);
+    let console = state.app.console();
+    let runs = console.workspace_runs(&c.identity, asked).await?;
     page(&AdminRunsPage {
         chrome: Chrome::customer(&state, &c, &session, "runs").await?,
         runs: RunView::all(&runs.items),
-        pager: Pager::new("/admin/runs", &[], runs.page, runs.has_more),
+        pager: Pager::ahead("/admin/runs", &(), runs.page, runs.has_more),
     })
 }
 
@@ -140,13 +127,9 @@ pub async fn view_run(
     State(state): State<WebState>,
     c: Customer,
     session: Session,
-    Path(id): Path<String>,
+    RunId(id): RunId,
 ) -> Result<Response, WebError> {
-    let run = state
-        .app
-        .console()
-        .workspace_run(&c.identity, run_id(&id)?)
-        .await?;
+    let run = state.app.console().workspace_run(&c.identity, id).await?;
     page(&AdminRunPage {
         chrome: Chrome::customer(&state, &c, &session, "runs").await?,
         run: RunView::of(&run),

@@ -3,15 +3,12 @@
 //! wrong is said beside its field, with what was typed kept.
 
 use askama::Template;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
-use tower_sessions::Session;
+use serde::{Deserialize, Serialize};
 
-use super::kit::{
-    Chrome, NumberedPager, Operator, Query, TimeTag, WebError, WebState, page_number, page_with,
-};
+use super::kit::format::count;
+use super::kit::{Chrome, Ctx, Pager, Query, Text, TimeTag, WebError, page_with};
 use crate::console::{AUDIT_ACTIONS, AuditEntryView, AuditFilter};
 use crate::domain::{Invalid, PageSpot};
 
@@ -57,8 +54,7 @@ struct AuditPage {
     /// "12 system events hidden" and the link showing them.
     hidden_system: String,
     show_system_url: String,
-    pager: NumberedPager,
-    pager_label: &'static str,
+    pager: Pager,
 }
 
 impl AuditPage {
@@ -70,68 +66,41 @@ impl AuditPage {
     }
 }
 
-#[derive(Deserialize)]
+/// The log's filters as typed (and kept by the pager's links).
+#[derive(Deserialize, Serialize, Clone)]
 pub struct AuditQuery {
-    actor: Option<String>,
-    action: Option<String>,
-    subject: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    system: Option<String>,
-    page: Option<String>,
+    actor: Text,
+    action: Text,
+    subject: Text,
+    from: Text,
+    to: Text,
+    system: Text,
+    #[serde(skip_serializing)]
+    page: Text,
 }
 
 impl AuditQuery {
     fn filter(&self) -> AuditFilter {
-        let v = |s: &Option<String>| s.as_deref().unwrap_or("").trim().to_owned();
         AuditFilter {
-            actor: v(&self.actor),
-            action: v(&self.action),
-            subject: v(&self.subject),
-            from: v(&self.from),
-            to: v(&self.to),
-            include_system: self.system.as_deref().is_some_and(|s| !s.is_empty()),
+            actor: self.actor.to_string(),
+            action: self.action.to_string(),
+            subject: self.subject.to_string(),
+            from: self.from.to_string(),
+            to: self.to.to_string(),
+            include_system: self.system.get().is_some(),
         }
     }
 }
 
-/// The filters as a query string's pairs (the pager keeps them).
-fn query_of(f: &AuditFilter) -> Vec<(&'static str, String)> {
-    vec![
-        ("actor", f.actor.clone()),
-        ("action", f.action.clone()),
-        ("subject", f.subject.clone()),
-        ("from", f.from.clone()),
-        ("to", f.to.clone()),
-        ("system", if f.include_system { "1" } else { "" }.into()),
-    ]
-}
-
-/// The log with these filters, from its first page.
-fn url_of(f: &AuditFilter) -> String {
-    let q: Vec<(&str, String)> = query_of(f)
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
-    match serde_urlencoded::to_string(&q) {
-        Ok(s) if !s.is_empty() => format!("{PATH}?{s}"),
-        _ => PATH.to_owned(),
+pub async fn audit_log(cx: Ctx, Query(mut q): Query<AuditQuery>) -> Result<Response, WebError> {
+    if q.system.get().is_some() {
+        q.system = Text::from("1");
     }
-}
-
-pub async fn audit_log(
-    State(state): State<WebState>,
-    op: Operator,
-    session: Session,
-    Query(q): Query<AuditQuery>,
-) -> Result<Response, WebError> {
     let filter = q.filter();
-    let found = state
-        .app
-        .console()
-        .audit_search(&op.identity, &filter, page_number(&q.page), PAGE_SIZE)
-        .await?;
-    let chrome = Chrome::operator(&state, &op, &session, "audit").await?;
+    let console = cx.state.app.console();
+    let found = console.audit_search(&cx.op.identity, &filter, q.page.page(), PAGE_SIZE);
+    let found = found.await?;
+    let chrome = cx.chrome("audit").await?;
     let (status, events, spot, hidden, invalid) = match found {
         Ok(p) => (
             StatusCode::OK,
@@ -148,11 +117,10 @@ pub async fn audit_log(
             Some(i),
         ),
     };
-    let query = query_of(&filter);
-    let show_system_url = url_of(&AuditFilter {
-        include_system: true,
-        ..filter.clone()
-    });
+    let all = AuditQuery {
+        system: Text::from("1"),
+        ..q.clone()
+    };
     page_with(
         status,
         &AuditPage {
@@ -163,11 +131,10 @@ pub async fn audit_log(
             hidden_system: match hidden {
                 0 => String::new(),
                 1 => "1 system event hidden".into(),
-                n => format!("{} system events hidden", super::kit::format::count(n)),
+                n => format!("{} system events hidden", count(n)),
             },
-            show_system_url,
-            pager: NumberedPager::new(PATH, &query, "page", spot, ("entry", "entries")),
-            pager_label: "Audit log pages",
+            show_system_url: Pager::url(PATH, &all, "page", 1),
+            pager: Pager::spot(PATH, &q, spot, ("entry", "entries")).labelled("Audit log pages"),
             filter,
         },
     )

@@ -5,18 +5,14 @@
 //! without a reload; the bell likewise.
 
 use askama::Template;
-use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
-use tower_sessions::Session;
 
 use super::kit::format::{count, counted, plural};
 use super::kit::{
-    Chrome, Operator, Pager, Query, SignedForm, TimeTag, TokenOnly, WebError, WebState, page,
-    page_number, path_id,
+    Chrome, Ctx, NotificationId, PageQuery, Pager, Query, SignedForm, TimeTag, TokenOnly, WebError,
+    page,
 };
-use super::runs::lines;
-use super::runs::views::RunLine;
+use super::runs::present::{RunLine, lines};
 use crate::console::{NotificationItem, Page};
 use crate::domain::Capability;
 
@@ -126,45 +122,38 @@ struct NotificationsPage {
     pager: Pager,
 }
 
-async fn active_panel(state: &WebState, op: &Operator) -> Result<ActivePanel, WebError> {
-    let runs = state
-        .app
-        .console()
-        .active_runs(&op.identity, ACTIVE_ROWS)
-        .await?;
+async fn active_panel(cx: &Ctx) -> Result<ActivePanel, WebError> {
+    let console = cx.state.app.console();
+    let runs = console.active_runs(&cx.op.identity, ACTIVE_ROWS).await?;
     Ok(ActivePanel {
-        active: lines(state, &runs),
+        active: lines(&cx.state, &runs),
     })
 }
 
-async fn failures_panel(state: &WebState, op: &Operator) -> Result<FailuresPanel, WebError> {
-    let recent = state
-        .app
-        .console()
-        .recent_failures(&op.identity, FAILURE_HOURS, FAILURE_ROWS)
-        .await?;
+async fn failures_panel(cx: &Ctx) -> Result<FailuresPanel, WebError> {
+    let console = cx.state.app.console();
+    let recent = console.recent_failures(&cx.op.identity, FAILURE_HOURS, FAILURE_ROWS);
+    let recent = recent.await?;
     Ok(FailuresPanel {
         failures_total: plural(recent.total, "run"),
         failures_none: recent.total == 0,
-        failures: lines(state, &recent.runs),
+        failures: lines(&cx.state, &recent.runs),
     })
 }
 
-async fn recent_panel(state: &WebState, op: &Operator) -> Result<RecentPanel, WebError> {
-    let console = state.app.console();
-    let all = console
-        .recent_runs(&op.identity, false, RECENT_ROWS)
-        .await?;
-    let one = console.recent_runs(&op.identity, true, RECENT_ROWS).await?;
+async fn recent_panel(cx: &Ctx) -> Result<RecentPanel, WebError> {
+    let console = cx.state.app.console();
+    let all = console.recent_runs(&cx.op.identity, false, RECENT_ROWS);
+    let one = console.recent_runs(&cx.op.identity, true, RECENT_ROWS);
     Ok(RecentPanel {
-        recent_all: lines(state, &all),
-        recent_one: lines(state, &one),
-        can_runbooks: op.can(Capability::RUNBOOKS_VIEW),
+        recent_all: lines(&cx.state, &all.await?),
+        recent_one: lines(&cx.state, &one.await?),
+        can_runbooks: cx.op.can(Capability::RUNBOOKS_VIEW),
     })
 }
 
-async fn pending_panel(state: &WebState, op: &Operator) -> Result<PendingPanel, WebError> {
-    let work = state.app.runbooks().pending_work(&op.actor()).await?;
+async fn pending_panel(cx: &Ctx) -> Result<PendingPanel, WebError> {
+    let work = cx.state.app.runbooks().pending_work(&cx.actor()).await?;
     Ok(PendingPanel {
         pending: work
             .iter()
@@ -188,17 +177,13 @@ async fn pending_panel(state: &WebState, op: &Operator) -> Result<PendingPanel, 
     })
 }
 
-pub async fn dashboard(
-    State(state): State<WebState>,
-    op: Operator,
-    session: Session,
-) -> Result<Response, WebError> {
-    let chrome = Chrome::operator(&state, &op, &session, "dashboard").await?;
-    let (active, failures, recent) = if op.can(Capability::OPERATIONS_VIEW) {
+pub async fn dashboard(cx: Ctx) -> Result<Response, WebError> {
+    let chrome = cx.chrome("dashboard").await?;
+    let (active, failures, recent) = if cx.op.can(Capability::OPERATIONS_VIEW) {
         (
-            active_panel(&state, &op).await?,
-            failures_panel(&state, &op).await?,
-            recent_panel(&state, &op).await?,
+            active_panel(&cx).await?,
+            failures_panel(&cx).await?,
+            recent_panel(&cx).await?,
         )
     } else {
         let none = FailuresPanel {
@@ -213,11 +198,9 @@ pub async fn dashboard(
         };
         (ActivePanel { active: vec![] }, none, recent)
     };
-    let unread = state
-        .app
-        .console()
-        .notifications(&op.identity, true, Page::new(1, DASHBOARD_NOTIFICATIONS))
-        .await?;
+    let first = Page::new(1, DASHBOARD_NOTIFICATIONS);
+    let console = cx.state.app.console();
+    let unread = console.notifications(&cx.op.identity, true, first).await?;
     page(&Dashboard {
         chrome,
         active: active.active,
@@ -232,91 +215,65 @@ pub async fn dashboard(
 }
 
 /// The active runs panel alone (polled).
-pub async fn active_fragment(
-    State(state): State<WebState>,
-    op: Operator,
-) -> Result<Response, WebError> {
-    page(&active_panel(&state, &op).await?)
+pub async fn active(cx: Ctx) -> Result<Response, WebError> {
+    page(&active_panel(&cx).await?)
 }
 
 /// The failures panel alone (polled).
-pub async fn failures_fragment(
-    State(state): State<WebState>,
-    op: Operator,
-) -> Result<Response, WebError> {
-    page(&failures_panel(&state, &op).await?)
+pub async fn failures(cx: Ctx) -> Result<Response, WebError> {
+    page(&failures_panel(&cx).await?)
 }
 
 /// The recent runs panel alone (polled).
-pub async fn recent_fragment(
-    State(state): State<WebState>,
-    op: Operator,
-) -> Result<Response, WebError> {
-    page(&recent_panel(&state, &op).await?)
+pub async fn recent(cx: Ctx) -> Result<Response, WebError> {
+    page(&recent_panel(&cx).await?)
 }
 
 /// The pending work panel alone (polled, less often: it counts items).
-pub async fn pending_fragment(
-    State(state): State<WebState>,
-    op: Operator,
-) -> Result<Response, WebError> {
-    page(&pending_panel(&state, &op).await?)
+pub async fn pending(cx: Ctx) -> Result<Response, WebError> {
+    page(&pending_panel(&cx).await?)
 }
 
 /// The bell alone (polled from every page).
-pub async fn bell(
-    State(state): State<WebState>,
-    op: Operator,
-    session: Session,
-) -> Result<Response, WebError> {
-    let chrome = Chrome::operator(&state, &op, &session, "notifications").await?;
-    page(&Bell { chrome })
+pub async fn bell(cx: Ctx) -> Result<Response, WebError> {
+    page(&Bell {
+        chrome: cx.chrome("notifications").await?,
+    })
 }
 
-#[derive(Deserialize)]
-pub struct PageQuery {
-    page: Option<String>,
-}
-
-pub async fn notifications(
-    State(state): State<WebState>,
-    op: Operator,
-    session: Session,
-    Query(q): Query<PageQuery>,
-) -> Result<Response, WebError> {
-    let chrome = Chrome::operator(&state, &op, &session, "notifications").await?;
-    let list = state
-        .app
-        .console()
-        .notifications(
-            &op.identity,
-            false,
-            Page::new(page_number(&q.page), PAGE_SIZE),
-        )
-        .await?;
+pub async fn notifications(cx: Ctx, Query(q): Query<PageQuery>) -> Result<Response, WebError> {
+    let chrome = cx.chrome("notifications").await?;
+    let asked = Page::new(q.page.page(), PAGE_SIZE);
+    let console = cx.state.app.console();
+    let list = console.notifications(&cx.op.identity, false, asked).await?;
     page(&NotificationsPage {
         chrome,
         notifications: NotificationView::all(&list.items),
-        pager: Pager::new("/system/notifications", &[], list.page, list.has_more),
+        pager: Pager::ahead("/system/notifications", &(), list.page, list.has_more),
     })
 }
 
 pub async fn mark_read(
-    State(state): State<WebState>,
-    op: Operator,
-    Path(id): Path<String>,
+    cx: Ctx,
+    NotificationId(id): NotificationId,
     SignedForm(_): SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
-    let id = path_id(&id, "notification")?;
-    state.app.console().mark_read(&op.identity, id).await?;
+    cx.state
+        .app
+        .console()
+        .mark_read(&cx.op.identity, id)
+        .await?;
     Ok(Redirect::to("/system/notifications").into_response())
 }
 
 pub async fn mark_all_read(
-    State(state): State<WebState>,
-    op: Operator,
+    cx: Ctx,
     SignedForm(_): SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
-    state.app.console().mark_all_read(&op.identity).await?;
+    cx.state
+        .app
+        .console()
+        .mark_all_read(&cx.op.identity)
+        .await?;
     Ok(Redirect::to("/system/notifications").into_response())
 }

@@ -10,8 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 
 use super::kit::WebState;
-use super::kit::metrics::{self as recorder, MetricsToken};
+use super::kit::metrics::MetricsToken;
 use crate::app::App;
+use crate::telemetry::metrics as recorder;
 
 pub async fn healthz() -> &'static str {
     "ok"

@@ -6,7 +6,6 @@
 
 mod admin;
 mod alerts;
-mod api;
 mod assets;
 mod audit;
 mod dashboard;
@@ -14,7 +13,6 @@ mod health;
 mod kit;
 pub mod openapi;
 pub mod routes;
-pub mod run_controls;
 mod runbooks;
 mod runs;
 mod server;

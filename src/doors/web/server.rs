@@ -11,14 +11,15 @@ use axum::response::Redirect;
 use axum::routing::get;
 
 use super::kit::error_page::missing;
-use super::kit::{MAX_BODY_BYTES, MetricsToken, WebConfig, WebState, metrics, security};
+use super::kit::{MAX_BODY_BYTES, MetricsToken, WebConfig, WebState, security};
 use super::{assets, health, routes};
 use crate::accounts::Plane;
 use crate::app::App;
+use crate::telemetry;
 
 /// The whole web door. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
 pub fn router_with(app: App, config: WebConfig) -> Router {
-    metrics::install();
+    telemetry::metrics::install();
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz));

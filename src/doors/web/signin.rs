@@ -12,8 +12,8 @@ use tower_sessions::Session;
 use super::kit::csrf::anonymous_token;
 use super::kit::session;
 use super::kit::{
-    AlreadySignedIn, ClientIp, Query, SignedForm, TokenOnly, WebError, WebState, opt, page_with,
-    with_retry_after,
+    AlreadySignedIn, ClientIp, Query, RouteInfo, SignedForm, TokenOnly, WebError, WebState, opt,
+    page_with, with_retry_after,
 };
 use crate::accounts::{Plane, SignInOutcome};
 
@@ -108,43 +108,22 @@ fn login_response(
     Ok(response)
 }
 
-async fn login_page(
-    plane: Plane,
-    state: WebState,
+/// The sign-in page of the route's plane.
+pub async fn login_page(
+    State(state): State<WebState>,
+    route: RouteInfo,
     headers: HeaderMap,
     AlreadySignedIn(signed_in): AlreadySignedIn,
     Query(q): Query<NextQuery>,
 ) -> Result<Response, WebError> {
+    let plane = route.plane;
     if signed_in {
         return Ok(Redirect::to(&safe_next(opt(&q.next), plane)).into_response());
     }
     let (token, set_cookie) = anonymous_token(&state, &headers).await?;
-    let view = LoginPage::of(
-        plane,
-        token,
-        String::new(),
-        carried_next(opt(&q.next), plane),
-        String::new(),
-    );
+    let next = carried_next(opt(&q.next), plane);
+    let view = LoginPage::of(plane, token, String::new(), next, String::new());
     login_response(StatusCode::OK, &view, set_cookie)
-}
-
-pub async fn system_login_page(
-    State(state): State<WebState>,
-    headers: HeaderMap,
-    signed_in: AlreadySignedIn,
-    query: Query<NextQuery>,
-) -> Result<Response, WebError> {
-    login_page(Plane::System, state, headers, signed_in, query).await
-}
-
-pub async fn admin_login_page(
-    State(state): State<WebState>,
-    headers: HeaderMap,
-    signed_in: AlreadySignedIn,
-    query: Query<NextQuery>,
-) -> Result<Response, WebError> {
-    login_page(Plane::Admin, state, headers, signed_in, query).await
 }
 
 #[derive(Deserialize)]
@@ -165,25 +144,16 @@ fn throttled_message(state: &WebState, secs: i64) -> String {
     )
 }
 
-/// The visitor's sign-in.
-struct Attempt {
+/// The visitor's sign-in to the route's plane.
+pub async fn login(
+    State(state): State<WebState>,
+    route: RouteInfo,
     session: Session,
     headers: HeaderMap,
-    ip: String,
-    form: LoginForm,
-}
-
-async fn login_submit(
-    plane: Plane,
-    state: WebState,
-    attempt: Attempt,
+    ClientIp(ip): ClientIp,
+    SignedForm(form): SignedForm<LoginForm>,
 ) -> Result<Response, WebError> {
-    let Attempt {
-        session,
-        headers,
-        ip,
-        form,
-    } = attempt;
+    let plane = route.plane;
     let outcome = state
         .app
         .accounts()
@@ -227,50 +197,12 @@ async fn login_submit(
     })
 }
 
-pub async fn system_login(
-    State(state): State<WebState>,
-    session: Session,
-    headers: HeaderMap,
-    ClientIp(ip): ClientIp,
-    SignedForm(form): SignedForm<LoginForm>,
-) -> Result<Response, WebError> {
-    let attempt = Attempt {
-        session,
-        headers,
-        ip,
-        form,
-    };
-    login_submit(Plane::System, state, attempt).await
-}
-
-pub async fn admin_login(
-    State(state): State<WebState>,
-    session: Session,
-    headers: HeaderMap,
-    ClientIp(ip): ClientIp,
-    SignedForm(form): SignedForm<LoginForm>,
-) -> Result<Response, WebError> {
-    let attempt = Attempt {
-        session,
-        headers,
-        ip,
-        form,
-    };
-    login_submit(Plane::Admin, state, attempt).await
-}
-
-pub async fn system_logout(
+/// Signs out of the route's plane.
+pub async fn logout(
+    route: RouteInfo,
     session: Session,
     SignedForm(_): SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
     session::end(&session).await?;
-    Ok(Redirect::to("/system/login").into_response())
-}
-
-pub async fn admin_logout(
-    session: Session,
-    SignedForm(_): SignedForm<TokenOnly>,
-) -> Result<Response, WebError> {
-    session::end(&session).await?;
-    Ok(Redirect::to("/admin/login").into_response())
+    Ok(Redirect::to(&format!("{}/login", root(route.plane))).into_response())
 }

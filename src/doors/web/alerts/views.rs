@@ -1,6 +1,6 @@
 //! The alerts pages: destinations (webhook URLs masked) and rules with
 //! their state, the add and edit forms with what was typed and each error
-//! beside its field, numbered pages of deliveries, and confirmations.
+//! beside its field, and numbered pages of deliveries.
 
 use askama::Template;
 
@@ -8,7 +8,7 @@ use super::forms::{DestinationFields, RuleFields};
 use crate::alerts::values::{EVENTS, cooldown_words, time_zones};
 use crate::alerts::{DeliveryView, DestinationView, RuleView};
 use crate::domain::Invalid;
-use crate::doors::web::kit::{Chrome, NumberedPager, TimeTag};
+use crate::doors::web::kit::{Chrome, Flash, Pager, TimeTag};
 
 /// Which form failed, and the field that is wrong in it.
 #[derive(Debug, Clone)]
@@ -179,13 +179,11 @@ impl Default for RuleChoices {
 #[template(path = "system/alerts.html")]
 pub struct AlertsPage {
     pub chrome: Chrome,
-    pub flash: String,
-    pub error: String,
+    pub flash: Option<Flash>,
     pub destinations: Vec<DestinationRowView>,
     pub rules: Vec<RuleRowView>,
     pub deliveries: Vec<DeliveryRowView>,
-    pub pager: NumberedPager,
-    pub pager_label: &'static str,
+    pub pager: Pager,
     pub choices: RuleChoices,
     pub forms: AlertForms,
     pub rule: RuleFields,
@@ -260,15 +258,4 @@ impl RuleEditPage {
     pub fn error_of(&self, form: &str, field: &str) -> String {
         error_in(&self.error, form, field)
     }
-}
-
-#[derive(Template)]
-#[template(path = "system/alert_confirm.html")]
-pub struct AlertConfirmPage {
-    pub chrome: Chrome,
-    pub heading: &'static str,
-    pub subject: String,
-    pub explanation: &'static str,
-    pub action: String,
-    pub button: &'static str,
 }

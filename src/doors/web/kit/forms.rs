@@ -6,16 +6,14 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::csrf::form_token_ok;
 use super::error::WebError;
 use super::state::{MAX_BODY_BYTES, WebState};
-use crate::error::{Error, Result};
-use crate::runbooks::ScopeRequest;
-use crate::runs::RunFilter;
+use crate::error::Result;
 
 /// Decodes `application/x-www-form-urlencoded` strictly: bad percent
 /// escapes or bytes that are not UTF-8 are refused, never replaced, and so
@@ -82,9 +80,9 @@ fn decode_component(s: &str) -> Result<String, WebError> {
 /// token cookie (the sign-in forms).
 pub struct SignedForm<T>(pub T);
 
-/// A form with nothing but its token (sign-out, mark read, deletes).
-#[derive(Deserialize)]
-pub struct TokenOnly {}
+/// A form with nothing but its token (sign-out, mark read, deletes); on
+/// the API, any JSON body.
+pub type TokenOnly = serde::de::IgnoredAny;
 
 impl<T: DeserializeOwned> FromRequest<WebState> for SignedForm<T> {
     type Rejection = WebError;
@@ -153,62 +151,68 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     }
 }
 
-/// An id from the path: anything but a positive number names a `what` that
-/// does not exist (404), never a parse error.
-pub fn path_id(raw: &str, what: &str) -> Result<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| Error::NotFound(format!("{what} {raw:?} does not exist")))
-}
-
-/// A run id from the path.
-pub fn run_id(raw: &str) -> Result<i64> {
-    path_id(raw, "run")
-}
-
 /// An optional text field: blank means absent.
 pub fn opt(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// A page number from a query (1-based; anything odd is page 1).
-pub fn page_number(v: &Option<String>) -> i64 {
-    opt(v)
-        .and_then(|p| p.parse::<i64>().ok())
-        .filter(|p| *p >= 1 && *p <= 100_000)
-        .unwrap_or(1)
+/// A query's text field, trimmed, absent when blank. It serializes as it
+/// was read (absent fields left out), so a query struct of these feeds the
+/// pager's links and the templates without naming its fields again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Text(Option<String>);
+
+impl Text {
+    pub fn get(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.get().unwrap_or("")
+    }
+
+    pub fn owned(&self) -> Option<String> {
+        self.0.clone()
+    }
+
+    /// A page number (1-based; anything odd is page 1).
+    pub fn page(&self) -> i64 {
+        self.get()
+            .and_then(|p| p.parse::<i64>().ok())
+            .filter(|p| *p >= 1 && *p <= 100_000)
+            .unwrap_or(1)
+    }
 }
 
-/// The query of a run list (`/system/runs`, `/system/api/runs`).
+impl From<&str> for Text {
+    fn from(v: &str) -> Text {
+        Text(Some(v.to_owned()).filter(|v| !v.is_empty()))
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+        let v = Option::<String>::deserialize(d)?;
+        Ok(Text(
+            v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+        ))
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// The query of a list with nothing but pages.
 #[derive(Deserialize)]
-pub struct RunsQuery {
-    pub runbook: Option<String>,
-    pub status: Option<String>,
-    pub outcome: Option<String>,
-    pub page: Option<String>,
-}
-
-impl RunsQuery {
-    /// The filter of the asked page of `page_size` runs; `probe` fetches one
-    /// more to learn whether another page exists.
-    pub fn filter(&self, page_size: i64, probe: bool) -> Result<RunFilter> {
-        Ok(RunFilter {
-            limit: page_size + i64::from(probe),
-            offset: (page_number(&self.page) - 1) * page_size,
-            ..RunFilter::parse(opt(&self.runbook), opt(&self.status), opt(&self.outcome))?
-        })
-    }
-}
-
-/// The form's or query's `scope` (`all` or `tenant`) and `tenant`.
-pub fn scope_request(scope: Option<&str>, tenant: Option<&str>) -> Result<ScopeRequest> {
-    match scope {
-        Some("all") => Ok(ScopeRequest::AllTenants),
-        Some("tenant") => ScopeRequest::from_parts(false, Some(tenant.unwrap_or(""))),
-        Some(other) => Err(Error::BadInput(format!(
-            "unknown scope {other:?}: use all or tenant"
-        ))),
-        None => Err(Error::BadInput("choose a scope: all or tenant".into())),
-    }
+pub struct PageQuery {
+    pub page: Text,
 }

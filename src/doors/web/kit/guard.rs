@@ -112,7 +112,11 @@ async fn guard_fn(State(g): State<Guard>, mut request: Request, next: Next) -> R
     // Who asked, for an error page inside their chrome.
     let asker = Asker::of(&request);
     let response = match checked {
-        Ok(()) => next.run(request).await,
+        Ok(()) => {
+            // The handler learns its route's format (and plane) from here.
+            request.extensions_mut().insert(g.info);
+            next.run(request).await
+        }
         Err(response) => response,
     };
     let mut response = finish_for(&g.state, response, g.info.format, &asker).await;

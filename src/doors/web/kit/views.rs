@@ -1,4 +1,4 @@
-//! View helpers every feature shares: times, the pager, and a run as the
+//! View helpers every feature shares: times, and a run as the
 //! console shows it. Formatting lives here; no decisions do.
 
 use std::fmt;
@@ -66,38 +66,6 @@ impl fmt::Display for TimeTag {
 }
 
 impl askama::filters::HtmlSafe for TimeTag {}
-
-#[derive(Debug, Clone)]
-pub struct Pager {
-    pub page: i64,
-    pub prev_url: Option<String>,
-    pub next_url: Option<String>,
-}
-
-impl Pager {
-    /// `base_query` holds the filters; `has_more` whether another page exists.
-    pub fn new(path: &str, base_query: &[(&str, String)], page: i64, has_more: bool) -> Pager {
-        let url = |p: i64| {
-            let mut q: Vec<(&str, String)> = base_query
-                .iter()
-                .filter(|(_, v)| !v.is_empty())
-                .cloned()
-                .collect();
-            if p > 1 {
-                q.push(("page", p.to_string()));
-            }
-            match serde_urlencoded::to_string(&q) {
-                Ok(s) if !s.is_empty() => format!("{path}?{s}"),
-                _ => path.to_owned(),
-            }
-        };
-        Pager {
-            page,
-            prev_url: (page > 1).then(|| url(page - 1)),
-            next_url: has_more.then(|| url(page + 1)),
-        }
-    }
-}
 
 pub fn outcome_label(o: Outcome) -> &'static str {
     match o {

@@ -11,7 +11,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::kit::state::cookie_name;
-use super::{api, run_controls};
+use super::{runbooks, runs};
 use crate::accounts::Plane;
 
 pub mod errors;
@@ -42,18 +42,18 @@ impl Modify for SessionCookie {
                        State changes take `Content-Type: application/json` and pass the Origin check.",
     ),
     paths(
-        api::runbooks,
-        api::preflight,
-        api::start,
-        api::runs,
-        api::run,
-        api::cancel,
-        api::retry_failed,
-        run_controls::api_tenants,
-        run_controls::api_pause,
-        run_controls::api_resume,
-        run_controls::api_limits,
-        run_controls::api_retry,
+        runbooks::api::runbooks_json,
+        runbooks::api::preflight_json,
+        runbooks::api::start_json,
+        runs::runs_json,
+        runs::run_json,
+        runs::controls::cancel,
+        runs::retry::retry_failed,
+        runs::tenants::tenants_json,
+        runs::controls::pause,
+        runs::controls::resume,
+        runs::controls::limits,
+        runs::retry::retry,
         document,
     ),
     modifiers(&SessionCookie),

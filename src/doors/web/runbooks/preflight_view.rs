@@ -2,9 +2,8 @@
 //! taken, whether there is anything to do, and its per-tenant table sorted
 //! by pending items (largest first), filtered and paged.
 
-use super::super::kit::TimeTag;
 use super::super::kit::format::{count, counted, plural};
-use super::super::runs::PageLinks;
+use super::super::kit::{Pager, TimeTag};
 use crate::runbooks::Preflight;
 
 /// Rows of the per-tenant table on one page.
@@ -36,7 +35,7 @@ pub struct PreflightView {
     pub rows: Vec<TenantRow>,
     /// "12 of 20,009 tenants match" when filtered.
     pub rows_summary: String,
-    pub links: PageLinks,
+    pub pager: Pager,
     pub filter: String,
 }
 
@@ -110,7 +109,7 @@ impl PreflightView {
                     plural(p.tenants, "tenant")
                 )
             },
-            links: PageLinks::new(&ask.path, &pairs, "pp", page, pages),
+            pager: Pager::counted(&ask.path, &pairs, "pp", page, pages),
             filter: ask.filter.trim().to_owned(),
         }
     }

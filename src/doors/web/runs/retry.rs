@@ -1,19 +1,21 @@
-//! The retry page: the operator picks the states to retry (failed, not
+//! Retries. The retry page: the operator picks the states to retry (failed, not
 //! started, cancelled; all three by default) and sees what that retries,
 //! grouped by state and reason code, with a warning when every failed
 //! tenant shares one data-error code that a retry would meet again. Picking
 //! is a GET form, so the list always matches what the confirmation posts.
+//! Retry by state and retry-failed, each one handler for the console's
+//! form and the API.
 
 use askama::Template;
-use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
-use tower_sessions::Session;
 
 use super::super::kit::format::{count, plural};
-use super::super::kit::{Chrome, Operator, Query, RunView, WebError, WebState, page, run_id};
-use super::tenants::STATE_LABELS;
-use crate::runs::{TenantQuery, TenantState};
+use super::super::kit::{Chrome, Ctx, Input, Query, RunId, RunView, WebError, opt, page};
+use super::super::openapi::errors::WriteErrors;
+use super::controls::{ensured, run_page};
+use super::tenants::label_of;
+use crate::runs::{Run, TenantQuery, TenantState};
 
 #[derive(Deserialize, Default)]
 pub struct RetryAsk {
@@ -66,15 +68,12 @@ fn is_data_error(code: &str) -> bool {
 }
 
 pub async fn retry_page(
-    State(state): State<WebState>,
-    op: Operator,
-    session: Session,
-    Path(id): Path<String>,
+    cx: Ctx,
+    RunId(id): RunId,
     Query(ask): Query<RetryAsk>,
 ) -> Result<Response, WebError> {
-    let service = state.app.runbooks();
-    let actor = op.actor();
-    let run = service.run(&actor, run_id(&id)?).await?;
+    let (service, actor) = (cx.state.app.runbooks(), cx.actor());
+    let run = service.run(&actor, id).await?;
     let score = service
         .run_tenants(&actor, run.id, &TenantQuery::default())
         .await?
@@ -91,13 +90,7 @@ pub async fn retry_page(
                 }
         })
         .collect();
-    let label = |s: TenantState| {
-        STATE_LABELS
-            .iter()
-            .find(|(x, _, _)| *x == s)
-            .map(|(_, l, _)| *l)
-            .unwrap_or("")
-    };
+    let label = |s: TenantState| label_of(s).0;
     let choices = TenantState::RETRYABLE
         .into_iter()
         .map(|s| StateChoice {
@@ -142,11 +135,8 @@ pub async fn retry_page(
         String::new()
     };
     page(&RetryPage {
-        chrome: Chrome::operator(&state, &op, &session, "runs").await?,
-        title: service
-            .title_of(&run.run_type)
-            .unwrap_or(&run.run_type)
-            .to_owned(),
+        chrome: cx.chrome("runs").await?,
+        title: cx.title_of(&run.run_type),
         run: RunView::of(&run),
         choices,
         states: picked
@@ -168,4 +158,85 @@ pub async fn retry_page(
         same_data_error,
         error,
     })
+}
+
+/// What a retry by state takes.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[schema(as = RetryByStateBody)]
+pub struct RetryBody {
+    /// A list (`["failed"]`) in JSON; a comma list in a form.
+    states: Option<StatesField>,
+    reason: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum StatesField {
+    List(Vec<String>),
+    Text(String),
+}
+
+/// Starts a run over the tenants of a completed run in the chosen states
+/// (default: failed, not started and cancelled), or answers the active one.
+#[utoipa::path(
+    post,
+    path = "/system/api/runs/{id}/retry",
+    tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    request_body(content = RetryBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "A new run over the chosen tenants", body = Run),
+        (status = 200, description = "The active retry", body = Run),
+        WriteErrors
+    )
+)]
+pub async fn retry(
+    cx: Ctx,
+    RunId(id): RunId,
+    Input(b): Input<RetryBody>,
+) -> Result<Response, WebError> {
+    let states = match &b.states {
+        None => None,
+        Some(StatesField::Text(t)) => Some(t.clone()),
+        Some(StatesField::List(l)) => Some(l.join(",")),
+    };
+    let states = TenantState::parse_retry_states(states.as_deref())?;
+    let retry = cx.state.app.runbooks();
+    let e = retry
+        .retry(&cx.actor(), id, &states, opt(&b.reason))
+        .await?;
+    let message = format!("Run {} retries run {id}.", e.run.id);
+    cx.done(ensured(&e), &run_page(e.run.id), Some(message))
+        .await
+}
+
+/// What retries a run's failed tenants.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct RetryFailedBody {
+    /// Why (required where the runbook asks for one).
+    reason: Option<String>,
+}
+
+/// Starts a run over the failed tenants of a completed run, or answers the
+/// active retry.
+#[utoipa::path(
+    post,
+    path = "/system/api/runs/{id}/retry-failed",
+    tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    request_body(content = RetryFailedBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "A new run over the failed tenants", body = Run),
+        (status = 200, description = "The active retry", body = Run),
+        WriteErrors
+    )
+)]
+pub async fn retry_failed(
+    cx: Ctx,
+    RunId(id): RunId,
+    Input(b): Input<RetryFailedBody>,
+) -> Result<Response, WebError> {
+    let retry = cx.state.app.runbooks();
+    let e = retry.retry_failed(&cx.actor(), id, opt(&b.reason)).await?;
+    cx.done(ensured(&e), &run_page(e.run.id), None).await
 }

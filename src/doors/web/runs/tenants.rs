@@ -1,19 +1,20 @@
-//! View run's tenants: the box score (tenants per state, adding up to the
-//! total) and the per-tenant table — filtered by state, searched by external
-//! id, sorted, paged, and polled by htmx while the run goes. The filter form
-//! sits outside the polled part, so typing is never swapped away.
+//! A run's tenants: View run's box score (tenants per state, adding up to
+//! the total) and per-tenant table — filtered by state, searched by
+//! external id, sorted, paged, and polled by htmx while the run goes; the
+//! filter form sits outside the polled part, so typing is never swapped
+//! away — and the same tenants as JSON and as a CSV export.
 
 use askama::Template;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
-use serde::Deserialize;
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
 
 use super::super::kit::format::{count, duration, plural};
-use super::super::kit::views::TimeTag;
-use super::super::kit::{Operator, Query, WebError, WebState, opt, page_with, run_id};
-use super::PageLinks;
-use super::views::field_error;
+use super::super::kit::{Ctx, Pager, Query, RunId, Text, TimeTag, WebError, page_with};
+use super::super::openapi::errors::ReadErrors;
+use super::present::field_error;
+use crate::domain::csv_export;
 use crate::error::Result;
 use crate::runs::{Run, TenantPage, TenantQuery, TenantRow, TenantState};
 
@@ -38,7 +39,7 @@ pub const SORTS: [(&str, &str); 7] = [
     ("-started_at", "Started last"),
 ];
 
-fn label_of(state: TenantState) -> (&'static str, &'static str) {
+pub fn label_of(state: TenantState) -> (&'static str, &'static str) {
     STATE_LABELS
         .iter()
         .find(|(s, _, _)| *s == state)
@@ -46,36 +47,33 @@ fn label_of(state: TenantState) -> (&'static str, &'static str) {
         .unwrap_or(("", ""))
 }
 
-/// The table's filters, as typed (the page's and the fragment's query).
-#[derive(Deserialize, Default, Clone)]
-pub struct TenantsAsk {
-    pub state: Option<String>,
-    pub q: Option<String>,
-    pub sort: Option<String>,
-    pub page: Option<String>,
+/// The tenants asked for (the table's filters, kept by its links).
+#[derive(Deserialize, Serialize, Default, Clone, Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TenantsQuery {
+    /// Only tenants in this state.
+    #[param(value_type = Option<String>)]
+    pub state: Text,
+    /// Part of the tenant's external id.
+    #[param(value_type = Option<String>)]
+    pub q: Text,
+    /// A column, `-` first for descending (`-duration`).
+    #[param(value_type = Option<String>)]
+    pub sort: Text,
+    /// Page number from 1.
+    #[param(value_type = Option<String>)]
+    #[serde(skip_serializing)]
+    pub page: Text,
+    /// Tenants a page (at most 500; the API's).
+    #[param(value_type = Option<String>)]
+    #[serde(skip_serializing)]
+    pub per_page: Text,
 }
 
-impl TenantsAsk {
-    fn parse(&self) -> Result<TenantQuery> {
-        TenantQuery::parse(
-            opt(&self.state),
-            opt(&self.q),
-            opt(&self.sort),
-            opt(&self.page),
-            None,
-        )
-    }
-
-    fn pairs(&self, with_page: bool) -> Vec<(&'static str, String)> {
-        let mut pairs: Vec<(&'static str, String)> =
-            [("state", &self.state), ("q", &self.q), ("sort", &self.sort)]
-                .into_iter()
-                .filter_map(|(k, v)| opt(v).map(|v| (k, v.to_owned())))
-                .collect();
-        if with_page && let Some(p) = opt(&self.page) {
-            pairs.push(("page", p.to_owned()));
-        }
-        pairs
+impl TenantsQuery {
+    fn parse(&self, per_page: Option<&str>) -> Result<TenantQuery> {
+        let (state, q, sort) = (self.state.get(), self.q.get(), self.sort.get());
+        TenantQuery::parse(state, q, sort, self.page.get(), per_page)
     }
 }
 
@@ -134,13 +132,11 @@ pub struct TenantTable {
     pub total: String,
     pub rows: Vec<TenantLine>,
     pub summary: String,
-    pub links: PageLinks,
+    pub pager: Pager,
     /// The fragment's own URL with the same filters (what it polls).
     pub poll_url: String,
     pub csv_url: String,
-    pub state: String,
-    pub q: String,
-    pub sort: String,
+    pub ask: TenantsQuery,
     pub error_field: &'static str,
     pub error: String,
     /// Served alone (the fragment htmx swaps in): its error is shown
@@ -152,13 +148,6 @@ pub struct TenantTable {
 #[template(path = "system/_run_tenants.html")]
 struct Fragment {
     table: TenantTable,
-}
-
-fn url(path: &str, pairs: &[(&'static str, String)]) -> String {
-    match serde_urlencoded::to_string(pairs) {
-        Ok(s) if !s.is_empty() => format!("{path}?{s}"),
-        _ => path.to_owned(),
-    }
 }
 
 impl TenantTable {
@@ -173,28 +162,13 @@ impl TenantTable {
         }
     }
 
-    /// 422 when a filter was refused (the table shows why beside it).
-    pub fn status(&self) -> StatusCode {
-        if self.error.is_empty() {
-            StatusCode::OK
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-    }
-
     /// The table of run `run_id` for what was asked; a bad filter is shown
-    /// beside its field, with the whole run's box score. It reads the run's
-    /// tenants only, so a page reads it beside the run; [`Self::of`] then
-    /// says whether the run is still going.
-    pub async fn load(
-        state: &WebState,
-        op: &Operator,
-        run_id: i64,
-        ask: &TenantsAsk,
-    ) -> Result<TenantTable, WebError> {
-        let service = state.app.runbooks();
-        let actor = op.actor();
-        let (query, error_field, error) = match ask.parse() {
+    /// beside its field (422), with the whole run's box score. It reads the
+    /// run's tenants only, so a page reads it beside the run; [`Self::of`]
+    /// then says whether the run is still going.
+    pub async fn load(cx: &Ctx, run_id: i64, ask: TenantsQuery) -> Result<TenantTable, WebError> {
+        let (service, actor) = (cx.state.app.runbooks(), cx.actor());
+        let (mut query, error_field, error) = match ask.parse(None) {
             Ok(q) => (q, "", String::new()),
             Err(e) if e.is_caller_error() => {
                 let (f, m) = field_error(&e.to_string(), &["state", "q", "sort", "page"]);
@@ -202,7 +176,6 @@ impl TenantTable {
             }
             Err(e) => return Err(e.into()),
         };
-        let mut query = query;
         let first = service.run_tenants(&actor, run_id, &query).await?;
         let pages = ((first.matching + query.per_page - 1) / query.per_page).max(1);
         // A page past the last is the last.
@@ -224,32 +197,25 @@ impl TenantTable {
             })
             .collect();
         let base = format!("/system/runs/{run_id}");
-        let filters = ask.pairs(false);
-        let mut polled = filters.clone();
-        if query.page > 1 {
-            polled.push(("page", query.page.to_string()));
-        }
+        let filtered = ask.state.get().is_some() || ask.q.get().is_some();
         Ok(TenantTable {
             run_id,
             active: false,
             score,
             total: plural(b.total, "tenant"),
             rows: page.rows.iter().map(TenantLine::of).collect(),
-            summary: if filters.iter().any(|(k, _)| *k != "sort") {
-                format!(
+            summary: match filtered {
+                true => format!(
                     "{} of {} match",
                     count(page.matching),
                     plural(b.total, "tenant")
-                )
-            } else {
-                plural(b.total, "tenant")
+                ),
+                false => plural(b.total, "tenant"),
             },
-            links: PageLinks::new(&base, &filters, "page", query.page, pages),
-            poll_url: url(&format!("{base}/tenants"), &polled),
-            csv_url: url(&format!("{base}/tenants.csv"), &filters),
-            state: opt(&ask.state).unwrap_or("").to_owned(),
-            q: opt(&ask.q).unwrap_or("").to_owned(),
-            sort: opt(&ask.sort).unwrap_or("").to_owned(),
+            pager: Pager::counted(&base, &ask, "page", query.page, pages),
+            poll_url: Pager::url(&format!("{base}/tenants"), &ask, "page", query.page),
+            csv_url: Pager::url(&format!("{base}/tenants.csv"), &ask, "page", 1),
+            ask,
             error_field,
             error,
             standalone: false,
@@ -264,18 +230,60 @@ impl TenantTable {
 }
 
 /// The polled part of View run's tenants alone.
-pub async fn run_tenants_fragment(
-    State(state): State<WebState>,
-    op: Operator,
-    Path(id): Path<String>,
-    Query(ask): Query<TenantsAsk>,
+pub async fn tenants_fragment(
+    cx: Ctx,
+    RunId(id): RunId,
+    Query(ask): Query<TenantsQuery>,
 ) -> Result<Response, WebError> {
-    let run_id = run_id(&id)?;
     let (run, table) = tokio::try_join!(
-        async { Ok(state.app.runbooks().run(&op.actor(), run_id).await?) },
-        TenantTable::load(&state, &op, run_id, &ask),
+        async { Ok(cx.state.app.runbooks().run(&cx.actor(), id).await?) },
+        TenantTable::load(&cx, id, ask),
     )?;
     let mut table = table.of(&run);
     table.standalone = true;
-    page_with(table.status(), &Fragment { table })
+    let status = match table.error.is_empty() {
+        true => StatusCode::OK,
+        false => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    page_with(status, &Fragment { table })
+}
+
+/// `GET /system/api/runs/{id}/tenants`: one page of the run's tenants and
+/// its box score.
+#[utoipa::path(
+    get,
+    path = "/system/api/runs/{id}/tenants",
+    tag = "runs",
+    params(("id" = i64, Path, description = "The run's id"), TenantsQuery),
+    responses((status = 200, description = "A page of the run's tenants and its box score", body = TenantPage), ReadErrors)
+)]
+pub async fn tenants_json(
+    cx: Ctx,
+    RunId(id): RunId,
+    Query(q): Query<TenantsQuery>,
+) -> Result<Response, WebError> {
+    let query = q.parse(q.per_page.get())?;
+    let (service, actor) = (cx.state.app.runbooks(), cx.actor());
+    let page = service.run_tenants(&actor, id, &query).await?;
+    Ok(Json(page).into_response())
+}
+
+/// `GET /system/runs/{id}/tenants.csv`: every tenant matching the filter.
+pub async fn tenants_csv(
+    cx: Ctx,
+    RunId(id): RunId,
+    Query(q): Query<TenantsQuery>,
+) -> Result<Response, WebError> {
+    let query = q.parse(q.per_page.get())?;
+    let (service, actor) = (cx.state.app.runbooks(), cx.actor());
+    let rows = service.run_tenants_all(&actor, id, &query);
+    let disposition = format!("attachment; filename=\"run-{id}-tenants.csv\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        csv_export::tenants_csv(&rows.await?)?,
+    )
+        .into_response())
 }

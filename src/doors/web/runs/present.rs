@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::super::kit::TimeTag;
 use super::super::kit::format::{count, duration, plural};
+use super::super::kit::{TimeTag, WebState};
 use crate::runs::{Initiator, Outcome, Run, RunStatus, Scope};
 
 /// The one word (or two) for where a run stands.
@@ -214,4 +214,13 @@ mod field_tests {
         );
         assert_eq!(field_error("database is down", &fields).0, "");
     }
+}
+
+/// Runs as rows, each with its runbook's title.
+pub fn lines(state: &WebState, runs: &[Run]) -> Vec<RunLine> {
+    let now = state.app.clock.now();
+    let service = state.app.runbooks();
+    runs.iter()
+        .map(|r| RunLine::of(r, service.title_of(&r.run_type), now))
+        .collect()
 }

@@ -4,16 +4,13 @@
 //! reason code, and the links between a run and its retries.
 
 use askama::Template;
-use axum::extract::{Path, State};
 use axum::response::Response;
-use tower_sessions::Session;
 
 use super::super::kit::format::{count, duration, plural};
 use super::super::kit::views::FailureView;
-use super::super::kit::{Chrome, Operator, Query, RunView, WebError, WebState, page, run_id};
-use super::super::run_controls::{RunFlash, take_flash};
-use super::tenants::{SORTS, STATE_LABELS, TenantTable, TenantsAsk};
-use super::views;
+use super::super::kit::{Chrome, Ctx, Flash, Query, RunId, RunView, WebError, page};
+use super::present;
+use super::tenants::{SORTS, STATE_LABELS, TenantTable, TenantsQuery};
 use crate::console::FailureGroup;
 use crate::domain::Capability;
 use crate::runs::Run;
@@ -38,7 +35,7 @@ struct RunPage {
     sorts: Vec<(&'static str, &'static str)>,
     controls: Option<Controls>,
     /// What a control just did (pause, resume, limits, retry), once.
-    flash: Option<RunFlash>,
+    flash: Option<Flash>,
 }
 
 /// The operator's controls of an active run: pause or resume, and limits.
@@ -119,8 +116,8 @@ pub struct LiveView {
 impl LiveView {
     fn of(run: &Run, groups: Vec<FailureGroup>, now: chrono::DateTime<chrono::Utc>) -> LiveView {
         let c = &run.summary_counts;
-        let label = views::state_label(run);
-        let took = views::run_duration(run, now);
+        let label = present::state_label(run);
+        let took = present::run_duration(run, now);
         let mut line = format!(
             "{label} · {} of {} processed",
             count(c.processed),
@@ -139,7 +136,7 @@ impl LiveView {
         if run.is_paused() {
             line += " · paused: no new tenant starts until it is resumed";
         }
-        let pct = views::percent(run);
+        let pct = present::percent(run);
         let done = c.items_updated + c.items_skipped;
         let expected_line = match run.items_expected {
             Some(e) => format!(
@@ -171,7 +168,7 @@ impl LiveView {
         let more = failures_total - shown as i64;
         LiveView {
             label,
-            class: views::state_class(run),
+            class: present::state_class(run),
             status_line: line,
             announce: format!("Run #{}: {label}, {}% processed", run.id, pct / 10 * 10),
             duration: took,
@@ -201,77 +198,60 @@ impl LiveView {
 
 /// The run and its live part, read side by side (failures grouped by
 /// reason are kept only for a run with failures).
-async fn run_and_live(
-    state: &WebState,
-    op: &Operator,
-    run_id: i64,
-) -> Result<(Run, LiveView), WebError> {
-    let (runbooks, console, actor) = (state.app.runbooks(), state.app.console(), op.actor());
+async fn run_and_live(cx: &Ctx, run_id: i64) -> Result<(Run, LiveView), WebError> {
+    let (runbooks, console, actor) = (cx.state.app.runbooks(), cx.state.app.console(), cx.actor());
     let (run, groups) = tokio::try_join!(
         runbooks.run(&actor, run_id),
-        console.failure_groups(&op.identity, run_id),
+        console.failure_groups(&cx.op.identity, run_id),
     )?;
     let groups = if run.summary_counts.failed > 0 || !run.failures.is_empty() {
         groups
     } else {
         vec![]
     };
-    let live = LiveView::of(&run, groups, state.app.clock.now());
+    let live = LiveView::of(&run, groups, cx.state.app.clock.now());
     Ok((run, live))
 }
 
 pub async fn view_run(
-    State(state): State<WebState>,
-    op: Operator,
-    session: Session,
-    Path(id): Path<String>,
-    Query(ask): Query<TenantsAsk>,
+    cx: Ctx,
+    RunId(id): RunId,
+    Query(ask): Query<TenantsQuery>,
 ) -> Result<Response, WebError> {
-    let run_id = run_id(&id)?;
     // Independent reads, side by side: under load the page waits for the
     // slowest, not for their sum.
     let ((run, live), table, chrome) = tokio::try_join!(
-        run_and_live(&state, &op, run_id),
-        TenantTable::load(&state, &op, run_id, &ask),
-        Chrome::operator(&state, &op, &session, "runs"),
+        run_and_live(&cx, id),
+        TenantTable::load(&cx, id, ask),
+        cx.chrome("runs"),
     )?;
-    let table = table.of(&run);
-    let can_act = op.can(Capability::RUNBOOKS_RUN);
+    let can_act = cx.op.can(Capability::RUNBOOKS_RUN);
     page(&RunPage {
         chrome,
-        title: state
-            .app
-            .runbooks()
-            .title_of(&run.run_type)
-            .unwrap_or(&run.run_type)
-            .to_owned(),
-        who: views::who(&run.context.initiator),
-        scope: views::scope_text(&run.context.scope),
+        title: cx.title_of(&run.run_type),
+        who: present::who(&run.context.initiator),
+        scope: present::scope_text(&run.context.scope),
         controls: (can_act && run.is_active()).then(|| Controls::of(&run)),
         retries: run.retries.clone(),
+        table: table.of(&run),
         run: RunView::of(&run),
         live,
         can_act,
-        table,
         states: STATE_LABELS
             .iter()
             .map(|(s, l, _)| (s.as_str(), *l))
             .collect(),
         sorts: SORTS.to_vec(),
-        flash: take_flash(&session).await,
+        flash: Flash::take(&cx.session).await,
     })
 }
 
 /// The live part of View run, polled by htmx while the run is active.
-pub async fn run_live(
-    State(state): State<WebState>,
-    op: Operator,
-    Path(id): Path<String>,
-) -> Result<Response, WebError> {
-    let (run, live) = run_and_live(&state, &op, run_id(&id)?).await?;
+pub async fn live(cx: Ctx, RunId(id): RunId) -> Result<Response, WebError> {
+    let (run, live) = run_and_live(&cx, id).await?;
     page(&RunLive {
         run: RunView::of(&run),
         live,
-        can_act: op.can(Capability::RUNBOOKS_RUN),
+        can_act: cx.op.can(Capability::RUNBOOKS_RUN),
     })
 }

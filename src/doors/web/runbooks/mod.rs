@@ -1,23 +1,22 @@
 //! `/system/runbooks`: the runbooks an operator may see, preflight of one
 //! (`?scope=&tenant=`, bookmarkable) with its per-tenant table paged, the
 //! tenant search of the scope picker, and starting with a reason — checked
-//! against a fresh count, so what was confirmed is what starts.
+//! against a fresh count, so what was confirmed is what starts. The same
+//! in JSON is in `api`.
 
+pub mod api;
 mod preflight_view;
 
+pub use api::{preflight_json, runbooks_json, start_json};
+
 use askama::Template;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use tower_sessions::Session;
 
 use super::kit::format::count;
-use super::kit::{
-    Chrome, Operator, Query, SignedForm, WebError, WebState, opt, page, page_number, page_with,
-    scope_request,
-};
-use super::runs::views::field_error;
+use super::kit::{Chrome, Ctx, Key, Query, SignedForm, Text, WebError, opt, page, page_with};
+use super::runs::present::field_error;
 use crate::console::TenantChoice;
 use crate::error::{Error, Result};
 use crate::runbooks::{Drift, Preflight, Reviewed, RunbookInfo, ScopeRequest};
@@ -69,13 +68,9 @@ struct TenantOptions {
     scope: String,
 }
 
-pub async fn runbooks(
-    State(state): State<WebState>,
-    op: Operator,
-    session: Session,
-) -> Result<Response, WebError> {
-    let chrome = Chrome::operator(&state, &op, &session, "runbooks").await?;
-    let runbooks = state.app.runbooks().list(&op.actor())?;
+pub async fn runbooks(cx: Ctx) -> Result<Response, WebError> {
+    let runbooks = cx.state.app.runbooks().list(&cx.actor())?;
+    let chrome = cx.chrome("runbooks").await?;
     page(&RunbooksPage { chrome, runbooks })
 }
 
@@ -94,6 +89,18 @@ struct Typed<'a> {
     limits: [String; 3],
 }
 
+/// The form's or query's `scope` (`all` or `tenant`) and `tenant`.
+fn scope_request(scope: Option<&str>, tenant: Option<&str>) -> Result<ScopeRequest> {
+    match scope {
+        Some("all") => Ok(ScopeRequest::AllTenants),
+        Some("tenant") => ScopeRequest::from_parts(false, Some(tenant.unwrap_or(""))),
+        Some(other) => Err(Error::BadInput(format!(
+            "unknown scope {other:?}: use all or tenant"
+        ))),
+        None => Err(Error::BadInput("choose a scope: all or tenant".into())),
+    }
+}
+
 /// The scope as asked: a tenant typed with no scope chosen is the one-tenant
 /// scope; a tenant typed with "all tenants" chosen is a question, not a guess.
 fn scope_of(scope: Option<&str>, tenant: Option<&str>) -> Result<ScopeRequest> {
@@ -108,15 +115,8 @@ fn scope_of(scope: Option<&str>, tenant: Option<&str>) -> Result<ScopeRequest> {
 
 /// The runbook page, with preflight when a scope is given; bad input is
 /// shown beside its field with the page's status.
-async fn runbook_page(
-    state: &WebState,
-    op: &Operator,
-    session: &Session,
-    key: &str,
-    typed: Typed<'_>,
-) -> Result<Response, WebError> {
-    let service = state.app.runbooks();
-    let actor = op.actor();
+async fn runbook_page(cx: &Ctx, key: &str, typed: Typed<'_>) -> Result<Response, WebError> {
+    let (service, actor) = (cx.state.app.runbooks(), cx.actor());
     let info = service.info(&actor, key)?;
     let mut error = typed.error;
     let asked = typed.scope.is_some() || typed.tenant.is_some();
@@ -171,7 +171,7 @@ async fn runbook_page(
     page_with(
         status,
         &RunbookPage {
-            chrome: Chrome::operator(state, op, session, "runbooks").await?,
+            chrome: cx.chrome("runbooks").await?,
             runbook: info,
             scope: scope.to_owned(),
             tenant,
@@ -198,34 +198,33 @@ fn plain(e: Error) -> Error {
     }
 }
 
+/// The runbook page's query: the scope, and the per-tenant table's filter
+/// and page.
 #[derive(Deserialize)]
-pub struct ScopeQuery {
-    scope: Option<String>,
-    tenant: Option<String>,
-    /// The per-tenant table's filter and page.
-    pq: Option<String>,
-    pp: Option<String>,
+pub struct RunbookQuery {
+    #[serde(flatten)]
+    scope: api::ScopeQuery,
+    pq: Text,
+    pp: Text,
 }
 
 pub async fn runbook(
-    State(state): State<WebState>,
-    op: Operator,
-    session: Session,
-    Path(key): Path<String>,
-    Query(q): Query<ScopeQuery>,
+    cx: Ctx,
+    Key(key): Key,
+    Query(q): Query<RunbookQuery>,
 ) -> Result<Response, WebError> {
     let typed = Typed {
-        scope: opt(&q.scope),
-        tenant: opt(&q.tenant),
-        table_filter: opt(&q.pq).unwrap_or(""),
-        table_page: page_number(&q.pp),
+        scope: opt(&q.scope.scope),
+        tenant: opt(&q.scope.tenant),
+        table_filter: q.pq.as_str(),
+        table_page: q.pp.page(),
         ..Typed::default()
     };
-    runbook_page(&state, &op, &session, &key, typed).await
+    runbook_page(&cx, &key, typed).await
 }
 
 #[derive(Deserialize)]
-pub struct TenantQuery {
+pub struct TenantOptionsQuery {
     tenant: Option<String>,
     /// Set by the runbook page: typing a tenant picks the one-tenant scope.
     pick: Option<String>,
@@ -234,16 +233,13 @@ pub struct TenantQuery {
 /// Tenants matching what was typed, as the options of the picker's
 /// datalist (and, for the runbook page, its radios with "one tenant" on).
 pub async fn tenant_options(
-    State(state): State<WebState>,
-    op: Operator,
-    Query(q): Query<TenantQuery>,
+    cx: Ctx,
+    Query(q): Query<TenantOptionsQuery>,
 ) -> Result<Response, WebError> {
     let typed = opt(&q.tenant);
-    let tenants = state
-        .app
-        .console()
-        .search_tenants(&op.identity, typed, TENANT_OPTIONS)
-        .await?;
+    let console = cx.state.app.console();
+    let tenants = console.search_tenants(&cx.op.identity, typed, TENANT_OPTIONS);
+    let tenants = tenants.await?;
     page(&TenantOptions {
         tenants,
         pick: q.pick.is_some() && typed.is_some(),
@@ -251,16 +247,12 @@ pub async fn tenant_options(
     })
 }
 
+/// The start form: the API's start, and the preflight the operator
+/// reviewed (tenants, items, active run).
 #[derive(Deserialize)]
 pub struct StartForm {
-    scope: Option<String>,
-    tenant: Option<String>,
-    reason: Option<String>,
-    /// The concurrency cap and error budget (`10`, `5%`; blank: none).
-    max_concurrency: Option<String>,
-    max_errors: Option<String>,
-    min_finished: Option<String>,
-    /// The preflight the operator reviewed: tenants, items, active run.
+    #[serde(flatten)]
+    start: api::StartBody,
     seen_tenants: Option<String>,
     seen_items: Option<String>,
     seen_active: Option<String>,
@@ -302,23 +294,20 @@ fn drift(form: &StartForm, fresh: &Preflight) -> String {
 }
 
 pub async fn start(
-    State(state): State<WebState>,
-    op: Operator,
-    session: Session,
-    Path(key): Path<String>,
+    cx: Ctx,
+    Key(key): Key,
     SignedForm(form): SignedForm<StartForm>,
 ) -> Result<Response, WebError> {
-    let service = state.app.runbooks();
+    let (service, actor) = (cx.state.app.runbooks(), cx.actor());
     // An unknown runbook is a 404 page, not a form to fix.
     service.runbook(&key)?;
-    let actor = op.actor();
-    let reason = form.reason.as_deref().unwrap_or("");
-    let (scope, tenant) = (opt(&form.scope), opt(&form.tenant));
+    let reason = form.start.reason.as_deref().unwrap_or("");
+    let (scope, tenant) = (opt(&form.start.scope), opt(&form.start.tenant));
     let mut notice = String::new();
     let limits = RunLimits::parse(
-        opt(&form.max_concurrency),
-        opt(&form.max_errors),
-        opt(&form.min_finished),
+        opt(&form.start.max_concurrency),
+        opt(&form.start.max_errors),
+        opt(&form.start.min_finished),
     );
     let result = match (scope_of(scope, tenant), limits) {
         (Ok(request), Ok(limits)) => match service.recount(&actor, &key, &request).await {
@@ -353,9 +342,13 @@ pub async fn start(
         error,
         notice,
         table_page: 1,
-        limits: [&form.max_concurrency, &form.max_errors, &form.min_finished]
-            .map(|v| opt(v).unwrap_or("").to_owned()),
+        limits: [
+            &form.start.max_concurrency,
+            &form.start.max_errors,
+            &form.start.min_finished,
+        ]
+        .map(|v| opt(v).unwrap_or("").to_owned()),
         ..Typed::default()
     };
-    runbook_page(&state, &op, &session, &key, typed).await
+    runbook_page(&cx, &key, typed).await
 }

@@ -1,0 +1,104 @@
+//! The runbooks in JSON (`/system/api/runbooks`): the list, a preflight
+//! and starting a run. Runs have the shape of Appendix A; each handler
+//! carries its OpenAPI description ([`crate::doors::web::openapi`]).
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::super::kit::{Ctx, JsonBody, Key, Query, WebError, opt};
+use super::super::openapi::errors::{ReadErrors, WriteErrors};
+use super::super::runs::ensured;
+use super::scope_request;
+use crate::runbooks::{Preflight, RunbookInfo};
+use crate::runs::{Run, RunLimits};
+
+/// The runbooks this service offers, and whether the operator may start each.
+#[utoipa::path(
+    get,
+    path = "/system/api/runbooks",
+    tag = "runbooks",
+    responses((status = 200, description = "Every runbook", body = [RunbookInfo]), ReadErrors)
+)]
+pub async fn runbooks_json(cx: Ctx) -> Result<Response, WebError> {
+    let list = cx.state.app.runbooks().list(&cx.actor())?;
+    Ok(Json(list).into_response())
+}
+
+/// A scope as a query asks for it (the API's preflight, the runbook page).
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScopeQuery {
+    /// `all` (every tenant) or `tenant` (the one named by `tenant`).
+    pub scope: Option<String>,
+    /// The tenant's external id, with `scope=tenant`.
+    pub tenant: Option<String>,
+}
+
+/// What a run of the runbook over the scope would do: tenants, items
+/// pending per tenant, and an active run of the same scope if there is one.
+#[utoipa::path(
+    get,
+    path = "/system/api/runbooks/{key}/preflight",
+    tag = "runbooks",
+    params(("key" = String, Path, description = "The runbook's key"), ScopeQuery),
+    responses((status = 200, description = "The preflight", body = Preflight), ReadErrors)
+)]
+pub async fn preflight_json(
+    cx: Ctx,
+    Key(key): Key,
+    Query(q): Query<ScopeQuery>,
+) -> Result<Response, WebError> {
+    let service = cx.state.app.runbooks();
+    service.runbook(&key)?;
+    let scope = scope_request(opt(&q.scope), opt(&q.tenant))?;
+    let p = service.preflight(&cx.actor(), &key, &scope).await?;
+    Ok(Json(p).into_response())
+}
+
+/// What starts a run.
+#[derive(Deserialize, ToSchema)]
+pub struct StartBody {
+    /// `all` (every tenant) or `tenant` (the one named by `tenant`).
+    pub scope: Option<String>,
+    /// The tenant's external id, with `scope=tenant`.
+    pub tenant: Option<String>,
+    /// Why the run is started (required where the runbook asks for one).
+    pub reason: Option<String>,
+    pub max_concurrency: Option<String>,
+    pub max_errors: Option<String>,
+    pub min_finished: Option<String>,
+}
+
+/// Starts a run of the runbook over the scope, or answers the active run of
+/// the same scope.
+#[utoipa::path(
+    post,
+    path = "/system/api/runbooks/{key}/start",
+    tag = "runbooks",
+    params(("key" = String, Path, description = "The runbook's key")),
+    request_body(content = StartBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "A new run", body = Run),
+        (status = 200, description = "The active run of the same runbook and scope", body = Run),
+        WriteErrors
+    )
+)]
+pub async fn start_json(
+    cx: Ctx,
+    Key(key): Key,
+    JsonBody(b): JsonBody<StartBody>,
+) -> Result<Response, WebError> {
+    let service = cx.state.app.runbooks();
+    service.runbook(&key)?;
+    let scope = scope_request(opt(&b.scope), opt(&b.tenant))?;
+    let reason = Some(b.reason.as_deref().unwrap_or(""));
+    let (cap, errors, min) = (&b.max_concurrency, &b.max_errors, &b.min_finished);
+    let limits = RunLimits::parse(opt(cap), opt(errors), opt(min))?;
+    let actor = cx.actor();
+    let e = service
+        .start_with_limits(&actor, &key, &scope, reason, limits)
+        .await?;
+    Ok((ensured(&e).0, Json(&e.run)).into_response())
+}

@@ -1,0 +1,122 @@
+//! What an operator does to a going run — pause, resume, new limits,
+//! cancel. Each is one handler for both formats: the console's form goes
+//! back to View run (with a message, once), the API answers the run.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::super::kit::{Ctx, Input, RunId, TokenOnly, WebError};
+use super::super::openapi::errors::WriteErrors;
+use crate::runs::{Ensured, Run};
+
+/// 201 with a new run, or 200 with the active run the service answered.
+pub fn ensured(e: &Ensured) -> (StatusCode, &Run) {
+    match e.created {
+        true => (StatusCode::CREATED, &e.run),
+        false => (StatusCode::OK, &e.run),
+    }
+}
+
+/// View run of run `id`.
+pub fn run_page(id: i64) -> String {
+    format!("/system/runs/{id}")
+}
+
+/// Pauses a running run: no new tenant starts, tenants in flight finish.
+#[utoipa::path(
+    post,
+    path = "/system/api/runs/{id}/pause",
+    tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    request_body(content = Object, content_type = "application/json", description = "`{}`"),
+    responses((status = 200, description = "The paused run", body = Run), WriteErrors)
+)]
+pub async fn pause(
+    cx: Ctx,
+    RunId(id): RunId,
+    Input(_): Input<TokenOnly>,
+) -> Result<Response, WebError> {
+    let run = cx.state.app.runbooks().pause(&cx.actor(), id).await?;
+    let message = format!("Run {} paused; tenants in flight finish.", run.id);
+    cx.done((StatusCode::OK, &run), &run_page(run.id), Some(message))
+        .await
+}
+
+/// Resumes a paused run.
+#[utoipa::path(
+    post,
+    path = "/system/api/runs/{id}/resume",
+    tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    request_body(content = Object, content_type = "application/json", description = "`{}`"),
+    responses((status = 200, description = "The resumed run", body = Run), WriteErrors)
+)]
+pub async fn resume(
+    cx: Ctx,
+    RunId(id): RunId,
+    Input(_): Input<TokenOnly>,
+) -> Result<Response, WebError> {
+    let run = cx.state.app.runbooks().resume(&cx.actor(), id).await?;
+    let message = format!("Run {} resumed.", run.id);
+    cx.done((StatusCode::OK, &run), &run_page(run.id), Some(message))
+        .await
+}
+
+/// A run's new cap and error budget: a count (`10`) or a percentage (`5%`);
+/// blank for none.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct LimitsBody {
+    max_concurrency: Option<String>,
+    max_errors: Option<String>,
+    min_finished: Option<String>,
+}
+
+/// Sets a running or paused run's concurrency cap and error budget.
+#[utoipa::path(
+    post,
+    path = "/system/api/runs/{id}/limits",
+    tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    request_body(content = LimitsBody, content_type = "application/json"),
+    responses((status = 200, description = "The run with its new limits", body = Run), WriteErrors)
+)]
+pub async fn limits(
+    cx: Ctx,
+    RunId(id): RunId,
+    Input(b): Input<LimitsBody>,
+) -> Result<Response, WebError> {
+    let (cap, errors) = (b.max_concurrency.as_deref(), b.max_errors.as_deref());
+    let (service, actor) = (cx.state.app.runbooks(), cx.actor());
+    let min = b.min_finished.as_deref();
+    let run = service.set_limits(&actor, id, cap, errors, min).await?;
+    let l = &run.limits;
+    let message = format!(
+        "Limits of run {} set: max concurrency {}, max errors {}.",
+        run.id,
+        l.max_concurrency.as_deref().unwrap_or("none"),
+        l.max_errors.as_deref().unwrap_or("none")
+    );
+    cx.done((StatusCode::OK, &run), &run_page(run.id), Some(message))
+        .await
+}
+
+/// Cancels an active run. Takes a JSON body (`{}`), like every state change
+/// of the API.
+#[utoipa::path(
+    post,
+    path = "/system/api/runs/{id}/cancel",
+    tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    request_body(content = Object, content_type = "application/json", description = "`{}`"),
+    responses((status = 200, description = "The cancelled run", body = Run), WriteErrors)
+)]
+pub async fn cancel(
+    cx: Ctx,
+    RunId(id): RunId,
+    Input(_): Input<TokenOnly>,
+) -> Result<Response, WebError> {
+    let run = cx.state.app.runbooks().cancel(&cx.actor(), id).await?;
+    cx.done((StatusCode::OK, &run), &run_page(run.id), None)
+        .await
+}

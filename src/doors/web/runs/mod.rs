@@ -1,0 +1,182 @@
+//! `/system/runs`: the runs, filtered by runbook, status, outcome,
+//! initiator, tenant, dates and reason, counted and paged (and in JSON by
+//! runbook, status and outcome), and one run in JSON. View run is in
+//! `view_run`, its tenants in `tenants`, what an operator does to a run in
+//! `controls`, `confirm` and `retry`.
+
+mod confirm;
+pub mod controls;
+pub mod present;
+pub mod retry;
+pub mod tenants;
+mod view_run;
+
+pub use confirm::{cancel_confirm, counts, retry_failed_confirm};
+pub use controls::{cancel, ensured, limits, pause, resume};
+pub use retry::{retry, retry_failed, retry_page};
+pub use tenants::{tenants_csv, tenants_fragment, tenants_json};
+pub use view_run::{live, view_run};
+
+use askama::Template;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::kit::format::plural;
+use super::kit::{Chrome, Ctx, Pager, Query, RunId, Text, WebError, page_with};
+use super::openapi::errors::ReadErrors;
+use crate::console::RunListFilter;
+use crate::runs::{Run, RunFilter};
+use present::{OUTCOME_LABELS, RunLine, STATUS_LABELS, field_error, lines};
+
+const PAGE_SIZE: i64 = 25;
+/// Runs answered by `GET /system/api/runs`.
+const RUNS_LIMIT: i64 = 50;
+
+/// The runs page's filters as typed (and shown again, and kept by the pager).
+#[derive(Deserialize, Serialize, Default)]
+pub struct RunsFilter {
+    runbook: Text,
+    status: Text,
+    outcome: Text,
+    initiator: Text,
+    tenant: Text,
+    from: Text,
+    to: Text,
+    reason: Text,
+    #[serde(skip_serializing)]
+    page: Text,
+}
+
+const FIELDS: [&str; 8] = [
+    "runbook",
+    "status",
+    "outcome",
+    "initiator",
+    "tenant",
+    "from",
+    "to",
+    "reason",
+];
+
+impl RunsFilter {
+    fn filter(&self) -> RunListFilter {
+        RunListFilter {
+            runbook: self.runbook.owned(),
+            status: self.status.owned(),
+            outcome: self.outcome.owned(),
+            initiator: self.initiator.owned(),
+            tenant: self.tenant.owned(),
+            from: self.from.owned(),
+            to: self.to.owned(),
+            reason: self.reason.owned(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "system/runs.html")]
+struct RunsPage {
+    chrome: Chrome,
+    lines: Vec<RunLine>,
+    runbooks: Vec<(String, String)>,
+    statuses: Vec<(&'static str, &'static str)>,
+    outcomes: Vec<(&'static str, &'static str)>,
+    q: RunsFilter,
+    total: String,
+    pager: Pager,
+    error_field: &'static str,
+    error: String,
+}
+
+pub async fn runs(cx: Ctx, Query(q): Query<RunsFilter>) -> Result<Response, WebError> {
+    let state = &cx.state;
+    let listed = state
+        .app
+        .console()
+        .run_list(&cx.op.identity, &q.filter(), q.page.page(), PAGE_SIZE)
+        .await;
+    let (list, status, error_field, error) = match listed {
+        Ok(list) => (Some(list), StatusCode::OK, "", String::new()),
+        Err(e) if e.is_caller_error() => {
+            let (field, message) = field_error(&e.to_string(), &FIELDS);
+            (None, WebError::from(e).status, field, message)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (lines, total, page, pages) = match &list {
+        Some(l) => (lines(state, &l.runs), l.total, l.page, l.pages),
+        None => (vec![], 0, 1, 1),
+    };
+    let service = state.app.runbooks();
+    let runbooks = service
+        .keys()
+        .iter()
+        .map(|k| (k.to_string(), cx.title_of(k)))
+        .collect();
+    page_with(
+        status,
+        &RunsPage {
+            chrome: cx.chrome("runs").await?,
+            lines,
+            runbooks,
+            statuses: STATUS_LABELS.to_vec(),
+            outcomes: OUTCOME_LABELS.to_vec(),
+            total: plural(total, "run"),
+            pager: Pager::counted("/system/runs", &q, "page", page, pages),
+            q,
+            error_field,
+            error,
+        },
+    )
+}
+
+/// Query of `GET /system/api/runs`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunsQuery {
+    /// Only runs of this runbook.
+    #[param(value_type = Option<String>)]
+    runbook: Text,
+    /// `queued`, `running` or `completed`.
+    #[param(value_type = Option<String>)]
+    status: Text,
+    /// `pending`, `succeeded`, `partially_succeeded`, `failed` or `cancelled`.
+    #[param(value_type = Option<String>)]
+    outcome: Text,
+    /// Page number from 1, 50 runs a page, newest first.
+    #[param(value_type = Option<String>)]
+    page: Text,
+}
+
+/// Runs, newest first, filtered and paginated.
+#[utoipa::path(
+    get,
+    path = "/system/api/runs",
+    tag = "runs",
+    params(RunsQuery),
+    responses((status = 200, description = "A page of runs", body = [Run]), ReadErrors)
+)]
+pub async fn runs_json(cx: Ctx, Query(q): Query<RunsQuery>) -> Result<Response, WebError> {
+    let filter = RunFilter {
+        limit: RUNS_LIMIT,
+        offset: (q.page.page() - 1) * RUNS_LIMIT,
+        ..RunFilter::parse(q.runbook.get(), q.status.get(), q.outcome.get())?
+    };
+    let runs = cx.state.app.runbooks().runs(&cx.actor(), &filter).await?;
+    Ok(Json(runs).into_response())
+}
+
+/// One run (Appendix A).
+#[utoipa::path(
+    get,
+    path = "/system/api/runs/{id}",
+    tag = "runs",
+    params(("id" = i64, Path, description = "The run's id")),
+    responses((status = 200, description = "The run", body = Run), ReadErrors)
+)]
+pub async fn run_json(cx: Ctx, RunId(id): RunId) -> Result<Response, WebError> {
+    let run = cx.state.app.runbooks().run(&cx.actor(), id).await?;
+    Ok(Json(run).into_response())
+}
