@@ -141,19 +141,20 @@ impl RunLimits {
 
 /// Whether a tenant that is about to start may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Gate {
-    Start,
+pub enum GateDecision {
+    /// The tenant may start.
+    Open,
     /// The cap is reached: try again when a slot frees.
-    Wait,
+    AtCapacity,
     /// The run is paused: try again after resume.
     Paused,
     /// The error budget is spent: this tenant ends `not_started`.
-    Stop,
+    Closed,
 }
 
-/// The run as the gate sees it, read under the run row's lock.
+/// What the gate decides on: the run as read under its row's lock.
 #[derive(Debug, Clone, Default)]
-pub struct GateView {
+pub struct GateInputs {
     pub limits: RunLimits,
     pub paused: bool,
     pub stopped: bool,
@@ -162,20 +163,20 @@ pub struct GateView {
     pub running: i64,
 }
 
-impl GateView {
-    pub fn decide(&self) -> Gate {
+impl GateInputs {
+    pub fn decide(&self) -> GateDecision {
         if self.stopped {
-            Gate::Stop
+            GateDecision::Closed
         } else if self.paused {
-            Gate::Paused
+            GateDecision::Paused
         } else if self
             .limits
             .cap(self.total)
             .is_some_and(|cap| self.running > cap)
         {
-            Gate::Wait
+            GateDecision::AtCapacity
         } else {
-            Gate::Start
+            GateDecision::Open
         }
     }
 }
@@ -275,19 +276,19 @@ mod tests {
 
     #[test]
     fn gate_order_stop_then_pause_then_cap() {
-        let mut v = GateView {
+        let mut v = GateInputs {
             limits: RunLimits::parse(Some("2"), None, None).unwrap(),
             total: 10,
             running: 2,
-            ..GateView::default()
+            ..GateInputs::default()
         };
-        assert_eq!(v.decide(), Gate::Start);
+        assert_eq!(v.decide(), GateDecision::Open);
         v.running = 3;
-        assert_eq!(v.decide(), Gate::Wait);
+        assert_eq!(v.decide(), GateDecision::AtCapacity);
         v.paused = true;
-        assert_eq!(v.decide(), Gate::Paused);
+        assert_eq!(v.decide(), GateDecision::Paused);
         v.stopped = true;
-        assert_eq!(v.decide(), Gate::Stop);
+        assert_eq!(v.decide(), GateDecision::Closed);
     }
 
     #[test]

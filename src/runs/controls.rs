@@ -11,7 +11,9 @@
 use chrono::{DateTime, Utc};
 
 use super::OperationRunService;
-use crate::domain::run_controls::{Gate, GateView, REASON_ERROR_BUDGET_EXHAUSTED, RunLimits};
+use crate::domain::run_controls::{
+    GateDecision, GateInputs, REASON_ERROR_BUDGET_EXHAUSTED, RunLimits,
+};
 use crate::domain::run_tenants::{BoxScore, TenantPage, TenantQuery, TenantRow, TenantState};
 use crate::domain::{Actor, Capability};
 use crate::error::{Error, Result};
@@ -26,7 +28,7 @@ pub enum Admission {
     Start,
     /// Not now: the cap is reached (try again soon) or the run is paused
     /// (try again after resume).
-    Wait(Gate),
+    Wait(GateDecision),
     /// The tenant is done (its run stopped, or it has a result already):
     /// the job ends without work.
     Done,
@@ -86,7 +88,7 @@ impl OperationRunService {
             _ => return Ok(Admission::Done),
         }
         let running = rc::running(tx, run_id).await?;
-        let view = GateView {
+        let view = GateInputs {
             limits: RunLimits {
                 max_concurrency: run.max_concurrency,
                 max_errors: run.max_errors,
@@ -100,11 +102,11 @@ impl OperationRunService {
         // The time after the lock: a start waits for the one before it.
         let now = self.clock.now().max(now);
         match view.decide() {
-            Gate::Start => {
+            GateDecision::Open => {
                 rc::start_gated(tx, run_id, tenant_id, now).await?;
                 Ok(Admission::Start)
             }
-            Gate::Stop => {
+            GateDecision::Closed => {
                 let (_, completed) = rc::end_not_started(tx, run_id, Some(tenant_id), now).await?;
                 if completed {
                     self.on_completed(tx, run_id, now).await?;

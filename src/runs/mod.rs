@@ -22,7 +22,7 @@ pub use crate::domain::run::{
     Ensured, Initiator, ItemFailure, NewRun, Outcome, Run, RunContext, RunFailure, RunFilter,
     RunStatus, Scope, SummaryCounts, TenantResult,
 };
-pub use crate::domain::run_controls::{Estimate, Gate, RunLimits};
+pub use crate::domain::run_controls::{Estimate, GateDecision, RunLimits};
 pub use crate::domain::run_tenants::{BoxScore, TenantPage, TenantQuery, TenantRow, TenantState};
 pub use controls::Admission;
 

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::error::Result;
 use crate::queue::{Admit, Job, Outcome, Reason};
-use crate::runs::{Admission, Gate, OperationRunService, TenantJobArgs, TenantResult};
+use crate::runs::{Admission, GateDecision, OperationRunService, TenantJobArgs, TenantResult};
 use crate::storage::{Tx, run_jobs, tenant_locks};
 
 /// How long a paused run's tenant job waits; resuming wakes it sooner.
@@ -128,7 +128,7 @@ pub(super) async fn admit(
             let now = first.clock().now();
             match h.runs.admit_tenant(tx, run_id, tenant_id, now).await? {
                 Admission::Start => Admit::Start(admitted),
-                Admission::Wait(Gate::Paused) => {
+                Admission::Wait(GateDecision::Paused) => {
                     let_go.push(tenant_id);
                     Admit::End(job.snooze(PAUSED_RETRY_MS, "run.paused"))
                 }
