@@ -143,8 +143,9 @@ impl TenantJobHandler {
         tenant: Tenant,
         result: std::result::Result<TenantResult, JobError>,
     ) -> Result<JobOutcome> {
-        // The job's end, its tenant's result and the lock's release are one
-        // transaction; the run's shared row is touched last of the run's.
+        // The job's end, the lock's release and the tenant's result are one
+        // transaction, in the one lock order: the job's row, the tenant's
+        // lock, then the tenant's row and the run's.
         let row = &job.row;
         let Tenant { run_id, tenant_id } = tenant;
         let mut tx = job.db().begin_relaxed().await?;
@@ -153,38 +154,37 @@ impl TenantJobHandler {
             Err(JobError::Failed(_)) => true,
             Err(JobError::Stopped) => false,
         };
-        let outcome = match result {
+        let (outcome, to_record) = match result {
             Ok(result) => {
                 if job.finish(&mut tx, JobStatus::Done, None).await? {
-                    self.record(&mut tx, job, tenant, &result).await?;
-                    JobOutcome::Done
+                    (JobOutcome::Done, Some(result))
                 } else {
                     // The lease was lost: another worker owns the job now.
-                    JobOutcome::Stopped
+                    (JobOutcome::Stopped, None)
                 }
             }
             Err(JobError::Stopped) => {
                 if OperationRunService::is_completed(&mut tx, run_id).await? {
                     job.finish(&mut tx, JobStatus::Cancelled, None).await?;
                 }
-                JobOutcome::Stopped
+                (JobOutcome::Stopped, None)
             }
             Err(JobError::Failed(error)) => {
                 tracing::warn!(job = job.id(), run = run_id, tenant = tenant_id, attempt = row.attempts, %error, "tenant job failed");
                 match job.fail(&mut tx, &error).await? {
-                    Failed::Retrying => JobOutcome::Retrying(error),
+                    Failed::Retrying => (JobOutcome::Retrying(error), None),
                     Failed::Dead { owned } => {
-                        if owned {
-                            let failed = failed_result(REASON_ATTEMPTS_EXHAUSTED, &error);
-                            self.record(&mut tx, job, tenant, &failed).await?;
-                        }
-                        JobOutcome::Dead(error)
+                        let failed =
+                            owned.then(|| failed_result(REASON_ATTEMPTS_EXHAUSTED, &error));
+                        (JobOutcome::Dead(error), failed)
                     }
                 }
             }
         };
-        // After the job's row: jobs come before tenant locks in the one order.
         q::unlock_tenant(&mut tx, tenant_id, &job.owner).await?;
+        if let Some(result) = to_record {
+            self.record(&mut tx, job, tenant, &result).await?;
+        }
         tx.commit().await?;
         if tenant_failed && matches!(outcome, JobOutcome::Done | JobOutcome::Dead(_)) {
             // A failure may have spent the run's error budget: its queued

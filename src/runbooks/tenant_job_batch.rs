@@ -206,7 +206,7 @@ pub(super) async fn run(
     drop(heartbeat);
 
     if !succeeded.is_empty() {
-        // The locks' release, the jobs' end and the tenants' results: one
+        // The jobs' end, the locks' release and the tenants' results: one
         // transaction; the runs' shared rows are touched last.
         let mut tx = db.begin_relaxed().await?;
         let ids: Vec<i64> = succeeded.iter().map(|s| jobs[s.0].id()).collect();
