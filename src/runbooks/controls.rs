@@ -136,8 +136,11 @@ impl RunbookService {
                 run.limits.clone(),
             )
             .await?;
-        let ensured = self.runs.ensure(new).await?;
-        self.after_start(actor, action, &ensured).await?;
+        let ensured = self
+            .runs
+            .ensure(new, Self::start_entry(actor, action))
+            .await?;
+        Self::count_started(&ensured);
         Ok(ensured)
     }
 

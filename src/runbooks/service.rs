@@ -290,32 +290,39 @@ impl RunbookService {
         let new = self
             .new_run_with_preflight(runbook.as_ref(), &ws, actor, scope, reason, limits)
             .await?;
-        let ensured = self.runs.ensure(new).await?;
-        self.after_start(actor, "run.start", &ensured).await?;
+        let ensured = self
+            .runs
+            .ensure(new, Self::start_entry(actor, "run.start"))
+            .await?;
+        Self::count_started(&ensured);
         Ok(ensured)
     }
 
-    pub(super) async fn after_start(
-        &self,
-        actor: &Actor,
-        action: &str,
-        ensured: &Ensured,
-    ) -> Result<()> {
+    /// The audit entry of a run started (or of the active run answered
+    /// instead) by `actor`; the run service writes it with the run.
+    pub(super) fn start_entry<'a>(
+        actor: &'a Actor,
+        action: &'a str,
+    ) -> impl Fn(&Ensured) -> AuditEntry + Send + Sync + 'a {
+        move |ensured| {
+            actor.audit(
+                action,
+                Some(format!("run:{}", ensured.run.id)),
+                serde_json::json!({
+                    "runbook": ensured.run.run_type,
+                    "scope": ensured.run.context.scope,
+                    "reason": ensured.run.context.reason,
+                    "created": ensured.created,
+                    "limits": ensured.run.limits,
+                }),
+            )
+        }
+    }
+
+    pub(super) fn count_started(ensured: &Ensured) {
         if ensured.created {
             metrics::counter!("tenantatlas_runs_started_total", "runbook" => ensured.run.run_type.clone()).increment(1);
         }
-        self.audit(actor.audit(
-            action,
-            Some(format!("run:{}", ensured.run.id)),
-            serde_json::json!({
-                "runbook": ensured.run.run_type,
-                "scope": ensured.run.context.scope,
-                "reason": ensured.run.context.reason,
-                "created": ensured.created,
-                "limits": ensured.run.limits,
-            }),
-        ))
-        .await
     }
 
     /// Cancels an active run (the capability checked and the audit entry

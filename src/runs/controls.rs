@@ -317,7 +317,7 @@ impl OperationRunService {
 
     /// The runs started as retries of `run_id`, oldest first.
     pub async fn retries_of(&self, run_id: i64) -> Result<Vec<i64>> {
-        Ok(rc::retries_of(&self.db, run_id).await?)
+        Ok(storage::runs::retries_of(&self.db, run_id).await?)
     }
 }
 

@@ -75,7 +75,14 @@ impl OperationRunService {
     /// running run with the same identity exists, returns it; otherwise
     /// creates the run, a row per tenant and a queued job per tenant, in one
     /// transaction. The unique index over active identities decides races.
-    pub async fn ensure(&self, new: NewRun) -> Result<Ensured> {
+    /// `audit` is the start's audit entry for the run as ensured, written in
+    /// the transaction that creates the run (or alone for an active run
+    /// answered instead, which changes nothing).
+    pub async fn ensure(
+        &self,
+        new: NewRun,
+        audit: impl Fn(&Ensured) -> AuditEntry + Send + Sync,
+    ) -> Result<Ensured> {
         let identity = new.identity();
         // A lost race against a run that completes at that instant is retried.
         for _ in 0..5 {
@@ -97,6 +104,11 @@ impl OperationRunService {
                         storage::runs::mark_running(&mut tx, run_id, now).await?;
                         self.complete_if_done(&mut tx, run_id, now).await?;
                     }
+                    let created = Ensured {
+                        run: storage::runs::get_in_tx(&mut tx, run_id).await?,
+                        created: true,
+                    };
+                    storage::directory::audit(&mut tx, &audit(&created), now).await?;
                     tx.commit().await?;
                     storage::run_tenants::refresh_statistics(&self.db, total).await;
                     let run = self.get(run_id).await?;
@@ -108,10 +120,12 @@ impl OperationRunService {
                         storage::runs::active_by_identity(&self.db, &identity).await?
                     {
                         let run = self.get(run_id).await?;
-                        return Ok(Ensured {
+                        let active = Ensured {
                             run,
                             created: false,
-                        });
+                        };
+                        storage::directory::audit_now(&self.db, &audit(&active), now).await?;
+                        return Ok(active);
                     }
                 }
             }

@@ -1,19 +1,16 @@
 //! Statements of an operator's controls over a run: the gate a tenant
 //! passes before it starts (under the run row's lock), pause and limits,
 //! the error budget's stop, and the reads of a run's tenant results.
-//!
-//! Rows are locked in the run aggregate's one order (docs/architecture.md,
-//! "Lock order"): a run's tenant rows, in tenant order, before the run's own
-//! row. PostgreSQL takes a statement's rows in the order its plan reads
-//! them, so a statement that changes several tenant rows locks them first
-//! in a sorted subquery; SQLite lets one writer in at a time.
+//! A run's tenant rows are locked, in tenant order, before its own row
+//! (docs/architecture.md, "Lock order").
 
 use chrono::{DateTime, Utc};
 
 use crate::args;
 use crate::domain::run_controls::RunLimits;
 use crate::domain::run_tenants::{TenantQuery, TenantSort};
-use crate::storage::{Backend, Db, Tx};
+use crate::storage::run_tenants::tenant_rows_in_order;
+use crate::storage::{Db, Tx};
 
 /// Starts the tenant without the gate when its run has no cap, is not
 /// paused and not stopped, or when the tenant already runs (a retry, or the
@@ -38,11 +35,9 @@ pub async fn start_ungated(
     .map(|r| r.map(|(a,)| a))
 }
 
-/// [`start_ungated`] for several tenants of one run in one statement;
-/// returns the tenants started (the others are for the gate to decide) and
-/// the run's status. Every listed tenant's row is locked, in tenant order,
-/// the started ones and the ones the gate decides next alike, so none is
-/// locked after the run's row.
+/// [`start_ungated`] for several tenants of one run in one statement, every
+/// listed row locked (the gate's too, before the run's row); returns the
+/// tenants started (the others are for the gate) and the run's status.
 pub async fn start_ungated_many(
     tx: &mut Tx,
     run_id: i64,
@@ -50,13 +45,7 @@ pub async fn start_ungated_many(
     now: DateTime<Utc>,
 ) -> Result<(Vec<i64>, Option<String>), sqlx::Error> {
     let listed = crate::storage::in_id_list(tx.backend(), "tenant_id", "$2");
-    let rows = match tx.backend() {
-        Backend::Sqlite => format!("run_id = $1 AND {listed}"),
-        Backend::Postgres => format!(
-            "run_id = $1 AND tenant_id = ANY(ARRAY(SELECT tenant_id FROM operation_run_tenants \
-             WHERE run_id = $1 AND {listed} ORDER BY tenant_id FOR UPDATE))"
-        ),
-    };
+    let rows = tenant_rows_in_order(tx.backend(), &listed);
     let started: Vec<(i64, Option<String>)> = tx
         .fetch_all(
             &format!(
@@ -95,25 +84,23 @@ pub async fn lock_for_gate(tx: &mut Tx, run_id: i64) -> Result<Option<GateRow>, 
     .await
 }
 
-/// Locks the tenant's row (before its run's: the one order) and returns
-/// its state; None without such a row.
+/// Locks the tenant's row (before its run's) and returns its state.
 pub async fn lock_tenant_state(
     tx: &mut Tx,
     run_id: i64,
     tenant_id: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    let sql = tx.pick(
-        "SELECT state FROM operation_run_tenants WHERE run_id = $1 AND tenant_id = $2",
-        "SELECT state FROM operation_run_tenants WHERE run_id = $1 AND tenant_id = $2 FOR UPDATE",
+    let lock = tx.pick("", "FOR UPDATE");
+    let sql = format!(
+        "SELECT state FROM operation_run_tenants WHERE run_id = $1 AND tenant_id = $2 {lock}"
     );
-    Ok(tx
-        .fetch_optional::<(String,)>(sql, args![run_id, tenant_id])
-        .await?
-        .map(|(s,)| s))
+    let row = tx
+        .fetch_optional::<(String,)>(&sql, args![run_id, tenant_id])
+        .await?;
+    Ok(row.map(|(s,)| s))
 }
 
-/// The run's running tenants, read after the run's lock (a fresh
-/// statement, so starts committed meanwhile are seen).
+/// The run's running tenants, read after the run's lock.
 pub async fn running(tx: &mut Tx, run_id: i64) -> Result<i64, sqlx::Error> {
     tx.scalar::<i64>(
         "SELECT count(*) FROM operation_run_tenants WHERE run_id = $1 AND state = 'running'",
@@ -149,14 +136,8 @@ pub async fn end_not_started(
     tenant_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<(i64, bool), sqlx::Error> {
-    let queued = "run_id = $1 AND state = 'queued' AND ($2 IS NULL OR tenant_id = $2)";
-    let rows = match tx.backend() {
-        Backend::Sqlite => queued.to_owned(),
-        Backend::Postgres => format!(
-            "run_id = $1 AND tenant_id = ANY(ARRAY(SELECT tenant_id FROM operation_run_tenants \
-             WHERE {queued} ORDER BY tenant_id FOR UPDATE))"
-        ),
-    };
+    let queued = "state = 'queued' AND ($2 IS NULL OR tenant_id = $2)";
+    let rows = tenant_rows_in_order(tx.backend(), queued);
     let n = tx
         .execute(
             &format!(
@@ -223,17 +204,6 @@ pub async fn set_limits(tx: &mut Tx, run_id: i64, limits: &RunLimits) -> Result<
         )
         .await?
         == 1)
-}
-
-/// The runs that retry `run_id`, oldest first.
-pub async fn retries_of(db: &Db, run_id: i64) -> Result<Vec<i64>, sqlx::Error> {
-    let rows = db
-        .fetch_all::<(i64,)>(
-            "SELECT id FROM operation_runs WHERE retry_of = $1 ORDER BY id",
-            args![run_id],
-        )
-        .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// One tenant's result row as stored.

@@ -8,6 +8,21 @@ use crate::domain::run::{NewRun, Scope, TenantResult};
 use crate::domain::run_tenants::TenantState;
 use crate::storage::{Backend, Db, Tx};
 
+/// The condition "a tenant row of run `$1` matching `filter`" for a
+/// statement that changes several of them: on PostgreSQL the rows are locked
+/// first, in tenant order (the one lock order, docs/architecture.md), since
+/// a plan reads rows in no promised order; SQLite lets one writer in at a
+/// time. The caller repeats in its own condition what must still hold.
+pub fn tenant_rows_in_order(backend: Backend, filter: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("run_id = $1 AND {filter}"),
+        Backend::Postgres => format!(
+            "run_id = $1 AND tenant_id = ANY(ARRAY(SELECT tenant_id FROM operation_run_tenants \
+             WHERE run_id = $1 AND {filter} ORDER BY tenant_id FOR UPDATE))"
+        ),
+    }
+}
+
 /// At most this many failure rows are kept per tenant; the rest are summed up.
 const FAILURES_PER_TENANT: usize = 20;
 

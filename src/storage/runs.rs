@@ -8,7 +8,7 @@ use crate::domain::run::{
     NewRun, Outcome, Run, RunContext, RunFailure, RunFilter, RunStatus, SummaryCounts,
 };
 use crate::domain::run_controls::RunLimits;
-use crate::storage::{Backend, Db, Exec, Tx};
+use crate::storage::{Db, Exec, Tx};
 
 #[derive(sqlx::FromRow)]
 struct RunRow {
@@ -299,14 +299,8 @@ pub async fn complete_if_done(
 /// the caller has dropped the run's queued jobs before). Returns false when
 /// the run was already completed; the caller rolls back then.
 pub async fn cancel(tx: &mut Tx, run_id: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-    let unfinished = "run_id = $1 AND state IN ('queued', 'running')";
-    let rows = match tx.backend() {
-        Backend::Sqlite => unfinished.to_owned(),
-        Backend::Postgres => format!(
-            "run_id = $1 AND tenant_id = ANY(ARRAY(SELECT tenant_id FROM operation_run_tenants \
-             WHERE {unfinished} ORDER BY tenant_id FOR UPDATE))"
-        ),
-    };
+    let rows =
+        super::run_tenants::tenant_rows_in_order(tx.backend(), "state IN ('queued', 'running')");
     tx.execute(
         &format!(
             "UPDATE operation_run_tenants SET state = 'cancelled', finished_at = $2 \
@@ -345,4 +339,15 @@ pub async fn list_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<Run>, sqlx::Error> 
         .collect::<Result<Vec<Run>, sqlx::Error>>()?;
     runs.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
     Ok(runs)
+}
+
+/// The runs that retry `run_id`, oldest first.
+pub async fn retries_of(db: &Db, run_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    let rows = db
+        .fetch_all::<(i64,)>(
+            "SELECT id FROM operation_runs WHERE retry_of = $1 ORDER BY id",
+            args![run_id],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
