@@ -189,53 +189,39 @@ pub async fn leave(
     how: &Leave,
     now_ms: i64,
 ) -> Result<bool, sqlx::Error> {
-    let n = match how {
+    let (status, run_at_ms, error, reason) = match how {
         Leave::End {
             status,
             error,
             reason,
-        } => {
-            ex.execute(
-                "UPDATE jobs SET status = $3, last_error = COALESCE($4, last_error), reason = $5, \
-                     lease_owner = NULL, lease_until_ms = NULL, updated_at_ms = $6 \
-                 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
-                args![
-                    job_id,
-                    owner,
-                    status.as_str(),
-                    error.clone(),
-                    reason.clone(),
-                    now_ms
-                ],
-            )
-            .await?
-        }
+        } => (status, None, error, reason),
         Leave::Wait {
             status,
             run_at_ms,
             error,
             reason,
-        } => {
-            let refund = i64::from(*status == JobStatus::Available);
-            ex.execute(
-                "UPDATE jobs SET status = $3, run_at_ms = $4, last_error = COALESCE($5, last_error), \
-                     reason = $6, attempts = attempts - $7, lease_owner = NULL, lease_until_ms = NULL, \
-                     updated_at_ms = $8 \
-                 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
-                args![
-                    job_id,
-                    owner,
-                    status.as_str(),
-                    *run_at_ms,
-                    error.clone(),
-                    reason.clone(),
-                    refund,
-                    now_ms
-                ],
-            )
-            .await?
-        }
+        } => (status, Some(*run_at_ms), error, reason),
     };
+    // A snoozed job gets its attempt back: waiting is not its failure.
+    let refund = i64::from(*status == JobStatus::Available);
+    let n = ex
+        .execute(
+            "UPDATE jobs SET status = $3, run_at_ms = COALESCE($4, run_at_ms), \
+                 last_error = COALESCE($5, last_error), reason = $6, attempts = attempts - $7, \
+                 lease_owner = NULL, lease_until_ms = NULL, updated_at_ms = $8 \
+             WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+            args![
+                job_id,
+                owner,
+                status.as_str(),
+                run_at_ms,
+                error.clone(),
+                reason.clone(),
+                refund,
+                now_ms
+            ],
+        )
+        .await?;
     Ok(n == 1)
 }
 
