@@ -4,10 +4,11 @@
 
 use askama::Template;
 
-use super::forms::{DestinationFields, RuleFields};
+use super::forms::{DestinationForm, RuleFields};
 use crate::alerts::values::{EVENTS, cooldown_words, time_zones};
 use crate::alerts::{DeliveryView, DestinationView, RuleView};
 use crate::domain::Invalid;
+use crate::doors::web::kit::views::filters;
 use crate::doors::web::kit::{Chrome, Flash, Pager, TimeTag};
 
 /// Which form failed, and the field that is wrong in it.
@@ -28,41 +29,10 @@ fn error_in(error: &Option<FormError>, form: &str, field: &str) -> String {
 /// What was typed into the alert forms, shown again with a 422.
 #[derive(Debug, Clone, Default)]
 pub struct AlertForms {
-    pub teams: DestinationFields,
-    pub email: DestinationFields,
+    pub teams: DestinationForm,
+    pub email: DestinationForm,
     pub rule: RuleFields,
     pub error: Option<FormError>,
-}
-
-#[derive(Debug, Clone)]
-pub struct DestinationRowView {
-    pub id: i64,
-    pub name: String,
-    pub kind: String,
-    pub target: String,
-    pub created_at: TimeTag,
-    pub enabled: bool,
-    pub warning: String,
-    /// Checked in the rule form.
-    pub checked: bool,
-}
-
-impl DestinationRowView {
-    pub fn all(destinations: &[DestinationView], checked: &[String]) -> Vec<DestinationRowView> {
-        destinations
-            .iter()
-            .map(|d| DestinationRowView {
-                id: d.id,
-                name: d.name.clone(),
-                kind: d.kind.clone(),
-                target: d.target.clone(),
-                created_at: TimeTag::at(&d.created_at),
-                enabled: d.enabled,
-                warning: d.warning.clone().unwrap_or_default(),
-                checked: checked.contains(&d.id.to_string()),
-            })
-            .collect()
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -180,7 +150,7 @@ impl Default for RuleChoices {
 pub struct AlertsPage {
     pub chrome: Chrome,
     pub flash: Option<Flash>,
-    pub destinations: Vec<DestinationRowView>,
+    pub destinations: Vec<DestinationView>,
     pub rules: Vec<RuleRowView>,
     pub deliveries: Vec<DeliveryRowView>,
     pub pager: Pager,
@@ -229,7 +199,7 @@ pub struct DestinationEditPage {
     pub chrome: Chrome,
     pub id: i64,
     pub saved: DestinationView,
-    pub fields: DestinationFields,
+    pub fields: DestinationForm,
     pub error: Option<FormError>,
     pub smtp_warning: String,
 }
@@ -247,7 +217,7 @@ pub struct RuleEditPage {
     pub id: i64,
     pub enabled: bool,
     pub rule: RuleFields,
-    pub destinations: Vec<DestinationRowView>,
+    pub destinations: Vec<DestinationView>,
     pub choices: RuleChoices,
     pub error: Option<FormError>,
     pub rule_action: String,

@@ -67,6 +67,42 @@ impl fmt::Display for TimeTag {
 
 impl askama::filters::HtmlSafe for TimeTag {}
 
+/// What templates apply to the services' view-ready types, so a page reads
+/// them as they are: `{{ n.created_at|time }}`, `{{ row.attempts|count }}`.
+/// A template module brings them in with `use …::kit::filters;`.
+pub mod filters {
+    use chrono::{DateTime, Utc};
+
+    use super::TimeTag;
+
+    /// A moment, or none.
+    pub trait Moment {
+        fn moment(&self) -> Option<DateTime<Utc>>;
+    }
+
+    impl Moment for DateTime<Utc> {
+        fn moment(&self) -> Option<DateTime<Utc>> {
+            Some(*self)
+        }
+    }
+
+    impl Moment for Option<DateTime<Utc>> {
+        fn moment(&self) -> Option<DateTime<Utc>> {
+            *self
+        }
+    }
+
+    /// A moment as a [`TimeTag`] (`—` when there is none).
+    pub fn time(t: &impl Moment, _: &dyn askama::Values) -> askama::Result<TimeTag> {
+        Ok(TimeTag::opt(&t.moment()))
+    }
+
+    /// A number with thousands separators.
+    pub fn count(n: &i64, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(super::super::format::count(*n))
+    }
+}
+
 pub fn outcome_label(o: Outcome) -> &'static str {
     match o {
         Outcome::PartiallySucceeded => "partially succeeded",

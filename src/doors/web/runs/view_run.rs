@@ -10,7 +10,7 @@ use super::super::kit::format::{count, duration, plural};
 use super::super::kit::views::FailureView;
 use super::super::kit::{Chrome, Ctx, Flash, Query, RunId, RunView, WebError, page};
 use super::present;
-use super::tenants::{SORTS, STATE_LABELS, TenantTable, TenantsQuery};
+use super::tenants::{SORTS, STATE_LABELS, TenantTable, TenantsQuery, filters};
 use crate::console::FailureGroup;
 use crate::domain::Capability;
 use crate::runs::Run;
