@@ -9,46 +9,19 @@ use axum::response::{Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::kit::views::filters;
 use super::kit::{
-    Chrome, Customer, PageQuery, Pager, Query, RunId, RunView, Text, TimeTag, WebError, WebState,
-    page,
+    Chrome, Customer, PageQuery, Pager, Query, RunId, RunView, Text, WebError, WebState, page,
 };
 use crate::console::{FindingFilter, FindingItem, Page};
 
 const PAGE_SIZE: i64 = 50;
 
-#[derive(Debug, Clone)]
-struct FindingView {
-    id: i64,
-    tenant: String,
-    title: String,
-    severity: String,
-    status: String,
-    sla_due: TimeTag,
-    overdue: bool,
-    last_seen: TimeTag,
-}
-
-impl FindingView {
-    fn of(f: &FindingItem) -> FindingView {
-        FindingView {
-            id: f.id,
-            tenant: f.tenant.clone(),
-            title: f.title.clone(),
-            severity: f.severity.clone(),
-            status: f.status.clone(),
-            sla_due: TimeTag::date(&f.sla_due_at),
-            overdue: f.overdue,
-            last_seen: TimeTag::date(&f.last_seen_at),
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "admin/findings.html")]
 struct FindingsPage {
     chrome: Chrome,
-    findings: Vec<FindingView>,
+    findings: Vec<FindingItem>,
     status: String,
     severity: String,
     tenant: String,
@@ -99,7 +72,7 @@ pub async fn findings(
     ];
     page(&FindingsPage {
         chrome: Chrome::customer(&state, &c, &session, "findings").await?,
-        findings: found.items.iter().map(FindingView::of).collect(),
+        findings: found.items,
         pager: Pager::ahead("/admin/findings", &kept, found.page, found.has_more),
         status: filter.status.unwrap_or_default(),
         severity: filter.severity.unwrap_or_default(),

@@ -8,45 +8,19 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use super::kit::format::count;
-use super::kit::{Chrome, Ctx, Pager, Query, Text, TimeTag, WebError, page_with};
+use super::kit::views::filters;
+use super::kit::{Chrome, Ctx, Pager, Query, Text, WebError, page_with};
 use crate::console::{AUDIT_ACTIONS, AuditEntryView, AuditFilter};
 use crate::domain::{Invalid, PageSpot};
 
 const PATH: &str = "/system/audit";
 const PAGE_SIZE: i64 = 25;
 
-#[derive(Debug, Clone)]
-struct EntryView {
-    when: TimeTag,
-    actor: String,
-    system: bool,
-    action: String,
-    subject: String,
-    subject_url: String,
-    details: Vec<(String, String)>,
-    ip: String,
-}
-
-impl EntryView {
-    fn of(a: &AuditEntryView) -> EntryView {
-        EntryView {
-            when: TimeTag::at(&a.created_at),
-            actor: a.actor.clone(),
-            system: a.system,
-            action: a.action.clone(),
-            subject: a.subject.clone(),
-            subject_url: a.subject_url.clone().unwrap_or_default(),
-            details: a.details.clone(),
-            ip: a.ip.clone(),
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "system/audit.html")]
 struct AuditPage {
     chrome: Chrome,
-    events: Vec<EntryView>,
+    events: Vec<AuditEntryView>,
     filter: AuditFilter,
     actions: Vec<&'static str>,
     /// The field whose value is wrong, and what is wrong with it.
@@ -104,7 +78,7 @@ pub async fn audit_log(cx: Ctx, Query(mut q): Query<AuditQuery>) -> Result<Respo
     let (status, events, spot, hidden, invalid) = match found {
         Ok(p) => (
             StatusCode::OK,
-            p.entries.items.iter().map(EntryView::of).collect(),
+            p.entries.items,
             p.entries.spot,
             p.hidden_system,
             None,

@@ -8,9 +8,9 @@ use askama::Template;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::kit::format::{count, counted, plural};
+use super::kit::views::filters;
 use super::kit::{
-    Chrome, Ctx, NotificationId, PageQuery, Pager, Query, SignedForm, TimeTag, TokenOnly, WebError,
-    page,
+    Chrome, Ctx, NotificationId, PageQuery, Pager, Query, SignedForm, TokenOnly, WebError, page,
 };
 use super::runs::present::{RunLine, lines};
 use crate::console::{NotificationItem, Page};
@@ -25,33 +25,6 @@ const FAILURE_ROWS: i64 = 5;
 const FAILURE_HOURS: i64 = 24;
 const DASHBOARD_NOTIFICATIONS: i64 = 5;
 
-#[derive(Debug, Clone)]
-struct NotificationView {
-    id: i64,
-    title: String,
-    summary: String,
-    url: String,
-    unread: bool,
-    created_at: TimeTag,
-}
-
-impl NotificationView {
-    fn of(n: &NotificationItem) -> NotificationView {
-        NotificationView {
-            id: n.id,
-            title: n.title.clone(),
-            summary: n.summary.clone(),
-            url: n.url.clone(),
-            unread: n.unread,
-            created_at: TimeTag::at(&n.created_at),
-        }
-    }
-
-    fn all(items: &[NotificationItem]) -> Vec<NotificationView> {
-        items.iter().map(NotificationView::of).collect()
-    }
-}
-
 /// Work pending in one runbook over all tenants.
 #[derive(Debug, Clone)]
 struct PendingLine {
@@ -64,14 +37,14 @@ struct PendingLine {
 }
 
 /// The active runs panel.
-#[derive(Template)]
+#[derive(Template, Default)]
 #[template(path = "system/_dash_active.html")]
 struct ActivePanel {
     active: Vec<RunLine>,
 }
 
 /// Failures of the last 24 hours.
-#[derive(Template)]
+#[derive(Template, Default)]
 #[template(path = "system/_dash_failures.html")]
 struct FailuresPanel {
     failures_total: String,
@@ -80,7 +53,7 @@ struct FailuresPanel {
 }
 
 /// Recent runs, over all tenants and of one tenant apart.
-#[derive(Template)]
+#[derive(Template, Default)]
 #[template(path = "system/_dash_recent.html")]
 struct RecentPanel {
     recent_all: Vec<RunLine>,
@@ -104,21 +77,18 @@ struct Bell {
 #[template(path = "system/dashboard.html")]
 struct Dashboard {
     chrome: Chrome,
-    active: Vec<RunLine>,
-    failures_total: String,
-    failures_none: bool,
-    failures: Vec<RunLine>,
-    recent_all: Vec<RunLine>,
-    recent_one: Vec<RunLine>,
-    can_runbooks: bool,
-    notifications: Vec<NotificationView>,
+    /// The panels, each rendered as it is polled.
+    active: ActivePanel,
+    failures: FailuresPanel,
+    recent: RecentPanel,
+    notifications: Vec<NotificationItem>,
 }
 
 #[derive(Template)]
 #[template(path = "system/notifications.html")]
 struct NotificationsPage {
     chrome: Chrome,
-    notifications: Vec<NotificationView>,
+    notifications: Vec<NotificationItem>,
     pager: Pager,
 }
 
@@ -186,31 +156,17 @@ pub async fn dashboard(cx: Ctx) -> Result<Response, WebError> {
             recent_panel(&cx).await?,
         )
     } else {
-        let none = FailuresPanel {
-            failures_total: String::new(),
-            failures_none: true,
-            failures: vec![],
-        };
-        let recent = RecentPanel {
-            recent_all: vec![],
-            recent_one: vec![],
-            can_runbooks: false,
-        };
-        (ActivePanel { active: vec![] }, none, recent)
+        Default::default()
     };
     let first = Page::new(1, DASHBOARD_NOTIFICATIONS);
     let console = cx.state.app.console();
     let unread = console.notifications(&cx.op.identity, true, first).await?;
     page(&Dashboard {
         chrome,
-        active: active.active,
-        failures_total: failures.failures_total,
-        failures_none: failures.failures_none,
-        failures: failures.failures,
-        recent_all: recent.recent_all,
-        recent_one: recent.recent_one,
-        can_runbooks: recent.can_runbooks,
-        notifications: NotificationView::all(&unread.items),
+        active,
+        failures,
+        recent,
+        notifications: unread.items,
     })
 }
 
@@ -248,7 +204,7 @@ pub async fn notifications(cx: Ctx, Query(q): Query<PageQuery>) -> Result<Respon
     let list = console.notifications(&cx.op.identity, false, asked).await?;
     page(&NotificationsPage {
         chrome,
-        notifications: NotificationView::all(&list.items),
+        notifications: list.items,
         pager: Pager::ahead("/system/notifications", &(), list.page, list.has_more),
     })
 }

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -27,24 +27,6 @@ struct LoginPage {
     email: String,
     next: String,
     error: String,
-}
-
-impl LoginPage {
-    fn of(plane: Plane, csrf: String, email: String, next: String, error: String) -> LoginPage {
-        let (heading, action) = match plane {
-            Plane::System => ("Operator sign-in", "/system/login"),
-            Plane::Admin => ("Sign in to your workspace", "/admin/login"),
-        };
-        LoginPage {
-            plane: plane.as_str(),
-            heading,
-            action,
-            csrf,
-            email,
-            next,
-            error,
-        }
-    }
 }
 
 fn root(plane: Plane) -> &'static str {
@@ -96,12 +78,29 @@ pub struct NextQuery {
 
 /// A sign-in page with the visitor's form token; a new token comes with its
 /// cookie. Nothing is written to the database.
-fn login_response(
+async fn login_response(
+    (state, headers): (&WebState, &HeaderMap),
     status: StatusCode,
-    view: &LoginPage,
-    set_cookie: Option<HeaderValue>,
+    plane: Plane,
+    email: String,
+    next: String,
+    error: String,
 ) -> Result<Response, WebError> {
-    let mut response = page_with(status, view)?;
+    let (csrf, set_cookie) = anonymous_token(state, headers).await?;
+    let (heading, action) = match plane {
+        Plane::System => ("Operator sign-in", "/system/login"),
+        Plane::Admin => ("Sign in to your workspace", "/admin/login"),
+    };
+    let view = LoginPage {
+        plane: plane.as_str(),
+        heading,
+        action,
+        csrf,
+        email,
+        next,
+        error,
+    };
+    let mut response = page_with(status, &view)?;
     if let Some(cookie) = set_cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
@@ -120,10 +119,9 @@ pub async fn login_page(
     if signed_in {
         return Ok(Redirect::to(&safe_next(opt(&q.next), plane)).into_response());
     }
-    let (token, set_cookie) = anonymous_token(&state, &headers).await?;
     let next = carried_next(opt(&q.next), plane);
-    let view = LoginPage::of(plane, token, String::new(), next, String::new());
-    login_response(StatusCode::OK, &view, set_cookie)
+    let (ok, none) = (StatusCode::OK, String::new());
+    login_response((&state, &headers), ok, plane, none.clone(), next, none).await
 }
 
 #[derive(Deserialize)]
@@ -182,15 +180,9 @@ pub async fn login(
             Some(retry_after_secs),
         ),
     };
-    let (token, set_cookie) = anonymous_token(&state, &headers).await?;
-    let view = LoginPage::of(
-        plane,
-        token,
-        form.email.trim().to_owned(),
-        carried_next(opt(&form.next), plane),
-        error,
-    );
-    let response = login_response(status, &view, set_cookie)?;
+    let (email, next) = (form.email.trim(), carried_next(opt(&form.next), plane));
+    let asked = (&state, &headers);
+    let response = login_response(asked, status, plane, email.into(), next, error).await?;
     Ok(match retry_after {
         Some(secs) => with_retry_after(response, secs),
         None => response,

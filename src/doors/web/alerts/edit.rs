@@ -5,8 +5,8 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::forms::{DestinationFields, DestinationForm, RuleFields};
-use super::views::{DestinationEditPage, DestinationRowView, FormError, RuleEditPage};
+use super::forms::{DestinationForm, RuleFields};
+use super::views::{DestinationEditPage, FormError, RuleEditPage};
 use super::{after, back};
 use crate::alerts::DestinationView;
 use crate::domain::Invalid;
@@ -25,7 +25,7 @@ fn status_of(error: &Option<Invalid>) -> StatusCode {
 async fn destination_page(
     cx: &Ctx,
     saved: DestinationView,
-    fields: DestinationFields,
+    fields: DestinationForm,
     error: Option<Invalid>,
 ) -> Result<Response, WebError> {
     let smtp_warning = match saved.kind.as_str() {
@@ -54,7 +54,7 @@ pub async fn edit_destination_page(
 ) -> Result<Response, WebError> {
     let (service, actor) = (cx.state.app.alert_service(), cx.actor());
     let saved = service.destination(&actor, id).await?;
-    let fields = DestinationFields {
+    let fields = DestinationForm {
         kind: saved.kind.clone(),
         name: saved.name.clone(),
         // The webhook URL is a secret: never sent back, only replaced.
@@ -80,7 +80,7 @@ pub async fn edit_destination(
         Ok(d) => back(&cx, format!("Destination {:?} saved.", d.name)).await,
         Err(i) => {
             let saved = service.destination(&actor, id).await?;
-            destination_page(&cx, saved, form.typed(), Some(i)).await
+            destination_page(&cx, saved, form, Some(i)).await
         }
     }
 }
@@ -100,7 +100,7 @@ async fn rule_page(
             chrome: cx.chrome("alerts").await?,
             id,
             enabled: saved.enabled,
-            destinations: DestinationRowView::all(&destinations, &rule.destinations),
+            destinations,
             rule,
             choices: Default::default(),
             error: error.map(|invalid| FormError {

@@ -8,12 +8,14 @@ use serde::Deserialize;
 use crate::alerts::{DestinationRequest, RuleRequest, RuleView};
 use crate::domain::{Invalid, TextKind};
 
-#[derive(Deserialize)]
+/// A destination form's fields as typed (kept to be shown again).
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(default)]
 pub struct DestinationForm {
-    pub kind: Option<String>,
-    pub name: Option<String>,
-    pub url: Option<String>,
-    pub recipients: Option<String>,
+    pub kind: String,
+    pub name: String,
+    pub url: String,
+    pub recipients: String,
 }
 
 /// Recipients separated by commas, semicolons or white space.
@@ -24,31 +26,13 @@ fn recipients(raw: &str) -> Vec<String> {
         .collect()
 }
 
-/// A destination form's fields as typed.
-#[derive(Debug, Clone, Default)]
-pub struct DestinationFields {
-    pub kind: String,
-    pub name: String,
-    pub url: String,
-    pub recipients: String,
-}
-
 impl DestinationForm {
     pub fn request(&self) -> DestinationRequest {
         DestinationRequest {
-            kind: self.kind.clone().unwrap_or_default(),
-            name: self.name.clone().unwrap_or_default(),
-            url: self.url.clone().unwrap_or_default(),
-            recipients: recipients(self.recipients.as_deref().unwrap_or("")),
-        }
-    }
-
-    pub fn typed(&self) -> DestinationFields {
-        DestinationFields {
-            kind: self.kind.clone().unwrap_or_default(),
-            name: self.name.clone().unwrap_or_default(),
-            url: self.url.clone().unwrap_or_default(),
-            recipients: self.recipients.clone().unwrap_or_default(),
+            kind: self.kind.clone(),
+            name: self.name.clone(),
+            url: self.url.clone(),
+            recipients: recipients(&self.recipients),
         }
     }
 }
@@ -113,6 +97,11 @@ impl RuleFields {
             timezone: r.timezone.clone().unwrap_or_default(),
             destinations: r.destination_ids.iter().map(i64::to_string).collect(),
         }
+    }
+
+    /// Whether destination `id` is ticked.
+    pub fn picks(&self, id: &i64) -> bool {
+        self.destinations.contains(&id.to_string())
     }
 
     /// The units offered: seconds only when the value is in seconds.

@@ -17,7 +17,7 @@ pub use self::edit::{
     set_destination, set_rule,
 };
 use self::forms::{DestinationForm, RuleFields};
-use self::views::{AlertForms, AlertsPage, DeliveryRowView, DestinationRowView, FormError};
+use self::views::{AlertForms, AlertsPage, DeliveryRowView, FormError};
 use crate::doors::web::kit::{
     Confirm, Ctx, DestinationId, Flash, Pager, Query, RuleId, SignedForm, Text, TokenOnly,
     WebError, page, page_with,
@@ -58,8 +58,8 @@ async fn render(
         &AlertsPage {
             chrome: cx.chrome("alerts").await?,
             flash,
-            destinations: DestinationRowView::all(&destinations, &forms.rule.destinations),
             rules: AlertsPage::rules_of(&rules, &destinations),
+            destinations,
             deliveries: rows,
             pager: Pager::spot(PAGE, &(), deliveries.spot, noun).labelled("Delivery pages"),
             choices: Default::default(),
@@ -137,8 +137,7 @@ pub async fn add_destination(
             back(&cx, message).await
         }
         Err(invalid_field) => {
-            let typed = form.typed();
-            let email = typed.kind == "email";
+            let email = form.kind == "email";
             let mut forms = AlertForms {
                 error: Some(FormError {
                     form: if email { "email" } else { "teams" },
@@ -150,7 +149,7 @@ pub async fn add_destination(
                 &mut forms.email
             } else {
                 &mut forms.teams
-            }) = typed;
+            }) = form;
             invalid(&cx, forms).await
         }
     }

@@ -4,11 +4,12 @@
 
 use askama::Template;
 
-use super::forms::{DestinationFields, RuleFields};
+use super::forms::{DestinationForm, RuleFields};
 use crate::alerts::values::{EVENTS, cooldown_words, time_zones};
 use crate::alerts::{DeliveryView, DestinationView, RuleView};
 use crate::domain::Invalid;
-use crate::doors::web::kit::{Chrome, Flash, Pager, TimeTag};
+use crate::doors::web::kit::views::filters;
+use crate::doors::web::kit::{Chrome, Flash, Pager};
 
 /// Which form failed, and the field that is wrong in it.
 #[derive(Debug, Clone)]
@@ -28,41 +29,10 @@ fn error_in(error: &Option<FormError>, form: &str, field: &str) -> String {
 /// What was typed into the alert forms, shown again with a 422.
 #[derive(Debug, Clone, Default)]
 pub struct AlertForms {
-    pub teams: DestinationFields,
-    pub email: DestinationFields,
+    pub teams: DestinationForm,
+    pub email: DestinationForm,
     pub rule: RuleFields,
     pub error: Option<FormError>,
-}
-
-#[derive(Debug, Clone)]
-pub struct DestinationRowView {
-    pub id: i64,
-    pub name: String,
-    pub kind: String,
-    pub target: String,
-    pub created_at: TimeTag,
-    pub enabled: bool,
-    pub warning: String,
-    /// Checked in the rule form.
-    pub checked: bool,
-}
-
-impl DestinationRowView {
-    pub fn all(destinations: &[DestinationView], checked: &[String]) -> Vec<DestinationRowView> {
-        destinations
-            .iter()
-            .map(|d| DestinationRowView {
-                id: d.id,
-                name: d.name.clone(),
-                kind: d.kind.clone(),
-                target: d.target.clone(),
-                created_at: TimeTag::at(&d.created_at),
-                enabled: d.enabled,
-                warning: d.warning.clone().unwrap_or_default(),
-                checked: checked.contains(&d.id.to_string()),
-            })
-            .collect()
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -77,24 +47,20 @@ pub struct RuleRowView {
     pub enabled: bool,
 }
 
+/// A delivery as the service tells it, with its rule and destination named.
 #[derive(Debug, Clone)]
 pub struct DeliveryRowView {
-    pub id: i64,
+    pub d: DeliveryView,
     pub rule: String,
+    /// The rule's id while it exists, else 0 (no link).
     pub rule_id: i64,
-    pub run_id: i64,
-    pub event: String,
     pub destination: String,
-    pub status: String,
-    pub status_class: &'static str,
-    pub deliver_after: TimeTag,
-    pub suppressed_reason: String,
-    pub attempts: i64,
-    pub next_attempt: TimeTag,
-    pub last_error: String,
-    pub created_at: TimeTag,
-    pub sent_at: TimeTag,
-    pub can_retry: bool,
+}
+
+impl DeliveryRowView {
+    pub fn status_class(&self) -> &'static str {
+        status_class(&self.d.status)
+    }
 }
 
 /// The colour of a delivery's status.
@@ -120,7 +86,6 @@ pub fn destination_name(destinations: &[DestinationView], id: i64) -> String {
 impl DeliveryRowView {
     pub fn of(d: &DeliveryView, destinations: &[DestinationView], rules: &[RuleView]) -> Self {
         DeliveryRowView {
-            id: d.id,
             rule: match d.rule_id {
                 Some(id) => rules
                     .iter()
@@ -134,25 +99,11 @@ impl DeliveryRowView {
                 .rule_id
                 .filter(|id| rules.iter().any(|r| r.id == *id))
                 .unwrap_or(0),
-            run_id: d.run_id.unwrap_or(0),
-            event: d.event.clone(),
             destination: d
                 .destination_id
                 .map(|id| destination_name(destinations, id))
                 .unwrap_or_else(|| "deleted".into()),
-            status: d.status.clone(),
-            status_class: status_class(&d.status),
-            deliver_after: match (&d.status[..], &d.deliver_after) {
-                ("deferred", Some(t)) => TimeTag::at(t),
-                _ => TimeTag::opt(&None),
-            },
-            suppressed_reason: d.suppressed_reason.clone().unwrap_or_default(),
-            attempts: d.attempts,
-            next_attempt: TimeTag::opt(&d.next_attempt_at),
-            last_error: d.last_error.clone().unwrap_or_default(),
-            created_at: TimeTag::at(&d.created_at),
-            sent_at: TimeTag::opt(&d.sent_at),
-            can_retry: d.status == "failed" && d.destination_id.is_some(),
+            d: d.clone(),
         }
     }
 }
@@ -180,7 +131,7 @@ impl Default for RuleChoices {
 pub struct AlertsPage {
     pub chrome: Chrome,
     pub flash: Option<Flash>,
-    pub destinations: Vec<DestinationRowView>,
+    pub destinations: Vec<DestinationView>,
     pub rules: Vec<RuleRowView>,
     pub deliveries: Vec<DeliveryRowView>,
     pub pager: Pager,
@@ -229,7 +180,7 @@ pub struct DestinationEditPage {
     pub chrome: Chrome,
     pub id: i64,
     pub saved: DestinationView,
-    pub fields: DestinationFields,
+    pub fields: DestinationForm,
     pub error: Option<FormError>,
     pub smtp_warning: String,
 }
@@ -247,7 +198,7 @@ pub struct RuleEditPage {
     pub id: i64,
     pub enabled: bool,
     pub rule: RuleFields,
-    pub destinations: Vec<DestinationRowView>,
+    pub destinations: Vec<DestinationView>,
     pub choices: RuleChoices,
     pub error: Option<FormError>,
     pub rule_action: String,

@@ -67,6 +67,47 @@ impl fmt::Display for TimeTag {
 
 impl askama::filters::HtmlSafe for TimeTag {}
 
+/// What templates apply to the services' view-ready types, so a page reads
+/// them as they are: `{{ n.created_at|time }}`, `{{ row.attempts|count }}`.
+/// A template module brings them in with `use …::kit::filters;`.
+pub mod filters {
+    use chrono::{DateTime, Utc};
+
+    use super::TimeTag;
+
+    /// A moment, or none.
+    pub trait Moment {
+        fn moment(&self) -> Option<DateTime<Utc>>;
+    }
+
+    impl Moment for DateTime<Utc> {
+        fn moment(&self) -> Option<DateTime<Utc>> {
+            Some(*self)
+        }
+    }
+
+    impl Moment for Option<DateTime<Utc>> {
+        fn moment(&self) -> Option<DateTime<Utc>> {
+            *self
+        }
+    }
+
+    /// A moment as a [`TimeTag`] (`—` when there is none).
+    pub fn time(t: &impl Moment, _: &dyn askama::Values) -> askama::Result<TimeTag> {
+        Ok(TimeTag::opt(&t.moment()))
+    }
+
+    /// A moment's day (the browser's local day once localised).
+    pub fn day(t: &impl Moment, _: &dyn askama::Values) -> askama::Result<TimeTag> {
+        Ok(TimeTag::date(&t.moment()))
+    }
+
+    /// A number with thousands separators.
+    pub fn count(n: &i64, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(super::super::format::count(*n))
+    }
+}
+
 pub fn outcome_label(o: Outcome) -> &'static str {
     match o {
         Outcome::PartiallySucceeded => "partially succeeded",
@@ -79,6 +120,18 @@ pub struct FailureView {
     pub tenant: String,
     pub reason_code: String,
     pub message: String,
+}
+
+/// How far a run is, in percent of its tenants processed.
+pub fn percent(run: &Run) -> i64 {
+    let c = &run.summary_counts;
+    if c.total > 0 {
+        (c.processed * 100 / c.total).clamp(0, 100)
+    } else if run.is_active() {
+        0
+    } else {
+        100
+    }
 }
 
 /// A run as the console shows it.
@@ -108,13 +161,6 @@ pub struct RunView {
 impl RunView {
     pub fn of(run: &Run) -> RunView {
         let c = &run.summary_counts;
-        let percent = if c.total > 0 {
-            (c.processed * 100 / c.total).clamp(0, 100)
-        } else if run.is_active() {
-            0
-        } else {
-            100
-        };
         RunView {
             id: run.id,
             runbook: run.run_type.clone(),
@@ -140,7 +186,7 @@ impl RunView {
             succeeded: c.succeeded,
             failed: c.failed,
             items_updated: c.items_updated,
-            percent,
+            percent: percent(run),
             reason: run.context.reason.clone().unwrap_or_default(),
             created_at: TimeTag::at(&run.created_at),
             started_at: TimeTag::opt(&run.started_at),

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::kit::format::count;
+use super::kit::views::filters;
 use super::kit::{Chrome, Ctx, Key, Query, SignedForm, Text, WebError, opt, page, page_with};
 use super::runs::present::field_error;
 use crate::console::TenantChoice;

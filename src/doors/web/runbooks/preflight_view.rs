@@ -4,16 +4,10 @@
 
 use super::super::kit::format::{count, counted, plural};
 use super::super::kit::{Pager, TimeTag};
-use crate::runbooks::Preflight;
+use crate::runbooks::{Preflight, TenantPending};
 
 /// Rows of the per-tenant table on one page.
 pub const TENANT_ROWS: usize = 50;
-
-#[derive(Debug, Clone)]
-pub struct TenantRow {
-    pub external_id: String,
-    pub items: String,
-}
 
 #[derive(Debug, Clone)]
 pub struct PreflightView {
@@ -32,7 +26,7 @@ pub struct PreflightView {
     pub active_run_id: Option<i64>,
     pub can_start: bool,
     /// The page of the per-tenant table.
-    pub rows: Vec<TenantRow>,
+    pub rows: Vec<TenantPending>,
     /// "12 of 20,009 tenants match" when filtered.
     pub rows_summary: String,
     pub pager: Pager,
@@ -52,7 +46,7 @@ impl PreflightView {
     pub fn of(p: &Preflight, item_noun: &str, ask: TableAsk<'_>) -> PreflightView {
         let singular = item_noun.strip_suffix('s').unwrap_or(item_noun);
         let items = |n: i64| counted(n, singular, item_noun);
-        let mut sorted: Vec<&crate::runbooks::TenantPending> = p.per_tenant.iter().collect();
+        let mut sorted: Vec<&TenantPending> = p.per_tenant.iter().collect();
         sorted.sort_by(|a, b| {
             b.items_pending
                 .cmp(&a.items_pending)
@@ -69,10 +63,7 @@ impl PreflightView {
             .iter()
             .skip((page - 1) as usize * TENANT_ROWS)
             .take(TENANT_ROWS)
-            .map(|t| TenantRow {
-                external_id: t.tenant_external_id.clone(),
-                items: count(t.items_pending),
-            })
+            .map(|t| (*t).clone())
             .collect();
         let mut pairs = ask.pairs;
         if !needle.is_empty() {

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::super::kit::format::{count, duration, plural};
+use super::super::kit::views::percent;
 use super::super::kit::{TimeTag, WebState};
 use crate::runs::{Initiator, Outcome, Run, RunStatus, Scope};
 
@@ -112,17 +113,6 @@ pub struct RunLine {
     pub who: String,
     pub created_at: TimeTag,
     pub duration: String,
-}
-
-pub fn percent(run: &Run) -> i64 {
-    let c = &run.summary_counts;
-    if c.total > 0 {
-        (c.processed * 100 / c.total).clamp(0, 100)
-    } else if run.is_active() {
-        0
-    } else {
-        100
-    }
 }
 
 impl RunLine {

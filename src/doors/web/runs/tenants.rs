@@ -10,8 +10,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::super::kit::format::{count, duration, plural};
-use super::super::kit::{Ctx, Pager, Query, RunId, Text, TimeTag, WebError, page_with};
+use super::super::kit::format::{count, plural};
+use super::super::kit::{Ctx, Pager, Query, RunId, Text, WebError, page_with};
 use super::super::openapi::errors::ReadErrors;
 use super::present::field_error;
 use crate::domain::csv_export;
@@ -77,39 +77,27 @@ impl TenantsQuery {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct TenantLine {
-    pub external_id: String,
-    pub label: &'static str,
-    pub class: &'static str,
-    pub expected: String,
-    pub updated: String,
-    pub skipped: String,
-    pub failed: String,
-    pub attempts: String,
-    pub started_at: TimeTag,
-    pub duration: String,
-    pub reason_code: String,
-    pub message: String,
-}
+/// What the table applies to a [`TenantRow`]: the kit's, and a state's
+/// label and class, items expected (`—` when not counted), how long it took.
+pub(super) mod filters {
+    pub use super::super::super::kit::views::filters::*;
+    use super::{TenantState, label_of};
+    use crate::doors::web::kit::format::{count as number, duration};
 
-impl TenantLine {
-    fn of(r: &TenantRow) -> TenantLine {
-        let (label, class) = label_of(r.state);
-        TenantLine {
-            external_id: r.external_id.clone(),
-            label,
-            class,
-            expected: r.items_expected.map(count).unwrap_or_else(|| "—".into()),
-            updated: count(r.items_updated),
-            skipped: count(r.items_skipped),
-            failed: count(r.items_failed),
-            attempts: count(r.attempts),
-            started_at: TimeTag::opt(&r.started_at),
-            duration: r.duration_ms.map(duration).unwrap_or_default(),
-            reason_code: r.reason_code.clone().unwrap_or_default(),
-            message: r.message.clone().unwrap_or_default(),
-        }
+    pub fn label(s: &TenantState, _: &dyn askama::Values) -> askama::Result<&'static str> {
+        Ok(label_of(*s).0)
+    }
+
+    pub fn class(s: &TenantState, _: &dyn askama::Values) -> askama::Result<&'static str> {
+        Ok(label_of(*s).1)
+    }
+
+    pub fn expected(n: &Option<i64>, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(n.map(number).unwrap_or_else(|| "—".into()))
+    }
+
+    pub fn took(ms: &Option<i64>, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(ms.map(duration).unwrap_or_default())
     }
 }
 
@@ -130,7 +118,7 @@ pub struct TenantTable {
     pub active: bool,
     pub score: Vec<ScorePart>,
     pub total: String,
-    pub rows: Vec<TenantLine>,
+    pub rows: Vec<TenantRow>,
     pub summary: String,
     pub pager: Pager,
     /// The fragment's own URL with the same filters (what it polls).
@@ -203,7 +191,7 @@ impl TenantTable {
             active: false,
             score,
             total: plural(b.total, "tenant"),
-            rows: page.rows.iter().map(TenantLine::of).collect(),
+            rows: page.rows,
             summary: match filtered {
                 true => format!(
                     "{} of {} match",

@@ -10,10 +10,10 @@ use super::super::kit::format::{count, duration, plural};
 use super::super::kit::views::FailureView;
 use super::super::kit::{Chrome, Ctx, Flash, Query, RunId, RunView, WebError, page};
 use super::present;
-use super::tenants::{SORTS, STATE_LABELS, TenantTable, TenantsQuery};
+use super::tenants::{SORTS, STATE_LABELS, TenantTable, TenantsQuery, filters};
 use crate::console::FailureGroup;
 use crate::domain::Capability;
-use crate::runs::Run;
+use crate::runs::{Run, SummaryCounts};
 
 /// Failure rows View run lists; the rest are summed up by reason code.
 const FAILURE_ROWS: usize = 20;
@@ -92,13 +92,8 @@ pub struct LiveView {
     /// Rounded to tens, for screen readers (announced when it changes).
     pub announce: String,
     pub duration: String,
-    pub processed: String,
-    pub total: String,
-    pub succeeded: String,
-    pub failed: String,
-    pub items_updated: String,
-    pub items_skipped: String,
-    pub items_failed: String,
+    /// The run's counts (formatted by the template).
+    pub counts: SummaryCounts,
     pub groups: Vec<FailureGroup>,
     /// The first failure rows; the rest are counted in the groups.
     pub failures: Vec<FailureView>,
@@ -136,7 +131,7 @@ impl LiveView {
         if run.is_paused() {
             line += " · paused: no new tenant starts until it is resumed";
         }
-        let pct = present::percent(run);
+        let pct = super::super::kit::views::percent(run);
         let done = c.items_updated + c.items_skipped;
         let expected_line = match run.items_expected {
             Some(e) => format!(
@@ -172,13 +167,7 @@ impl LiveView {
             status_line: line,
             announce: format!("Run #{}: {label}, {}% processed", run.id, pct / 10 * 10),
             duration: took,
-            processed: count(c.processed),
-            total: count(c.total),
-            succeeded: count(c.succeeded),
-            failed: count(c.failed),
-            items_updated: count(c.items_updated),
-            items_skipped: count(c.items_skipped),
-            items_failed: count(c.items_failed),
+            counts: c.clone(),
             groups,
             failures: RunView::of(run).failures.into_iter().take(shown).collect(),
             failures_more: if more > 0 {
