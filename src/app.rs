@@ -23,7 +23,7 @@ use crate::storage::Db;
 pub struct Settings {
     /// `TENANTATLAS_JOB_LEASE_SECONDS`: a job's lease, renewed while it runs.
     pub job_lease_ms: i64,
-    /// Attempts of a job before it is recorded dead.
+    /// Attempts of a job before it is discarded.
     pub max_attempts: i64,
     /// First retry delay; doubles per attempt up to `backoff_max_ms`.
     pub backoff_base_ms: i64,

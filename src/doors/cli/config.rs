@@ -40,7 +40,7 @@ pub struct Config {
         global = true
     )]
     pub job_lease_seconds: u64,
-    /// Attempts of a failing job before it is recorded dead.
+    /// Attempts of a failing job before it is discarded.
     #[arg(
         long,
         env = "TENANTATLAS_JOB_MAX_ATTEMPTS",
