@@ -112,14 +112,24 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
         "a poll that brings the same words leaves the live region alone"
     );
 
-    // Workers start only now, so the page sees the run move from 0.
-    let mut seen = vec![attr(&driver, "run-progress", "value").await];
+    // Workers start only now, so the page sees the run move from 0. A read
+    // that lands in a poll's swap finds no bar (an empty value): read again.
+    let found = Instant::now() + Duration::from_secs(10);
+    let first = loop {
+        let v = attr(&driver, "run-progress", "value").await;
+        if !v.is_empty() {
+            break v;
+        }
+        assert!(Instant::now() < found, "no progress bar on the page");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut seen = vec![first];
     let (stop, stopped) = watch::channel(false);
     let workers = tokio::spawn(app.worker().run(1, stopped));
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let v = attr(&driver, "run-progress", "value").await;
-        if seen.last() != Some(&v) {
+        if !v.is_empty() && seen.last() != Some(&v) {
             seen.push(v);
         }
         if attr(&driver, "run-live", "data-status").await == "completed" {
