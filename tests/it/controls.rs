@@ -676,6 +676,22 @@ both_backends!(
             422,
         )
         .await;
+        // A misspelt field is refused, not ignored, and changes nothing.
+        let before = get_json(&c, api.clone()).await["limits"].clone();
+        let r = assert_status(
+            c.post(format!("{api}/limits"))
+                .json(&serde_json::json!({"max_concurency": "3"})),
+            422,
+        )
+        .await;
+        let refused = r.json::<serde_json::Value>().await.unwrap();
+        assert!(
+            refused["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("max_concurency")),
+            "{refused}"
+        );
+        assert_eq!(get_json(&c, api.clone()).await["limits"], before);
         let r = assert_status(
             c.post(format!("{api}/limits"))
                 .json(&serde_json::json!({"max_concurrency": "3"})),

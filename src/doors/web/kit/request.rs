@@ -143,24 +143,43 @@ ids! {
 }
 
 /// A JSON body, refused with the API's statuses (400 malformed, 413, 415,
-/// 422 for a body of the wrong shape).
+/// 422 for a body of the wrong shape or with a field the route does not
+/// know: an operator API refuses what it does not understand).
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = WebError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, WebError> {
-        let e = match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => return Ok(JsonBody(v)),
-            Err(e) => e,
+        let value = match Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(Json(v)) => v,
+            Err(e) => {
+                let status = match e.status() {
+                    s @ (StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE) => s,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                return Err(WebError::new(status, e.body_text()));
+            }
         };
-        let status = match e.status() {
-            s @ (StatusCode::PAYLOAD_TOO_LARGE
-            | StatusCode::UNSUPPORTED_MEDIA_TYPE
-            | StatusCode::UNPROCESSABLE_ENTITY) => s,
-            _ => StatusCode::BAD_REQUEST,
-        };
-        Err(WebError::new(status, e.body_text()))
+        let mut unknown = Vec::new();
+        // A body taken whole as ignored (`TokenOnly`: `{}` expected) is not
+        // a stray field; a named field the type does not know is.
+        let body = serde_ignored::deserialize(value, |path| {
+            if !matches!(path, serde_ignored::Path::Root) {
+                unknown.push(path.to_string())
+            }
+        })
+        .map_err(|e| {
+            let message = format!("Failed to deserialize the JSON body into the target type: {e}");
+            WebError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+        })?;
+        if let Some(field) = unknown.first() {
+            return Err(WebError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("unknown field `{field}`: this request takes no such field"),
+            ));
+        }
+        Ok(JsonBody(body))
     }
 }
 
