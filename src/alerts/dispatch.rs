@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::alerts::AlertSettings;
 use crate::alerts::intake::{self, AlertEvent, fingerprint};
 use crate::alerts::message::{AlertMessage, outcome_words};
+use crate::domain::figures::count;
 use crate::alerts::values::{RUN_FAILED_EVENT, RUN_RECOVERED_EVENT, Severity};
 use crate::error::{Error, Result};
 use crate::runs::{Initiator, Outcome, Run, RunCompletionSubscriber};
@@ -29,14 +30,11 @@ impl RunCompletionSubscriber for InitiatorNotifier {
         };
         let c = &run.summary_counts;
         let summary = format!(
-            "{} of {} tenants processed: {} succeeded, {} failed · {} items updated, {} skipped, {} failed",
-            c.processed,
-            c.total,
-            c.succeeded,
-            c.failed,
-            c.items_updated,
-            c.items_skipped,
-            c.items_failed
+            "{} · {} items updated, {} skipped, {} failed",
+            run.progress.sentence(),
+            count(c.items_updated),
+            count(c.items_skipped),
+            count(c.items_failed)
         );
         let recovered = recovered_from(tx, run).await?;
         let mut body = serde_json::json!({
@@ -45,6 +43,7 @@ impl RunCompletionSubscriber for InitiatorNotifier {
             "outcome": run.outcome,
             "summary": summary,
             "summary_counts": c,
+            "progress": run.progress,
         });
         let mut title = format!(
             "Run {} {}: {}",

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::alerts::values::Severity;
+use crate::domain::figures::count;
 use crate::domain::run::{Outcome, Run};
 
 /// The message every channel renders.
@@ -38,24 +39,17 @@ impl AlertMessage {
                 run.run_type
             ),
             summary: format!(
-                "{} of {} tenants failed ({} items updated, {} failed).{}",
-                c.failed,
-                c.total,
-                c.items_updated,
-                c.items_failed,
+                "{} ({} items updated, {} failed).{}",
+                run.progress.sentence(),
+                count(c.items_updated),
+                count(c.items_failed),
                 stopped(run)
             ),
             runbook: run.run_type.clone(),
             scope: run.context.scope.describe(),
             outcome: run.outcome.as_str().into(),
             severity: severity.as_str().into(),
-            counts: vec![
-                ("tenants".into(), c.total),
-                ("succeeded".into(), c.succeeded),
-                ("failed".into(), c.failed),
-                ("items updated".into(), c.items_updated),
-                ("items failed".into(), c.items_failed),
-            ],
+            counts: run_counts(run),
             failures: run
                 .failures
                 .iter()
@@ -149,13 +143,29 @@ impl AlertMessage {
     }
 }
 
+/// A completed run's counts: its tenants by what became of them (not
+/// started and cancelled when there are any), then its items.
+fn run_counts(run: &Run) -> Vec<(String, i64)> {
+    let (p, c) = (&run.progress, &run.summary_counts);
+    let mut counts = vec![
+        ("tenants".to_owned(), p.total),
+        ("succeeded".to_owned(), p.succeeded),
+        ("failed".to_owned(), p.failed),
+    ];
+    for (n, words) in [(p.not_started, "not started"), (p.cancelled, "cancelled")] {
+        if n > 0 {
+            counts.push((words.to_owned(), n));
+        }
+    }
+    counts.push(("items updated".to_owned(), c.items_updated));
+    counts.push(("items failed".to_owned(), c.items_failed));
+    counts
+}
+
 /// Why a run stopped early, for its summary (empty when it did not).
 fn stopped(run: &Run) -> String {
     match &run.reason_code {
-        Some(code) => format!(
-            " Stopped: {code}; {} tenant(s) not started.",
-            run.not_started
-        ),
+        Some(code) => format!(" Stopped early: {code}."),
         None => String::new(),
     }
 }

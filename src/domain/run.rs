@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::TextKind;
 use crate::domain::run_controls::{Estimate, RunLimits, estimate};
+pub use crate::domain::run_progress::Progress;
 use crate::domain::run_tenants::TenantState;
 use crate::error::{Error, Result};
 
@@ -194,6 +195,10 @@ pub struct Run {
     pub outcome: Outcome,
     pub workspace_id: Option<i64>,
     pub tenant_id: Option<i64>,
+    /// The tenants by what became of them, as a person is told (a stopped
+    /// or cancelled run never reads 100%).
+    pub progress: Progress,
+    /// The counters the completion rule reads (`processed >= total`).
     pub summary_counts: SummaryCounts,
     pub failures: Vec<RunFailure>,
     pub context: RunContext,

@@ -216,16 +216,6 @@ pub fn estimate(
     })
 }
 
-/// `1h 02m`, `3m 05s`, `42s`: a duration as a progress line shows it.
-pub fn format_duration(seconds: i64) -> String {
-    let s = seconds.max(0);
-    match (s / 3600, s % 3600 / 60, s % 60) {
-        (0, 0, sec) => format!("{sec}s"),
-        (0, m, sec) => format!("{m}m {sec:02}s"),
-        (h, m, _) => format!("{h}h {m:02}m"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,8 +303,5 @@ mod tests {
         );
         assert!(estimate(None, 10, Some(t0), t0 + Duration::seconds(5)).is_none());
         assert!(estimate(Some(10), 1, Some(t0), t0).is_none());
-        assert_eq!(format_duration(42), "42s");
-        assert_eq!(format_duration(185), "3m 05s");
-        assert_eq!(format_duration(3720), "1h 02m");
     }
 }

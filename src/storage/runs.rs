@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::args;
 use crate::domain::run::{
-    NewRun, Outcome, Run, RunContext, RunFailure, RunFilter, RunStatus, SummaryCounts,
+    NewRun, Outcome, Progress, Run, RunContext, RunFailure, RunFilter, RunStatus, SummaryCounts,
 };
 use crate::domain::run_controls::RunLimits;
 use crate::storage::{Db, Exec, Tx};
@@ -78,6 +78,15 @@ impl RunRow {
             Outcome::parse(&self.outcome).ok_or_else(|| decode("outcome", &self.outcome))?;
         let context: RunContext =
             serde_json::from_str(&self.context).map_err(|e| decode("context", &e.to_string()))?;
+        let summary_counts = SummaryCounts {
+            total: self.total,
+            processed: self.processed,
+            succeeded: self.succeeded,
+            failed: self.failed,
+            items_updated: self.items_updated,
+            items_skipped: self.items_skipped,
+            items_failed: self.items_failed,
+        };
         Ok(Run {
             id: self.id,
             run_type: self.run_type,
@@ -85,15 +94,8 @@ impl RunRow {
             outcome,
             workspace_id: self.workspace_id,
             tenant_id: self.tenant_id,
-            summary_counts: SummaryCounts {
-                total: self.total,
-                processed: self.processed,
-                succeeded: self.succeeded,
-                failed: self.failed,
-                items_updated: self.items_updated,
-                items_skipped: self.items_skipped,
-                items_failed: self.items_failed,
-            },
+            progress: Progress::of(&summary_counts, self.not_started, outcome),
+            summary_counts,
             failures,
             context,
             created_at: self.created_at,

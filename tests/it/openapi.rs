@@ -70,6 +70,8 @@ fn the_check_refuses_answers_that_break_the_description() {
     let mut sample = serde_json::json!({
         "id": 1, "type": "findings.backfill-lifecycle", "status": "completed",
         "outcome": "succeeded", "workspace_id": 1, "tenant_id": null,
+        "progress": {"total": 1, "succeeded": 1, "failed": 0, "not_started": 0,
+            "cancelled": 0, "remaining": 0, "percent": 100},
         "summary_counts": {"total": 1, "processed": 1, "succeeded": 1, "failed": 0,
             "items_updated": 3, "items_skipped": 0, "items_failed": 0},
         "failures": [],

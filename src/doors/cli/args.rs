@@ -16,6 +16,9 @@ pub struct Cli {
     /// Machine output (JSON) instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Write times in this machine's time zone instead of UTC.
+    #[arg(long, global = true)]
+    pub local_time: bool,
     #[command(flatten)]
     pub config: Config,
     #[command(subcommand)]

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::doors::shell::Failure;
+use crate::doors::shell::{self, Failure};
 use args::{Cli, Command};
 
 /// Entry point of the binary.
@@ -49,9 +49,13 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let Cli {
         json,
+        local_time,
         config,
         command,
     } = cli;
+    if local_time {
+        shell::Times::Local.choose();
+    }
     let config = &config;
     match command {
         Command::Serve(args) => serve::serve(config, args).await,

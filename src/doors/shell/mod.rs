@@ -10,5 +10,5 @@ mod progress;
 pub use failure::Failure;
 pub(crate) use out::out;
 pub use out::write_line;
-pub use present::{json, line, preflight, run, runs, tenants, tenants_csv};
+pub use present::{Times, json, line, preflight, run, runs, tenants, tenants_csv};
 pub use progress::{finish_start, wait_for};

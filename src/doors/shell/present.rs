@@ -1,14 +1,53 @@
 //! How runs and preflights are shown: JSON (Appendix A) with `--json`, text
 //! otherwise.
 
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 
 use super::out;
 use crate::domain::csv_export;
-use crate::domain::run_controls::format_duration;
+use crate::domain::figures::{count, counted, duration, rate};
 use crate::error::Result;
 use crate::runbooks::Preflight;
 use crate::runs::{Initiator, Outcome, Run, TenantPage, TenantRow, TenantState};
+
+/// How times are written: to the second, in UTC (the default) or in the
+/// machine's local time zone (`--local-time`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Times {
+    #[default]
+    Utc,
+    Local,
+}
+
+static TIMES: OnceLock<Times> = OnceLock::new();
+
+impl Times {
+    /// Chooses how this process writes times (once, from `--local-time`).
+    pub fn choose(self) {
+        let _ = TIMES.set(self);
+    }
+
+    fn chosen() -> Times {
+        TIMES.get().copied().unwrap_or_default()
+    }
+
+    pub fn show(self, t: DateTime<Utc>) -> String {
+        match self {
+            Times::Utc => t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            Times::Local => t.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S %:z").to_string(),
+        }
+    }
+
+    fn heading(self) -> &'static str {
+        match self {
+            Times::Utc => "created (UTC)",
+            Times::Local => "created (local)",
+        }
+    }
+}
 
 /// A value as pretty JSON on stdout.
 pub fn json<T: Serialize + ?Sized>(value: &T) {
@@ -25,6 +64,7 @@ pub fn line<T: Serialize + ?Sized>(as_json: bool, value: &T, text: &str) {
 
 /// One run with its counts and failures.
 pub fn run(as_json: bool, run: &Run) {
+    let times = Times::chosen();
     if as_json {
         return json(run);
     }
@@ -40,35 +80,28 @@ pub fn run(as_json: bool, run: &Run) {
         run.context.scope.describe()
     );
     out!("  status:   {}{}", run.status.as_str(), outcome);
-    out!(
-        "  tenants:  {}/{} processed, {} succeeded, {} failed",
-        c.processed,
-        c.total,
-        c.succeeded,
-        c.failed
-    );
-    if run.not_started > 0 {
-        out!("  not started: {} tenant(s)", run.not_started);
-    }
+    out!("  tenants:  {}", run.progress.sentence());
     out!(
         "  items:    {} updated, {} skipped, {} failed",
-        c.items_updated,
-        c.items_skipped,
-        c.items_failed
+        count(c.items_updated),
+        count(c.items_skipped),
+        count(c.items_failed)
     );
     if let Some(expected) = run.items_expected {
         out!(
-            "  expected: {} item(s), {} done",
-            expected,
-            c.items_updated + c.items_skipped
+            "  expected: {}, {} done",
+            counted(expected, "item", "items"),
+            count(c.items_updated + c.items_skipped)
         );
     }
-    if let Some(e) = &run.estimate {
+    if run.is_paused() {
+        out!("  rate:     paused");
+    } else if let Some(e) = &run.estimate {
         out!(
-            "  rate:     {} item(s)/s · {}",
-            e.items_per_second,
+            "  rate:     {} items/s · {}",
+            rate(e.items_per_second),
             match e.seconds_remaining {
-                Some(s) => format!("{} remaining", format_duration(s)),
+                Some(s) => format!("{} remaining", duration(s * 1000)),
                 None => "time remaining unknown".into(),
             }
         );
@@ -100,12 +133,12 @@ pub fn run(as_json: bool, run: &Run) {
     out!("  started by: {}", initiator(&run.context.initiator));
     out!(
         "  created {} · started {} · completed {}",
-        run.created_at.to_rfc3339(),
+        times.show(run.created_at),
         run.started_at
-            .map(|t| t.to_rfc3339())
+            .map(|t| times.show(t))
             .unwrap_or_else(|| "-".into()),
         run.completed_at
-            .map(|t| t.to_rfc3339())
+            .map(|t| times.show(t))
             .unwrap_or_else(|| "-".into())
     );
     if !run.failures.is_empty() {
@@ -123,23 +156,36 @@ pub fn run(as_json: bool, run: &Run) {
 
 /// Runs, one a line.
 pub fn runs(as_json: bool, runs: &[Run]) {
+    let times = Times::chosen();
     if as_json {
         return json(runs);
     }
     if runs.is_empty() {
         out!("no runs");
     }
-    for r in runs {
-        let c = &r.summary_counts;
+    if !runs.is_empty() {
         out!(
-            "{:>6}  {:<30} {:<10} {:<20} {:>5}/{:<5} {}",
+            "{:>6}  {:<30} {:<10} {:<20} {:<23} tenants",
+            "id",
+            "runbook",
+            "status",
+            "outcome",
+            times.heading()
+        );
+    }
+    for r in runs {
+        let p = &r.progress;
+        let mut tenants = format!("{}/{} ran", count(p.ran()), count(p.total));
+        for (n, words) in p.parts().into_iter().skip(2) {
+            tenants.push_str(&format!(", {} {words}", count(n)));
+        }
+        out!(
+            "{:>6}  {:<30} {:<10} {:<20} {:<23} {tenants}",
             r.id,
             r.run_type,
             r.status.as_str(),
             r.outcome.as_str(),
-            c.processed,
-            c.total,
-            r.created_at.format("%Y-%m-%d %H:%M:%S")
+            times.show(r.created_at),
         );
     }
 }
@@ -183,9 +229,7 @@ pub fn tenants(as_json: bool, page: &TenantPage) {
             r.items_skipped,
             r.items_failed,
             r.attempts,
-            r.duration_ms
-                .map(|ms| format_duration((ms + 999) / 1000))
-                .unwrap_or("-".into()),
+            r.duration_ms.map(duration).unwrap_or("-".into()),
             r.reason_code.as_deref().unwrap_or("")
         );
     }

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use super::failure::Failure;
 use super::present;
 use crate::app::App;
-use crate::domain::run_controls::format_duration;
+use crate::domain::figures::{count, duration};
 use crate::runs::{Outcome, Run, RunStatus};
 
 /// Prints a started run, or waits for it and prints how it ended: exit 0
@@ -81,29 +81,30 @@ pub async fn wait_for(
 fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} tenants  {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} ran  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }
 
+/// The bar counts tenants that ran; the message names the other parts, the
+/// items and the time left (none while paused).
 fn update_progress(bar: &ProgressBar, run: &Run) {
-    let c = &run.summary_counts;
-    bar.set_length(c.total as u64);
-    bar.set_position(c.processed as u64);
-    let remaining = match run.estimate(chrono::Utc::now()) {
-        Some(e) => match e.seconds_remaining {
-            Some(s) => format!(", {} remaining", format_duration(s)),
+    let p = &run.progress;
+    bar.set_length(p.total as u64);
+    bar.set_position(p.ran() as u64);
+    let left = if run.is_paused() {
+        " · paused".to_owned()
+    } else {
+        match run.estimate(chrono::Utc::now()).and_then(|e| e.seconds_remaining) {
+            Some(s) => format!(" · {} left", duration(s * 1000)),
             None => String::new(),
-        },
-        None => String::new(),
+        }
     };
-    let paused = if run.is_paused() { " (paused)" } else { "" };
     bar.set_message(format!(
-        "{} items updated, {} failed tenant(s){remaining}{paused}",
-        c.items_updated, c.failed
+        "{} · {} items updated{left}",
+        p.parts_text(),
+        count(run.summary_counts.items_updated)
     ));
     bar.tick();
 }
