@@ -1,4 +1,5 @@
-//! Logs through `tracing`: human on a terminal, JSON with `LOG_FORMAT=json`;
+//! Logs through `tracing`: human text (coloured only on a terminal without
+//! `NO_COLOR`), JSON with `LOG_FORMAT=json`;
 //! and the process's metrics recorder ([`metrics`]).
 
 pub mod metrics;
@@ -13,6 +14,7 @@ pub fn init(default_level: &str, filter: Option<&str>, json: bool) {
         .unwrap_or_else(|| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour_on_stderr())
         .with_writer(std::io::stderr);
     let result = if json {
         builder.json().try_init()
@@ -21,6 +23,14 @@ pub fn init(default_level: &str, filter: Option<&str>, json: bool) {
     };
     // A second init (tests) keeps the first subscriber.
     drop(result);
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set (to
+/// anything but the empty string: no-color.org).
+fn colour_on_stderr() -> bool {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color && std::io::stderr().is_terminal()
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -110,7 +110,7 @@ pub async fn create_customer_user(
     let slug = parse_workspace_slug(&new.workspace_slug).map_err(Error::BadInput)?;
     let ws = crate::storage::directory::workspace_by_slug(db, &slug)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("workspace: unknown workspace {slug:?}")))?;
+        .ok_or_else(|| Error::Unknown(format!("workspace: unknown workspace {slug:?}")))?;
     if store::customer_user_by_email(db, new.email.as_str())
         .await?
         .is_some()

@@ -185,7 +185,10 @@ mod tests {
             "999 of 1,000 tenants ran: 999 succeeded, 0 failed, 1 still to run"
         );
         let one = Progress::of(&counts(1, 0, 0, 0), 0, Outcome::Pending);
-        assert_eq!(one.sentence(), "0 of 1 tenant ran: 0 succeeded, 0 failed, 1 still to run");
+        assert_eq!(
+            one.sentence(),
+            "0 of 1 tenant ran: 0 succeeded, 0 failed, 1 still to run"
+        );
     }
 
     #[test]
@@ -195,7 +198,12 @@ mod tests {
             p.succeeded + p.failed + p.not_started + p.cancelled + p.remaining,
             p.total
         );
-        let bar = Progress::of(&counts(10_000, 10_000, 9_999, 1), 0, Outcome::PartiallySucceeded).bar();
+        let bar = Progress::of(
+            &counts(10_000, 10_000, 9_999, 1),
+            0,
+            Outcome::PartiallySucceeded,
+        )
+        .bar();
         assert!(bar.failed >= 0.5);
         assert_eq!(bar.not_started, 0.0);
     }

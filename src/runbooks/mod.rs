@@ -172,13 +172,13 @@ impl Registry {
     }
 
     /// The runbook of `key` (trimmed); unknown is the caller's error, named
-    /// alike by every door (HTTP 404, CLI exit 2).
+    /// alike by every door (HTTP 404, CLI exit 2: a name typed wrong).
     /// A key that is no text a key can be (control characters, too long)
     /// is bad input rather than unknown.
     pub fn require(&self, key: &str) -> crate::error::Result<Arc<dyn Runbook>> {
         let key = RunbookKey::check(key).map_err(crate::error::Error::BadInput)?;
         self.get(key).ok_or_else(|| {
-            crate::error::Error::NotFound(format!(
+            crate::error::Error::Unknown(format!(
                 "unknown runbook {key:?} (known: {})",
                 self.keys().join(", ")
             ))

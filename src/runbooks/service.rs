@@ -150,7 +150,7 @@ impl RunbookService {
                 let tenant = directory::tenant_by_external_id(&self.db, ws.id, ext.as_str())
                     .await?
                     .ok_or_else(|| {
-                        Error::NotFound(format!(
+                        Error::Unknown(format!(
                             "unknown tenant {:?} in workspace {}",
                             ext.as_str(),
                             ws.slug

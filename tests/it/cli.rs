@@ -39,8 +39,6 @@ both_backends!(bad_input_exits_2_and_writes_nothing, |t| async move {
             "findings:backfill-lifecycle --tenant nobody --preflight",
             "unknown tenant",
         ],
-        ["runs show 999999", "does not exist"],
-        ["runs cancel 999999", "does not exist"],
         ["runs list --status sideways", "unknown status"],
         ["demo seed --tenants -1 --findings-per-tenant 1", ""],
         ["runbooks frobnicate", ""],
@@ -147,8 +145,91 @@ both_backends!(
         let shown = run(t, &format!("runs show {} --json", r["id"])).await;
         assert_eq!(shown.code, 0);
         assert_eq!(shown.json()["summary_counts"], r["summary_counts"]);
+        assert_eq!(shown.json()["progress"]["succeeded"], 3);
+        assert_eq!(shown.json()["progress"]["percent"], 100);
+
+        // The text a person reads: tenants by what became of them, times
+        // to the second in UTC, a header over the runs list.
+        let text = run(t, &format!("runs show {}", r["id"])).await;
+        assert_eq!(text.code, 0, "{}", text.stderr);
+        assert!(
+            text.stdout
+                .contains("tenants:  4 of 4 tenants ran: 3 succeeded, 1 failed"),
+            "{}",
+            text.stdout
+        );
+        let completed = r["completed_at"].as_str().unwrap();
+        let second = format!("{} UTC", &completed[..19].replace('T', " "));
+        assert!(text.stdout.contains(&second), "{second} in {}", text.stdout);
+        let list = run(t, "runs list").await;
+        let mut lines = list.stdout.lines();
+        let header = lines.next().unwrap_or_default();
+        assert!(
+            header.contains("id") && header.contains("outcome") && header.contains("created (UTC)"),
+            "{header}"
+        );
+        assert!(
+            lines.next().is_some_and(|l| l.contains("4/4 ran")),
+            "{}",
+            list.stdout
+        );
+        let tenants = run(t, &format!("runs tenants {}", r["id"])).await;
+        assert!(
+            tenants.stdout.contains(" ms ") || tenants.stdout.contains(" s "),
+            "durations in their unit: {}",
+            tenants.stdout
+        );
     }
 );
+
+both_backends!(exit_codes_follow_the_readme, |t| async move {
+    // 1: understood, but it did not work: a missing run or
+    // destination, an action its state refuses.
+    let seeded = run(t, "demo seed --tenants 1 --findings-per-tenant 2").await;
+    assert_eq!(seeded.code, 0, "{}", seeded.stderr);
+    let done = run(
+        t,
+        "runbooks run findings.backfill-lifecycle --tenant demo-00001 --wait --json",
+    )
+    .await;
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    let id = done.json()["id"].as_i64().unwrap();
+    for (args, expected) in [
+        ("runs show 999999".to_owned(), "does not exist"),
+        ("runs cancel 999999".to_owned(), "does not exist"),
+        ("runs tenants 999999".to_owned(), "does not exist"),
+        (
+            "alerts destination remove 999999".to_owned(),
+            "does not exist",
+        ),
+        (format!("runs pause {id}"), ""),
+        (format!("runs cancel {id}"), ""),
+    ] {
+        let out = run(t, &args).await;
+        assert_eq!(out.code, 1, "{args:?} exits 1; stderr: {}", out.stderr);
+        assert!(out.stderr.contains(expected), "{args:?}: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+    }
+    // 2: the words themselves are wrong.
+    for args in [
+        "runs show abc",
+        "runs frobnicate",
+        "runbooks run no.such --all-tenants",
+    ] {
+        assert_eq!(run(t, args).await.code, 2, "{args:?}");
+    }
+    // Logs to a pipe carry no colour codes.
+    let dir = tempfile::tempdir().unwrap();
+    let logged = tenantatlas(
+        &t.db.url,
+        &argv("runs list"),
+        &[("RUST_LOG", "debug")],
+        dir.path(),
+    )
+    .await;
+    assert!(!logged.stderr.is_empty(), "debug logs were written");
+    assert!(!logged.stderr.contains('\u{1b}'), "{}", logged.stderr);
+});
 
 both_backends!(
     the_old_command_name_runs_the_backfill_and_succeeds,

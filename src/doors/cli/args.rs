@@ -1,7 +1,7 @@
 //! The command line's grammar: every command, flag and environment variable
 //! `tenantatlas` takes, as clap declares and `--help` shows them.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use super::config::Config;
 
@@ -10,7 +10,7 @@ use super::config::Config;
     name = "tenantatlas",
     version,
     about = "TenantAtlas Ops: platform runbooks over one tenant or all tenants",
-    after_help = "Exit codes: 0 success (a waited run succeeded), 1 any other outcome or a failure, 2 bad usage or bad input."
+    after_help = "Settings (database, queue, web, alerts, logs): tenantatlas --help-config\nExit codes: 0 success (a waited run succeeded), 1 any other outcome or a failure, 2 bad usage or bad input."
 )]
 pub struct Cli {
     /// Machine output (JSON) instead of text.
@@ -23,6 +23,41 @@ pub struct Cli {
     pub config: Config,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The grammar as parsed: the settings stay accepted by every command but
+/// are left out of each command's `--help` (they are many, and the same
+/// everywhere); `--help-config` lists them once.
+pub fn command() -> clap::Command {
+    let settings = setting_ids();
+    let cli = Cli::command().mut_args(|a| {
+        if settings.contains(&a.get_id().to_string()) {
+            a.hide(true)
+        } else {
+            a
+        }
+    });
+    cli.mut_subcommands(pointing_to_settings)
+}
+
+/// Every command's `--help` ends by saying where the settings are.
+fn pointing_to_settings(cmd: clap::Command) -> clap::Command {
+    cmd.mut_subcommands(pointing_to_settings)
+        .after_help("Settings (database, queue, web, alerts, logs): tenantatlas --help-config")
+}
+
+/// The settings alone, for `--help-config`.
+pub fn settings_help() -> clap::Command {
+    Config::augment_args(clap::Command::new("tenantatlas").disable_help_flag(true))
+        .about("Settings of every tenantatlas command: a flag or its environment variable (the flag wins).")
+        .override_usage("tenantatlas [SETTINGS] COMMAND …")
+}
+
+fn setting_ids() -> Vec<String> {
+    Config::augment_args(clap::Command::new("settings"))
+        .get_arguments()
+        .map(|a| a.get_id().to_string())
+        .collect()
 }
 
 #[derive(Subcommand, Debug)]
@@ -99,8 +134,10 @@ pub struct WorkerArgs {
 pub enum DemoCommand {
     /// Create legacy demo data: tenants with findings needing the lifecycle backfill.
     Seed {
+        /// Tenants to create (0 to 100,000).
         #[arg(long)]
         tenants: i64,
+        /// Legacy findings each tenant gets (0 to 10,000,000).
         #[arg(long)]
         findings_per_tenant: i64,
         /// Tenants that get one finding in an unknown legacy state.
@@ -173,6 +210,7 @@ pub enum RunbooksCommand {
     List,
     /// Count what a run would do; writes nothing.
     Preflight {
+        /// The runbook's key (`runbooks list`).
         key: String,
         #[command(flatten)]
         scope: ScopeArgs,
@@ -180,6 +218,7 @@ pub enum RunbooksCommand {
     /// Start a run (or get the active run of the same runbook and scope).
     #[command(alias = "start")]
     Run {
+        /// The runbook's key (`runbooks list`).
         key: String,
         #[command(flatten)]
         scope: ScopeArgs,
@@ -210,6 +249,7 @@ pub struct LimitArgs {
 pub enum RunsCommand {
     /// Recent runs, newest first.
     List {
+        /// Only runs of this runbook (its key).
         #[arg(long)]
         runbook: Option<String>,
         /// queued, running or completed.
@@ -218,16 +258,25 @@ pub enum RunsCommand {
         /// pending, succeeded, partially_succeeded, failed or cancelled.
         #[arg(long)]
         outcome: Option<String>,
+        /// At most this many runs.
         #[arg(long, default_value_t = 20)]
         limit: i64,
     },
     /// One run with its counts and failures.
-    Show { id: i64 },
+    Show {
+        /// The run's id.
+        id: i64,
+    },
     /// Cancel an active run: queued tenant jobs are dropped.
-    Cancel { id: i64 },
+    Cancel {
+        /// The run's id.
+        id: i64,
+    },
     /// Start a new run over the failed tenants of a completed run.
     RetryFailed {
+        /// The completed run's id.
         id: i64,
+        /// Why the retry is started (recorded on the new run).
         #[arg(long)]
         reason: Option<String>,
         #[command(flatten)]
@@ -235,10 +284,12 @@ pub enum RunsCommand {
     },
     /// Start a new run over the tenants of a completed run in the given states.
     Retry {
+        /// The completed run's id.
         id: i64,
         /// Comma-separated: failed, not_started, cancelled (default: all three).
         #[arg(long)]
         states: Option<String>,
+        /// Why the retry is started (recorded on the new run).
         #[arg(long)]
         reason: Option<String>,
         #[command(flatten)]
@@ -246,6 +297,7 @@ pub enum RunsCommand {
     },
     /// A run's tenants with their results and the box score.
     Tenants {
+        /// The run's id.
         id: i64,
         /// queued, running, succeeded, failed, not_started or cancelled.
         #[arg(long)]
@@ -259,17 +311,26 @@ pub enum RunsCommand {
         /// Every matching tenant as CSV (instead of one page).
         #[arg(long)]
         csv: bool,
+        /// Which page (past the last, the last).
         #[arg(long, default_value = "1")]
         page: String,
+        /// Tenants a page (1 to 500).
         #[arg(long, default_value = "50")]
         per_page: String,
     },
     /// Pause a run: no new tenant starts; tenants in flight finish.
-    Pause { id: i64 },
+    Pause {
+        /// The run's id.
+        id: i64,
+    },
     /// Resume a paused run.
-    Resume { id: i64 },
+    Resume {
+        /// The run's id.
+        id: i64,
+    },
     /// Change a running or paused run's concurrency cap or error budget ("" removes one).
     Limits {
+        /// The run's id.
         id: i64,
         #[command(flatten)]
         limits: LimitArgs,
@@ -293,8 +354,10 @@ pub enum AlertsCommand {
 pub enum DestinationCommand {
     /// Add a destination: `--type teams --url URL` or `--type email --to ADDR…`.
     Add {
+        /// teams or email.
         #[arg(long = "type", value_parser = ["teams", "email"])]
         kind: String,
+        /// A name to tell it by.
         #[arg(long)]
         name: String,
         /// Teams incoming-webhook URL (kept secret: shown masked).
@@ -304,12 +367,16 @@ pub enum DestinationCommand {
         #[arg(long, num_args = 1..)]
         to: Vec<String>,
     },
+    /// Every destination, its URL masked.
     List,
+    /// Remove a destination that no rule uses.
     Remove {
+        /// The destination's id.
         id: i64,
     },
     /// Send a test message now.
     Test {
+        /// The destination's id.
         id: i64,
     },
 }
@@ -318,8 +385,10 @@ pub enum DestinationCommand {
 pub enum RuleCommand {
     /// Add a rule for an event (operation_run.failed).
     Add {
+        /// A name to tell it by.
         #[arg(long)]
         name: String,
+        /// The event: operation_run.failed, operation_run.recovered or auth.login_throttled.
         #[arg(long)]
         event: String,
         /// Destination ids.
@@ -338,15 +407,20 @@ pub enum RuleCommand {
         #[arg(long)]
         timezone: Option<String>,
     },
+    /// Every rule with its destinations.
     List,
+    /// Remove a rule.
     Remove {
+        /// The rule's id.
         id: i64,
     },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum DeliveriesCommand {
+    /// Recent deliveries, newest first.
     List {
+        /// At most this many deliveries.
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
@@ -360,8 +434,10 @@ pub enum PlatformUserCommand {
 
 #[derive(Args, Debug)]
 pub struct PlatformUserArgs {
+    /// The operator's sign-in email.
     #[arg(long)]
     pub email: String,
+    /// The operator's name as the console shows it.
     #[arg(long)]
     pub name: String,
     /// Read the password from standard input (required; at least 12 characters).
@@ -384,8 +460,10 @@ pub enum UserCommand {
 
 #[derive(Args, Debug)]
 pub struct UserArgs {
+    /// The user's sign-in email.
     #[arg(long)]
     pub email: String,
+    /// The user's name as the customer plane shows it.
     #[arg(long)]
     pub name: String,
     /// The workspace's slug, e.g. default.
@@ -394,4 +472,83 @@ pub struct UserArgs {
     /// Read the password from standard input (required; at least 12 characters).
     #[arg(long)]
     pub password_stdin: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every flag and argument of every command has a description, and a
+    /// command's `--help` lists its own options, not the settings.
+    #[test]
+    fn every_flag_says_what_it_is_and_help_stays_short() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                if a.get_help().is_none() && !matches!(id, "help" | "version") {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&command(), "tenantatlas", &mut missing);
+        assert!(missing.is_empty(), "without a description: {missing:?}");
+
+        let mut show = command();
+        show.build();
+        let help = show
+            .find_subcommand_mut("runs")
+            .and_then(|runs| runs.find_subcommand_mut("show"))
+            .map(|c| c.render_long_help().to_string())
+            .unwrap_or_default();
+        assert!(help.contains("--local-time"), "{help}");
+        assert!(help.contains("--help-config"), "{help}");
+        assert!(!help.contains("--database-url"), "{help}");
+        let settings = settings_help().render_long_help().to_string();
+        assert!(settings.contains("--database-url") && settings.contains("DATABASE_URL"));
+    }
+
+    /// The README's command list names every command there is, and only those.
+    #[test]
+    fn the_readme_lists_every_command() {
+        fn leaves(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+            if cmd.get_subcommands().next().is_none() {
+                out.push(path.trim().to_owned());
+            }
+            for sub in cmd.get_subcommands() {
+                leaves(sub, &format!("{path} {}", sub.get_name()), out);
+            }
+        }
+        let mut commands = Vec::new();
+        leaves(&command(), "", &mut commands);
+        let readme = include_str!("../../../README.md");
+        let listed: Vec<&str> = readme
+            .lines()
+            .filter_map(|l| l.strip_prefix("tenantatlas "))
+            .collect();
+        let missing: Vec<&String> = commands
+            .iter()
+            .filter(|c| {
+                !listed.iter().any(|l| {
+                    l.starts_with(c.as_str())
+                        || c.rsplit_once(' ').is_some_and(|(group, leaf)| {
+                            l.starts_with(group) && l.contains(&format!("{leaf}|"))
+                                || l.starts_with(group) && l.contains(&format!("|{leaf}"))
+                        })
+                })
+            })
+            .collect();
+        assert!(missing.is_empty(), "not in the README: {missing:?}");
+        let cli = command();
+        for line in listed {
+            let first = line.split_whitespace().next().unwrap_or_default();
+            assert!(
+                cli.find_subcommand(first).is_some(),
+                "the README lists an unknown command: {line}"
+            );
+        }
+    }
 }

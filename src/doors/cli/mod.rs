@@ -13,14 +13,23 @@ mod serve;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use crate::doors::shell::{self, Failure};
 use args::{Cli, Command};
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    if std::env::args_os().any(|a| a == "--help-config") {
+        return help_config();
+    }
+    let cli = match args::command().try_get_matches() {
+        Ok(matches) => match Cli::from_arg_matches(&matches) {
+            Ok(cli) => cli,
+            Err(e) => e.exit(),
+        },
+        Err(e) => e.exit(),
+    };
     crate::telemetry::init(
         if cli.command.is_daemon() {
             "info"
@@ -69,5 +78,15 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Alerts(command) => alerts::run(config, command, json).await,
         Command::PlatformUser(command) => accounts::platform_user(config, command, json).await,
         Command::User(command) => accounts::user(config, command, json).await,
+    }
+}
+
+/// `--help-config`: every setting with its environment variable and default,
+/// once, instead of on every command's `--help`.
+fn help_config() -> ExitCode {
+    let mut settings = args::settings_help();
+    match settings.print_long_help() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(1),
     }
 }

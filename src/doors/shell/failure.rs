@@ -1,5 +1,6 @@
 //! A command's failure and the exit code it earns: 2 for bad usage or bad
-//! input, 1 for everything else. Only the first line of the message is shown.
+//! input (a value against its rule, a name that names nothing), 1 for
+//! everything else (a missing run, a refused state, a failed database). Only the first line of the message is shown.
 
 use std::process::ExitCode;
 
@@ -41,8 +42,10 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        if e.is_caller_error() {
+        if e.is_bad_input() {
             Failure::bad_input(e.to_string())
+        } else if e.is_caller_error() {
+            Failure::failed(e.to_string())
         } else {
             tracing::error!(error = %e.detail(), "command failed");
             Failure::failed(e.detail())

@@ -37,7 +37,10 @@ impl Times {
     pub fn show(self, t: DateTime<Utc>) -> String {
         match self {
             Times::Utc => t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-            Times::Local => t.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S %:z").to_string(),
+            Times::Local => t
+                .with_timezone(&Local)
+                .format("%Y-%m-%d %H:%M:%S %:z")
+                .to_string(),
         }
     }
 

@@ -81,8 +81,10 @@ pub async fn wait_for(
 fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} ran  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} ran  {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }
@@ -96,7 +98,10 @@ fn update_progress(bar: &ProgressBar, run: &Run) {
     let left = if run.is_paused() {
         " · paused".to_owned()
     } else {
-        match run.estimate(chrono::Utc::now()).and_then(|e| e.seconds_remaining) {
+        match run
+            .estimate(chrono::Utc::now())
+            .and_then(|e| e.seconds_remaining)
+        {
             Some(s) => format!(" · {} left", duration(s * 1000)),
             None => String::new(),
         }

@@ -77,7 +77,7 @@ async fn render(
 async fn rerender(cx: &Ctx, e: Error) -> Result<Response, WebError> {
     if !matches!(
         e,
-        Error::BadInput(_) | Error::NotFound(_) | Error::Conflict(_)
+        Error::BadInput(_) | Error::Unknown(_) | Error::NotFound(_) | Error::Conflict(_)
     ) {
         return Err(e.into());
     }

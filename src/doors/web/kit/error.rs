@@ -65,7 +65,7 @@ impl From<Error> for WebError {
     fn from(e: Error) -> WebError {
         let status = match &e {
             Error::BadInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Unknown(_) | Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::Storage(_) | Error::Internal(_) => {

@@ -189,9 +189,9 @@ async fn runbook_page(cx: &Ctx, key: &str, typed: Typed<'_>) -> Result<Response,
 /// The service's words for an unknown tenant, as an operator would say it.
 fn plain(e: Error) -> Error {
     match e {
-        Error::NotFound(m) if m.starts_with("unknown tenant") => {
+        Error::Unknown(m) if m.starts_with("unknown tenant") => {
             let id = m.split('"').nth(1).unwrap_or("").to_owned();
-            Error::NotFound(format!(
+            Error::Unknown(format!(
                 "tenant: unknown tenant \u{201c}{id}\u{201d}: no tenant has this external id; pick one from the suggestions"
             ))
         }
@@ -332,7 +332,7 @@ pub async fn start(
             return Ok(Redirect::to(&format!("/system/runs/{}", ensured.run.id)).into_response());
         }
         Ok(None) => None,
-        Err(e @ (Error::BadInput(_) | Error::NotFound(_))) => Some(e),
+        Err(e @ (Error::BadInput(_) | Error::Unknown(_) | Error::NotFound(_))) => Some(e),
         Err(e) => return Err(e.into()),
     };
     // Show the form again with what was typed and what is wrong or new.
