@@ -5,12 +5,10 @@
 # reports each run's enqueue → start latency (its created_at → started_at).
 #   scripts/bench/idle.sh           PostgreSQL (BENCH_PG) and SQLite
 # Environment: IDLE_SECONDS (20), WAKES (10), BACKENDS ("pg sqlite"), BIN.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+. "$(dirname "$0")/lib.sh"
 IDLE_SECONDS=${IDLE_SECONDS:-20}
 WAKES=${WAKES:-10}
 BACKENDS=${BACKENDS:-pg sqlite}
-PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 if [ -z "${BIN:-}" ]; then
   cargo build --release --quiet
   BIN=$PWD/target/release/tenantatlas

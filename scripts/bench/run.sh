@@ -10,8 +10,7 @@
 #   BIN (a built binary to measure; default: build this checkout),
 #   BIN_B (optional: a second binary, alternated with BIN run by run; both must
 #   know the same migrations, since a binary refuses a database migrated past them).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+. "$(dirname "$0")/lib.sh"
 TENANTS=${TENANTS:-200}
 FINDINGS=${FINDINGS:-2500}
 FANOUT_TENANTS=${FANOUT_TENANTS:-3000}
@@ -20,7 +19,6 @@ FANOUT_CONCURRENCY=${FANOUT_CONCURRENCY:-2 8}
 ROUNDS=${ROUNDS:-3}
 BACKENDS=${BACKENDS:-pg sqlite}
 PARTS=${PARTS:-fanout backfill}
-PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 if [ -z "${BIN:-}" ]; then
   cargo build --release --quiet
   BIN=$PWD/target/release/tenantatlas
@@ -52,7 +50,7 @@ fanout() { # backend
   done
 }
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
+machine
 if has "$BACKENDS" pg && psql "$PG/postgres" -qAtc 'select 1' >/dev/null 2>&1; then
   psql "$PG/postgres" -qAtc "select version()" | cut -d, -f1
   drop() { for db in "$@"; do psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db"; done; }

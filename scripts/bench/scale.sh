@@ -11,14 +11,12 @@
 # worker), CONNECTIONS (10, per process), BENCH_PG (postgres://postgres@127.0.0.1:5432),
 # PORT (18080), SKIP_BUILD (1: no build), BIN (target/release/tenantatlas),
 # KEEP_PROBE (a path prefix: keep each run's probe samples as PREFIX.WORKERS.json).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+. "$(dirname "$0")/lib.sh"
 TENANTS=${TENANTS:-10000}
 FINDINGS=${FINDINGS:-50}
 WORKER_SETS=${WORKER_SETS:-3}
 CONCURRENCY=${CONCURRENCY:-2}
 CONNECTIONS=${CONNECTIONS:-10}
-PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 PORT=${PORT:-18080}
 BASE=http://127.0.0.1:$PORT
 EMAIL=scale@ops.test
@@ -45,7 +43,7 @@ snap() { for p in "$@"; do [ -r "/proc/$p/stat" ] && echo "$p $(awk '{print $14+
 pg_pids() { sql ta_scale "select pid from pg_stat_activity where datname = 'ta_scale' and pid <> pg_backend_pid()"; }
 export PGOPTIONS='-c client_min_messages=warning'
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
+machine
 sql postgres "select version()" | cut -d, -f1
 for db in ta_scale ta_scale_seed; do sql postgres "DROP DATABASE IF EXISTS $db WITH (FORCE)"; done
 sql postgres "CREATE DATABASE ta_scale_seed"

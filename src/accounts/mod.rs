@@ -58,6 +58,28 @@ pub async fn create_platform_user(
             new.email
         )));
     }
+    insert_platform_user(db, clock, new).await
+}
+
+/// Creates the operator or, when it exists, gives it this password and every
+/// capability (`serve --demo`).
+pub async fn upsert_platform_user(
+    db: &Db,
+    clock: &SharedClock,
+    new: NewPlatformUser,
+) -> Result<i64> {
+    match store::platform_user_by_email(db, new.email.as_str()).await? {
+        Some(u) => {
+            let hash = hash_password(new.password).await?;
+            store::reset_platform_user(db, u.id, &hash, &new.capabilities.to_stored()).await?;
+            Ok(u.id)
+        }
+        None => insert_platform_user(db, clock, new).await,
+    }
+}
+
+/// Hashes the password and inserts the operator; its id.
+async fn insert_platform_user(db: &Db, clock: &SharedClock, new: NewPlatformUser) -> Result<i64> {
     let hash = hash_password(new.password).await?;
     Ok(store::insert_platform_user(
         db,
@@ -68,31 +90,6 @@ pub async fn create_platform_user(
         clock.now(),
     )
     .await?)
-}
-
-/// Creates the operator or, when it exists, gives it this password and every
-/// capability (`serve --demo`).
-pub async fn upsert_platform_user(
-    db: &Db,
-    clock: &SharedClock,
-    new: NewPlatformUser,
-) -> Result<i64> {
-    let hash = hash_password(new.password).await?;
-    match store::platform_user_by_email(db, new.email.as_str()).await? {
-        Some(u) => {
-            store::reset_platform_user(db, u.id, &hash, &new.capabilities.to_stored()).await?;
-            Ok(u.id)
-        }
-        None => Ok(store::insert_platform_user(
-            db,
-            new.email.as_str(),
-            &new.name,
-            &hash,
-            &new.capabilities.to_stored(),
-            clock.now(),
-        )
-        .await?),
-    }
 }
 
 pub struct NewCustomerUser {

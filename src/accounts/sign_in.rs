@@ -188,6 +188,7 @@ impl AccountService {
             .check("email", email)
             .and_then(|_| TextKind::PASSWORD.check("password", password))
             .map_err(Error::BadInput)?;
+        let attempt = Attempt { plane, email, ip };
         // A spray of different emails from one client stops here, before any
         // hashing: answered from memory while this process knows the address
         // is over its limit, and audited once a window, not per request.
@@ -207,8 +208,7 @@ impl AccountService {
             count(plane, "throttled");
             if per_ip.first_refusal(&ip_key).await? {
                 let detail = serde_json::json!({"limit": "ip"});
-                self.audit(plane, "throttled", email, ip, None, detail)
-                    .await?;
+                self.audit(attempt, "throttled", None, detail).await?;
                 let refused = per_ip.refused(plane, ip, ip_key, retry_after_secs, None);
                 self.throttled.tell(refused).await;
             }
@@ -217,7 +217,7 @@ impl AccountService {
         let throttle = Throttle::standard(self.db.clone(), self.clock.clone());
         let key = Throttle::key(plane.as_str(), ip, email);
         if let ThrottleDecision::Throttled { retry_after_secs } = throttle.check(&key).await? {
-            self.record(plane, "throttled", email, ip, None).await?;
+            self.record(attempt, "throttled", None).await?;
             if throttle.first_refusal(&key).await? {
                 let refused = throttle.refused(plane, ip, key, retry_after_secs, Some(email));
                 self.throttled.tell(refused).await;
@@ -236,18 +236,21 @@ impl AccountService {
         };
         match found {
             Check::Busy => {
-                self.record(plane, "busy", email, ip, None).await?;
+                self.record(attempt, "busy", None).await?;
                 Ok(SignInOutcome::Busy {
                     retry_after_secs: BUSY_RETRY_AFTER_SECS,
                 })
             }
             Check::Matched(who) => {
-                self.record(plane, "succeeded", who.email(), ip, Some(who.id()))
-                    .await?;
+                let attempt = Attempt {
+                    email: who.email(),
+                    ..attempt
+                };
+                self.record(attempt, "succeeded", Some(who.id())).await?;
                 Ok(SignInOutcome::SignedIn(who))
             }
             Check::NoMatch => {
-                self.record(plane, "failed", email, ip, None).await?;
+                self.record(attempt, "failed", None).await?;
                 Ok(SignInOutcome::Failed)
             }
         }
@@ -295,14 +298,12 @@ impl AccountService {
     /// Counts the attempt and writes its audit entry (in its own transaction).
     async fn record(
         &self,
-        plane: Plane,
+        attempt: Attempt<'_>,
         result: &'static str,
-        email: &str,
-        ip: &str,
         user_id: Option<i64>,
     ) -> Result<()> {
-        count(plane, result);
-        self.audit(plane, result, email, ip, user_id, serde_json::json!({}))
+        count(attempt.plane, result);
+        self.audit(attempt, result, user_id, serde_json::json!({}))
             .await
     }
 
@@ -310,10 +311,8 @@ impl AccountService {
     /// to the longest an address can be.
     async fn audit(
         &self,
-        plane: Plane,
+        Attempt { plane, email, ip }: Attempt<'_>,
         result: &'static str,
-        email: &str,
-        ip: &str,
         user_id: Option<i64>,
         detail: serde_json::Value,
     ) -> Result<()> {
@@ -366,6 +365,15 @@ impl AccountService {
                 .await?,
         )
     }
+}
+
+/// Who tried to sign in to which plane, and from where: what the audit
+/// entry of every attempt names.
+#[derive(Clone, Copy)]
+struct Attempt<'a> {
+    plane: Plane,
+    email: &'a str,
+    ip: &'a str,
 }
 
 /// Counts an attempt by plane and result.

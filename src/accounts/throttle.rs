@@ -284,21 +284,10 @@ mod tests {
 
     #[test]
     fn an_ipv6_client_is_its_64() {
-        assert_eq!(
-            Throttle::ip_key("system", "2001:db8:1:2:aaaa::1"),
-            Throttle::ip_key("system", "2001:db8:1:2:bbbb::9")
-        );
-        assert_ne!(
-            Throttle::ip_key("system", "2001:db8:1:2::1"),
-            Throttle::ip_key("system", "2001:db8:1:3::1")
-        );
-        assert_eq!(
-            Throttle::ip_key("system", "::ffff:192.0.2.1"),
-            Throttle::ip_key("system", "192.0.2.1")
-        );
-        assert_ne!(
-            Throttle::ip_key("system", "192.0.2.1"),
-            Throttle::ip_key("system", "192.0.2.2")
-        );
+        let key = |ip| Throttle::ip_key("system", ip);
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:bbbb::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.1"), key("192.0.2.1"));
+        assert_ne!(key("192.0.2.1"), key("192.0.2.2"));
     }
 }

@@ -237,6 +237,13 @@ both_backends!(
     }
 );
 
+/// A Teams destination on `hook`, and a rule that sends it every lockout.
+async fn lockouts_to(app: &App, hook: &Webhook) {
+    let teams = destination(app, "ops teams", Channel::teams(&hook.url).unwrap()).await;
+    let event = "auth.login_throttled";
+    rule(app, "lockouts", event, teams, Default::default()).await;
+}
+
 async fn attempt(app: &App, ip: &str, email: &str) -> SignInOutcome {
     app.accounts()
         .sign_in(Plane::System, ip, email, "not-the-password-123")
@@ -249,15 +256,7 @@ both_backends!(
     |t| async move {
         let hook = Webhook::start(&[]).await;
         let app = t.app_with_alerts(settings(None));
-        let teams = destination(&app, "ops teams", Channel::teams(&hook.url).unwrap()).await;
-        rule(
-            &app,
-            "lockouts",
-            "auth.login_throttled",
-            teams,
-            Default::default(),
-        )
-        .await;
+        lockouts_to(&app, &hook).await;
         let (ip, email) = ("10.9.8.7", "Victim.Person@Example.TEST");
         operator(&app, "victim.person@example.test", &[]).await;
         for window in 1..=2 {
@@ -302,15 +301,7 @@ both_backends!(
         let app = t
             .app_with_alerts(settings(None))
             .with_sign_in_limits(limits);
-        let teams = destination(&app, "ops teams", Channel::teams(&hook.url).unwrap()).await;
-        rule(
-            &app,
-            "lockouts",
-            "auth.login_throttled",
-            teams,
-            Default::default(),
-        )
-        .await;
+        lockouts_to(&app, &hook).await;
         for i in 0..6 {
             attempt(&app, "2001:db8::7", &format!("user{i}@example.test")).await;
         }

@@ -13,7 +13,7 @@ use tenantatlas::runs::{Initiator, Outcome};
 use crate::both_backends;
 use crate::support::receivers::{Answer, Smtp, Webhook};
 use crate::support::runs::{cli, start_all};
-use crate::support::{TestApp, argv, drain};
+use crate::support::{TestApp, drain};
 
 use crate::support::runs::BACKFILL;
 
@@ -351,12 +351,7 @@ both_backends!(
 both_backends!(
     bad_alert_input_is_refused_and_writes_nothing,
     |t| async move {
-        let dir = tempfile::tempdir().unwrap();
-        let cli = |line: String| {
-            let url = t.db.url.clone();
-            let path = dir.path().to_owned();
-            async move { crate::support::cli::tenantatlas(&url, &argv(&line), &[], &path).await }
-        };
+        let bin = crate::support::cli::Binary::new(&t.db.url, &[]);
         let destination = "alerts destination add --type";
         let rule = "alerts rule add --name r --event";
         let cases = [
@@ -380,7 +375,7 @@ both_backends!(
             ),
         ];
         for (args, expected) in cases {
-            let out = cli(args.clone()).await;
+            let out = bin.run(&args).await;
             assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
             assert!(
                 out.stderr.to_lowercase().contains(expected),
@@ -389,10 +384,11 @@ both_backends!(
             );
         }
         let secret = "https://hooks.example.test/webhookb2/secret";
-        let added = cli(format!(
-            "{destination} teams --name ops --url {secret} --json"
-        ))
-        .await;
+        let added = bin
+            .run(&format!(
+                "{destination} teams --name ops --url {secret} --json"
+            ))
+            .await;
         assert_eq!(added.code, 0, "{}", added.stderr);
         assert!(!added.stdout.contains("secret"), "masked: {}", added.stdout);
         let id = added.json()["id"].to_string();
@@ -408,17 +404,17 @@ both_backends!(
             ("--cooldown-seconds -5", "cooldown"),
             ("--min-severity urgent", "severity"),
         ] {
-            let out = cli(format!("{rule} {extra}")).await;
+            let out = bin.run(&format!("{rule} {extra}")).await;
             assert_eq!(out.code, 2, "{extra:?}: {}", out.stderr);
             assert!(out.stderr.contains(expected), "{extra:?}: {}", out.stderr);
         }
         assert_eq!(t.count("SELECT count(*) FROM alert_rules").await, 0);
         assert_eq!(t.count("SELECT count(*) FROM alert_destinations").await, 1);
         let berlin = "--quiet-hours 22:00-07:00 --timezone Europe/Berlin --json";
-        let ok = cli(format!("{rule} {berlin}")).await;
+        let ok = bin.run(&format!("{rule} {berlin}")).await;
         assert_eq!(ok.code, 0, "{}", ok.stderr);
         assert_eq!(ok.json()["timezone"], "Europe/Berlin");
-        let listed = cli("alerts deliveries list --json".into()).await;
+        let listed = bin.run("alerts deliveries list --json").await;
         assert_eq!(listed.json(), serde_json::json!([]));
     }
 );

@@ -20,7 +20,7 @@ use thirtyfour::prelude::*;
 
 use crate::support::browser::{
     artifacts, browser, browser_available, browser_with, chromedriver_in, current_path, goto,
-    sign_in, wait_for_path,
+    sign_in, viewport, wait_for_path,
 };
 use crate::support::web::*;
 use crate::support::{Backend, TestApp, drain};
@@ -65,28 +65,6 @@ fn axe_script() -> Option<String> {
         assert!(status.success(), "npm install axe-core@{AXE_CORE_VERSION}");
     }
     Some(std::fs::read_to_string(&script).expect("axe.min.js"))
-}
-
-/// Sizes the window so that the page is `width` CSS pixels wide.
-async fn viewport(driver: &WebDriver, width: i64) {
-    let height = if width < 600 { 844 } else { 900 };
-    let mut outer = width;
-    for _ in 0..3 {
-        driver
-            .set_window_rect(0, 0, outer as u32, height)
-            .await
-            .unwrap();
-        let inner = driver
-            .execute("return window.innerWidth;", vec![])
-            .await
-            .unwrap();
-        let inner = inner.json().as_i64().unwrap_or(0);
-        if inner == width {
-            return;
-        }
-        outer += width - inner;
-    }
-    panic!("could not size the window to {width} px");
 }
 
 /// What is wrong with the page on screen, as lines for the failure report.

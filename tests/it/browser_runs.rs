@@ -12,34 +12,12 @@ use thirtyfour::prelude::*;
 
 use crate::support::browser::{
     artifacts, attr, browser, browser_available, chromedriver_in, current_path, eventually, goto,
-    sign_in, text, wait_for_path,
+    sign_in, text, viewport, wait_for_path,
 };
 use crate::support::web::*;
 use crate::support::{Backend, TestApp};
 
 use crate::support::runs::BACKFILL as LIFECYCLE;
-
-/// Sizes the window so that the page is `width` CSS pixels wide.
-async fn viewport(driver: &WebDriver, width: i64) {
-    let height = if width < 600 { 844 } else { 900 };
-    let mut outer = width;
-    for _ in 0..3 {
-        driver
-            .set_window_rect(0, 0, outer as u32, height)
-            .await
-            .unwrap();
-        let inner = driver
-            .execute("return window.innerWidth;", vec![])
-            .await
-            .unwrap();
-        let inner = inner.json().as_i64().unwrap_or(0);
-        if inner == width {
-            return;
-        }
-        outer += width - inner;
-    }
-    panic!("could not size the window to {width} px");
-}
 
 /// Screenshots of the page at 1400 and 390 px, scrolled to `anchor`;
 /// the window is left at 1400 px.

@@ -11,10 +11,10 @@ use tenantatlas::runs::{Outcome, Run, RunLimits, RunStatus, TenantQuery, TenantS
 use tenantatlas::storage::Db;
 
 use crate::both_backends;
-use crate::support::cli::tenantatlas;
+use crate::support::cli::Binary;
 use crate::support::runs::cli;
 use crate::support::web::*;
-use crate::support::{Backend, TestApp, TestDb, argv};
+use crate::support::{Backend, TestApp, TestDb};
 
 use crate::support::runs::BACKFILL;
 
@@ -437,41 +437,26 @@ async fn cap_and_budget_across_three_workers(backend: Backend) {
     let Some(test_db) = TestDb::new(backend).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let url = test_db.url.clone();
     let env = [
         ("TENANTATLAS_JOB_LEASE_SECONDS", "2"),
         ("TENANTATLAS_CHUNK_SIZE", "5"),
     ];
-    let (url_ref, env_ref, path) = (&url, &env, dir.path());
-    let cli = move |line: String| {
-        let args = argv(&line);
-        async move { tenantatlas(url_ref, &args, env_ref, path).await }
-    };
-    let seeded =
-        cli("demo seed --tenants 12 --findings-per-tenant 150 --bad-tenants 0".into()).await;
+    let bin = Binary::new(&url, &env);
+    let seeded = bin
+        .run("demo seed --tenants 12 --findings-per-tenant 150 --bad-tenants 0")
+        .await;
     assert_eq!(seeded.code, 0, "{}", seeded.stderr);
-    let started = cli(format!(
-        "runbooks start {BACKFILL} --all-tenants --max-concurrency 2 --json"
-    ))
-    .await;
+    let started = bin
+        .run(&format!(
+            "runbooks start {BACKFILL} --all-tenants --max-concurrency 2 --json"
+        ))
+        .await;
     assert_eq!(started.code, 0, "{}", started.stderr);
     let capped = started.json()["id"].as_i64().unwrap();
     assert_eq!(started.json()["limits"]["max_concurrency"], "2");
 
-    let spawn = || {
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_tenantatlas"))
-            .args(["worker", "--concurrency", "2"])
-            .current_dir(dir.path())
-            .env("DATABASE_URL", &url)
-            .envs(env)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn worker")
-    };
-    let mut workers: Vec<tokio::process::Child> = (0..3).map(|_| spawn()).collect();
+    let mut workers: Vec<tokio::process::Child> = (0..3).map(|_| bin.spawn_worker(2)).collect();
     let db = Db::open(&url, 2).await.unwrap();
     // One worker is killed with SIGKILL in the middle of the run.
     let most = watch_run(&db, capped, Some(&mut workers[0])).await;
@@ -479,7 +464,9 @@ async fn cap_and_budget_across_three_workers(backend: Backend) {
     eprintln!("cap 2: at most {most} running seen, {overlap} overlapping");
     assert!(most <= 2, "{most} tenants ran at once under a cap of 2");
     assert_eq!(overlap, 2, "two tenants at once, never three");
-    let shown = cli(format!("runs tenants {capped} --json --per-page 500")).await;
+    let shown = bin
+        .run(&format!("runs tenants {capped} --json --per-page 500"))
+        .await;
     assert_eq!(shown.code, 0, "{}", shown.stderr);
     let page = shown.json();
     assert_eq!(page["box_score"]["succeeded"], 13, "{page}");
@@ -487,29 +474,31 @@ async fn cap_and_budget_across_three_workers(backend: Backend) {
     assert_eq!(page["rows"].as_array().unwrap().len(), 13);
 
     // The error budget: a second run over seeded tenants that fail.
-    let seeded =
-        cli("demo seed --tenants 10 --findings-per-tenant 20 --bad-tenants 10".into()).await;
+    let seeded = bin
+        .run("demo seed --tenants 10 --findings-per-tenant 20 --bad-tenants 10")
+        .await;
     assert_eq!(seeded.code, 0, "{}", seeded.stderr);
-    let started = cli(format!(
-        "runbooks run {BACKFILL} --all-tenants --max-concurrency 1 --max-errors 2 --json"
-    ))
-    .await;
+    let started = bin
+        .run(&format!(
+            "runbooks run {BACKFILL} --all-tenants --max-concurrency 1 --max-errors 2 --json"
+        ))
+        .await;
     assert_eq!(started.code, 0, "{}", started.stderr);
     let budget = started.json()["id"].as_i64().unwrap();
-    workers[0] = spawn();
+    workers[0] = bin.spawn_worker(2);
     let most = watch_run(&db, budget, None).await;
     assert!(most <= 1);
-    let shown = cli(format!("runs show {budget} --json")).await;
+    let shown = bin.run(&format!("runs show {budget} --json")).await;
     let run = shown.json();
     assert_eq!(run["outcome"], "failed", "{run}");
     assert_eq!(run["reason_code"], "run.error_budget_exhausted");
-    let text = cli(format!("runs show {budget}")).await;
+    let text = bin.run(&format!("runs show {budget}")).await;
     assert!(
         text.stdout.contains("run.error_budget_exhausted"),
         "{}",
         text.stdout
     );
-    let shown = cli(format!("runs tenants {budget} --json")).await;
+    let shown = bin.run(&format!("runs tenants {budget} --json")).await;
     let b = &shown.json()["box_score"];
     assert_eq!(
         b["failed"], 3,
@@ -545,13 +534,7 @@ both_backends!(
     the_cli_lists_and_exports_tenants_and_rejects_bad_limits,
     |t| async move {
         t.seed(3, 4, 1).await;
-        let dir = tempfile::tempdir().unwrap();
-        let run = |line: String| {
-            let args = argv(&line);
-            let url = t.db.url.clone();
-            let path = dir.path().to_owned();
-            async move { tenantatlas(&url, &args, &[], &path).await }
-        };
+        let bin = Binary::new(&t.db.url, &[]);
         let runs_before = t.count("SELECT count(*) FROM operation_runs").await;
         for bad in [
             "--max-concurrency 0",
@@ -560,7 +543,9 @@ both_backends!(
             "--max-errors 101%",
             "--min-finished x",
         ] {
-            let out = run(format!("runbooks start {BACKFILL} --all-tenants {bad}")).await;
+            let out = bin
+                .run(&format!("runbooks start {BACKFILL} --all-tenants {bad}"))
+                .await;
             assert_eq!(out.code, 2, "{bad}: {}", out.stderr);
             assert!(
                 out.stderr.contains("max_") || out.stderr.contains("min_finished"),
@@ -574,20 +559,25 @@ both_backends!(
             "nothing written"
         );
 
-        let out = run(format!(
-            "runbooks start {BACKFILL} --all-tenants --max-concurrency 50% --wait --json"
-        ))
-        .await;
+        let out = bin
+            .run(&format!(
+                "runbooks start {BACKFILL} --all-tenants --max-concurrency 50% --wait --json"
+            ))
+            .await;
         assert_eq!(out.code, 1, "partially succeeded: {}", out.stderr);
         let id = out.json()["id"].as_i64().unwrap();
-        let out = run(format!("runs tenants {id} --json --state failed")).await;
+        let out = bin
+            .run(&format!("runs tenants {id} --json --state failed"))
+            .await;
         assert_eq!(out.code, 0, "{}", out.stderr);
         let page = out.json();
         assert_eq!(page["matching"], 1);
         assert_eq!(page["rows"][0]["state"], "failed");
         assert_eq!(page["box_score"]["total"], 4);
 
-        let out = run(format!("runs tenants {id} --csv --sort external_id")).await;
+        let out = bin
+            .run(&format!("runs tenants {id} --csv --sort external_id"))
+            .await;
         assert_eq!(out.code, 0, "{}", out.stderr);
         let lines: Vec<&str> = out.stdout.lines().collect();
         assert_eq!(lines.len(), 5, "{}", out.stdout);
@@ -604,22 +594,28 @@ both_backends!(
             "--per-page 501",
             "--csv --json",
         ] {
-            let out = run(format!("runs tenants {id} {bad}")).await;
+            let out = bin.run(&format!("runs tenants {id} {bad}")).await;
             assert_eq!(out.code, 2, "{bad}: {}", out.stderr);
         }
         let audit_before = t.count("SELECT count(*) FROM audit_events").await;
-        let out = run(format!("runs limits {id} --max-concurrency abc")).await;
+        let out = bin
+            .run(&format!("runs limits {id} --max-concurrency abc"))
+            .await;
         assert_eq!(out.code, 2);
-        let out = run(format!("runs retry {id} --states succeeded")).await;
+        let out = bin
+            .run(&format!("runs retry {id} --states succeeded"))
+            .await;
         assert_eq!(out.code, 2);
         assert_eq!(
             t.count("SELECT count(*) FROM audit_events").await,
             audit_before
         );
-        let out = run(format!("runs retry {id} --states failed --json")).await;
+        let out = bin
+            .run(&format!("runs retry {id} --states failed --json"))
+            .await;
         assert_eq!(out.code, 0, "{}", out.stderr);
         assert_eq!(out.json()["context"]["retry_of"], id);
-        let out = run(format!("runs show {id}")).await;
+        let out = bin.run(&format!("runs show {id}")).await;
         assert!(out.stdout.contains("retried by: run"), "{}", out.stdout);
         assert!(
             out.stdout.contains("expected: 12 item(s)"),

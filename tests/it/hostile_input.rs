@@ -451,6 +451,14 @@ async fn failed_run(t: &TestApp) -> i64 {
     run.id
 }
 
+/// An email destination named "Ops"; its id.
+async fn ops_destination(t: &TestApp) -> i64 {
+    let channel = Channel::email(&["ops@example.com".into()]).unwrap();
+    let alerts = t.app.alert_service();
+    let added = alerts.add_destination(&trusted(), "Ops", channel).await;
+    added.unwrap().id
+}
+
 both_backends!(
     hostile_sign_in_fields_are_refused_before_the_throttle,
     |t| async move {
@@ -489,6 +497,8 @@ both_backends!(hostile_runbook_and_run_fields_are_refused, |t| async move {
     let api_start = "/system/api/runbooks/{key}/start";
     let api_retry = format!("/system/api/runs/{run}/retry-failed");
     let preflight = "/system/api/runbooks/{key}/preflight";
+    let (runbook, runs, audit) = ("/system/runbooks/{key}", "/system/runs", "/system/audit");
+    let api_runs = "/system/api/runs";
     let run_tenants = format!("/system/runs/{run}/tenants");
     let run_csv = format!("/system/runs/{run}/tenants.csv");
     let api_tenants = format!("/system/api/runs/{run}/tenants");
@@ -497,195 +507,52 @@ both_backends!(hostile_runbook_and_run_fields_are_refused, |t| async move {
     let all = [("scope", "all"), ("reason", "hostile input check")];
     let one = [("scope", "tenant"), ("tenant", "platform"), ("reason", "r")];
     let filters = [("runbook", ""), ("status", ""), ("outcome", "")];
+    #[rustfmt::skip]
     let fields = vec![
         // The start form.
-        field("POST", start, At::Path, &all, "key", RUNBOOK)
-            .signed(&page)
-            .reshows_preflight(),
-        field("POST", start, At::Form, &all, "scope", SCOPE)
-            .signed(&page)
-            .reshows_preflight(),
-        field("POST", start, At::Form, &one, "tenant", TENANT)
-            .signed(&page)
-            .reshows_preflight(),
+        field("POST", start, At::Path, &all, "key", RUNBOOK).signed(&page).reshows_preflight(),
+        field("POST", start, At::Form, &all, "scope", SCOPE).signed(&page).reshows_preflight(),
+        field("POST", start, At::Form, &one, "tenant", TENANT).signed(&page).reshows_preflight(),
         field("POST", start, At::Form, &all, "reason", &["reason:"])
-            .signed(&page)
-            .reshows_preflight()
-            .writes_when_accepted(),
+            .signed(&page).reshows_preflight().writes_when_accepted(),
         // Retry-failed.
-        field("POST", &retry, At::Form, &[], "reason", &["reason:"])
-            .signed(&retry)
-            .writes_when_accepted(),
+        field("POST", &retry, At::Form, &[], "reason", &["reason:"]).signed(&retry).writes_when_accepted(),
         // Preflight on the runbook page.
-        field(
-            "GET",
-            "/system/runbooks/{key}",
-            At::Query,
-            &[("scope", "all")],
-            "scope",
-            SCOPE,
-        ),
-        field(
-            "GET",
-            "/system/runbooks/{key}",
-            At::Query,
-            &[("scope", "tenant")],
-            "tenant",
-            TENANT,
-        ),
+        field("GET", runbook, At::Query, &[("scope", "all")], "scope", SCOPE),
+        field("GET", runbook, At::Query, &[("scope", "tenant")], "tenant", TENANT),
         // Run filters.
-        field(
-            "GET",
-            "/system/runs",
-            At::Query,
-            &filters,
-            "runbook",
-            &["runbook:"],
-        ),
-        field("GET", "/system/runs", At::Query, &filters, "status", STATUS),
-        field(
-            "GET",
-            "/system/runs",
-            At::Query,
-            &filters,
-            "outcome",
-            OUTCOME,
-        ),
-        field(
-            "GET",
-            "/system/audit",
-            At::Query,
-            &[],
-            "action",
-            &["action:"],
-        ),
-        field("GET", "/system/audit", At::Query, &[], "actor", &["actor:"]),
-        field(
-            "GET",
-            "/system/audit",
-            At::Query,
-            &[],
-            "subject",
-            &["subject:"],
-        ),
-        field("GET", "/system/audit", At::Query, &[], "from", &["from:"]),
-        field(
-            "GET",
-            "/system/runs",
-            At::Query,
-            &filters,
-            "initiator",
-            &["initiator:"],
-        ),
-        field("GET", "/system/runs", At::Query, &filters, "tenant", TENANT),
-        field(
-            "GET",
-            "/system/runs",
-            At::Query,
-            &filters,
-            "reason",
-            &["reason:"],
-        ),
-        field(
-            "GET",
-            "/system/runs",
-            At::Query,
-            &filters,
-            "from",
-            &["from:"],
-        ),
-        field(
-            "GET",
-            &run_tenants,
-            At::Query,
-            &[],
-            "q",
-            &["q:", "external id contains:"],
-        ),
+        field("GET", runs, At::Query, &filters, "runbook", &["runbook:"]),
+        field("GET", runs, At::Query, &filters, "status", STATUS),
+        field("GET", runs, At::Query, &filters, "outcome", OUTCOME),
+        field("GET", audit, At::Query, &[], "action", &["action:"]),
+        field("GET", audit, At::Query, &[], "actor", &["actor:"]),
+        field("GET", audit, At::Query, &[], "subject", &["subject:"]),
+        field("GET", audit, At::Query, &[], "from", &["from:"]),
+        field("GET", runs, At::Query, &filters, "initiator", &["initiator:"]),
+        field("GET", runs, At::Query, &filters, "tenant", TENANT),
+        field("GET", runs, At::Query, &filters, "reason", &["reason:"]),
+        field("GET", runs, At::Query, &filters, "from", &["from:"]),
+        field("GET", &run_tenants, At::Query, &[], "q", &["q:", "external id contains:"]),
         field("GET", &run_tenants, At::Query, &[], "state", &["state:"]),
         field("GET", &run_tenants, At::Query, &[], "sort", &["sort:"]),
         field("GET", &run_csv, At::Query, &[], "q", &["q:", "search:"]),
         field("GET", &api_tenants, At::Query, &[], "q", &["q:", "search:"]),
         field("GET", &api_tenants, At::Query, &[], "state", &["state:"]),
-        field(
-            "GET",
-            "/system/tenants/options",
-            At::Query,
-            &[],
-            "tenant",
-            TENANT,
-        ),
-        field(
-            "POST",
-            &api_limits,
-            At::Json,
-            &[],
-            "max_concurrency",
-            &["max_concurrency"],
-        ),
-        field(
-            "POST",
-            &api_retry_states,
-            At::Json,
-            &[],
-            "reason",
-            &["reason:"],
-        )
-        .writes_when_accepted(),
+        field("GET", "/system/tenants/options", At::Query, &[], "tenant", TENANT),
+        field("POST", &api_limits, At::Json, &[], "max_concurrency", &["max_concurrency"]),
+        field("POST", &api_retry_states, At::Json, &[], "reason", &["reason:"]).writes_when_accepted(),
         // The JSON API.
         field("POST", api_start, At::Path, &all, "key", RUNBOOK),
         field("POST", api_start, At::Json, &all, "scope", SCOPE),
         field("POST", api_start, At::Json, &one, "tenant", TENANT),
         field("POST", api_start, At::Json, &all, "reason", &["reason:"]).writes_when_accepted(),
         field("POST", &api_retry, At::Json, &[], "reason", &["reason:"]).writes_when_accepted(),
-        field(
-            "GET",
-            preflight,
-            At::Path,
-            &[("scope", "all")],
-            "key",
-            RUNBOOK,
-        ),
-        field(
-            "GET",
-            preflight,
-            At::Query,
-            &[("scope", "all")],
-            "scope",
-            SCOPE,
-        ),
-        field(
-            "GET",
-            preflight,
-            At::Query,
-            &[("scope", "tenant")],
-            "tenant",
-            TENANT,
-        ),
-        field(
-            "GET",
-            "/system/api/runs",
-            At::Query,
-            &filters,
-            "runbook",
-            &["runbook:"],
-        ),
-        field(
-            "GET",
-            "/system/api/runs",
-            At::Query,
-            &filters,
-            "status",
-            STATUS,
-        ),
-        field(
-            "GET",
-            "/system/api/runs",
-            At::Query,
-            &filters,
-            "outcome",
-            OUTCOME,
-        ),
+        field("GET", preflight, At::Path, &[("scope", "all")], "key", RUNBOOK),
+        field("GET", preflight, At::Query, &[("scope", "all")], "scope", SCOPE),
+        field("GET", preflight, At::Query, &[("scope", "tenant")], "tenant", TENANT),
+        field("GET", api_runs, At::Query, &filters, "runbook", &["runbook:"]),
+        field("GET", api_runs, At::Query, &filters, "status", STATUS),
+        field("GET", api_runs, At::Query, &filters, "outcome", OUTCOME),
     ];
     let (mut failures, mut cases) = web_matrix(t, &c, &base, &fields).await;
 
@@ -719,17 +586,7 @@ both_backends!(hostile_runbook_and_run_fields_are_refused, |t| async move {
 
 both_backends!(hostile_alert_fields_are_refused, |t| async move {
     let app = &t.app;
-    let dest = app
-        .alert_service()
-        .add_destination(
-            &trusted(),
-            "Ops",
-            Channel::email(&["ops@example.com".into()]).unwrap(),
-        )
-        .await
-        .unwrap()
-        .id
-        .to_string();
+    let dest = ops_destination(t).await.to_string();
     let (_server, base, c) = console_as(app, "op@ops.test", &Capability::ALL).await;
     let page = "/system/alerts";
     let destinations = "/system/alerts/destinations";
@@ -753,78 +610,19 @@ both_backends!(hostile_alert_fields_are_refused, |t| async move {
         ("timezone", "Europe/Berlin"),
         ("destination", dest.as_str()),
     ];
+    #[rustfmt::skip]
     let fields = vec![
-        field("POST", destinations, At::Form, &email, "name", &["name:"])
-            .signed(page)
-            .writes_when_accepted(),
+        field("POST", destinations, At::Form, &email, "name", &["name:"]).signed(page).writes_when_accepted(),
         field("POST", destinations, At::Form, &teams, "url", URL).signed(page),
-        field(
-            "POST",
-            destinations,
-            At::Form,
-            &email,
-            "recipients",
-            &["recipients:"],
-        )
-        .signed(page),
-        field(
-            "POST",
-            destinations,
-            At::Form,
-            &email,
-            "kind",
-            &["kind:", "type:"],
-        )
-        .signed(page),
-        field("POST", rules, At::Form, &rule, "name", &["name:"])
-            .signed(page)
-            .writes_when_accepted(),
+        field("POST", destinations, At::Form, &email, "recipients", &["recipients:"]).signed(page),
+        field("POST", destinations, At::Form, &email, "kind", &["kind:", "type:"]).signed(page),
+        field("POST", rules, At::Form, &rule, "name", &["name:"]).signed(page).writes_when_accepted(),
         field("POST", rules, At::Form, &rule, "event", EVENT).signed(page),
-        field(
-            "POST",
-            rules,
-            At::Form,
-            &rule,
-            "min_severity",
-            &["min_severity:", "unknown severity"],
-        )
-        .signed(page),
-        field(
-            "POST",
-            rules,
-            At::Form,
-            &rule,
-            "cooldown_seconds",
-            &["cooldown_seconds:", "the cooldown"],
-        )
-        .signed(page),
-        field(
-            "POST",
-            rules,
-            At::Form,
-            &rule,
-            "quiet_hours",
-            &["quiet_hours:", "quiet hours"],
-        )
-        .signed(page),
-        field(
-            "POST",
-            rules,
-            At::Form,
-            &rule,
-            "timezone",
-            &["timezone:", "time zone"],
-        )
-        .signed(page),
-        field(
-            "POST",
-            rules,
-            At::Form,
-            &rule,
-            "destination",
-            &["destination:", "alert destination"],
-        )
-        .signed(page),
+        field("POST", rules, At::Form, &rule, "min_severity", &["min_severity:", "unknown severity"]).signed(page),
+        field("POST", rules, At::Form, &rule, "cooldown_seconds", &["cooldown_seconds:", "the cooldown"]).signed(page),
+        field("POST", rules, At::Form, &rule, "quiet_hours", &["quiet_hours:", "quiet hours"]).signed(page),
+        field("POST", rules, At::Form, &rule, "timezone", &["timezone:", "time zone"]).signed(page),
+        field("POST", rules, At::Form, &rule, "destination", &["destination:", "alert destination"]).signed(page),
     ];
     let (failures, cases) = web_matrix(t, &c, &base, &fields).await;
     report(failures, cases);
@@ -1007,17 +805,7 @@ both_backends!(hostile_account_arguments_exit_2, |t| async move {
 });
 
 both_backends!(hostile_alert_arguments_exit_2, |t| async move {
-    let dest = t
-        .app
-        .alert_service()
-        .add_destination(
-            &trusted(),
-            "Ops",
-            Channel::email(&["ops@example.com".into()]).unwrap(),
-        )
-        .await
-        .unwrap()
-        .id;
+    let dest = ops_destination(t).await;
     assert_eq!(dest, 1, "the rule lines below name destination 1");
     let fields = [
         arg(

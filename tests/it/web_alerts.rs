@@ -1,11 +1,12 @@
 //! `/system/alerts` over HTTP: destinations, rules, a test message against a
 //! real webhook receiver, bad input, and capability checks — on both backends.
 
+use tenantatlas::alerts::DeliveryView;
 use tenantatlas::domain::Capability;
 
 use crate::both_backends;
 use crate::support::TestApp;
-use crate::support::receivers::Webhook;
+use crate::support::receivers::{Answer, Webhook};
 use crate::support::runs::cli as trusted;
 use crate::support::web::*;
 
@@ -28,12 +29,12 @@ impl Alerts {
 
     /// The page, which must answer 200.
     async fn page(&self) -> String {
-        let r = assert_status(self.c.get(format!("{}{PAGE}", self.server.base)), 200).await;
-        r.text().await.unwrap()
+        self.get(PAGE).await
     }
 
-    /// GETs a confirmation page, which must answer 200.
-    async fn confirm(&self, path: &str) -> String {
+    /// GETs a page of the console (a confirmation, the audit log), which
+    /// must answer 200.
+    async fn get(&self, path: &str) -> String {
         let r = assert_status(self.c.get(format!("{}{path}", self.server.base)), 200).await;
         r.text().await.unwrap()
     }
@@ -53,6 +54,29 @@ impl Alerts {
     async fn post_back(&self, path: &str, fields: &[(&str, &str)]) {
         let (status, loc, body) = self.post(path, fields).await;
         assert_eq!((status, loc.as_str()), (303, PAGE), "{path}: {body}");
+    }
+
+    /// Posts a form that must be refused with 422 and `message` in the error
+    /// `id` beside the wrong field; returns the form shown again.
+    async fn refused(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        id: &str,
+        message: &str,
+    ) -> String {
+        let (status, loc, body) = self.post(path, fields).await;
+        assert_eq!(status, 422, "{fields:?}: {loc} {body:.300}");
+        let beside = format!("id=\"{id}\">");
+        let at = body
+            .find(&beside)
+            .unwrap_or_else(|| panic!("{id} in {body}"));
+        assert!(
+            body[at..].split("</p>").next().unwrap().contains(message),
+            "{fields:?}: {message}: {:.200}",
+            &body[at..]
+        );
+        body
     }
 }
 
@@ -155,12 +179,12 @@ both_backends!(
 
         // Delete the rule, then both destinations, each after its confirmation page.
         let delete = format!("{RULES}/{}/delete", rule.id);
-        let html = alerts.confirm(&delete).await;
+        let html = alerts.get(&delete).await;
         assert!(html.contains("Delete this rule?") && html.contains("Failed runs"));
         alerts.post_back(&delete, &[]).await;
         for id in [teams, email] {
             let delete = format!("{DESTINATIONS}/{id}/delete");
-            let html = alerts.confirm(&delete).await;
+            let html = alerts.get(&delete).await;
             assert!(html.contains("Delete this destination?"));
             assert!(!html.contains("secret-token"));
             alerts.post_back(&delete, &[]).await;
@@ -178,12 +202,7 @@ both_backends!(
         assert!(body.contains(&format!("alert destination {teams} does not exist")));
 
         // Every change above is in the audit log, the webhook's path masked.
-        let audit = format!("{}/system/audit?action=alert.", alerts.server.base);
-        let html = assert_status(alerts.c.get(audit), 200)
-            .await
-            .text()
-            .await
-            .unwrap();
+        let html = alerts.get("/system/audit?action=alert.").await;
         for action in [
             "alert.destination.create",
             "alert.destination.test",
@@ -198,17 +217,53 @@ both_backends!(
 );
 
 /// A form's fields, the id of the error beside the wrong one, its message.
-type Case<V> = (Vec<(&'static str, V)>, &'static str, &'static str);
+type Case<'a> = (Vec<(&'static str, &'a str)>, &'static str, &'static str);
+
+/// A Teams destination's form.
+fn teams<'a>(name: &'a str, url: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![("kind", "teams"), ("name", name), ("url", url)]
+}
+
+/// An email destination's form.
+fn email<'a>(name: &'a str, recipients: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("kind", "email"),
+        ("name", name),
+        ("recipients", recipients),
+    ]
+}
+
+/// The form of a rule named "Nightly" on failed runs: a cooldown in minutes,
+/// quiet hours, a time zone and its destination.
+fn nightly<'a>(
+    cooldown: &'a str,
+    quiet_hours: &'a str,
+    timezone: &'a str,
+    destination: Option<&'a str>,
+) -> Vec<(&'static str, &'a str)> {
+    let mut form = vec![
+        ("name", "Nightly"),
+        ("event", "operation_run.failed"),
+        ("min_severity", "high"),
+        ("cooldown", cooldown),
+        ("cooldown_unit", "minutes"),
+        ("quiet_hours", quiet_hours),
+        ("timezone", timezone),
+    ];
+    form.extend(destination.map(|d| ("destination", d)));
+    form
+}
 
 both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
     let app = &t.app;
     let alerts = Alerts::open(t).await;
-    let fields = [
-        ("kind", "email"),
-        ("name", "On-call"),
-        ("recipients", "a@example.com"),
-    ];
-    assert_eq!(alerts.post(DESTINATIONS, &fields).await.0, 303);
+    assert_eq!(
+        alerts
+            .post(DESTINATIONS, &email("On-call", "a@example.com"))
+            .await
+            .0,
+        303
+    );
     let dest = app.alert_service().destinations(&trusted()).await.unwrap()[0].id;
     let dest = dest.to_string();
     let before = counts(t).await;
@@ -217,53 +272,18 @@ both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
     // Each mistake beside its field, what was typed kept — the webhook URL
     // too: it is masked only once saved, and never repeated in a message.
     let secret = "https://example.webhook.office.com/webhookb2/top-secret-path";
-    let destination_cases: Vec<Case<&str>> = vec![
-        (
-            vec![
-                ("kind", "teams"),
-                ("name", "Ops"),
-                ("url", "ftp://example.com/x"),
-            ],
-            "teams-url-error",
-            "must be http(s)",
-        ),
-        (
-            vec![("kind", "teams"), ("name", "Ops"), ("url", "not a url")],
-            "teams-url-error",
-            "is not a URL",
-        ),
-        (
-            vec![("kind", "teams"), ("name", "  "), ("url", secret)],
-            "teams-name-error",
-            "name: must not be empty",
-        ),
-        (
-            vec![("kind", "email"), ("name", "Mail"), ("recipients", " , ")],
-            "email-recipients-error",
-            "at least one recipient",
-        ),
-        (
-            vec![("kind", "email"), ("name", "Mail"), ("recipients", "nope")],
-            "email-recipients-error",
-            "is not an email address",
-        ),
-        (
-            vec![("kind", "pager"), ("name", "Mail")],
-            "teams-kind-error",
-            "unknown destination type",
-        ),
+    let pager = vec![("kind", "pager"), ("name", "Mail")];
+    #[rustfmt::skip]
+    let destination_cases: Vec<Case> = vec![
+        (teams("Ops", "ftp://example.com/x"), "teams-url-error", "must be http(s)"),
+        (teams("Ops", "not a url"), "teams-url-error", "is not a URL"),
+        (teams("  ", secret), "teams-name-error", "name: must not be empty"),
+        (email("Mail", " , "), "email-recipients-error", "at least one recipient"),
+        (email("Mail", "nope"), "email-recipients-error", "is not an email address"),
+        (pager, "teams-kind-error", "unknown destination type"),
     ];
     for (fields, id, message) in destination_cases {
-        let (status, loc, body) = alerts.post(DESTINATIONS, &fields).await;
-        assert_eq!(status, 422, "{fields:?}: {loc} {body:.300}");
-        let beside = format!("id=\"{id}\">");
-        let at = body
-            .find(&beside)
-            .unwrap_or_else(|| panic!("{id} in {body}"));
-        assert!(
-            body[at..].split("</p>").next().unwrap().contains(message),
-            "{fields:?}: {message}"
-        );
+        let body = alerts.refused(DESTINATIONS, &fields, id, message).await;
         for (k, v) in &fields {
             if ["name", "url", "recipients"].contains(k) && !v.trim().is_empty() {
                 assert!(
@@ -280,101 +300,27 @@ both_backends!(bad_input_answers_422_and_writes_nothing, |t| async move {
         assert_eq!(counts(t).await, before, "{fields:?} wrote nothing");
     }
 
-    let rule = |name: &'static str,
-                cooldown: &'static str,
-                quiet: &'static str,
-                tz: &'static str,
-                dest: Option<&str>| {
-        let mut f: Vec<(&str, String)> = vec![
-            ("name", name.into()),
-            ("event", "operation_run.failed".into()),
-            ("min_severity", "high".into()),
-            ("cooldown", cooldown.into()),
-            ("cooldown_unit", "minutes".into()),
-            ("quiet_hours", quiet.into()),
-            ("timezone", tz.into()),
-        ];
-        if let Some(d) = dest {
-            f.push(("destination", d.to_owned()));
-        }
-        f
-    };
     let d = Some(dest.as_str());
-    let rule_cases: Vec<Case<String>> = vec![
-        (
-            rule("Nightly", "60", "22:00-07:00", "Mars/Olympus", d),
-            "rule-timezone-error",
-            "unknown time zone",
-        ),
-        (
-            rule("Nightly", "60", "22:00-22:00", "UTC", d),
-            "rule-quiet-error",
-            "are empty",
-        ),
-        (
-            rule("Nightly", "60", "late", "UTC", d),
-            "rule-quiet-error",
-            "must look like 22:00-07:00",
-        ),
-        (
-            rule("Nightly", "60", "25:00-07:00", "UTC", d),
-            "rule-quiet-error",
-            "the start &#34;25:00&#34; is not a time of day",
-        ),
-        (
-            rule("Nightly", "60", "22:00-07:75", "UTC", d),
-            "rule-quiet-error",
-            "the end &#34;07:75&#34; is not a time of day",
-        ),
-        (
-            rule("Nightly", "60", "22:00-07:00", "", d),
-            "rule-timezone-error",
-            "quiet hours need a time zone",
-        ),
-        (
-            rule("Nightly", "-5", "", "UTC", d),
-            "rule-cooldown-error",
-            "between 0 and 30 days",
-        ),
-        (
-            rule("Nightly", "50000", "", "UTC", d),
-            "rule-cooldown-error",
-            "between 0 and 30 days",
-        ),
-        (
-            rule("Nightly", "soon", "", "UTC", d),
-            "rule-cooldown-error",
-            "must be a whole number of minutes",
-        ),
-        (
-            rule("Nightly", "60", "", "UTC", Some("999")),
-            "rule-destination-error",
-            "alert destination 999 does not exist",
-        ),
-        (
-            rule("Nightly", "60", "", "UTC", None),
-            "rule-destination-error",
-            "a rule needs at least one destination",
-        ),
-        (
-            rule("", "60", "", "UTC", d),
-            "rule-name-error",
-            "name: must not be empty",
-        ),
+    // The one case whose name is wrong: empty.
+    let mut nameless = nightly("60", "", "UTC", d);
+    nameless[0] = ("name", "");
+    #[rustfmt::skip]
+    let rule_cases: Vec<Case> = vec![
+        (nightly("60", "22:00-07:00", "Mars/Olympus", d), "rule-timezone-error", "unknown time zone"),
+        (nightly("60", "22:00-22:00", "UTC", d), "rule-quiet-error", "are empty"),
+        (nightly("60", "late", "UTC", d), "rule-quiet-error", "must look like 22:00-07:00"),
+        (nightly("60", "25:00-07:00", "UTC", d), "rule-quiet-error", "the start &#34;25:00&#34; is not a time of day"),
+        (nightly("60", "22:00-07:75", "UTC", d), "rule-quiet-error", "the end &#34;07:75&#34; is not a time of day"),
+        (nightly("60", "22:00-07:00", "", d), "rule-timezone-error", "quiet hours need a time zone"),
+        (nightly("-5", "", "UTC", d), "rule-cooldown-error", "between 0 and 30 days"),
+        (nightly("50000", "", "UTC", d), "rule-cooldown-error", "between 0 and 30 days"),
+        (nightly("soon", "", "UTC", d), "rule-cooldown-error", "must be a whole number of minutes"),
+        (nightly("60", "", "UTC", Some("999")), "rule-destination-error", "alert destination 999 does not exist"),
+        (nightly("60", "", "UTC", None), "rule-destination-error", "a rule needs at least one destination"),
+        (nameless, "rule-name-error", "name: must not be empty"),
     ];
     for (fields, id, message) in rule_cases {
-        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (status, loc, body) = alerts.post(RULES, &fields).await;
-        assert_eq!(status, 422, "{fields:?}: {loc} {body:.300}");
-        let beside = format!("id=\"{id}\">");
-        let at = body
-            .find(&beside)
-            .unwrap_or_else(|| panic!("{id} in {body}"));
-        assert!(
-            body[at..].split("</p>").next().unwrap().contains(message),
-            "{fields:?}: {message}: {}",
-            &body[at..at + 200]
-        );
+        let body = alerts.refused(RULES, &fields, id, message).await;
         for (k, v) in &fields {
             if ["name", "cooldown", "quiet_hours", "timezone"].contains(k) && !v.is_empty() {
                 assert!(body.contains(&format!("value=\"{v}\"")), "{k} kept");
@@ -478,6 +424,12 @@ impl LogBuffer {
     }
 }
 
+/// The first of the last ten deliveries that `which` picks.
+async fn delivery(t: &TestApp, which: impl Fn(&DeliveryView) -> bool) -> DeliveryView {
+    let deliveries = t.app.alert_service().deliveries(&trusted(), 10).await;
+    deliveries.unwrap().into_iter().find(|d| which(d)).unwrap()
+}
+
 /// A run of the backfill over all tenants that does not succeed.
 async fn failing_run(t: &TestApp) -> i64 {
     let run = crate::support::runs::start_all(&t.app, crate::support::runs::BACKFILL)
@@ -492,7 +444,6 @@ async fn failing_run(t: &TestApp) -> i64 {
 both_backends!(
     rules_and_destinations_are_edited_paused_and_deliveries_explained,
     |t| async move {
-        use crate::support::receivers::Answer;
         let app = &t.app;
         t.seed(2, 3, 1).await;
         let alerts = Alerts::open(t).await;
@@ -565,7 +516,7 @@ both_backends!(
 
         // Edit: the form shows the rule; the cooldown goes to none.
         let edit = format!("{RULES}/{}/edit", r.id);
-        let html = alerts.confirm(&edit).await;
+        let html = alerts.get(&edit).await;
         assert!(
             html.contains("value=\"Failed runs\"")
                 && html.contains("<option value=\"hours\" selected>"),
@@ -627,15 +578,7 @@ both_backends!(
             "<a href=\"/system/alerts/rules/{}/edit\">All failures</a>",
             r.id
         )));
-        let ds = app
-            .alert_service()
-            .deliveries(&trusted(), 10)
-            .await
-            .unwrap();
-        let waiting = ds
-            .iter()
-            .find(|d| d.destination_id == Some(bad_id))
-            .unwrap();
+        let waiting = delivery(t, |d| d.destination_id == Some(bad_id)).await;
         assert_eq!((waiting.status.as_str(), waiting.attempts), ("queued", 1));
         let next = waiting.next_attempt_at.expect("the next retry is known");
         assert!(next > t.app.clock.now());
@@ -662,15 +605,7 @@ both_backends!(
             t.clock.advance(chrono::Duration::seconds(120));
             t.drain().await;
         }
-        let failed = app
-            .alert_service()
-            .deliveries(&trusted(), 10)
-            .await
-            .unwrap();
-        let failed = failed
-            .iter()
-            .find(|d| d.destination_id == Some(bad_id))
-            .unwrap();
+        let failed = delivery(t, |d| d.destination_id == Some(bad_id)).await;
         assert_eq!((failed.status.as_str(), failed.attempts), ("failed", 3));
         let html = alerts.page().await;
         assert!(html.contains(&format!("id=\"retry-delivery-{}\"", failed.id)));
@@ -683,12 +618,7 @@ both_backends!(
             )
             .await;
         t.drain().await;
-        let sent = app
-            .alert_service()
-            .deliveries(&trusted(), 10)
-            .await
-            .unwrap();
-        let sent = sent.iter().find(|d| d.id == failed.id).unwrap();
+        let sent = delivery(t, |d| d.id == failed.id).await;
         assert_eq!((sent.status.as_str(), sent.attempts), ("sent", 4));
         assert_eq!(bad.accepted().len(), 1);
         // Only a failed delivery can be retried.
@@ -731,7 +661,7 @@ both_backends!(
         // Editing a destination: a bad URL keeps what was typed beside its
         // error; an empty URL keeps the saved webhook.
         let edit_dest = format!("{DESTINATIONS}/{bad_id}/edit");
-        let html = alerts.confirm(&edit_dest).await;
+        let html = alerts.get(&edit_dest).await;
         assert!(html.contains("http://127.0.0.1/…") && !html.contains("secret-token"));
         let (status, _, body) = alerts
             .post(
@@ -771,18 +701,11 @@ both_backends!(
             html.contains(&format!("Page 1 of 1 · {total} deliveries")),
             "{html}"
         );
-        let html = alerts
-            .confirm(&format!("{PAGE}?delivery={}", failed.id))
-            .await;
+        let html = alerts.get(&format!("{PAGE}?delivery={}", failed.id)).await;
         assert!(html.contains(&format!("id=\"delivery-{}\"", failed.id)));
 
         // Every change is audited.
-        let audit = format!("{}/system/audit?action=alert.", alerts.server.base);
-        let html = assert_status(alerts.c.get(audit), 200)
-            .await
-            .text()
-            .await
-            .unwrap();
+        let html = alerts.get("/system/audit?action=alert.").await;
         for action in [
             "alert.rule.update",
             "alert.rule.disable",

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::cli::tenantatlas;
-use crate::support::{Backend, TestDb, argv};
+use crate::support::cli::Binary;
+use crate::support::{Backend, TestDb};
 use tenantatlas::storage::Db;
 
 /// The run's row as the workers leave it.
@@ -28,37 +28,23 @@ async fn a_killed_worker_does_not_lose_or_double_count_a_tenant() {
     let Some(test_db) = TestDb::new(Backend::Postgres).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let url = test_db.url.clone();
     let env = [
         ("TENANTATLAS_JOB_LEASE_SECONDS", "2"),
         ("TENANTATLAS_CHUNK_SIZE", "10"),
     ];
-    let (url_ref, env_ref, path) = (&url, &env, dir.path());
-    let cli = move |line: &str| {
-        let args = argv(line);
-        async move { tenantatlas(url_ref, &args, env_ref, path).await }
-    };
-    let seeded = cli("demo seed --tenants 40 --findings-per-tenant 600").await;
+    let bin = Binary::new(&url, &env);
+    let seeded = bin
+        .run("demo seed --tenants 40 --findings-per-tenant 600")
+        .await;
     assert_eq!(seeded.code, 0, "{}", seeded.stderr);
-    let started = cli("runbooks run findings.backfill-lifecycle --all-tenants --json").await;
+    let started = bin
+        .run("runbooks run findings.backfill-lifecycle --all-tenants --json")
+        .await;
     assert_eq!(started.code, 0, "{}", started.stderr);
     let run_id = started.json()["id"].as_i64().unwrap();
 
-    let mut workers: Vec<tokio::process::Child> = (0..3)
-        .map(|_| {
-            tokio::process::Command::new(env!("CARGO_BIN_EXE_tenantatlas"))
-                .args(["worker", "--concurrency", "1"])
-                .current_dir(dir.path())
-                .env("DATABASE_URL", &url)
-                .envs(env)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .kill_on_drop(true)
-                .spawn()
-                .expect("spawn worker")
-        })
-        .collect();
+    let mut workers: Vec<tokio::process::Child> = (0..3).map(|_| bin.spawn_worker(1)).collect();
     let victim_pid = workers[0].id().expect("pid");
     let db = Db::open(&url, 2).await.unwrap();
 

@@ -117,6 +117,28 @@ pub(crate) async fn browser_with(d: &Driver, profile: &Path, javascript: bool) -
         .expect("a chromium session")
 }
 
+/// Sizes the window so that the page is `width` CSS pixels wide.
+pub(crate) async fn viewport(driver: &WebDriver, width: i64) {
+    let height = if width < 600 { 844 } else { 900 };
+    let mut outer = width;
+    for _ in 0..3 {
+        driver
+            .set_window_rect(0, 0, outer as u32, height)
+            .await
+            .unwrap();
+        let inner = driver
+            .execute("return window.innerWidth;", vec![])
+            .await
+            .unwrap();
+        let inner = inner.json().as_i64().unwrap_or(0);
+        if inner == width {
+            return;
+        }
+        outer += width - inner;
+    }
+    panic!("could not size the window to {width} px");
+}
+
 pub(crate) fn artifacts() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
