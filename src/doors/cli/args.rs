@@ -25,14 +25,14 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The grammar as parsed: the settings stay accepted by every command but
-/// are left out of each command's `--help` (they are many, and the same
+/// The grammar as parsed: the settings are accepted by every command (global)
+/// but left out of each command's `--help` (they are many, and the same
 /// everywhere); `--help-config` lists them once.
 pub fn command() -> clap::Command {
     let settings = setting_ids();
     let cli = Cli::command().mut_args(|a| {
         if settings.contains(&a.get_id().to_string()) {
-            a.hide(true)
+            a.hide(true).global(true)
         } else {
             a
         }

@@ -22,57 +22,31 @@ const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 #[command(next_help_heading = "Configuration")]
 pub struct Config {
     /// Database: sqlite://FILE (default, in the current directory) or postgres://USER@HOST/DB.
-    #[arg(long, env = "DATABASE_URL", global = true, default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
     pub database_url: String,
     /// Database connections of this process.
-    #[arg(
-        long,
-        env = "TENANTATLAS_DB_CONNECTIONS",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "TENANTATLAS_DB_CONNECTIONS", default_value_t = 10)]
     pub db_connections: u32,
     /// Seconds a job's lease lasts; renewed while it runs.
-    #[arg(
-        long,
-        env = "TENANTATLAS_JOB_LEASE_SECONDS",
-        default_value_t = 30,
-        global = true
-    )]
+    #[arg(long, env = "TENANTATLAS_JOB_LEASE_SECONDS", default_value_t = 30)]
     pub job_lease_seconds: u64,
     /// Attempts of a failing job before it is discarded.
-    #[arg(
-        long,
-        env = "TENANTATLAS_JOB_MAX_ATTEMPTS",
-        default_value_t = 5,
-        global = true
-    )]
+    #[arg(long, env = "TENANTATLAS_JOB_MAX_ATTEMPTS", default_value_t = 5)]
     pub job_max_attempts: u32,
     /// Milliseconds before the first retry of a failed job (doubles per attempt, at most 5 minutes).
-    #[arg(
-        long,
-        env = "TENANTATLAS_JOB_BACKOFF_MS",
-        default_value_t = 2000,
-        global = true
-    )]
+    #[arg(long, env = "TENANTATLAS_JOB_BACKOFF_MS", default_value_t = 2000)]
     pub job_backoff_ms: u64,
     /// Items per transaction in a runbook.
-    #[arg(
-        long,
-        env = "TENANTATLAS_CHUNK_SIZE",
-        default_value_t = 1000,
-        global = true
-    )]
+    #[arg(long, env = "TENANTATLAS_CHUNK_SIZE", default_value_t = 1000)]
     pub chunk_size: u32,
     /// Public origin of the console (default http://127.0.0.1:8080): the Origin check,
     /// Secure cookies when https, links in alerts.
-    #[arg(long, env = "TENANTATLAS_PUBLIC_URL", global = true)]
+    #[arg(long, env = "TENANTATLAS_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// `1` (or true, yes, on): Secure cookies behind a TLS-terminating proxy.
     #[arg(
         long,
         env = "TENANTATLAS_SECURE_COOKIES",
-        global = true,
         value_name = "ON",
         action = clap::ArgAction::Set,
         default_value = "off",
@@ -80,12 +54,7 @@ pub struct Config {
     )]
     pub secure_cookies: bool,
     /// Comma-separated proxy ips whose X-Forwarded-For names the client.
-    #[arg(
-        long,
-        env = "TENANTATLAS_TRUSTED_PROXIES",
-        global = true,
-        value_name = "IPS"
-    )]
+    #[arg(long, env = "TENANTATLAS_TRUSTED_PROXIES", value_name = "IPS")]
     pub trusted_proxies: Option<String>,
     /// Bearer token scrapers must send for /metrics (at least 16 visible characters;
     /// prefer the environment to the flag, which `ps` shows). Unset: /metrics answers
@@ -93,7 +62,6 @@ pub struct Config {
     #[arg(
         long,
         env = "TENANTATLAS_METRICS_TOKEN",
-        global = true,
         hide_env_values = true,
         value_name = "TOKEN"
     )]
@@ -103,71 +71,46 @@ pub struct Config {
     #[arg(
         long,
         env = "TENANTATLAS_SECRET_KEY",
-        global = true,
         hide_env_values = true,
         value_name = "KEY",
         value_parser = secret_key
     )]
     pub secret_key: Option<SecretKey>,
     /// Password verifications running at once in this process (default: one per core).
-    #[arg(
-        long,
-        env = "TENANTATLAS_PASSWORD_HASH_SLOTS",
-        global = true,
-        value_name = "N"
-    )]
+    #[arg(long, env = "TENANTATLAS_PASSWORD_HASH_SLOTS", value_name = "N")]
     pub password_hash_slots: Option<usize>,
     /// Milliseconds a sign-in waits for a password slot before it is answered 503.
     #[arg(
         long,
         env = "TENANTATLAS_PASSWORD_HASH_WAIT_MS",
-        default_value_t = 2000,
-        global = true,
-        value_name = "MS"
+        default_value_t = 2000
     )]
     pub password_hash_wait_ms: u64,
     /// Sign-in attempts a minute from one client address on one plane, whatever the emails.
-    #[arg(
-        long,
-        env = "TENANTATLAS_SIGNIN_IP_LIMIT",
-        default_value_t = 30,
-        global = true,
-        value_name = "N"
-    )]
+    #[arg(long, env = "TENANTATLAS_SIGNIN_IP_LIMIT", default_value_t = 30)]
     pub signin_ip_limit: u32,
     /// SMTP server for email alerts, e.g. smtp://127.0.0.1:25 or smtps://user:pass@host.
-    #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
     /// Sender of email alerts.
     #[arg(
         long,
         env = "TENANTATLAS_MAIL_FROM",
-        default_value = "TenantAtlas Ops <ops@tenantatlas.localhost>",
-        global = true
+        default_value = "TenantAtlas Ops <ops@tenantatlas.localhost>"
     )]
     pub mail_from: String,
     /// Seconds one webhook request or SMTP session may take.
-    #[arg(
-        long,
-        env = "TENANTATLAS_ALERT_TIMEOUT_SECONDS",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "TENANTATLAS_ALERT_TIMEOUT_SECONDS", default_value_t = 10)]
     pub alert_timeout_seconds: u64,
     /// Comma-separated hosts (names or ips) webhooks may reach although they
     /// are internal or plain http; by default only https to public addresses.
-    #[arg(
-        long,
-        env = "TENANTATLAS_WEBHOOK_ALLOWED_HOSTS",
-        global = true,
-        value_name = "HOSTS"
-    )]
+    #[arg(long, env = "TENANTATLAS_WEBHOOK_ALLOWED_HOSTS", value_name = "HOSTS")]
     pub webhook_allowed_hosts: Option<String>,
     /// `json` for JSON logs on stderr (default: human).
-    #[arg(long, env = "LOG_FORMAT", global = true)]
+    #[arg(long, env = "LOG_FORMAT")]
     pub log_format: Option<String>,
     /// Log filter (default: info for serve and worker, warn otherwise).
-    #[arg(long, env = "RUST_LOG", global = true, value_name = "FILTER")]
+    #[arg(long, env = "RUST_LOG", value_name = "FILTER")]
     pub log_filter: Option<String>,
     /// Milliseconds this process's machine clock is moved ahead (behind when
     /// negative): tests run a worker on a machine whose clock is off. Queue
@@ -176,7 +119,6 @@ pub struct Config {
         long,
         env = "TENANTATLAS_CLOCK_SKEW_MS",
         default_value_t = 0,
-        global = true,
         hide = true,
         allow_negative_numbers = true
     )]
