@@ -12,7 +12,7 @@ use super::kit::views::filters;
 use super::kit::{
     Chrome, Ctx, NotificationId, PageQuery, Pager, Query, SignedForm, TokenOnly, WebError, page,
 };
-use super::runs::present::{RunLine, lines};
+use super::runs::present::RunView;
 use crate::console::{NotificationItem, Page};
 use crate::domain::Capability;
 
@@ -40,7 +40,7 @@ struct PendingLine {
 #[derive(Template, Default)]
 #[template(path = "system/_dash_active.html")]
 struct ActivePanel {
-    active: Vec<RunLine>,
+    active: Vec<RunView>,
 }
 
 /// Failures of the last 24 hours.
@@ -49,15 +49,15 @@ struct ActivePanel {
 struct FailuresPanel {
     failures_total: String,
     failures_none: bool,
-    failures: Vec<RunLine>,
+    failures: Vec<RunView>,
 }
 
 /// Recent runs, over all tenants and of one tenant apart.
 #[derive(Template, Default)]
 #[template(path = "system/_dash_recent.html")]
 struct RecentPanel {
-    recent_all: Vec<RunLine>,
-    recent_one: Vec<RunLine>,
+    recent_all: Vec<RunView>,
+    recent_one: Vec<RunView>,
     can_runbooks: bool,
 }
 
@@ -96,7 +96,7 @@ async fn active_panel(cx: &Ctx) -> Result<ActivePanel, WebError> {
     let console = cx.state.app.console();
     let runs = console.active_runs(&cx.op.identity, ACTIVE_ROWS).await?;
     Ok(ActivePanel {
-        active: lines(&cx.state, &runs),
+        active: RunView::all(&cx.state, runs),
     })
 }
 
@@ -107,7 +107,7 @@ async fn failures_panel(cx: &Ctx) -> Result<FailuresPanel, WebError> {
     Ok(FailuresPanel {
         failures_total: plural(recent.total, "run"),
         failures_none: recent.total == 0,
-        failures: lines(&cx.state, &recent.runs),
+        failures: RunView::all(&cx.state, recent.runs),
     })
 }
 
@@ -116,8 +116,8 @@ async fn recent_panel(cx: &Ctx) -> Result<RecentPanel, WebError> {
     let all = console.recent_runs(&cx.op.identity, false, RECENT_ROWS);
     let one = console.recent_runs(&cx.op.identity, true, RECENT_ROWS);
     Ok(RecentPanel {
-        recent_all: lines(&cx.state, &all.await?),
-        recent_one: lines(&cx.state, &one.await?),
+        recent_all: RunView::all(&cx.state, all.await?),
+        recent_one: RunView::all(&cx.state, one.await?),
         can_runbooks: cx.op.can(Capability::RUNBOOKS_VIEW),
     })
 }

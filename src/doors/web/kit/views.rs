@@ -1,11 +1,11 @@
-//! View helpers every feature shares: times, and a run as the
-//! console shows it. Formatting lives here; no decisions do.
+//! View helpers every feature shares: times, and the filters templates
+//! apply to the services' view-ready types. Formatting lives here; no
+//! decisions do.
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::runs::{Outcome, Run, RunStatus, Scope};
 
 pub fn time(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
@@ -105,114 +105,6 @@ pub mod filters {
     /// A number with thousands separators.
     pub fn count(n: &i64, _: &dyn askama::Values) -> askama::Result<String> {
         Ok(super::super::format::count(*n))
-    }
-}
-
-pub fn outcome_label(o: Outcome) -> &'static str {
-    match o {
-        Outcome::PartiallySucceeded => "partially succeeded",
-        other => other.as_str(),
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct FailureView {
-    pub tenant: String,
-    pub reason_code: String,
-    pub message: String,
-}
-
-/// How far a run is, in percent of its tenants processed.
-pub fn percent(run: &Run) -> i64 {
-    let c = &run.summary_counts;
-    if c.total > 0 {
-        (c.processed * 100 / c.total).clamp(0, 100)
-    } else if run.is_active() {
-        0
-    } else {
-        100
-    }
-}
-
-/// A run as the console shows it.
-#[derive(Debug, Clone)]
-pub struct RunView {
-    pub id: i64,
-    pub runbook: String,
-    pub scope: String,
-    pub status: &'static str,
-    pub outcome: &'static str,
-    pub outcome_class: &'static str,
-    pub active: bool,
-    pub total: i64,
-    pub processed: i64,
-    pub succeeded: i64,
-    pub failed: i64,
-    pub items_updated: i64,
-    pub percent: i64,
-    pub reason: String,
-    pub created_at: TimeTag,
-    pub started_at: TimeTag,
-    pub completed_at: TimeTag,
-    pub failures: Vec<FailureView>,
-    pub retry_of: Option<i64>,
-}
-
-impl RunView {
-    pub fn of(run: &Run) -> RunView {
-        let c = &run.summary_counts;
-        RunView {
-            id: run.id,
-            runbook: run.run_type.clone(),
-            scope: run.context.scope.describe(),
-            status: run.status.as_str(),
-            outcome: outcome_label(run.outcome),
-            outcome_class: match run.outcome {
-                Outcome::Pending => {
-                    if run.status == RunStatus::Running {
-                        "running"
-                    } else {
-                        "queued"
-                    }
-                }
-                Outcome::Succeeded => "ok",
-                Outcome::PartiallySucceeded => "warn",
-                Outcome::Failed => "bad",
-                Outcome::Cancelled => "muted",
-            },
-            active: run.is_active(),
-            total: c.total,
-            processed: c.processed,
-            succeeded: c.succeeded,
-            failed: c.failed,
-            items_updated: c.items_updated,
-            percent: percent(run),
-            reason: run.context.reason.clone().unwrap_or_default(),
-            created_at: TimeTag::at(&run.created_at),
-            started_at: TimeTag::opt(&run.started_at),
-            completed_at: TimeTag::opt(&run.completed_at),
-            failures: run
-                .failures
-                .iter()
-                .map(|f| FailureView {
-                    tenant: f
-                        .tenant_external_id
-                        .clone()
-                        .or_else(|| f.tenant_id.map(|id| format!("tenant #{id}")))
-                        .unwrap_or_else(|| "—".into()),
-                    reason_code: f.reason_code.clone(),
-                    message: f.message.clone(),
-                })
-                .collect(),
-            retry_of: match &run.context.scope {
-                Scope::Tenants { retry_of, .. } => Some(*retry_of),
-                _ => None,
-            },
-        }
-    }
-
-    pub fn all(runs: &[Run]) -> Vec<RunView> {
-        runs.iter().map(RunView::of).collect()
     }
 }
 

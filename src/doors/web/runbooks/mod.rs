@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::kit::format::count;
 use super::kit::views::filters;
 use super::kit::{Chrome, Ctx, Key, Query, SignedForm, Text, WebError, opt, page, page_with};
-use super::runs::present::field_error;
+use super::kit::field_error;
 use crate::console::TenantChoice;
 use crate::error::{Error, Result};
 use crate::runbooks::{Drift, Preflight, Reviewed, RunbookInfo, ScopeRequest};

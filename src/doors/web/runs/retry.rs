@@ -11,9 +11,10 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::super::kit::format::{count, plural};
-use super::super::kit::{Chrome, Ctx, Input, Query, RunId, RunView, WebError, opt, page};
+use super::super::kit::{Chrome, Ctx, Input, Query, RunId, WebError, opt, page};
 use super::super::openapi::errors::WriteErrors;
 use super::controls::{ensured, run_page};
+use super::present::RunView;
 use super::tenants::label_of;
 use crate::runs::{Run, TenantQuery, TenantState};
 
@@ -49,7 +50,6 @@ struct RetryGroup {
 struct RetryPage {
     chrome: Chrome,
     run: RunView,
-    title: String,
     choices: Vec<StateChoice>,
     /// `failed,not_started`: what the confirmation posts.
     states: String,
@@ -136,8 +136,6 @@ pub async fn retry_page(
     };
     page(&RetryPage {
         chrome: cx.chrome("runs").await?,
-        title: cx.title_of(&run.run_type),
-        run: RunView::of(&run),
         choices,
         states: picked
             .iter()
@@ -157,6 +155,7 @@ pub async fn retry_page(
         nothing: total == 0,
         same_data_error,
         error,
+        run: RunView::of(&cx.state, run),
     })
 }
 
