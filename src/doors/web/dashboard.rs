@@ -7,7 +7,7 @@
 use askama::Template;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::kit::format::{count, counted, plural};
+use super::kit::format::plural;
 use super::kit::views::filters;
 use super::kit::{
     Chrome, Ctx, NotificationId, PageQuery, Pager, Query, SignedForm, TokenOnly, WebError, page,
@@ -15,6 +15,7 @@ use super::kit::{
 use super::runs::present::RunView;
 use crate::console::{NotificationItem, Page};
 use crate::domain::Capability;
+use crate::runbooks::PendingWork;
 
 const PAGE_SIZE: i64 = 25;
 /// Active runs the dashboard shows (queued, running, paused).
@@ -24,17 +25,6 @@ const RECENT_ROWS: i64 = 5;
 const FAILURE_ROWS: i64 = 5;
 const FAILURE_HOURS: i64 = 24;
 const DASHBOARD_NOTIFICATIONS: i64 = 5;
-
-/// Work pending in one runbook over all tenants.
-#[derive(Debug, Clone)]
-struct PendingLine {
-    key: &'static str,
-    title: &'static str,
-    items: String,
-    tenants: String,
-    none: bool,
-    active_run_id: Option<i64>,
-}
 
 /// The active runs panel.
 #[derive(Template, Default)]
@@ -64,7 +54,7 @@ struct RecentPanel {
 #[derive(Template)]
 #[template(path = "system/_dash_pending.html")]
 struct PendingPanel {
-    pending: Vec<PendingLine>,
+    pending: Vec<PendingWork>,
 }
 
 #[derive(Template)]
@@ -123,28 +113,8 @@ async fn recent_panel(cx: &Ctx) -> Result<RecentPanel, WebError> {
 }
 
 async fn pending_panel(cx: &Ctx) -> Result<PendingPanel, WebError> {
-    let work = cx.state.app.runbooks().pending_work(&cx.actor()).await?;
-    Ok(PendingPanel {
-        pending: work
-            .iter()
-            .map(|w| PendingLine {
-                key: w.key,
-                title: w.title,
-                items: counted(
-                    w.items_pending,
-                    w.item_noun.strip_suffix('s').unwrap_or(w.item_noun),
-                    w.item_noun,
-                ),
-                tenants: format!(
-                    "in {} of {}",
-                    count(w.tenants_with_work),
-                    plural(w.tenants, "tenant")
-                ),
-                none: w.items_pending == 0,
-                active_run_id: w.active_run_id,
-            })
-            .collect(),
-    })
+    let pending = cx.state.app.runbooks().pending_work(&cx.actor()).await?;
+    Ok(PendingPanel { pending })
 }
 
 pub async fn dashboard(cx: Ctx) -> Result<Response, WebError> {

@@ -7,43 +7,16 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 
-pub fn time(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
-
 /// A moment as the console shows it: `<time datetime="…Z" title="… UTC">… UTC</time>`.
 /// The page reads in UTC; `static/console.js` rewrites the text to the
 /// browser's local time and the title keeps the UTC. `—` when there is none.
-/// Rendered as is by templates (`{{ run.created_at }}`): it writes only
+/// Rendered as is by templates (`{{ run.created_at|time }}`): it writes only
 /// digits, dashes, colons and fixed text, so there is nothing to escape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeTag {
     at: Option<DateTime<Utc>>,
-    date_only: bool,
-}
-
-impl TimeTag {
-    pub fn at(t: &DateTime<Utc>) -> TimeTag {
-        TimeTag {
-            at: Some(*t),
-            date_only: false,
-        }
-    }
-
-    pub fn opt(t: &Option<DateTime<Utc>>) -> TimeTag {
-        TimeTag {
-            at: *t,
-            date_only: false,
-        }
-    }
-
     /// The day only (the browser's local day once localised).
-    pub fn date(t: &Option<DateTime<Utc>>) -> TimeTag {
-        TimeTag {
-            at: *t,
-            date_only: true,
-        }
-    }
+    date_only: bool,
 }
 
 impl fmt::Display for TimeTag {
@@ -52,7 +25,7 @@ impl fmt::Display for TimeTag {
             return f.write_str("—");
         };
         let iso = t.format("%Y-%m-%dT%H:%M:%SZ");
-        let utc = time(&t);
+        let utc = t.format("%Y-%m-%d %H:%M:%S UTC");
         if self.date_only {
             let day = t.format("%Y-%m-%d");
             write!(
@@ -72,6 +45,8 @@ impl askama::filters::HtmlSafe for TimeTag {}
 /// A template module brings them in with `use …::kit::filters;`.
 pub mod filters {
     use chrono::{DateTime, Utc};
+
+    use std::borrow::Borrow;
 
     use super::TimeTag;
 
@@ -94,17 +69,30 @@ pub mod filters {
 
     /// A moment as a [`TimeTag`] (`—` when there is none).
     pub fn time(t: &impl Moment, _: &dyn askama::Values) -> askama::Result<TimeTag> {
-        Ok(TimeTag::opt(&t.moment()))
+        let (at, date_only) = (t.moment(), false);
+        Ok(TimeTag { at, date_only })
     }
 
     /// A moment's day (the browser's local day once localised).
     pub fn day(t: &impl Moment, _: &dyn askama::Values) -> askama::Result<TimeTag> {
-        Ok(TimeTag::date(&t.moment()))
+        let (at, date_only) = (t.moment(), true);
+        Ok(TimeTag { at, date_only })
     }
 
     /// A number with thousands separators.
-    pub fn count(n: &i64, _: &dyn askama::Values) -> askama::Result<String> {
-        Ok(super::super::format::count(*n))
+    pub fn count(n: impl Borrow<i64>, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(super::super::format::count(*n.borrow()))
+    }
+
+    /// A number of a noun with a regular plural: `{{ n|plural("tenant") }}`.
+    pub fn plural(n: &i64, _: &dyn askama::Values, noun: &str) -> askama::Result<String> {
+        Ok(super::super::format::plural(*n, noun))
+    }
+
+    /// A number of items named by their plural: `{{ n|items("findings") }}`.
+    pub fn items(n: &i64, _: &dyn askama::Values, nouns: &str) -> askama::Result<String> {
+        let one = nouns.strip_suffix('s').unwrap_or(nouns);
+        Ok(super::super::format::counted(*n, one, nouns))
     }
 }
 
@@ -126,8 +114,14 @@ mod tests {
     fn a_time_renders_as_a_time_element_in_utc() {
         let at = Utc.with_ymd_and_hms(2026, 3, 1, 22, 5, 9).unwrap();
         let html = Probe {
-            t: TimeTag::at(&at),
-            none: TimeTag::opt(&None),
+            t: TimeTag {
+                at: Some(at),
+                date_only: false,
+            },
+            none: TimeTag {
+                at: None,
+                date_only: false,
+            },
         }
         .render()
         .unwrap();
@@ -136,7 +130,7 @@ mod tests {
             r#"<p><time datetime="2026-03-01T22:05:09Z" title="2026-03-01 22:05:09 UTC">2026-03-01 22:05:09 UTC</time></p><p>—</p>"#
         );
         assert_eq!(
-            TimeTag::date(&Some(at)).to_string(),
+            filters::day(&at, &()).unwrap().to_string(),
             r#"<time datetime="2026-03-01T22:05:09Z" title="2026-03-01 22:05:09 UTC" data-date-only>2026-03-01</time>"#
         );
     }

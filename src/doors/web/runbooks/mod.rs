@@ -163,7 +163,7 @@ async fn runbook_page(cx: &Ctx, key: &str, typed: Typed<'_>) -> Result<Response,
             pairs,
             path: format!("/system/runbooks/{}", info.key),
         };
-        PreflightView::of(&p, noun, ask)
+        PreflightView::of(p, noun, ask)
     });
     let status = match (&typed.notice, status) {
         (n, StatusCode::OK) if !n.is_empty() => StatusCode::CONFLICT,
