@@ -216,10 +216,21 @@ impl Serialize for Text {
 /// at the end). No field named: `""`.
 pub fn field_error(message: &str, fields: &[&'static str]) -> (&'static str, String) {
     let lower = message.to_lowercase();
-    let starts = ["{f}:", "{f} must", "{f} as a", "{f} is", "unknown {f}", "choose a {f}"];
+    let starts = [
+        "{f}:",
+        "{f} must",
+        "{f} as a",
+        "{f} is",
+        "unknown {f}",
+        "choose a {f}",
+    ];
     let field = fields
         .iter()
-        .find(|f| starts.iter().any(|s| lower.starts_with(&s.replace("{f}", f))))
+        .find(|f| {
+            starts
+                .iter()
+                .any(|s| lower.starts_with(&s.replace("{f}", f)))
+        })
         .copied()
         .unwrap_or("");
     let mut chars = message.trim().chars();

@@ -6,7 +6,6 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-
 /// A moment as the console shows it: `<time datetime="…Z" title="… UTC">… UTC</time>`.
 /// The page reads in UTC; `static/console.js` rewrites the text to the
 /// browser's local time and the title keeps the UTC. `—` when there is none.

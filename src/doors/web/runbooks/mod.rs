@@ -14,10 +14,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::kit::field_error;
 use super::kit::format::count;
 use super::kit::views::filters;
 use super::kit::{Chrome, Ctx, Key, Query, SignedForm, Text, WebError, opt, page, page_with};
-use super::kit::field_error;
 use crate::console::TenantChoice;
 use crate::error::{Error, Result};
 use crate::runbooks::{Drift, Preflight, Reviewed, RunbookInfo, ScopeRequest};

@@ -78,7 +78,10 @@ impl PreflightView {
     }
 
     pub fn tenants_with_work(&self) -> i64 {
-        self.per_tenant.iter().filter(|t| t.items_pending > 0).count() as i64
+        self.per_tenant
+            .iter()
+            .filter(|t| t.items_pending > 0)
+            .count() as i64
     }
 
     pub fn nothing_to_do(&self) -> bool {

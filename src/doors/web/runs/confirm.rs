@@ -35,7 +35,13 @@ async fn confirm(cx: &Ctx, id: i64, action: &'static str) -> Result<Response, We
     let failed = plural(run.summary_counts.failed, "tenant");
     let retry = action != "cancel";
     let groups = match retry {
-        true => cx.state.app.console().failure_groups(&cx.op.identity, id).await?,
+        true => {
+            cx.state
+                .app
+                .console()
+                .failure_groups(&cx.op.identity, id)
+                .await?
+        }
         false => vec![],
     };
     let same_data_error = match groups.as_slice() {

@@ -225,7 +225,11 @@ impl RunView {
             return String::new();
         };
         let done = c.items_updated + c.items_skipped;
-        let pct = if e > 0 { (done * 100 / e).clamp(0, 100) } else { 100 };
+        let pct = if e > 0 {
+            (done * 100 / e).clamp(0, 100)
+        } else {
+            100
+        };
         format!(
             "Expected {} · done {} ({pct}%): {} updated, {} skipped",
             plural(e, "item"),
@@ -251,9 +255,7 @@ impl RunView {
 
     /// Some tenants failed, were not started or were cancelled.
     pub fn retryable(&self) -> bool {
-        self.summary_counts.failed > 0
-            || self.not_started > 0
-            || self.outcome == Outcome::Cancelled
+        self.summary_counts.failed > 0 || self.not_started > 0 || self.outcome == Outcome::Cancelled
     }
 
     /// The first failure rows; the rest are counted in the groups.

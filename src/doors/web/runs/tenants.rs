@@ -10,10 +10,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use super::super::kit::field_error;
 use super::super::kit::format::{count, plural};
 use super::super::kit::{Ctx, Pager, Query, RunId, Text, WebError, page_with};
 use super::super::openapi::errors::ReadErrors;
-use super::super::kit::field_error;
 use crate::domain::csv_export;
 use crate::error::Result;
 use crate::runs::{Run, TenantPage, TenantQuery, TenantRow, TenantState};

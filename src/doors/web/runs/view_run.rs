@@ -83,5 +83,9 @@ pub async fn view_run(
 pub async fn live(cx: Ctx, RunId(id): RunId) -> Result<Response, WebError> {
     let (run, groups) = run_and_groups(&cx, id).await?;
     let can_act = cx.op.can(Capability::RUNBOOKS_RUN);
-    page(&RunLive { run, groups, can_act })
+    page(&RunLive {
+        run,
+        groups,
+        can_act,
+    })
 }
