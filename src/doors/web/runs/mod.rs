@@ -12,7 +12,7 @@ pub mod tenants;
 mod view_run;
 
 pub use confirm::{cancel_confirm, counts, retry_failed_confirm};
-pub use controls::{cancel, ensured, limits, pause, resume};
+pub use controls::{cancel, limits, pause, resume};
 pub use retry::{retry, retry_failed, retry_page};
 pub use tenants::{tenants_csv, tenants_fragment, tenants_json};
 pub use view_run::{live, view_run};
@@ -29,6 +29,7 @@ use super::kit::{Chrome, Ctx, Pager, Query, RunId, Text, WebError, field_error, 
 use super::openapi::errors::ReadErrors;
 use crate::console::RunListFilter;
 use crate::runs::{Run, RunFilter};
+use controls::RunPath;
 use present::{OUTCOME_LABELS, RunView, STATUS_LABELS};
 
 const PAGE_SIZE: i64 = 25;
@@ -174,7 +175,7 @@ pub async fn runs_json(cx: Ctx, Query(q): Query<RunsQuery>) -> Result<Response, 
     get,
     path = "/system/api/runs/{id}",
     tag = "runs",
-    params(("id" = i64, Path, description = "The run's id")),
+    params(RunPath),
     responses((status = 200, description = "The run", body = Run), ReadErrors)
 )]
 pub async fn run_json(cx: Ctx, RunId(id): RunId) -> Result<Response, WebError> {

@@ -14,6 +14,7 @@ use super::super::kit::field_error;
 use super::super::kit::format::{count, plural};
 use super::super::kit::{Ctx, Pager, Query, RunId, Text, WebError, page_with};
 use super::super::openapi::errors::ReadErrors;
+use super::controls::RunPath;
 use crate::domain::csv_export;
 use crate::error::Result;
 use crate::runs::{Run, TenantPage, TenantQuery, TenantRow, TenantState};
@@ -242,7 +243,7 @@ pub async fn tenants_fragment(
     get,
     path = "/system/api/runs/{id}/tenants",
     tag = "runs",
-    params(("id" = i64, Path, description = "The run's id"), TenantsQuery),
+    params(RunPath, TenantsQuery),
     responses((status = 200, description = "A page of the run's tenants and its box score", body = TenantPage), ReadErrors)
 )]
 pub async fn tenants_json(
