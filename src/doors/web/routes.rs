@@ -75,14 +75,14 @@ fn all() -> Vec<Route> {
             POST "/system/runs/{id}/retry-failed" RUN => runs::retry_failed;
             GET "/system/audit" OPS => audit::audit_log;
             // the operator's controls over a run
-            GET "/system/runs/{id}/tenants.csv" OPS => runs::tenants_csv;
+            GET "/system/runs/{id}/tenants.csv" OPS => runs::tenants;
             POST "/system/runs/{id}/pause" RUN => runs::pause;
             POST "/system/runs/{id}/resume" RUN => runs::resume;
             POST "/system/runs/{id}/limits" RUN => runs::limits;
             POST "/system/runs/{id}/retry" RUN => runs::retry;
         }
         System Json {
-            GET "/system/api/runs/{id}/tenants" OPS => runs::tenants_json;
+            GET "/system/api/runs/{id}/tenants" OPS => runs::tenants;
             POST "/system/api/runs/{id}/pause" RUN => runs::pause;
             POST "/system/api/runs/{id}/resume" RUN => runs::resume;
             POST "/system/api/runs/{id}/limits" RUN => runs::limits;

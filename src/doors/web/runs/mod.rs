@@ -14,7 +14,7 @@ mod view_run;
 pub use confirm::{cancel_confirm, counts, retry_failed_confirm};
 pub use controls::{cancel, limits, pause, resume};
 pub use retry::{retry, retry_failed, retry_page};
-pub use tenants::{tenants_csv, tenants_fragment, tenants_json};
+pub use tenants::{tenants, tenants_fragment};
 pub use view_run::{live, view_run};
 
 use askama::Template;
