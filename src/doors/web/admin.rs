@@ -11,8 +11,9 @@ use tower_sessions::Session;
 
 use super::kit::views::filters;
 use super::kit::{
-    Chrome, Customer, PageQuery, Pager, Query, RunId, RunView, Text, WebError, WebState, page,
+    Chrome, Customer, PageQuery, Pager, Query, RunId, Text, WebError, WebState, page,
 };
+use super::runs::present::RunView;
 use crate::console::{FindingFilter, FindingItem, Page};
 
 const PAGE_SIZE: i64 = 50;
@@ -91,7 +92,7 @@ pub async fn runs(
     let runs = console.workspace_runs(&c.identity, asked).await?;
     page(&AdminRunsPage {
         chrome: Chrome::customer(&state, &c, &session, "runs").await?,
-        runs: RunView::all(&runs.items),
+        runs: RunView::all(&state, runs.items),
         pager: Pager::ahead("/admin/runs", &(), runs.page, runs.has_more),
     })
 }
@@ -105,6 +106,6 @@ pub async fn view_run(
     let run = state.app.console().workspace_run(&c.identity, id).await?;
     page(&AdminRunPage {
         chrome: Chrome::customer(&state, &c, &session, "runs").await?,
-        run: RunView::of(&run),
+        run: RunView::of(&state, run),
     })
 }

@@ -7,14 +7,15 @@
 use askama::Template;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::kit::format::{count, counted, plural};
+use super::kit::format::plural;
 use super::kit::views::filters;
 use super::kit::{
     Chrome, Ctx, NotificationId, PageQuery, Pager, Query, SignedForm, TokenOnly, WebError, page,
 };
-use super::runs::present::{RunLine, lines};
+use super::runs::present::RunView;
 use crate::console::{NotificationItem, Page};
 use crate::domain::Capability;
+use crate::runbooks::PendingWork;
 
 const PAGE_SIZE: i64 = 25;
 /// Active runs the dashboard shows (queued, running, paused).
@@ -25,22 +26,11 @@ const FAILURE_ROWS: i64 = 5;
 const FAILURE_HOURS: i64 = 24;
 const DASHBOARD_NOTIFICATIONS: i64 = 5;
 
-/// Work pending in one runbook over all tenants.
-#[derive(Debug, Clone)]
-struct PendingLine {
-    key: &'static str,
-    title: &'static str,
-    items: String,
-    tenants: String,
-    none: bool,
-    active_run_id: Option<i64>,
-}
-
 /// The active runs panel.
 #[derive(Template, Default)]
 #[template(path = "system/_dash_active.html")]
 struct ActivePanel {
-    active: Vec<RunLine>,
+    active: Vec<RunView>,
 }
 
 /// Failures of the last 24 hours.
@@ -49,22 +39,22 @@ struct ActivePanel {
 struct FailuresPanel {
     failures_total: String,
     failures_none: bool,
-    failures: Vec<RunLine>,
+    failures: Vec<RunView>,
 }
 
 /// Recent runs, over all tenants and of one tenant apart.
 #[derive(Template, Default)]
 #[template(path = "system/_dash_recent.html")]
 struct RecentPanel {
-    recent_all: Vec<RunLine>,
-    recent_one: Vec<RunLine>,
+    recent_all: Vec<RunView>,
+    recent_one: Vec<RunView>,
     can_runbooks: bool,
 }
 
 #[derive(Template)]
 #[template(path = "system/_dash_pending.html")]
 struct PendingPanel {
-    pending: Vec<PendingLine>,
+    pending: Vec<PendingWork>,
 }
 
 #[derive(Template)]
@@ -96,7 +86,7 @@ async fn active_panel(cx: &Ctx) -> Result<ActivePanel, WebError> {
     let console = cx.state.app.console();
     let runs = console.active_runs(&cx.op.identity, ACTIVE_ROWS).await?;
     Ok(ActivePanel {
-        active: lines(&cx.state, &runs),
+        active: RunView::all(&cx.state, runs),
     })
 }
 
@@ -107,7 +97,7 @@ async fn failures_panel(cx: &Ctx) -> Result<FailuresPanel, WebError> {
     Ok(FailuresPanel {
         failures_total: plural(recent.total, "run"),
         failures_none: recent.total == 0,
-        failures: lines(&cx.state, &recent.runs),
+        failures: RunView::all(&cx.state, recent.runs),
     })
 }
 
@@ -116,35 +106,15 @@ async fn recent_panel(cx: &Ctx) -> Result<RecentPanel, WebError> {
     let all = console.recent_runs(&cx.op.identity, false, RECENT_ROWS);
     let one = console.recent_runs(&cx.op.identity, true, RECENT_ROWS);
     Ok(RecentPanel {
-        recent_all: lines(&cx.state, &all.await?),
-        recent_one: lines(&cx.state, &one.await?),
+        recent_all: RunView::all(&cx.state, all.await?),
+        recent_one: RunView::all(&cx.state, one.await?),
         can_runbooks: cx.op.can(Capability::RUNBOOKS_VIEW),
     })
 }
 
 async fn pending_panel(cx: &Ctx) -> Result<PendingPanel, WebError> {
-    let work = cx.state.app.runbooks().pending_work(&cx.actor()).await?;
-    Ok(PendingPanel {
-        pending: work
-            .iter()
-            .map(|w| PendingLine {
-                key: w.key,
-                title: w.title,
-                items: counted(
-                    w.items_pending,
-                    w.item_noun.strip_suffix('s').unwrap_or(w.item_noun),
-                    w.item_noun,
-                ),
-                tenants: format!(
-                    "in {} of {}",
-                    count(w.tenants_with_work),
-                    plural(w.tenants, "tenant")
-                ),
-                none: w.items_pending == 0,
-                active_run_id: w.active_run_id,
-            })
-            .collect(),
-    })
+    let pending = cx.state.app.runbooks().pending_work(&cx.actor()).await?;
+    Ok(PendingPanel { pending })
 }
 
 pub async fn dashboard(cx: Ctx) -> Result<Response, WebError> {

@@ -22,10 +22,13 @@ struct Route {
     handler: MethodRouter<WebState>,
 }
 
-/// `Plane Format { METHOD "path" access => handler; … } …`, one route a line.
+/// `Plane Format { "path" access => { METHOD handler, … } … } …`: one path
+/// a line, with the access all its methods need.
 macro_rules! routes {
-    ($($plane:ident $format:ident { $($method:ident $path:literal $access:expr => $handler:expr;)* })*) => {
-        vec![$($(Route {
+    ($($plane:ident $format:ident {
+        $($path:literal $access:expr => { $($method:ident $handler:expr),+ })*
+    })*) => {
+        vec![$($($(Route {
             info: RouteInfo {
                 plane: Plane::$plane,
                 method: stringify!($method),
@@ -34,7 +37,7 @@ macro_rules! routes {
                 format: Format::$format,
             },
             handler: on(MethodFilter::$method, $handler),
-        },)*)*]
+        },)+)*)*]
     };
 }
 
@@ -47,87 +50,83 @@ fn all() -> Vec<Route> {
     routes! {
         // /system: the operator console
         System Html {
-            GET "/system/login" Public => signin::login_page;
-            POST "/system/login" Public => signin::login;
-            POST "/system/logout" SignedIn => signin::logout;
-            GET "/system" SignedIn => dashboard::dashboard;
-            GET "/system/dashboard/active" OPS => dashboard::active;
-            GET "/system/dashboard/failures" OPS => dashboard::failures;
-            GET "/system/dashboard/recent" OPS => dashboard::recent;
-            GET "/system/dashboard/pending" VIEW => dashboard::pending;
-            GET "/system/notifications/bell" SignedIn => dashboard::bell;
-            GET "/system/tenants/options" VIEW => runbooks::tenant_options;
-            GET "/system/runs/{id}/counts" OPS => runs::counts;
-            GET "/system/runs/{id}/tenants" OPS => runs::tenants_fragment;
-            GET "/system/runs/{id}/retry" RUN => runs::retry_page;
-            GET "/system/notifications" SignedIn => dashboard::notifications;
-            POST "/system/notifications/read-all" SignedIn => dashboard::mark_all_read;
-            POST "/system/notifications/{id}/read" SignedIn => dashboard::mark_read;
-            GET "/system/runbooks" VIEW => runbooks::runbooks;
-            GET "/system/runbooks/{key}" VIEW => runbooks::runbook;
-            POST "/system/runbooks/{key}/start" RUN => runbooks::start;
-            GET "/system/runs" OPS => runs::runs;
-            GET "/system/runs/{id}" OPS => runs::view_run;
-            GET "/system/runs/{id}/live" OPS => runs::live;
-            GET "/system/runs/{id}/cancel" RUN => runs::cancel_confirm;
-            POST "/system/runs/{id}/cancel" RUN => runs::cancel;
-            GET "/system/runs/{id}/retry-failed" RUN => runs::retry_failed_confirm;
-            POST "/system/runs/{id}/retry-failed" RUN => runs::retry_failed;
-            GET "/system/audit" OPS => audit::audit_log;
-            // the operator's controls over a run
-            GET "/system/runs/{id}/tenants.csv" OPS => runs::tenants_csv;
-            POST "/system/runs/{id}/pause" RUN => runs::pause;
-            POST "/system/runs/{id}/resume" RUN => runs::resume;
-            POST "/system/runs/{id}/limits" RUN => runs::limits;
-            POST "/system/runs/{id}/retry" RUN => runs::retry;
-        }
-        System Json {
-            GET "/system/api/runs/{id}/tenants" OPS => runs::tenants_json;
-            POST "/system/api/runs/{id}/pause" RUN => runs::pause;
-            POST "/system/api/runs/{id}/resume" RUN => runs::resume;
-            POST "/system/api/runs/{id}/limits" RUN => runs::limits;
-            POST "/system/api/runs/{id}/retry" RUN => runs::retry;
+            "/system/login" Public => { GET signin::login_page, POST signin::login }
+            "/system/logout" SignedIn => { POST signin::logout }
+            "/system" SignedIn => { GET dashboard::dashboard }
+            "/system/dashboard/active" OPS => { GET dashboard::active }
+            "/system/dashboard/failures" OPS => { GET dashboard::failures }
+            "/system/dashboard/recent" OPS => { GET dashboard::recent }
+            "/system/dashboard/pending" VIEW => { GET dashboard::pending }
+            "/system/notifications/bell" SignedIn => { GET dashboard::bell }
+            "/system/notifications" SignedIn => { GET dashboard::notifications }
+            "/system/notifications/read-all" SignedIn => { POST dashboard::mark_all_read }
+            "/system/notifications/{id}/read" SignedIn => { POST dashboard::mark_read }
+            "/system/tenants/options" VIEW => { GET runbooks::tenant_options }
+            "/system/runbooks" VIEW => { GET runbooks::runbooks }
+            "/system/runbooks/{key}" VIEW => { GET runbooks::runbook }
+            "/system/runbooks/{key}/start" RUN => { POST runbooks::start }
+            "/system/runs" OPS => { GET runs::runs }
+            "/system/runs/{id}" OPS => { GET runs::view_run }
+            "/system/runs/{id}/live" OPS => { GET runs::live }
+            "/system/runs/{id}/counts" OPS => { GET runs::counts }
+            "/system/runs/{id}/tenants" OPS => { GET runs::tenants_fragment }
+            "/system/runs/{id}/tenants.csv" OPS => { GET runs::tenants }
+            "/system/audit" OPS => { GET audit::audit_log }
+            // the operator's controls over a run, each confirmed first where
+            // it cannot be undone
+            "/system/runs/{id}/cancel" RUN => { GET runs::cancel_confirm, POST runs::cancel }
+            "/system/runs/{id}/retry-failed" RUN => { GET runs::retry_failed_confirm, POST runs::retry_failed }
+            "/system/runs/{id}/retry" RUN => { GET runs::retry_page, POST runs::retry }
+            "/system/runs/{id}/pause" RUN => { POST runs::pause }
+            "/system/runs/{id}/resume" RUN => { POST runs::resume }
+            "/system/runs/{id}/limits" RUN => { POST runs::limits }
         }
         // /system/alerts: destinations, rules and deliveries (FR-009)
         System Html {
-            GET "/system/alerts" ALERTS => alerts::index;
-            POST "/system/alerts/destinations" ALERTS => alerts::add_destination;
-            POST "/system/alerts/destinations/{id}/test" ALERTS => alerts::test_destination;
-            GET "/system/alerts/destinations/{id}/delete" ALERTS => alerts::confirm_remove_destination;
-            POST "/system/alerts/destinations/{id}/delete" ALERTS => alerts::remove_destination;
-            POST "/system/alerts/rules" ALERTS => alerts::add_rule;
-            GET "/system/alerts/rules/{id}/delete" ALERTS => alerts::confirm_remove_rule;
-            POST "/system/alerts/rules/{id}/delete" ALERTS => alerts::remove_rule;
-            GET "/system/alerts/destinations/{id}/edit" ALERTS => alerts::edit_destination_page;
-            POST "/system/alerts/destinations/{id}/edit" ALERTS => alerts::edit_destination;
-            POST "/system/alerts/destinations/{id}/enable" ALERTS => alerts::set_destination::<true>;
-            POST "/system/alerts/destinations/{id}/disable" ALERTS => alerts::set_destination::<false>;
-            GET "/system/alerts/rules/{id}/edit" ALERTS => alerts::edit_rule_page;
-            POST "/system/alerts/rules/{id}/edit" ALERTS => alerts::edit_rule;
-            POST "/system/alerts/rules/{id}/enable" ALERTS => alerts::set_rule::<true>;
-            POST "/system/alerts/rules/{id}/disable" ALERTS => alerts::set_rule::<false>;
-            POST "/system/alerts/deliveries/{id}/retry" ALERTS => alerts::retry_delivery;
+            "/system/alerts" ALERTS => { GET alerts::index }
+            "/system/alerts/destinations" ALERTS => { POST alerts::add_destination }
+            "/system/alerts/destinations/{id}/test" ALERTS => { POST alerts::test_destination }
+            "/system/alerts/destinations/{id}/delete" ALERTS => {
+                GET alerts::confirm_remove_destination, POST alerts::remove_destination
+            }
+            "/system/alerts/destinations/{id}/edit" ALERTS => {
+                GET alerts::edit_destination_page, POST alerts::edit_destination
+            }
+            "/system/alerts/destinations/{id}/enable" ALERTS => { POST alerts::set_destination::<true> }
+            "/system/alerts/destinations/{id}/disable" ALERTS => { POST alerts::set_destination::<false> }
+            "/system/alerts/rules" ALERTS => { POST alerts::add_rule }
+            "/system/alerts/rules/{id}/delete" ALERTS => {
+                GET alerts::confirm_remove_rule, POST alerts::remove_rule
+            }
+            "/system/alerts/rules/{id}/edit" ALERTS => { GET alerts::edit_rule_page, POST alerts::edit_rule }
+            "/system/alerts/rules/{id}/enable" ALERTS => { POST alerts::set_rule::<true> }
+            "/system/alerts/rules/{id}/disable" ALERTS => { POST alerts::set_rule::<false> }
+            "/system/alerts/deliveries/{id}/retry" ALERTS => { POST alerts::retry_delivery }
         }
         // /system/api: the same service in JSON
         System Json {
-            GET "/system/api/openapi.json" SignedIn => openapi::document;
-            GET "/system/api/runbooks" VIEW => runbooks::runbooks_json;
-            GET "/system/api/runbooks/{key}/preflight" VIEW => runbooks::preflight_json;
-            POST "/system/api/runbooks/{key}/start" RUN => runbooks::start_json;
-            GET "/system/api/runs" OPS => runs::runs_json;
-            GET "/system/api/runs/{id}" OPS => runs::run_json;
-            POST "/system/api/runs/{id}/cancel" RUN => runs::cancel;
-            POST "/system/api/runs/{id}/retry-failed" RUN => runs::retry_failed;
+            "/system/api/openapi.json" SignedIn => { GET openapi::document }
+            "/system/api/runbooks" VIEW => { GET runbooks::runbooks_json }
+            "/system/api/runbooks/{key}/preflight" VIEW => { GET runbooks::preflight_json }
+            "/system/api/runbooks/{key}/start" RUN => { POST runbooks::start_json }
+            "/system/api/runs" OPS => { GET runs::runs_json }
+            "/system/api/runs/{id}" OPS => { GET runs::run_json }
+            "/system/api/runs/{id}/tenants" OPS => { GET runs::tenants }
+            "/system/api/runs/{id}/cancel" RUN => { POST runs::cancel }
+            "/system/api/runs/{id}/retry-failed" RUN => { POST runs::retry_failed }
+            "/system/api/runs/{id}/retry" RUN => { POST runs::retry }
+            "/system/api/runs/{id}/pause" RUN => { POST runs::pause }
+            "/system/api/runs/{id}/resume" RUN => { POST runs::resume }
+            "/system/api/runs/{id}/limits" RUN => { POST runs::limits }
         }
         // /admin: the customer plane, read-only (FR-001)
         Admin Html {
-            GET "/admin/login" Public => signin::login_page;
-            POST "/admin/login" Public => signin::login;
-            POST "/admin/logout" SignedIn => signin::logout;
-            GET "/admin" SignedIn => admin::home;
-            GET "/admin/findings" SignedIn => admin::findings;
-            GET "/admin/runs" SignedIn => admin::runs;
-            GET "/admin/runs/{id}" SignedIn => admin::view_run;
+            "/admin/login" Public => { GET signin::login_page, POST signin::login }
+            "/admin/logout" SignedIn => { POST signin::logout }
+            "/admin" SignedIn => { GET admin::home }
+            "/admin/findings" SignedIn => { GET admin::findings }
+            "/admin/runs" SignedIn => { GET admin::runs }
+            "/admin/runs/{id}" SignedIn => { GET admin::view_run }
         }
     }
 }

@@ -3,7 +3,8 @@
 //! in plane and wording.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -76,52 +77,70 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// A sign-in page with the visitor's form token; a new token comes with its
-/// cookie. Nothing is written to the database.
-async fn login_response(
-    (state, headers): (&WebState, &HeaderMap),
-    status: StatusCode,
+/// Who is at a sign-in page: the route's plane and the request's headers
+/// (the visitor's form token cookie).
+pub struct Visitor {
+    state: WebState,
     plane: Plane,
-    email: String,
-    next: String,
-    error: String,
-) -> Result<Response, WebError> {
-    let (csrf, set_cookie) = anonymous_token(state, headers).await?;
-    let (heading, action) = match plane {
-        Plane::System => ("Operator sign-in", "/system/login"),
-        Plane::Admin => ("Sign in to your workspace", "/admin/login"),
-    };
-    let view = LoginPage {
-        plane: plane.as_str(),
-        heading,
-        action,
-        csrf,
-        email,
-        next,
-        error,
-    };
-    let mut response = page_with(status, &view)?;
-    if let Some(cookie) = set_cookie {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
+    headers: HeaderMap,
+}
+
+impl FromRequestParts<WebState> for Visitor {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, WebError> {
+        Ok(Visitor {
+            plane: RouteInfo::from_request_parts(parts, state).await?.plane,
+            headers: parts.headers.clone(),
+            state: state.clone(),
+        })
     }
-    Ok(response)
+}
+
+impl Visitor {
+    /// The sign-in page with the visitor's form token; a new token comes
+    /// with its cookie. Nothing is written to the database.
+    async fn page(
+        &self,
+        status: StatusCode,
+        email: &str,
+        next: Option<&str>,
+        error: String,
+    ) -> Result<Response, WebError> {
+        let (csrf, set_cookie) = anonymous_token(&self.state, &self.headers).await?;
+        let (heading, action) = match self.plane {
+            Plane::System => ("Operator sign-in", "/system/login"),
+            Plane::Admin => ("Sign in to your workspace", "/admin/login"),
+        };
+        let view = LoginPage {
+            plane: self.plane.as_str(),
+            heading,
+            action,
+            csrf,
+            email: email.to_owned(),
+            next: carried_next(next, self.plane),
+            error,
+        };
+        let mut response = page_with(status, &view)?;
+        if let Some(cookie) = set_cookie {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        Ok(response)
+    }
 }
 
 /// The sign-in page of the route's plane.
 pub async fn login_page(
-    State(state): State<WebState>,
-    route: RouteInfo,
-    headers: HeaderMap,
+    visitor: Visitor,
     AlreadySignedIn(signed_in): AlreadySignedIn,
     Query(q): Query<NextQuery>,
 ) -> Result<Response, WebError> {
-    let plane = route.plane;
     if signed_in {
-        return Ok(Redirect::to(&safe_next(opt(&q.next), plane)).into_response());
+        return Ok(Redirect::to(&safe_next(opt(&q.next), visitor.plane)).into_response());
     }
-    let next = carried_next(opt(&q.next), plane);
-    let (ok, none) = (StatusCode::OK, String::new());
-    login_response((&state, &headers), ok, plane, none.clone(), next, none).await
+    visitor
+        .page(StatusCode::OK, "", opt(&q.next), String::new())
+        .await
 }
 
 #[derive(Deserialize)]
@@ -144,20 +163,15 @@ fn throttled_message(state: &WebState, secs: i64) -> String {
 
 /// The visitor's sign-in to the route's plane.
 pub async fn login(
-    State(state): State<WebState>,
-    route: RouteInfo,
+    visitor: Visitor,
     session: Session,
-    headers: HeaderMap,
     ClientIp(ip): ClientIp,
     SignedForm(form): SignedForm<LoginForm>,
 ) -> Result<Response, WebError> {
-    let plane = route.plane;
-    let outcome = state
-        .app
-        .accounts()
-        .sign_in(plane, &ip, &form.email, &form.password)
-        .await?;
-    let (status, error, retry_after) = match outcome {
+    let (state, plane) = (&visitor.state, visitor.plane);
+    let accounts = state.app.accounts();
+    let outcome = accounts.sign_in(plane, &ip, &form.email, &form.password);
+    let (status, error, retry_after) = match outcome.await? {
         SignInOutcome::SignedIn(who) => {
             session::begin(&session, plane, who.id()).await?;
             return Ok(Redirect::to(&safe_next(opt(&form.next), plane)).into_response());
@@ -169,7 +183,7 @@ pub async fn login(
         ),
         SignInOutcome::Throttled { retry_after_secs } => (
             StatusCode::TOO_MANY_REQUESTS,
-            throttled_message(&state, retry_after_secs),
+            throttled_message(state, retry_after_secs),
             Some(retry_after_secs),
         ),
         SignInOutcome::Busy { retry_after_secs } => (
@@ -180,9 +194,8 @@ pub async fn login(
             Some(retry_after_secs),
         ),
     };
-    let (email, next) = (form.email.trim(), carried_next(opt(&form.next), plane));
-    let asked = (&state, &headers);
-    let response = login_response(asked, status, plane, email.into(), next, error).await?;
+    let next = opt(&form.next);
+    let response = visitor.page(status, form.email.trim(), next, error).await?;
     Ok(match retry_after {
         Some(secs) => with_retry_after(response, secs),
         None => response,

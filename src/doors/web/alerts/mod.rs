@@ -17,7 +17,7 @@ pub use self::edit::{
     set_destination, set_rule,
 };
 use self::forms::{DestinationForm, RuleFields};
-use self::views::{AlertForms, AlertsPage, DeliveryRowView, FormError};
+use self::views::{AlertForms, AlertsPage, FormError};
 use crate::doors::web::kit::{
     Confirm, Ctx, DestinationId, Flash, Pager, Query, RuleId, SignedForm, Text, TokenOnly,
     WebError, page, page_with,
@@ -47,20 +47,15 @@ async fn render(
     let deliveries = service
         .delivery_page(&actor, delivery_page, DELIVERIES_PER_PAGE)
         .await?;
-    let rows = deliveries
-        .items
-        .iter()
-        .map(|d| DeliveryRowView::of(d, &destinations, &rules))
-        .collect();
     let noun = ("delivery", "deliveries");
     page_with(
         status,
         &AlertsPage {
             chrome: cx.chrome("alerts").await?,
             flash,
-            rules: AlertsPage::rules_of(&rules, &destinations),
+            rules,
             destinations,
-            deliveries: rows,
+            deliveries: deliveries.items,
             pager: Pager::spot(PAGE, &(), deliveries.spot, noun).labelled("Delivery pages"),
             choices: Default::default(),
             rule: forms.rule.clone(),

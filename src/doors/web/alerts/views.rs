@@ -1,14 +1,14 @@
 //! The alerts pages: destinations (webhook URLs masked) and rules with
 //! their state, the add and edit forms with what was typed and each error
-//! beside its field, and numbered pages of deliveries.
+//! beside its field, and numbered pages of deliveries, each rule and
+//! destination named.
 
 use askama::Template;
 
 use super::forms::{DestinationForm, RuleFields};
-use crate::alerts::values::{EVENTS, cooldown_words, time_zones};
+use crate::alerts::values::{EVENTS, time_zones};
 use crate::alerts::{DeliveryView, DestinationView, RuleView};
 use crate::domain::Invalid;
-use crate::doors::web::kit::views::filters;
 use crate::doors::web::kit::{Chrome, Flash, Pager};
 
 /// Which form failed, and the field that is wrong in it.
@@ -35,76 +35,23 @@ pub struct AlertForms {
     pub error: Option<FormError>,
 }
 
-#[derive(Debug, Clone)]
-pub struct RuleRowView {
-    pub id: i64,
-    pub name: String,
-    pub event: String,
-    pub min_severity: String,
-    pub cooldown: String,
-    pub quiet_hours: String,
-    pub destinations: String,
-    pub enabled: bool,
-}
+/// What the alerts templates apply besides the kit's: a cooldown in
+/// words, and the colour of a delivery's status.
+pub mod filters {
+    pub use crate::doors::web::kit::views::filters::*;
 
-/// A delivery as the service tells it, with its rule and destination named.
-#[derive(Debug, Clone)]
-pub struct DeliveryRowView {
-    pub d: DeliveryView,
-    pub rule: String,
-    /// The rule's id while it exists, else 0 (no link).
-    pub rule_id: i64,
-    pub destination: String,
-}
-
-impl DeliveryRowView {
-    pub fn status_class(&self) -> &'static str {
-        status_class(&self.d.status)
+    pub fn cooldown(seconds: &i64, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(crate::alerts::values::cooldown_words(*seconds))
     }
-}
 
-/// The colour of a delivery's status.
-pub fn status_class(status: &str) -> &'static str {
-    match status {
-        "sent" => "ok",
-        "failed" => "bad",
-        "deferred" => "warn",
-        "queued" => "queued",
-        _ => "muted",
-    }
-}
-
-/// A destination by id as rules and deliveries name it.
-pub fn destination_name(destinations: &[DestinationView], id: i64) -> String {
-    destinations
-        .iter()
-        .find(|d| d.id == id)
-        .map(|d| format!("{} (#{id})", d.name))
-        .unwrap_or_else(|| format!("#{id}"))
-}
-
-impl DeliveryRowView {
-    pub fn of(d: &DeliveryView, destinations: &[DestinationView], rules: &[RuleView]) -> Self {
-        DeliveryRowView {
-            rule: match d.rule_id {
-                Some(id) => rules
-                    .iter()
-                    .find(|r| r.id == id)
-                    .map(|r| r.name.clone())
-                    .unwrap_or_else(|| format!("#{id}")),
-                None if d.event == "alert.test" => "test message".into(),
-                None => "deleted".into(),
-            },
-            rule_id: d
-                .rule_id
-                .filter(|id| rules.iter().any(|r| r.id == *id))
-                .unwrap_or(0),
-            destination: d
-                .destination_id
-                .map(|id| destination_name(destinations, id))
-                .unwrap_or_else(|| "deleted".into()),
-            d: d.clone(),
-        }
+    pub fn status_class(status: &str, _: &dyn askama::Values) -> askama::Result<&'static str> {
+        Ok(match status {
+            "sent" => "ok",
+            "failed" => "bad",
+            "deferred" => "warn",
+            "queued" => "queued",
+            _ => "muted",
+        })
     }
 }
 
@@ -132,8 +79,8 @@ pub struct AlertsPage {
     pub chrome: Chrome,
     pub flash: Option<Flash>,
     pub destinations: Vec<DestinationView>,
-    pub rules: Vec<RuleRowView>,
-    pub deliveries: Vec<DeliveryRowView>,
+    pub rules: Vec<RuleView>,
+    pub deliveries: Vec<DeliveryView>,
     pub pager: Pager,
     pub choices: RuleChoices,
     pub forms: AlertForms,
@@ -148,29 +95,43 @@ impl AlertsPage {
         error_in(&self.forms.error, form, field)
     }
 
-    pub fn rules_of(rules: &[RuleView], destinations: &[DestinationView]) -> Vec<RuleRowView> {
-        rules
+    /// A destination by id as rules and deliveries name it.
+    pub fn destination_name(&self, id: &i64) -> String {
+        let found = self.destinations.iter().find(|d| d.id == *id);
+        found.map_or_else(|| format!("#{id}"), |d| format!("{} (#{id})", d.name))
+    }
+
+    pub fn destinations_of(&self, r: &RuleView) -> String {
+        let names: Vec<String> = r
+            .destination_ids
             .iter()
-            .map(|r| RuleRowView {
-                id: r.id,
-                name: r.name.clone(),
-                event: r.event.clone(),
-                min_severity: r.min_severity.clone(),
-                cooldown: cooldown_words(r.cooldown_seconds),
-                quiet_hours: match (&r.quiet_hours, &r.timezone) {
-                    (Some(w), Some(tz)) => format!("{w} {tz}"),
-                    (Some(w), None) => w.clone(),
-                    _ => "—".into(),
-                },
-                destinations: r
-                    .destination_ids
-                    .iter()
-                    .map(|id| destination_name(destinations, *id))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                enabled: r.enabled,
-            })
-            .collect()
+            .map(|id| self.destination_name(id))
+            .collect();
+        names.join(", ")
+    }
+
+    pub fn quiet_hours(&self, r: &RuleView) -> String {
+        match (&r.quiet_hours, &r.timezone) {
+            (Some(w), Some(tz)) => format!("{w} {tz}"),
+            (Some(w), None) => w.clone(),
+            _ => "—".into(),
+        }
+    }
+
+    /// A delivery's rule by name, and its id while it exists (else 0: no link).
+    pub fn rule_of(&self, d: &DeliveryView) -> (String, i64) {
+        let Some(id) = d.rule_id else {
+            let name = if d.event == "alert.test" {
+                "test message"
+            } else {
+                "deleted"
+            };
+            return (name.into(), 0);
+        };
+        match self.rules.iter().find(|r| r.id == id) {
+            Some(r) => (r.name.clone(), id),
+            None => (format!("#{id}"), 0),
+        }
     }
 }
 

@@ -26,7 +26,7 @@ pub mod views;
 pub use confirm::Confirm;
 pub use error::{Format, WebError};
 pub use flash::Flash;
-pub use forms::{PageQuery, Query, SignedForm, Text, TokenOnly, opt};
+pub use forms::{PageQuery, Query, SignedForm, Text, TokenOnly, field_error, opt};
 pub use guard::{Access, RouteInfo};
 pub use identity::{AlreadySignedIn, ClientIp, Customer};
 pub use metrics::MetricsToken;
@@ -36,4 +36,3 @@ pub use request::{
     Ctx, DeliveryId, DestinationId, Input, JsonBody, Key, NotificationId, RuleId, RunId,
 };
 pub use state::{ADMIN_COOKIE, MAX_BODY_BYTES, SYSTEM_COOKIE, WebConfig, WebState, parse_proxies};
-pub use views::{RunView, TimeTag};

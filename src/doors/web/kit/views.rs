@@ -1,49 +1,21 @@
-//! View helpers every feature shares: times, and a run as the
-//! console shows it. Formatting lives here; no decisions do.
+//! View helpers every feature shares: times, and the filters templates
+//! apply to the services' view-ready types. Formatting lives here; no
+//! decisions do.
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::runs::{Outcome, Run, RunStatus, Scope};
-
-pub fn time(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
-
 /// A moment as the console shows it: `<time datetime="…Z" title="… UTC">… UTC</time>`.
 /// The page reads in UTC; `static/console.js` rewrites the text to the
 /// browser's local time and the title keeps the UTC. `—` when there is none.
-/// Rendered as is by templates (`{{ run.created_at }}`): it writes only
+/// Rendered as is by templates (`{{ run.created_at|time }}`): it writes only
 /// digits, dashes, colons and fixed text, so there is nothing to escape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeTag {
     at: Option<DateTime<Utc>>,
-    date_only: bool,
-}
-
-impl TimeTag {
-    pub fn at(t: &DateTime<Utc>) -> TimeTag {
-        TimeTag {
-            at: Some(*t),
-            date_only: false,
-        }
-    }
-
-    pub fn opt(t: &Option<DateTime<Utc>>) -> TimeTag {
-        TimeTag {
-            at: *t,
-            date_only: false,
-        }
-    }
-
     /// The day only (the browser's local day once localised).
-    pub fn date(t: &Option<DateTime<Utc>>) -> TimeTag {
-        TimeTag {
-            at: *t,
-            date_only: true,
-        }
-    }
+    date_only: bool,
 }
 
 impl fmt::Display for TimeTag {
@@ -52,7 +24,7 @@ impl fmt::Display for TimeTag {
             return f.write_str("—");
         };
         let iso = t.format("%Y-%m-%dT%H:%M:%SZ");
-        let utc = time(&t);
+        let utc = t.format("%Y-%m-%d %H:%M:%S UTC");
         if self.date_only {
             let day = t.format("%Y-%m-%d");
             write!(
@@ -72,6 +44,8 @@ impl askama::filters::HtmlSafe for TimeTag {}
 /// A template module brings them in with `use …::kit::filters;`.
 pub mod filters {
     use chrono::{DateTime, Utc};
+
+    use std::borrow::Borrow;
 
     use super::TimeTag;
 
@@ -94,125 +68,30 @@ pub mod filters {
 
     /// A moment as a [`TimeTag`] (`—` when there is none).
     pub fn time(t: &impl Moment, _: &dyn askama::Values) -> askama::Result<TimeTag> {
-        Ok(TimeTag::opt(&t.moment()))
+        let (at, date_only) = (t.moment(), false);
+        Ok(TimeTag { at, date_only })
     }
 
     /// A moment's day (the browser's local day once localised).
     pub fn day(t: &impl Moment, _: &dyn askama::Values) -> askama::Result<TimeTag> {
-        Ok(TimeTag::date(&t.moment()))
+        let (at, date_only) = (t.moment(), true);
+        Ok(TimeTag { at, date_only })
     }
 
     /// A number with thousands separators.
-    pub fn count(n: &i64, _: &dyn askama::Values) -> askama::Result<String> {
-        Ok(super::super::format::count(*n))
-    }
-}
-
-pub fn outcome_label(o: Outcome) -> &'static str {
-    match o {
-        Outcome::PartiallySucceeded => "partially succeeded",
-        other => other.as_str(),
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct FailureView {
-    pub tenant: String,
-    pub reason_code: String,
-    pub message: String,
-}
-
-/// How far a run is, in percent of its tenants processed.
-pub fn percent(run: &Run) -> i64 {
-    let c = &run.summary_counts;
-    if c.total > 0 {
-        (c.processed * 100 / c.total).clamp(0, 100)
-    } else if run.is_active() {
-        0
-    } else {
-        100
-    }
-}
-
-/// A run as the console shows it.
-#[derive(Debug, Clone)]
-pub struct RunView {
-    pub id: i64,
-    pub runbook: String,
-    pub scope: String,
-    pub status: &'static str,
-    pub outcome: &'static str,
-    pub outcome_class: &'static str,
-    pub active: bool,
-    pub total: i64,
-    pub processed: i64,
-    pub succeeded: i64,
-    pub failed: i64,
-    pub items_updated: i64,
-    pub percent: i64,
-    pub reason: String,
-    pub created_at: TimeTag,
-    pub started_at: TimeTag,
-    pub completed_at: TimeTag,
-    pub failures: Vec<FailureView>,
-    pub retry_of: Option<i64>,
-}
-
-impl RunView {
-    pub fn of(run: &Run) -> RunView {
-        let c = &run.summary_counts;
-        RunView {
-            id: run.id,
-            runbook: run.run_type.clone(),
-            scope: run.context.scope.describe(),
-            status: run.status.as_str(),
-            outcome: outcome_label(run.outcome),
-            outcome_class: match run.outcome {
-                Outcome::Pending => {
-                    if run.status == RunStatus::Running {
-                        "running"
-                    } else {
-                        "queued"
-                    }
-                }
-                Outcome::Succeeded => "ok",
-                Outcome::PartiallySucceeded => "warn",
-                Outcome::Failed => "bad",
-                Outcome::Cancelled => "muted",
-            },
-            active: run.is_active(),
-            total: c.total,
-            processed: c.processed,
-            succeeded: c.succeeded,
-            failed: c.failed,
-            items_updated: c.items_updated,
-            percent: percent(run),
-            reason: run.context.reason.clone().unwrap_or_default(),
-            created_at: TimeTag::at(&run.created_at),
-            started_at: TimeTag::opt(&run.started_at),
-            completed_at: TimeTag::opt(&run.completed_at),
-            failures: run
-                .failures
-                .iter()
-                .map(|f| FailureView {
-                    tenant: f
-                        .tenant_external_id
-                        .clone()
-                        .or_else(|| f.tenant_id.map(|id| format!("tenant #{id}")))
-                        .unwrap_or_else(|| "—".into()),
-                    reason_code: f.reason_code.clone(),
-                    message: f.message.clone(),
-                })
-                .collect(),
-            retry_of: match &run.context.scope {
-                Scope::Tenants { retry_of, .. } => Some(*retry_of),
-                _ => None,
-            },
-        }
+    pub fn count(n: impl Borrow<i64>, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(super::super::format::count(*n.borrow()))
     }
 
-    pub fn all(runs: &[Run]) -> Vec<RunView> {
-        runs.iter().map(RunView::of).collect()
+    /// A number of a noun with a regular plural: `{{ n|plural("tenant") }}`.
+    pub fn plural(n: &i64, _: &dyn askama::Values, noun: &str) -> askama::Result<String> {
+        Ok(super::super::format::plural(*n, noun))
+    }
+
+    /// A number of items named by their plural: `{{ n|items("findings") }}`.
+    pub fn items(n: &i64, _: &dyn askama::Values, nouns: &str) -> askama::Result<String> {
+        let one = nouns.strip_suffix('s').unwrap_or(nouns);
+        Ok(super::super::format::counted(*n, one, nouns))
     }
 }
 
@@ -234,8 +113,14 @@ mod tests {
     fn a_time_renders_as_a_time_element_in_utc() {
         let at = Utc.with_ymd_and_hms(2026, 3, 1, 22, 5, 9).unwrap();
         let html = Probe {
-            t: TimeTag::at(&at),
-            none: TimeTag::opt(&None),
+            t: TimeTag {
+                at: Some(at),
+                date_only: false,
+            },
+            none: TimeTag {
+                at: None,
+                date_only: false,
+            },
         }
         .render()
         .unwrap();
@@ -244,7 +129,7 @@ mod tests {
             r#"<p><time datetime="2026-03-01T22:05:09Z" title="2026-03-01 22:05:09 UTC">2026-03-01 22:05:09 UTC</time></p><p>—</p>"#
         );
         assert_eq!(
-            TimeTag::date(&Some(at)).to_string(),
+            filters::day(&at, &()).unwrap().to_string(),
             r#"<time datetime="2026-03-01T22:05:09Z" title="2026-03-01 22:05:09 UTC" data-date-only>2026-03-01</time>"#
         );
     }

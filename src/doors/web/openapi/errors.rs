@@ -1,7 +1,11 @@
 //! The errors the API answers, as the OpenAPI description names them: one
-//! body (`{"error": …}`) and the statuses of reads and of state changes.
+//! body (`{"error": …}`) and the statuses of reads and of state changes,
+//! each status with what it means for that kind of operation.
 
-use utoipa::{IntoResponses, ToSchema};
+use std::collections::BTreeMap;
+
+use utoipa::openapi::{ContentBuilder, RefOr, Response, ResponseBuilder};
+use utoipa::{IntoResponses, PartialSchema, ToSchema};
 
 /// The body of every error the API answers.
 #[derive(ToSchema)]
@@ -11,60 +15,58 @@ pub struct ApiError {
 }
 
 /// What any operation may answer besides its success.
-#[derive(IntoResponses)]
-pub enum ReadErrors {
-    /// The request could not be read (a path or query that is not UTF-8).
-    #[response(status = 400)]
-    BadRequest(#[to_schema] ApiError),
-    /// Bad input: an unknown scope, tenant or filter, or a value with
-    /// control characters.
-    #[response(status = 422)]
-    Unprocessable(#[to_schema] ApiError),
-    /// No operator session.
-    #[response(status = 401)]
-    Unauthorized(#[to_schema] ApiError),
-    /// The operator does not hold the capability the operation needs.
-    #[response(status = 403)]
-    Forbidden(#[to_schema] ApiError),
-    /// No such runbook or run.
-    #[response(status = 404)]
-    NotFound(#[to_schema] ApiError),
-    /// Something failed on the server; the detail is in its log.
-    #[response(status = 500)]
-    Internal(#[to_schema] ApiError),
-}
+pub struct ReadErrors;
 
 /// What a state change may answer besides its success.
-#[derive(IntoResponses)]
-pub enum WriteErrors {
-    /// The request could not be read (malformed JSON, a path that is not
-    /// UTF-8).
-    #[response(status = 400)]
-    BadRequest(#[to_schema] ApiError),
-    /// No operator session.
-    #[response(status = 401)]
-    Unauthorized(#[to_schema] ApiError),
-    /// The operator does not hold the capability the operation needs, or
-    /// the request came from another origin.
-    #[response(status = 403)]
-    Forbidden(#[to_schema] ApiError),
-    /// No such runbook or run.
-    #[response(status = 404)]
-    NotFound(#[to_schema] ApiError),
-    /// The run is in no state for this (already completed, say).
-    #[response(status = 409)]
-    Conflict(#[to_schema] ApiError),
-    /// The body is too large.
-    #[response(status = 413)]
-    TooLarge(#[to_schema] ApiError),
-    /// The body is not `application/json`.
-    #[response(status = 415)]
-    UnsupportedMediaType(#[to_schema] ApiError),
-    /// Bad input: fields the operation does not take, an unknown scope or
-    /// tenant, a missing reason, a value with control characters.
-    #[response(status = 422)]
-    Unprocessable(#[to_schema] ApiError),
-    /// Something failed on the server; the detail is in its log.
-    #[response(status = 500)]
-    Internal(#[to_schema] ApiError),
+pub struct WriteErrors;
+
+impl IntoResponses for ReadErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        described(&[400, 422, 401, 403, 404, 500], false)
+    }
+}
+
+impl IntoResponses for WriteErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        described(&[400, 401, 403, 404, 409, 413, 415, 422, 500], true)
+    }
+}
+
+/// What a status means for a read, or for a state change (`write`).
+fn meaning(status: u16, write: bool) -> &'static str {
+    match (status, write) {
+        (400, false) => "The request could not be read (a path or query that is not UTF-8).",
+        (400, true) => "The request could not be read (malformed JSON, a path that is not\nUTF-8).",
+        (401, _) => "No operator session.",
+        (403, false) => "The operator does not hold the capability the operation needs.",
+        (403, true) => {
+            "The operator does not hold the capability the operation needs, or\nthe request came from another origin."
+        }
+        (404, _) => "No such runbook or run.",
+        (409, _) => "The run is in no state for this (already completed, say).",
+        (413, _) => "The body is too large.",
+        (415, _) => "The body is not `application/json`.",
+        (422, false) => {
+            "Bad input: an unknown scope, tenant or filter, or a value with\ncontrol characters."
+        }
+        (422, true) => {
+            "Bad input: fields the operation does not take, an unknown scope or\ntenant, a missing reason, a value with control characters."
+        }
+        _ => "Something failed on the server; the detail is in its log.",
+    }
+}
+
+/// Each status with its meaning and the error body.
+fn described(statuses: &[u16], write: bool) -> BTreeMap<String, RefOr<Response>> {
+    let answer = |status: u16| {
+        let body = ContentBuilder::new()
+            .schema(Some(ApiError::schema()))
+            .build();
+        let response = ResponseBuilder::new().description(meaning(status, write));
+        (
+            status.to_string(),
+            response.content("application/json", body).build().into(),
+        )
+    };
+    statuses.iter().map(|s| answer(*s)).collect()
 }

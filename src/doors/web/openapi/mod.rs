@@ -49,7 +49,7 @@ impl Modify for SessionCookie {
         runs::run_json,
         runs::controls::cancel,
         runs::retry::retry_failed,
-        runs::tenants::tenants_json,
+        runs::tenants::tenants,
         runs::controls::pause,
         runs::controls::resume,
         runs::controls::limits,

@@ -9,7 +9,6 @@ use utoipa::ToSchema;
 
 use super::super::kit::{Ctx, JsonBody, Key, Query, WebError, opt};
 use super::super::openapi::errors::{ReadErrors, WriteErrors};
-use super::super::runs::ensured;
 use super::scope_request;
 use crate::runbooks::{Preflight, RunbookInfo};
 use crate::runs::{Run, RunLimits};
@@ -97,8 +96,6 @@ pub async fn start_json(
     let (cap, errors, min) = (&b.max_concurrency, &b.max_errors, &b.min_finished);
     let limits = RunLimits::parse(opt(cap), opt(errors), opt(min))?;
     let actor = cx.actor();
-    let e = service
-        .start_with_limits(&actor, &key, &scope, reason, limits)
-        .await?;
-    Ok((ensured(&e).0, Json(&e.run)).into_response())
+    let e = service.start_with_limits(&actor, &key, &scope, reason, limits);
+    cx.ensured(&e.await?, None).await
 }

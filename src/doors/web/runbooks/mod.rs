@@ -14,10 +14,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::kit::field_error;
 use super::kit::format::count;
 use super::kit::views::filters;
 use super::kit::{Chrome, Ctx, Key, Query, SignedForm, Text, WebError, opt, page, page_with};
-use super::runs::present::field_error;
 use crate::console::TenantChoice;
 use crate::error::{Error, Result};
 use crate::runbooks::{Drift, Preflight, Reviewed, RunbookInfo, ScopeRequest};
@@ -163,7 +163,7 @@ async fn runbook_page(cx: &Ctx, key: &str, typed: Typed<'_>) -> Result<Response,
             pairs,
             path: format!("/system/runbooks/{}", info.key),
         };
-        PreflightView::of(&p, noun, ask)
+        PreflightView::of(p, noun, ask)
     });
     let status = match (&typed.notice, status) {
         (n, StatusCode::OK) if !n.is_empty() => StatusCode::CONFLICT,

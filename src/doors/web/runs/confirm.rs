@@ -6,51 +6,17 @@
 use askama::Template;
 use axum::response::Response;
 
-use super::super::kit::format::{count, plural};
-use super::super::kit::{Confirm, Ctx, RunId, RunView, WebError, page};
+use super::super::kit::format::plural;
+use super::super::kit::{Confirm, Ctx, RunId, WebError, page};
 use super::controls::run_page;
-use super::present;
+use super::present::RunView;
 use crate::console::FailureGroup;
-use crate::runs::Run;
 
 /// The counts a confirmation shows, polled while the run is active.
 #[derive(Template)]
 #[template(path = "system/_confirm_counts.html")]
 struct Counts {
-    live: LiveCounts,
-}
-
-#[derive(Debug, Clone)]
-struct LiveCounts {
-    id: i64,
-    active: bool,
-    counts: String,
-}
-
-impl LiveCounts {
-    fn of(run: &Run) -> LiveCounts {
-        let c = &run.summary_counts;
-        let mut text = format!(
-            "{}: {} of {} processed",
-            present::state_label(run),
-            count(c.processed),
-            plural(c.total, "tenant")
-        );
-        if c.failed > 0 {
-            text += &format!(", {} failed", count(c.failed));
-        }
-        if run.is_active() {
-            text += &format!(
-                "; {} not yet processed",
-                plural((c.total - c.processed).max(0), "tenant")
-            );
-        }
-        LiveCounts {
-            id: run.id,
-            active: run.is_active(),
-            counts: text,
-        }
-    }
+    run: RunView,
 }
 
 /// What a run's confirmation shows above its form.
@@ -58,8 +24,6 @@ impl LiveCounts {
 #[template(path = "system/_run_confirm.html")]
 struct RunDetails {
     run: RunView,
-    title: String,
-    live: LiveCounts,
     groups: Vec<FailureGroup>,
     /// Set when every failure shares one data-error code.
     same_data_error: String,
@@ -68,24 +32,22 @@ struct RunDetails {
 /// The confirmation of `action` (`cancel`, `retry-failed`) of run `id`.
 async fn confirm(cx: &Ctx, id: i64, action: &'static str) -> Result<Response, WebError> {
     let run = cx.state.app.runbooks().run(&cx.actor(), id).await?;
-    let mut details = RunDetails {
-        title: cx.title_of(&run.run_type),
-        live: LiveCounts::of(&run),
-        run: RunView::of(&run),
-        groups: vec![],
-        same_data_error: String::new(),
-    };
     let failed = plural(run.summary_counts.failed, "tenant");
     let retry = action != "cancel";
-    if retry {
-        let console = cx.state.app.console();
-        details.groups = console.failure_groups(&cx.op.identity, run.id).await?;
-        if let [only] = details.groups.as_slice()
-            && only.data_error
-        {
-            details.same_data_error = only.reason_code.clone();
+    let groups = match retry {
+        true => {
+            cx.state
+                .app
+                .console()
+                .failure_groups(&cx.op.identity, id)
+                .await?
         }
-    }
+        false => vec![],
+    };
+    let same_data_error = match groups.as_slice() {
+        [only] if only.data_error => only.reason_code.clone(),
+        _ => String::new(),
+    };
     let (heading, explanation, button) = match retry {
         false => (
             "Cancel this run?",
@@ -98,17 +60,23 @@ async fn confirm(cx: &Ctx, id: i64, action: &'static str) -> Result<Response, We
             format!("Retry {failed}"),
         ),
     };
+    let run = RunView::of(&cx.state, run);
+    let details = RunDetails {
+        run,
+        groups,
+        same_data_error,
+    };
     page(&Confirm {
         chrome: cx.chrome("runs").await?,
         crumbs: vec![
             ("/system/runs".into(), "Runs".into()),
-            (run_page(run.id), format!("#{}", run.id)),
+            (run_page(id), format!("#{id}")),
         ],
         heading: heading.into(),
         subject: String::new(),
         explanation,
         details: details.render().map_err(|_| WebError::internal())?,
-        action: format!("{}/{action}", run_page(run.id)),
+        action: format!("{}/{action}", run_page(id)),
         button,
         danger: !retry,
         with_reason: retry,
@@ -128,6 +96,6 @@ pub async fn retry_failed_confirm(cx: Ctx, RunId(id): RunId) -> Result<Response,
 pub async fn counts(cx: Ctx, RunId(id): RunId) -> Result<Response, WebError> {
     let run = cx.state.app.runbooks().run(&cx.actor(), id).await?;
     page(&Counts {
-        live: LiveCounts::of(&run),
+        run: RunView::of(&cx.state, run),
     })
 }

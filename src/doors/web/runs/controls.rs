@@ -10,17 +10,42 @@ use super::super::kit::{Ctx, Input, RunId, TokenOnly, WebError};
 use super::super::openapi::errors::WriteErrors;
 use crate::runs::{Ensured, Run};
 
-/// 201 with a new run, or 200 with the active run the service answered.
-pub fn ensured(e: &Ensured) -> (StatusCode, &Run) {
-    match e.created {
-        true => (StatusCode::CREATED, &e.run),
-        false => (StatusCode::OK, &e.run),
-    }
-}
+/// The run a control acts on, as the API's paths name it.
+#[derive(utoipa::IntoParams)]
+#[into_params(names("id"), parameter_in = Path)]
+pub struct RunPath(
+    /// The run's id
+    #[allow(dead_code)]
+    i64,
+);
 
 /// View run of run `id`.
 pub fn run_page(id: i64) -> String {
     format!("/system/runs/{id}")
+}
+
+impl Ctx {
+    /// A control's answer about `run`: the run on the API, View run with
+    /// `message` on a page.
+    pub async fn run_done(&self, run: &Run, message: Option<String>) -> Result<Response, WebError> {
+        self.done((StatusCode::OK, run), &run_page(run.id), message)
+            .await
+    }
+
+    /// A start's or retry's answer: 201 with a new run, or 200 with the
+    /// active run the service answered.
+    pub async fn ensured(
+        &self,
+        e: &Ensured,
+        message: Option<String>,
+    ) -> Result<Response, WebError> {
+        let status = match e.created {
+            true => StatusCode::CREATED,
+            false => StatusCode::OK,
+        };
+        self.done((status, &e.run), &run_page(e.run.id), message)
+            .await
+    }
 }
 
 /// Pauses a running run: no new tenant starts, tenants in flight finish.
@@ -28,19 +53,14 @@ pub fn run_page(id: i64) -> String {
     post,
     path = "/system/api/runs/{id}/pause",
     tag = "runs",
-    params(("id" = i64, Path, description = "The run's id")),
+    params(RunPath),
     request_body(content = Object, content_type = "application/json", description = "`{}`"),
     responses((status = 200, description = "The paused run", body = Run), WriteErrors)
 )]
-pub async fn pause(
-    cx: Ctx,
-    RunId(id): RunId,
-    Input(_): Input<TokenOnly>,
-) -> Result<Response, WebError> {
+pub async fn pause(cx: Ctx, RunId(id): RunId, _: Input<TokenOnly>) -> Result<Response, WebError> {
     let run = cx.state.app.runbooks().pause(&cx.actor(), id).await?;
     let message = format!("Run {} paused; tenants in flight finish.", run.id);
-    cx.done((StatusCode::OK, &run), &run_page(run.id), Some(message))
-        .await
+    cx.run_done(&run, Some(message)).await
 }
 
 /// Resumes a paused run.
@@ -48,18 +68,13 @@ pub async fn pause(
     post,
     path = "/system/api/runs/{id}/resume",
     tag = "runs",
-    params(("id" = i64, Path, description = "The run's id")),
+    params(RunPath),
     request_body(content = Object, content_type = "application/json", description = "`{}`"),
     responses((status = 200, description = "The resumed run", body = Run), WriteErrors)
 )]
-pub async fn resume(
-    cx: Ctx,
-    RunId(id): RunId,
-    Input(_): Input<TokenOnly>,
-) -> Result<Response, WebError> {
+pub async fn resume(cx: Ctx, RunId(id): RunId, _: Input<TokenOnly>) -> Result<Response, WebError> {
     let run = cx.state.app.runbooks().resume(&cx.actor(), id).await?;
-    let message = format!("Run {} resumed.", run.id);
-    cx.done((StatusCode::OK, &run), &run_page(run.id), Some(message))
+    cx.run_done(&run, Some(format!("Run {} resumed.", run.id)))
         .await
 }
 
@@ -77,7 +92,7 @@ pub struct LimitsBody {
     post,
     path = "/system/api/runs/{id}/limits",
     tag = "runs",
-    params(("id" = i64, Path, description = "The run's id")),
+    params(RunPath),
     request_body(content = LimitsBody, content_type = "application/json"),
     responses((status = 200, description = "The run with its new limits", body = Run), WriteErrors)
 )]
@@ -97,8 +112,7 @@ pub async fn limits(
         l.max_concurrency.as_deref().unwrap_or("none"),
         l.max_errors.as_deref().unwrap_or("none")
     );
-    cx.done((StatusCode::OK, &run), &run_page(run.id), Some(message))
-        .await
+    cx.run_done(&run, Some(message)).await
 }
 
 /// Cancels an active run. Takes a JSON body (`{}`), like every state change
@@ -107,16 +121,11 @@ pub async fn limits(
     post,
     path = "/system/api/runs/{id}/cancel",
     tag = "runs",
-    params(("id" = i64, Path, description = "The run's id")),
+    params(RunPath),
     request_body(content = Object, content_type = "application/json", description = "`{}`"),
     responses((status = 200, description = "The cancelled run", body = Run), WriteErrors)
 )]
-pub async fn cancel(
-    cx: Ctx,
-    RunId(id): RunId,
-    Input(_): Input<TokenOnly>,
-) -> Result<Response, WebError> {
+pub async fn cancel(cx: Ctx, RunId(id): RunId, _: Input<TokenOnly>) -> Result<Response, WebError> {
     let run = cx.state.app.runbooks().cancel(&cx.actor(), id).await?;
-    cx.done((StatusCode::OK, &run), &run_page(run.id), None)
-        .await
+    cx.run_done(&run, None).await
 }

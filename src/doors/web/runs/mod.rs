@@ -12,9 +12,9 @@ pub mod tenants;
 mod view_run;
 
 pub use confirm::{cancel_confirm, counts, retry_failed_confirm};
-pub use controls::{cancel, ensured, limits, pause, resume};
+pub use controls::{cancel, limits, pause, resume};
 pub use retry::{retry, retry_failed, retry_page};
-pub use tenants::{tenants_csv, tenants_fragment, tenants_json};
+pub use tenants::{tenants, tenants_fragment};
 pub use view_run::{live, view_run};
 
 use askama::Template;
@@ -24,11 +24,13 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::kit::format::plural;
-use super::kit::{Chrome, Ctx, Pager, Query, RunId, Text, WebError, page_with};
+use super::kit::views::filters;
+use super::kit::{Chrome, Ctx, Pager, Query, RunId, Text, WebError, field_error, page_with};
 use super::openapi::errors::ReadErrors;
 use crate::console::RunListFilter;
 use crate::runs::{Run, RunFilter};
-use present::{OUTCOME_LABELS, RunLine, STATUS_LABELS, field_error, lines};
+use controls::RunPath;
+use present::{OUTCOME_LABELS, RunView, STATUS_LABELS};
 
 const PAGE_SIZE: i64 = 25;
 /// Runs answered by `GET /system/api/runs`.
@@ -79,7 +81,7 @@ impl RunsFilter {
 #[template(path = "system/runs.html")]
 struct RunsPage {
     chrome: Chrome,
-    lines: Vec<RunLine>,
+    lines: Vec<RunView>,
     runbooks: Vec<(String, String)>,
     statuses: Vec<(&'static str, &'static str)>,
     outcomes: Vec<(&'static str, &'static str)>,
@@ -105,8 +107,8 @@ pub async fn runs(cx: Ctx, Query(q): Query<RunsFilter>) -> Result<Response, WebE
         }
         Err(e) => return Err(e.into()),
     };
-    let (lines, total, page, pages) = match &list {
-        Some(l) => (lines(state, &l.runs), l.total, l.page, l.pages),
+    let (lines, total, page, pages) = match list {
+        Some(l) => (RunView::all(state, l.runs), l.total, l.page, l.pages),
         None => (vec![], 0, 1, 1),
     };
     let service = state.app.runbooks();
@@ -173,7 +175,7 @@ pub async fn runs_json(cx: Ctx, Query(q): Query<RunsQuery>) -> Result<Response, 
     get,
     path = "/system/api/runs/{id}",
     tag = "runs",
-    params(("id" = i64, Path, description = "The run's id")),
+    params(RunPath),
     responses((status = 200, description = "The run", body = Run), ReadErrors)
 )]
 pub async fn run_json(cx: Ctx, RunId(id): RunId) -> Result<Response, WebError> {

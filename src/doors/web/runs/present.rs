@@ -1,40 +1,20 @@
-//! Runs as the run pages and the dashboard show them: a human state label,
-//! the runbook's title beside its key, who started it, how long it took,
-//! and counts with thousands separators.
+//! A run as every page shows it (the lists, the dashboard, View run, the
+//! confirmations, the customer plane): [`RunView`] is the run itself, which
+//! templates read through it, with its runbook's title and the moment it is
+//! shown; its methods answer in words — where it stands, who started it, how
+//! long it took, counts with thousands separators.
+
+use std::ops::Deref;
 
 use chrono::{DateTime, Utc};
 
+use super::super::kit::WebState;
 use super::super::kit::format::{count, duration, plural};
-use super::super::kit::views::percent;
-use super::super::kit::{TimeTag, WebState};
+use crate::console::FailureGroup;
 use crate::runs::{Initiator, Outcome, Run, RunStatus, Scope};
 
-/// The one word (or two) for where a run stands.
-pub fn state_label(run: &Run) -> &'static str {
-    match (run.status, run.outcome) {
-        (RunStatus::Queued, _) => "Queued",
-        (RunStatus::Running, _) => "Running",
-        (RunStatus::Paused, _) => "Paused",
-        (_, Outcome::Succeeded) => "Succeeded",
-        (_, Outcome::PartiallySucceeded) => "Partially succeeded",
-        (_, Outcome::Failed) => "Failed",
-        (_, Outcome::Cancelled) => "Cancelled",
-        (_, Outcome::Pending) => "Completed",
-    }
-}
-
-/// The badge class of a run's state (colours in app.css).
-pub fn state_class(run: &Run) -> &'static str {
-    match (run.status, run.outcome) {
-        (RunStatus::Queued, _) => "queued",
-        (RunStatus::Running, _) => "running",
-        (RunStatus::Paused, _) => "paused",
-        (_, Outcome::Succeeded) => "ok",
-        (_, Outcome::PartiallySucceeded) => "warn",
-        (_, Outcome::Failed) => "bad",
-        _ => "muted",
-    }
-}
+/// Failure rows View run lists; the rest are summed up by reason code.
+const FAILURE_ROWS: usize = 20;
 
 /// Human labels of the status and outcome filters, by their values.
 pub const STATUS_LABELS: [(&str, &str); 4] = [
@@ -51,9 +31,280 @@ pub const OUTCOME_LABELS: [(&str, &str); 5] = [
     ("cancelled", "Cancelled"),
 ];
 
+#[derive(Debug, Clone)]
+pub struct RunView {
+    run: Run,
+    /// The runbook's title (its key when it has none).
+    pub title: String,
+    now: DateTime<Utc>,
+}
+
+impl Deref for RunView {
+    type Target = Run;
+
+    fn deref(&self) -> &Run {
+        &self.run
+    }
+}
+
+/// One failure row: the tenant (its external id, else its number).
+#[derive(Debug, Clone)]
+pub struct FailureView {
+    pub tenant: String,
+    pub reason_code: String,
+    pub message: String,
+}
+
+impl RunView {
+    pub fn of(state: &WebState, run: Run) -> RunView {
+        let title = state.app.runbooks().title_of(&run.run_type);
+        RunView {
+            title: title.unwrap_or(&run.run_type).to_owned(),
+            now: state.app.clock.now(),
+            run,
+        }
+    }
+
+    pub fn all(state: &WebState, runs: Vec<Run>) -> Vec<RunView> {
+        runs.into_iter().map(|r| RunView::of(state, r)).collect()
+    }
+
+    /// The one word (or two) for where the run stands.
+    pub fn label(&self) -> &'static str {
+        match (self.status, self.outcome) {
+            (RunStatus::Queued, _) => "Queued",
+            (RunStatus::Running, _) => "Running",
+            (RunStatus::Paused, _) => "Paused",
+            (_, Outcome::Succeeded) => "Succeeded",
+            (_, Outcome::PartiallySucceeded) => "Partially succeeded",
+            (_, Outcome::Failed) => "Failed",
+            (_, Outcome::Cancelled) => "Cancelled",
+            (_, Outcome::Pending) => "Completed",
+        }
+    }
+
+    /// The badge class of the run's state (colours in app.css).
+    pub fn class(&self) -> &'static str {
+        match (self.status, self.outcome) {
+            (RunStatus::Queued, _) => "queued",
+            (RunStatus::Running, _) => "running",
+            (RunStatus::Paused, _) => "paused",
+            (_, Outcome::Pending) => "muted",
+            _ => self.outcome_class(),
+        }
+    }
+
+    /// The customer plane's badge: the status while active, else the outcome.
+    pub fn badge(&self) -> &'static str {
+        match self.is_active() {
+            true => self.status.as_str(),
+            false => self.outcome_label(),
+        }
+    }
+
+    pub fn outcome_label(&self) -> &'static str {
+        match self.outcome {
+            Outcome::PartiallySucceeded => "partially succeeded",
+            other => other.as_str(),
+        }
+    }
+
+    /// The colour of the outcome (a paused run's is `queued`).
+    pub fn outcome_class(&self) -> &'static str {
+        match self.outcome {
+            Outcome::Pending if self.status == RunStatus::Running => "running",
+            Outcome::Pending => "queued",
+            Outcome::Succeeded => "ok",
+            Outcome::PartiallySucceeded => "warn",
+            Outcome::Failed => "bad",
+            Outcome::Cancelled => "muted",
+        }
+    }
+
+    /// How far the run is, in percent of its tenants processed.
+    pub fn percent(&self) -> i64 {
+        let c = &self.summary_counts;
+        match (c.total > 0, self.is_active()) {
+            (true, _) => (c.processed * 100 / c.total).clamp(0, 100),
+            (false, true) => 0,
+            (false, false) => 100,
+        }
+    }
+
+    /// "1,234 of 20,009 tenants".
+    pub fn progress(&self) -> String {
+        let c = &self.summary_counts;
+        format!("{} of {}", count(c.processed), plural(c.total, "tenant"))
+    }
+
+    pub fn who(&self) -> String {
+        who(&self.context.initiator)
+    }
+
+    /// The scope in words, with counts formatted.
+    pub fn scope_words(&self) -> String {
+        match &self.context.scope {
+            Scope::AllTenants => "All tenants".into(),
+            Scope::Tenant {
+                tenant_external_id, ..
+            } => format!("Tenant {tenant_external_id}"),
+            Scope::Tenants {
+                tenant_ids,
+                retry_of,
+                ..
+            } => format!(
+                "Retry of {} of run #{retry_of}",
+                plural(tenant_ids.len() as i64, "tenant")
+            ),
+        }
+    }
+
+    /// The run this one retries.
+    pub fn retry_of(&self) -> Option<i64> {
+        match &self.context.scope {
+            Scope::Tenants { retry_of, .. } => Some(*retry_of),
+            _ => None,
+        }
+    }
+
+    pub fn reason(&self) -> &str {
+        self.context.reason.as_deref().unwrap_or_default()
+    }
+
+    /// How long the run took, or has been running; blank while queued.
+    pub fn took(&self) -> String {
+        match (self.started_at, self.completed_at) {
+            (Some(start), Some(end)) => duration((end - start).num_milliseconds()),
+            (Some(start), None) => duration((self.now - start).num_milliseconds()),
+            _ => String::new(),
+        }
+    }
+
+    /// View run's one status line.
+    pub fn status_line(&self) -> String {
+        let c = &self.summary_counts;
+        let mut line = format!("{} · {} processed", self.label(), self.progress());
+        if c.failed > 0 {
+            line += &format!(" · {} failed", count(c.failed));
+        }
+        match self.took() {
+            took if took.is_empty() => {}
+            took if self.is_active() => line += &format!(" · running for {took}"),
+            took => line += &format!(" · took {took}"),
+        }
+        if self.is_paused() {
+            line += " · paused: no new tenant starts until it is resumed";
+        }
+        line
+    }
+
+    /// Where the run stands, rounded to tens, for screen readers.
+    pub fn announce(&self) -> String {
+        let tens = self.percent() / 10 * 10;
+        format!("Run #{}: {}, {tens}% processed", self.id, self.label())
+    }
+
+    /// A confirmation's counts ("Running: 3 of 10 tenants processed, …").
+    pub fn counts_line(&self) -> String {
+        let c = &self.summary_counts;
+        let mut text = format!("{}: {} processed", self.label(), self.progress());
+        if c.failed > 0 {
+            text += &format!(", {} failed", count(c.failed));
+        }
+        if self.is_active() {
+            let left = plural((c.total - c.processed).max(0), "tenant");
+            text += &format!("; {left} not yet processed");
+        }
+        text
+    }
+
+    /// Expected items against those done, when the start counted them.
+    pub fn expected_line(&self) -> String {
+        let c = &self.summary_counts;
+        let Some(e) = self.items_expected else {
+            return String::new();
+        };
+        let done = c.items_updated + c.items_skipped;
+        let pct = if e > 0 {
+            (done * 100 / e).clamp(0, 100)
+        } else {
+            100
+        };
+        format!(
+            "Expected {} · done {} ({pct}%): {} updated, {} skipped",
+            plural(e, "item"),
+            count(done),
+            count(c.items_updated),
+            count(c.items_skipped)
+        )
+    }
+
+    /// Rate so far and time remaining, while the run goes.
+    pub fn eta_line(&self) -> String {
+        match (&self.estimate, self.is_active()) {
+            (Some(est), true) => {
+                let rate = format!("{:.1} items a second so far", est.items_per_second);
+                match est.seconds_remaining {
+                    Some(left) => format!("{rate} · about {} left", duration(left * 1_000)),
+                    None => format!("{rate} · time left not yet known"),
+                }
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// Some tenants failed, were not started or were cancelled.
+    pub fn retryable(&self) -> bool {
+        self.summary_counts.failed > 0 || self.not_started > 0 || self.outcome == Outcome::Cancelled
+    }
+
+    /// The first failure rows; the rest are counted in the groups.
+    pub fn failure_rows(&self) -> Vec<FailureView> {
+        let rows = self.failures.iter().take(FAILURE_ROWS);
+        rows.map(|f| FailureView {
+            tenant: f
+                .tenant_external_id
+                .clone()
+                .or_else(|| f.tenant_id.map(|id| format!("tenant #{id}")))
+                .unwrap_or_else(|| "—".into()),
+            reason_code: f.reason_code.clone(),
+            message: f.message.clone(),
+        })
+        .collect()
+    }
+
+    /// The failures beyond the rows listed, in words; blank when none.
+    pub fn failures_more(&self, groups: &[FailureGroup]) -> String {
+        let total: i64 = groups.iter().map(|g| g.failures).sum();
+        let more = total - self.failures.len().min(FAILURE_ROWS) as i64;
+        match more > 0 {
+            true => format!("and {} more, counted by reason code above", count(more)),
+            false => String::new(),
+        }
+    }
+
+    /// The limits in words, for View run's controls.
+    pub fn limits_summary(&self) -> String {
+        let l = &self.limits;
+        let cap = match &l.max_concurrency {
+            Some(c) => format!("at most {c} tenants at once"),
+            None => "no concurrency cap".into(),
+        };
+        let budget = match (&l.max_errors, l.min_finished) {
+            (Some(e), Some(m)) if e.ends_with('%') => format!(
+                "stops when more than {e} of tenants fail (once {} have finished)",
+                count(m)
+            ),
+            (Some(e), _) => format!("stops when more than {e} tenants fail"),
+            (None, _) => "no error budget".into(),
+        };
+        format!("{cap}; {budget}")
+    }
+}
+
 /// Who started a run: an operator's email, the CLI's user (and host), or
 /// the deploy of a release.
-pub fn who(i: &Initiator) -> String {
+fn who(i: &Initiator) -> String {
     match i {
         Initiator::PlatformUser { email, .. } => email.clone(),
         Initiator::Cli { os_user, host } => match (os_user, host) {
@@ -66,74 +317,6 @@ pub fn who(i: &Initiator) -> String {
             Some(r) => format!("Deploy of release {r}"),
             None => "Deploy".into(),
         },
-    }
-}
-
-/// How long a run took, or has been running; blank while queued.
-pub fn run_duration(run: &Run, now: DateTime<Utc>) -> String {
-    match (run.started_at, run.completed_at) {
-        (Some(start), Some(end)) => duration((end - start).num_milliseconds()),
-        (Some(start), None) => duration((now - start).num_milliseconds()),
-        _ => String::new(),
-    }
-}
-
-/// The scope in words, with counts formatted.
-pub fn scope_text(scope: &Scope) -> String {
-    match scope {
-        Scope::AllTenants => "All tenants".into(),
-        Scope::Tenant {
-            tenant_external_id, ..
-        } => format!("Tenant {tenant_external_id}"),
-        Scope::Tenants {
-            tenant_ids,
-            retry_of,
-            ..
-        } => format!(
-            "Retry of {} of run #{retry_of}",
-            plural(tenant_ids.len() as i64, "tenant")
-        ),
-    }
-}
-
-/// One run as a row of a list.
-#[derive(Debug, Clone)]
-pub struct RunLine {
-    pub id: i64,
-    pub title: String,
-    pub key: String,
-    pub scope: String,
-    pub label: &'static str,
-    pub class: &'static str,
-    pub percent: i64,
-    /// "1,234 of 20,009 tenants".
-    pub progress: String,
-    pub failed: i64,
-    pub failed_text: String,
-    pub who: String,
-    pub created_at: TimeTag,
-    pub duration: String,
-}
-
-impl RunLine {
-    /// `title` is the runbook's title (its key when it has none).
-    pub fn of(run: &Run, title: Option<&str>, now: DateTime<Utc>) -> RunLine {
-        let c = &run.summary_counts;
-        RunLine {
-            id: run.id,
-            title: title.unwrap_or(&run.run_type).to_owned(),
-            key: run.run_type.clone(),
-            scope: scope_text(&run.context.scope),
-            label: state_label(run),
-            class: state_class(run),
-            percent: percent(run),
-            progress: format!("{} of {}", count(c.processed), plural(c.total, "tenant")),
-            failed: c.failed,
-            failed_text: format!("{} failed", count(c.failed)),
-            who: who(&run.context.initiator),
-            created_at: TimeTag::at(&run.created_at),
-            duration: run_duration(run, now),
-        }
     }
 }
 
@@ -153,64 +336,4 @@ mod tests {
         };
         assert_eq!(who(&deploy), "Deploy of release 2026.3");
     }
-}
-
-/// Which of `fields` an error message names (`status: …`, `unknown status
-/// …`), and the message as a sentence. No field named: `""`.
-pub fn field_error(message: &str, fields: &[&'static str]) -> (&'static str, String) {
-    let lower = message.to_lowercase();
-    let field = fields
-        .iter()
-        .find(|f| {
-            lower.starts_with(&format!("{f}:"))
-                || lower.starts_with(&format!("{f} must"))
-                || lower.starts_with(&format!("{f} as a"))
-                || lower.starts_with(&format!("{f} is"))
-                || lower.starts_with(&format!("unknown {f}"))
-                || lower.starts_with(&format!("choose a {f}"))
-        })
-        .copied()
-        .unwrap_or("");
-    (field, sentence(message))
-}
-
-/// The first letter upper-case and a full stop at the end.
-pub fn sentence(message: &str) -> String {
-    let mut chars = message.trim().chars();
-    let mut out: String = match chars.next() {
-        Some(c) => c.to_uppercase().chain(chars).collect(),
-        None => return String::new(),
-    };
-    if !out.ends_with(['.', '!', '?']) {
-        out.push('.');
-    }
-    out
-}
-
-#[cfg(test)]
-mod field_tests {
-    use super::*;
-
-    #[test]
-    fn an_error_is_put_beside_the_field_it_names() {
-        let fields = ["status", "tenant"];
-        assert_eq!(
-            field_error("unknown status \"x\" (queued)", &fields),
-            ("status", "Unknown status \"x\" (queued).".to_owned())
-        );
-        assert_eq!(
-            field_error("tenant: must not be empty", &fields).0,
-            "tenant"
-        );
-        assert_eq!(field_error("database is down", &fields).0, "");
-    }
-}
-
-/// Runs as rows, each with its runbook's title.
-pub fn lines(state: &WebState, runs: &[Run]) -> Vec<RunLine> {
-    let now = state.app.clock.now();
-    let service = state.app.runbooks();
-    runs.iter()
-        .map(|r| RunLine::of(r, service.title_of(&r.run_type), now))
-        .collect()
 }

@@ -11,9 +11,10 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::super::kit::format::{count, plural};
-use super::super::kit::{Chrome, Ctx, Input, Query, RunId, RunView, WebError, opt, page};
+use super::super::kit::{Chrome, Ctx, Input, Query, RunId, WebError, opt, page};
 use super::super::openapi::errors::WriteErrors;
-use super::controls::{ensured, run_page};
+use super::controls::RunPath;
+use super::present::RunView;
 use super::tenants::label_of;
 use crate::runs::{Run, TenantQuery, TenantState};
 
@@ -49,7 +50,6 @@ struct RetryGroup {
 struct RetryPage {
     chrome: Chrome,
     run: RunView,
-    title: String,
     choices: Vec<StateChoice>,
     /// `failed,not_started`: what the confirmation posts.
     states: String,
@@ -136,8 +136,6 @@ pub async fn retry_page(
     };
     page(&RetryPage {
         chrome: cx.chrome("runs").await?,
-        title: cx.title_of(&run.run_type),
-        run: RunView::of(&run),
         choices,
         states: picked
             .iter()
@@ -157,6 +155,7 @@ pub async fn retry_page(
         nothing: total == 0,
         same_data_error,
         error,
+        run: RunView::of(&cx.state, run),
     })
 }
 
@@ -182,7 +181,7 @@ pub enum StatesField {
     post,
     path = "/system/api/runs/{id}/retry",
     tag = "runs",
-    params(("id" = i64, Path, description = "The run's id")),
+    params(RunPath),
     request_body(content = RetryBody, content_type = "application/json"),
     responses(
         (status = 201, description = "A new run over the chosen tenants", body = Run),
@@ -206,8 +205,7 @@ pub async fn retry(
         .retry(&cx.actor(), id, &states, opt(&b.reason))
         .await?;
     let message = format!("Run {} retries run {id}.", e.run.id);
-    cx.done(ensured(&e), &run_page(e.run.id), Some(message))
-        .await
+    cx.ensured(&e, Some(message)).await
 }
 
 /// What retries a run's failed tenants.
@@ -223,7 +221,7 @@ pub struct RetryFailedBody {
     post,
     path = "/system/api/runs/{id}/retry-failed",
     tag = "runs",
-    params(("id" = i64, Path, description = "The run's id")),
+    params(RunPath),
     request_body(content = RetryFailedBody, content_type = "application/json"),
     responses(
         (status = 201, description = "A new run over the failed tenants", body = Run),
@@ -238,5 +236,5 @@ pub async fn retry_failed(
 ) -> Result<Response, WebError> {
     let retry = cx.state.app.runbooks();
     let e = retry.retry_failed(&cx.actor(), id, opt(&b.reason)).await?;
-    cx.done(ensured(&e), &run_page(e.run.id), None).await
+    cx.ensured(&e, None).await
 }

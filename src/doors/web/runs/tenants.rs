@@ -10,10 +10,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use super::super::kit::field_error;
 use super::super::kit::format::{count, plural};
-use super::super::kit::{Ctx, Pager, Query, RunId, Text, WebError, page_with};
+use super::super::kit::{Ctx, Format, Pager, Query, RunId, Text, WebError, page_with};
 use super::super::openapi::errors::ReadErrors;
-use super::present::field_error;
+use super::controls::RunPath;
 use crate::domain::csv_export;
 use crate::error::Result;
 use crate::runs::{Run, TenantPage, TenantQuery, TenantRow, TenantState};
@@ -236,42 +237,35 @@ pub async fn tenants_fragment(
     page_with(status, &Fragment { table })
 }
 
+// On the console (`GET /system/runs/{id}/tenants.csv`): every tenant
+// matching the filter, as CSV.
 /// `GET /system/api/runs/{id}/tenants`: one page of the run's tenants and
 /// its box score.
 #[utoipa::path(
     get,
     path = "/system/api/runs/{id}/tenants",
+    operation_id = "tenants_json",
     tag = "runs",
-    params(("id" = i64, Path, description = "The run's id"), TenantsQuery),
+    params(RunPath, TenantsQuery),
     responses((status = 200, description = "A page of the run's tenants and its box score", body = TenantPage), ReadErrors)
 )]
-pub async fn tenants_json(
+pub async fn tenants(
     cx: Ctx,
     RunId(id): RunId,
     Query(q): Query<TenantsQuery>,
 ) -> Result<Response, WebError> {
     let query = q.parse(q.per_page.get())?;
     let (service, actor) = (cx.state.app.runbooks(), cx.actor());
-    let page = service.run_tenants(&actor, id, &query).await?;
-    Ok(Json(page).into_response())
-}
-
-/// `GET /system/runs/{id}/tenants.csv`: every tenant matching the filter.
-pub async fn tenants_csv(
-    cx: Ctx,
-    RunId(id): RunId,
-    Query(q): Query<TenantsQuery>,
-) -> Result<Response, WebError> {
-    let query = q.parse(q.per_page.get())?;
-    let (service, actor) = (cx.state.app.runbooks(), cx.actor());
-    let rows = service.run_tenants_all(&actor, id, &query);
+    if cx.format == Format::Json {
+        let page = service.run_tenants(&actor, id, &query).await?;
+        return Ok(Json(page).into_response());
+    }
+    let rows = service.run_tenants_all(&actor, id, &query).await?;
     let disposition = format!("attachment; filename=\"run-{id}-tenants.csv\"");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        csv_export::tenants_csv(&rows.await?)?,
-    )
-        .into_response())
+    let kind = "text/csv; charset=utf-8".to_owned();
+    let headers = [
+        (header::CONTENT_TYPE, kind),
+        (header::CONTENT_DISPOSITION, disposition),
+    ];
+    Ok((headers, csv_export::tenants_csv(&rows)?).into_response())
 }
