@@ -10,7 +10,7 @@ use crate::accounts::OperatorIdentity;
 use crate::domain::{Capability, TenantExternalId, TextKind};
 use crate::error::{Error, Result};
 use crate::runs::{Run, RunFilter};
-use crate::storage::run_reads::{self as store, RunQuery};
+use crate::storage::runs::reads::{self as store, RunQuery};
 use crate::storage::{directory, runs as run_rows};
 
 use super::items::TenantChoice;

@@ -8,7 +8,8 @@ use crate::clock::SharedClock;
 use crate::domain::Capability;
 use crate::error::Result;
 use crate::runs::OperationRunService;
-use crate::storage::{Db, directory, notifications as store, queue, run_reads};
+use crate::storage::runs::reads as run_reads;
+use crate::storage::{Db, directory, notifications as store, queue};
 
 use super::items::{NotificationItem, Page, Paged, TenantChoice};
 

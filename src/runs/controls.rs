@@ -17,9 +17,9 @@ use crate::domain::run_controls::{
 use crate::domain::run_tenants::{BoxScore, TenantPage, TenantQuery, TenantRow, TenantState};
 use crate::domain::{Actor, Capability};
 use crate::error::{Error, Result};
-use crate::storage::run_controls::TenantsIn;
-use crate::storage::run_tenants::RunAfterCount;
-use crate::storage::{self, Tx, run_controls as rc};
+use crate::storage::runs::controls::TenantsIn;
+use crate::storage::runs::tenants::RunAfterCount;
+use crate::storage::{self, Tx, runs::controls as rc};
 
 /// What the gate decided for a tenant about to start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +127,7 @@ impl OperationRunService {
         now: DateTime<Utc>,
     ) -> Result<()> {
         if after.max_concurrency.is_some() && after.reason_code.is_none() {
-            storage::run_jobs::wake_next(tx, run_id, now.timestamp_millis()).await?;
+            storage::runs::jobs::wake_next(tx, run_id, now.timestamp_millis()).await?;
         }
         if after.max_errors.is_none() || after.reason_code.is_some() {
             return Ok(());
@@ -154,7 +154,7 @@ impl OperationRunService {
         }
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        storage::run_jobs::cancel_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
+        storage::runs::jobs::cancel_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
         let (_, completed) = rc::end_not_started(&mut tx, run_id, None, now).await?;
         if completed {
             self.on_completed(&mut tx, run_id, now).await?;
@@ -171,7 +171,7 @@ impl OperationRunService {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         if !paused {
-            storage::run_jobs::wake_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
+            storage::runs::jobs::wake_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
         }
         if !rc::set_paused(&mut tx, run_id, paused).await? {
             tx.rollback().await?;
@@ -207,7 +207,7 @@ impl OperationRunService {
         actor.require(Capability::RUNBOOKS_RUN)?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        storage::run_jobs::wake_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
+        storage::runs::jobs::wake_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
         let Some(run) = rc::lock_for_gate(&mut tx, run_id).await? else {
             tx.rollback().await?;
             self.get(run_id).await?;

@@ -30,7 +30,7 @@ pub use controls::Admission;
 pub const TENANT_JOB: JobKind = JobKind("runbook.tenant");
 
 /// A tenant job's arguments: its run and tenant. The fan-out writes them in
-/// SQL (`storage::run_jobs::enqueue_per_run_tenant`) in this shape.
+/// SQL (`storage::runs::jobs::enqueue_per_run_tenant`) in this shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TenantJobArgs {
     pub run_id: i64,
@@ -91,8 +91,8 @@ impl OperationRunService {
             match storage::runs::insert_if_no_active(&mut tx, &new, &identity, now).await? {
                 Some(run_id) => {
                     let total =
-                        storage::run_tenants::insert_run_tenants(&mut tx, run_id, &new).await?;
-                    storage::run_jobs::enqueue_per_run_tenant(
+                        storage::runs::tenants::insert_run_tenants(&mut tx, run_id, &new).await?;
+                    storage::runs::jobs::enqueue_per_run_tenant(
                         &mut tx,
                         TENANT_JOB,
                         run_id,
@@ -110,7 +110,7 @@ impl OperationRunService {
                     };
                     storage::directory::audit(&mut tx, &audit(&created), now).await?;
                     tx.commit().await?;
-                    storage::run_tenants::refresh_statistics(&self.db, total).await;
+                    storage::runs::tenants::refresh_statistics(&self.db, total).await;
                     let run = self.get(run_id).await?;
                     return Ok(Ensured { run, created: true });
                 }
@@ -174,7 +174,7 @@ impl OperationRunService {
         tenant_id: i64,
         items_updated: i64,
     ) -> Result<bool> {
-        Ok(storage::run_tenants::record_chunk(tx, run_id, tenant_id, items_updated).await?)
+        Ok(storage::runs::tenants::record_chunk(tx, run_id, tenant_id, items_updated).await?)
     }
 
     /// Records a tenant's result once per (run, tenant), adds it to the run's
@@ -189,15 +189,15 @@ impl OperationRunService {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         Ok(
-            match storage::run_tenants::finish_tenant(tx, run_id, tenant_id, result, now).await? {
-                storage::run_tenants::Counted::No => false,
-                storage::run_tenants::Counted::Yes(after) => {
+            match storage::runs::tenants::finish_tenant(tx, run_id, tenant_id, result, now).await? {
+                storage::runs::tenants::Counted::No => false,
+                storage::runs::tenants::Counted::Yes(after) => {
                     if let Some(after) = after {
                         Self::after_count(tx, run_id, &after, now).await?;
                     }
                     true
                 }
-                storage::run_tenants::Counted::AndCompleted => {
+                storage::runs::tenants::Counted::AndCompleted => {
                     self.on_completed(tx, run_id, now).await?;
                     true
                 }
@@ -209,7 +209,7 @@ impl OperationRunService {
     /// transaction records several of their results in more than one
     /// statement (the one lock order: a run's tenant rows, then its row).
     pub async fn lock_tenants_in_order(tx: &mut Tx, run_id: i64, tenant_ids: &[i64]) -> Result<()> {
-        Ok(storage::run_tenants::lock_in_order(tx, run_id, tenant_ids).await?)
+        Ok(storage::runs::tenants::lock_in_order(tx, run_id, tenant_ids).await?)
     }
 
     /// [`OperationRunService::record_tenant_result`] for several tenants of
@@ -222,11 +222,11 @@ impl OperationRunService {
         results: &[(i64, i64)],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        match storage::run_tenants::finish_tenants_succeeded(tx, run_id, results, now).await? {
-            storage::run_tenants::Counted::AndCompleted => {
+        match storage::runs::tenants::finish_tenants_succeeded(tx, run_id, results, now).await? {
+            storage::runs::tenants::Counted::AndCompleted => {
                 self.on_completed(tx, run_id, now).await?
             }
-            storage::run_tenants::Counted::Yes(Some(after)) => {
+            storage::runs::tenants::Counted::Yes(Some(after)) => {
                 Self::after_count(tx, run_id, &after, now).await?
             }
             _ => {}
@@ -271,7 +271,7 @@ impl OperationRunService {
         actor.require(Capability::RUNBOOKS_RUN)?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        storage::run_jobs::cancel_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
+        storage::runs::jobs::cancel_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
         if !storage::runs::cancel(&mut tx, run_id, now).await? {
             tx.rollback().await?;
             let run = self.get(run_id).await?;
@@ -296,6 +296,6 @@ impl OperationRunService {
     }
 
     pub async fn tenants_in_states(&self, run_id: i64, states: &[TenantState]) -> Result<Vec<i64>> {
-        Ok(storage::run_tenants::tenants_in_states(&self.db, run_id, states).await?)
+        Ok(storage::runs::tenants::tenants_in_states(&self.db, run_id, states).await?)
     }
 }

@@ -1,6 +1,6 @@
 //! Statements of the job queue: jobs, their leases and their kinds. The
 //! queue knows no run, tenant or lock: the runs' statements over their jobs
-//! are in `storage::run_jobs`, tenant locks in `storage::tenant_locks`.
+//! are in `storage::runs::jobs`, tenant locks in `storage::tenant_locks`.
 //!
 //! Queue times are epoch milliseconds from the service's clock, so one
 //! statement serves both backends and tests can move time. Every statement
