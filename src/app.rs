@@ -122,8 +122,9 @@ impl App {
         self
     }
 
-    /// The run service, with what a completed run sets off: the initiator's
-    /// notification and the alert dispatch.
+    /// The run service, with what a completed run sets off (the initiator's
+    /// notification and the alert dispatch) and the runbooks' registry to
+    /// plan a retry.
     pub fn runs(&self) -> OperationRunService {
         let subscribers: Vec<Arc<dyn RunCompletionSubscriber>> = vec![
             Arc::new(InitiatorNotifier),
@@ -137,6 +138,7 @@ impl App {
             self.clock.clone(),
             self.settings.max_attempts,
             subscribers,
+            self.registry.clone(),
         )
     }
 

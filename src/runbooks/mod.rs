@@ -1,9 +1,10 @@
 //! Runbooks: registered maintenance procedures. Each is one module with its
 //! preflight counter and its per-tenant work; adding one is adding a module
 //! and a line in [`Registry::standard`]. [`RunbookService`] is what every
-//! door calls; [`TenantJobHandler`] runs a run's per-tenant jobs.
+//! door calls to find, count and start a runbook; the registry is the run
+//! service's [`RunPlanner`] (a retry's plan); [`TenantJobHandler`] runs a
+//! run's per-tenant jobs.
 
-pub mod controls;
 pub mod findings_lifecycle;
 pub mod service;
 pub mod tenant_job;
@@ -20,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 
 use crate::domain::{Capability, RunbookKey};
-use crate::runs::{OperationRunService, TenantResult};
+use crate::runs::{OperationRunService, RunPlanner, TenantResult};
 use crate::storage::{Db, Tx};
 
 /// Items pending in one tenant, as preflight shows them.
@@ -192,4 +193,37 @@ impl Registry {
     pub fn keys(&self) -> Vec<&'static str> {
         self.runbooks.iter().map(|r| r.key().0).collect()
     }
+}
+
+/// The run service asks the registry what a run of a runbook needs.
+#[async_trait]
+impl RunPlanner for Registry {
+    fn check(&self, runbook: &str) -> crate::error::Result<()> {
+        self.require(runbook).map(drop)
+    }
+
+    async fn expected(
+        &self,
+        db: &Db,
+        runbook: &str,
+        workspace_id: i64,
+        tenant_id: Option<i64>,
+    ) -> crate::error::Result<Vec<(i64, i64)>> {
+        planned(self.require(runbook)?.as_ref(), db, workspace_id, tenant_id).await
+    }
+}
+
+/// The preflight stored on a run at its start: the items `runbook` has
+/// pending per tenant of the workspace (or of `tenant_id` alone).
+pub(crate) async fn planned(
+    runbook: &dyn Runbook,
+    db: &Db,
+    workspace_id: i64,
+    tenant_id: Option<i64>,
+) -> crate::error::Result<Vec<(i64, i64)>> {
+    let pending = runbook.pending(db, workspace_id, tenant_id).await?;
+    Ok(pending
+        .iter()
+        .map(|t| (t.tenant_id, t.items_pending))
+        .collect())
 }

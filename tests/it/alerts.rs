@@ -434,7 +434,7 @@ both_backends!(
         let first = failing_run(t, &t.app).await;
         let retry = t
             .app
-            .runbooks()
+            .runs()
             .retry_failed(&cli(), first, None)
             .await
             .unwrap()

@@ -6,10 +6,10 @@
 
 use chrono::{DateTime, Utc};
 
+use super::tenants::tenant_rows_in_order;
 use crate::args;
 use crate::domain::run_controls::RunLimits;
 use crate::domain::run_tenants::{TenantQuery, TenantSort};
-use super::tenants::tenant_rows_in_order;
 use crate::storage::{Db, Tx};
 
 /// Starts the tenant without the gate when its run has no cap, is not

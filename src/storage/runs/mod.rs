@@ -305,8 +305,7 @@ pub async fn complete_if_done(
 /// the caller has dropped the run's queued jobs before). Returns false when
 /// the run was already completed; the caller rolls back then.
 pub async fn cancel(tx: &mut Tx, run_id: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-    let rows =
-        tenants::tenant_rows_in_order(tx.backend(), "state IN ('queued', 'running')");
+    let rows = tenants::tenant_rows_in_order(tx.backend(), "state IN ('queued', 'running')");
     tx.execute(
         &format!(
             "UPDATE operation_run_tenants SET state = 'cancelled', finished_at = $2 \

@@ -67,7 +67,7 @@ struct RunDetails {
 
 /// The confirmation of `action` (`cancel`, `retry-failed`) of run `id`.
 async fn confirm(cx: &Ctx, id: i64, action: &'static str) -> Result<Response, WebError> {
-    let run = cx.state.app.runbooks().run(&cx.actor(), id).await?;
+    let run = cx.state.app.runs().run(&cx.actor(), id).await?;
     let mut details = RunDetails {
         title: cx.title_of(&run.run_type),
         live: LiveCounts::of(&run),
@@ -126,7 +126,7 @@ pub async fn retry_failed_confirm(cx: Ctx, RunId(id): RunId) -> Result<Response,
 
 /// A confirmation's counts alone (polled while the run is active).
 pub async fn counts(cx: Ctx, RunId(id): RunId) -> Result<Response, WebError> {
-    let run = cx.state.app.runbooks().run(&cx.actor(), id).await?;
+    let run = cx.state.app.runs().run(&cx.actor(), id).await?;
     page(&Counts {
         live: LiveCounts::of(&run),
     })

@@ -37,7 +37,7 @@ pub async fn pause(
     RunId(id): RunId,
     Input(_): Input<TokenOnly>,
 ) -> Result<Response, WebError> {
-    let run = cx.state.app.runbooks().pause(&cx.actor(), id).await?;
+    let run = cx.state.app.runs().pause(&cx.actor(), id).await?;
     let message = format!("Run {} paused; tenants in flight finish.", run.id);
     cx.done((StatusCode::OK, &run), &run_page(run.id), Some(message))
         .await
@@ -57,7 +57,7 @@ pub async fn resume(
     RunId(id): RunId,
     Input(_): Input<TokenOnly>,
 ) -> Result<Response, WebError> {
-    let run = cx.state.app.runbooks().resume(&cx.actor(), id).await?;
+    let run = cx.state.app.runs().resume(&cx.actor(), id).await?;
     let message = format!("Run {} resumed.", run.id);
     cx.done((StatusCode::OK, &run), &run_page(run.id), Some(message))
         .await
@@ -87,7 +87,7 @@ pub async fn limits(
     Input(b): Input<LimitsBody>,
 ) -> Result<Response, WebError> {
     let (cap, errors) = (b.max_concurrency.as_deref(), b.max_errors.as_deref());
-    let (service, actor) = (cx.state.app.runbooks(), cx.actor());
+    let (service, actor) = (cx.state.app.runs(), cx.actor());
     let min = b.min_finished.as_deref();
     let run = service.set_limits(&actor, id, cap, errors, min).await?;
     let l = &run.limits;
@@ -116,7 +116,7 @@ pub async fn cancel(
     RunId(id): RunId,
     Input(_): Input<TokenOnly>,
 ) -> Result<Response, WebError> {
-    let run = cx.state.app.runbooks().cancel(&cx.actor(), id).await?;
+    let run = cx.state.app.runs().cancel(&cx.actor(), id).await?;
     cx.done((StatusCode::OK, &run), &run_page(run.id), None)
         .await
 }

@@ -164,7 +164,7 @@ pub async fn runs_json(cx: Ctx, Query(q): Query<RunsQuery>) -> Result<Response, 
         offset: (q.page.page() - 1) * RUNS_LIMIT,
         ..RunFilter::parse(q.runbook.get(), q.status.get(), q.outcome.get())?
     };
-    let runs = cx.state.app.runbooks().runs(&cx.actor(), &filter).await?;
+    let runs = cx.state.app.runs().runs(&cx.actor(), &filter).await?;
     Ok(Json(runs).into_response())
 }
 
@@ -177,6 +177,6 @@ pub async fn runs_json(cx: Ctx, Query(q): Query<RunsQuery>) -> Result<Response, 
     responses((status = 200, description = "The run", body = Run), ReadErrors)
 )]
 pub async fn run_json(cx: Ctx, RunId(id): RunId) -> Result<Response, WebError> {
-    let run = cx.state.app.runbooks().run(&cx.actor(), id).await?;
+    let run = cx.state.app.runs().run(&cx.actor(), id).await?;
     Ok(Json(run).into_response())
 }

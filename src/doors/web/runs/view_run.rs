@@ -188,9 +188,9 @@ impl LiveView {
 /// The run and its live part, read side by side (failures grouped by
 /// reason are kept only for a run with failures).
 async fn run_and_live(cx: &Ctx, run_id: i64) -> Result<(Run, LiveView), WebError> {
-    let (runbooks, console, actor) = (cx.state.app.runbooks(), cx.state.app.console(), cx.actor());
+    let (runs, console, actor) = (cx.state.app.runs(), cx.state.app.console(), cx.actor());
     let (run, groups) = tokio::try_join!(
-        runbooks.run(&actor, run_id),
+        runs.run(&actor, run_id),
         console.failure_groups(&cx.op.identity, run_id),
     )?;
     let groups = if run.summary_counts.failed > 0 || !run.failures.is_empty() {
