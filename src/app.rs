@@ -12,7 +12,10 @@ use crate::alerts::{
     LockoutAlerts, Sender,
 };
 use crate::clock::SharedClock;
-use crate::console::ConsoleService;
+use crate::console::{
+    AuditLogService, CustomerService, DemoService, HealthService, NotificationService,
+    RunListService,
+};
 use crate::queue::{Handlers, QueueSettings, Worker};
 use crate::runbooks::{Registry, RunbookService, TenantJobHandler};
 use crate::runs::{OperationRunService, RunCompletionSubscriber};
@@ -222,9 +225,34 @@ impl App {
         self.db.close().await
     }
 
-    /// Reads of the console and the customer plane, and the demo data.
-    pub fn console(&self) -> ConsoleService {
-        ConsoleService::new(self.db.clone(), self.clock.clone(), self.runs())
+    /// The bell: an operator's notifications.
+    pub fn notifications(&self) -> NotificationService {
+        NotificationService::new(self.db.clone(), self.clock.clone())
+    }
+
+    /// Runs as lists, failure groups and the tenants to pick.
+    pub fn run_lists(&self) -> RunListService {
+        RunListService::new(self.db.clone(), self.clock.clone())
+    }
+
+    /// The audit log's search.
+    pub fn audit_log(&self) -> AuditLogService {
+        AuditLogService::new(self.db.clone())
+    }
+
+    /// The customer plane's reads.
+    pub fn customer(&self) -> CustomerService {
+        CustomerService::new(self.db.clone(), self.clock.clone(), self.runs())
+    }
+
+    /// Readiness and the gauges.
+    pub fn health(&self) -> HealthService {
+        HealthService::new(self.db.clone())
+    }
+
+    /// The demo data.
+    pub fn demo(&self) -> DemoService {
+        DemoService::new(self.db.clone(), self.clock.clone())
     }
 
     /// Sign-in, the signed-in people and their sessions; a throttled

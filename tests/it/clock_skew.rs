@@ -224,7 +224,7 @@ async fn a_worker_process_ahead_takes_only_the_dead_job_and_on_time() {
     };
     ahead.close().await;
     let seeded = normal
-        .console()
+        .demo()
         .seed_tenants(DemoSize::new(1, 0, 0).expect("size"))
         .await
         .expect("seed");

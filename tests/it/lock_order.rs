@@ -286,7 +286,7 @@ async fn race(backend: Backend, budget: Duration) {
     };
     let app = App::new(db.clone(), clock::system(), settings);
     app.bootstrap().await.expect("bootstrap");
-    app.console()
+    app.demo()
         .seed_tenants(DemoSize::new(TENANTS, 3, BAD_TENANTS).expect("size"))
         .await
         .expect("seed");

@@ -78,7 +78,7 @@ async fn confirm(cx: &Ctx, id: i64, action: &'static str) -> Result<Response, We
     let failed = plural(run.summary_counts.failed, "tenant");
     let retry = action != "cancel";
     if retry {
-        let console = cx.state.app.console();
+        let console = cx.state.app.run_lists();
         details.groups = console.failure_groups(&cx.op.identity, run.id).await?;
         if let [only] = details.groups.as_slice()
             && only.data_error

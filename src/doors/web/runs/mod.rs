@@ -94,7 +94,7 @@ pub async fn runs(cx: Ctx, Query(q): Query<RunsFilter>) -> Result<Response, WebE
     let state = &cx.state;
     let listed = state
         .app
-        .console()
+        .run_lists()
         .run_list(&cx.op.identity, &q.filter(), q.page.page(), PAGE_SIZE)
         .await;
     let (list, status, error_field, error) = match listed {

@@ -188,7 +188,7 @@ impl LiveView {
 /// The run and its live part, read side by side (failures grouped by
 /// reason are kept only for a run with failures).
 async fn run_and_live(cx: &Ctx, run_id: i64) -> Result<(Run, LiveView), WebError> {
-    let (runs, console, actor) = (cx.state.app.runs(), cx.state.app.console(), cx.actor());
+    let (runs, console, actor) = (cx.state.app.runs(), cx.state.app.run_lists(), cx.actor());
     let (run, groups) = tokio::try_join!(
         runs.run(&actor, run_id),
         console.failure_groups(&cx.op.identity, run_id),
