@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 
 use crate::domain::{Capability, RunbookKey};
-use crate::runs::{OperationRunService, RunPlanner, TenantResult};
+use crate::runs::{NewRun, OperationRunService, RunPlanner, TenantResult};
 use crate::storage::{Db, Tx};
 
 /// Items pending in one tenant, as preflight shows them.
@@ -118,19 +118,41 @@ impl TenantJob {
     }
 }
 
+/// What a runbook is, as every door names it: declared once per runbook.
+pub struct About {
+    pub key: RunbookKey,
+    pub title: &'static str,
+    pub description: &'static str,
+    /// What the items are called ("findings").
+    pub item_noun: &'static str,
+    /// Whether `deploy:hook` runs it.
+    pub runs_on_deploy: bool,
+}
+
 #[async_trait]
 pub trait Runbook: Send + Sync {
-    fn key(&self) -> RunbookKey;
-    fn title(&self) -> &'static str;
-    fn description(&self) -> &'static str;
+    fn about(&self) -> &'static About;
+    fn key(&self) -> RunbookKey {
+        self.about().key
+    }
+    fn title(&self) -> &'static str {
+        self.about().title
+    }
+    fn description(&self) -> &'static str {
+        self.about().description
+    }
     /// What the items are called ("findings").
-    fn item_noun(&self) -> &'static str;
+    fn item_noun(&self) -> &'static str {
+        self.about().item_noun
+    }
     /// The capability needed to start it.
     fn capability(&self) -> Capability {
         Capability::RUNBOOKS_RUN
     }
     /// Whether `deploy:hook` runs it.
-    fn runs_on_deploy(&self) -> bool;
+    fn runs_on_deploy(&self) -> bool {
+        self.about().runs_on_deploy
+    }
     /// Items needing work per tenant of the workspace (or just `tenant_id`).
     /// Writes nothing.
     async fn pending(
@@ -202,14 +224,9 @@ impl RunPlanner for Registry {
         self.require(runbook).map(drop)
     }
 
-    async fn expected(
-        &self,
-        db: &Db,
-        runbook: &str,
-        workspace_id: i64,
-        tenant_id: Option<i64>,
-    ) -> crate::error::Result<Vec<(i64, i64)>> {
-        planned(self.require(runbook)?.as_ref(), db, workspace_id, tenant_id).await
+    async fn expected(&self, db: &Db, run: &NewRun) -> crate::error::Result<Vec<(i64, i64)>> {
+        let runbook = self.require(&run.runbook)?;
+        planned(runbook.as_ref(), db, run.workspace_id, run.tenant_id()).await
     }
 }
 
@@ -226,4 +243,23 @@ pub(crate) async fn planned(
         .iter()
         .map(|t| (t.tenant_id, t.items_pending))
         .collect())
+}
+
+/// Items pending per tenant of the workspace (or of `tenant_id` alone), in
+/// external id order, counted for each tenant `t` by `items` (a runbook's
+/// one SQL expression over `t.id`).
+pub async fn pending_per_tenant(
+    db: &Db,
+    workspace_id: i64,
+    tenant_id: Option<i64>,
+    items: &str,
+) -> Result<Vec<TenantPending>, sqlx::Error> {
+    db.fetch_all(
+        &format!(
+            "SELECT t.id AS tenant_id, t.external_id AS tenant_external_id, {items} AS items_pending \
+             FROM tenants t WHERE t.workspace_id = $1 AND ($2 IS NULL OR t.id = $2) ORDER BY t.external_id"
+        ),
+        crate::args![workspace_id, tenant_id],
+    )
+    .await
 }

@@ -68,15 +68,9 @@ pub trait RunPlanner: Send + Sync {
     /// Ok while `runbook` is registered; NotFound (naming the known ones)
     /// for a runbook no longer registered.
     fn check(&self, runbook: &str) -> Result<()>;
-    /// The runbook's plan of a run: items pending per tenant of the
-    /// workspace (or of `tenant_id` alone), as `(tenant_id, items)`.
-    async fn expected(
-        &self,
-        db: &Db,
-        runbook: &str,
-        workspace_id: i64,
-        tenant_id: Option<i64>,
-    ) -> Result<Vec<(i64, i64)>>;
+    /// The runbook's plan of `run`: items pending per tenant of its
+    /// workspace (or of its one tenant), as `(tenant_id, items)`.
+    async fn expected(&self, db: &Db, run: &NewRun) -> Result<Vec<(i64, i64)>>;
 }
 
 #[derive(Clone)]

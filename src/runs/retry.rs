@@ -82,13 +82,9 @@ impl OperationRunService {
             retry_of: run_id,
             states: states.to_vec(),
         };
-        let expected = self
-            .planner
-            .expected(&self.db, &run.run_type, ws.id, scope.tenant_id())
-            .await?;
         let mut new = NewRun::new(&run.run_type, ws.id, actor.initiator.clone(), scope, reason);
         new.limits = run.limits.clone();
-        new.expected = Some(expected);
+        new.expected = Some(self.planner.expected(&self.db, &new).await?);
         self.start_as(actor, new, action).await
     }
 

@@ -90,7 +90,7 @@ impl OperationRunService {
         };
         Ok(TenantPage {
             run_id,
-            rows: rows.into_iter().map(into_row).collect(),
+            rows,
             matching,
             page: query.page,
             per_page: query.per_page,
@@ -100,12 +100,10 @@ impl OperationRunService {
 
     /// Every tenant matching the query, in its order (exports).
     async fn tenant_rows(&self, run_id: i64, query: &TenantQuery) -> Result<Vec<TenantRow>> {
-        let rows = self
-            .in_runs_workspace(run_id, |within| async move {
-                Ok(rc::tenant_page(&self.db, run_id, within, query, true).await?)
-            })
-            .await?;
-        Ok(rows.into_iter().map(into_row).collect())
+        self.in_runs_workspace(run_id, |within| async move {
+            Ok(rc::tenant_page(&self.db, run_id, within, query, true).await?)
+        })
+        .await
     }
 
     /// The run's workspace; NotFound without such a run.
@@ -113,27 +111,5 @@ impl OperationRunService {
         rc::run_workspace(&self.db, run_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("run {run_id} does not exist")))
-    }
-}
-
-fn into_row(r: rc::TenantResultRow) -> TenantRow {
-    let duration_ms = match (r.started_at, r.finished_at) {
-        (Some(s), Some(f)) => Some((f - s).num_milliseconds().max(0)),
-        _ => None,
-    };
-    TenantRow {
-        tenant_id: r.tenant_id,
-        external_id: r.external_id,
-        state: TenantState::parse(&r.state).unwrap_or(TenantState::Queued),
-        items_expected: r.items_expected,
-        items_updated: r.items_updated,
-        items_skipped: r.items_skipped,
-        items_failed: r.items_failed,
-        attempts: r.attempts,
-        started_at: r.started_at,
-        finished_at: r.finished_at,
-        duration_ms,
-        reason_code: r.reason_code,
-        message: r.message,
     }
 }
