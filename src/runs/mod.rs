@@ -130,4 +130,9 @@ impl OperationRunService {
         actor.require(Capability::OPERATIONS_VIEW)?;
         self.list(filter).await
     }
+
+    /// The ids of the runs started as retries of `run_id`, oldest first.
+    async fn retry_ids(&self, run_id: i64) -> Result<Vec<i64>> {
+        Ok(storage::runs::retries_of(&self.db, run_id).await?)
+    }
 }

@@ -8,7 +8,7 @@ use crate::domain::run::{Ensured, NewRun, Run, Scope};
 use crate::domain::run_tenants::TenantState;
 use crate::domain::{Actor, Capability, Reason};
 use crate::error::{Error, Result};
-use crate::storage::{self, directory};
+use crate::storage::directory;
 
 impl OperationRunService {
     /// A new run over just the failed tenants of a completed run.
@@ -96,10 +96,5 @@ impl OperationRunService {
             runs.push(self.get(id).await?);
         }
         Ok(runs)
-    }
-
-    /// The ids of the runs started as retries of `run_id`, oldest first.
-    pub(super) async fn retry_ids(&self, run_id: i64) -> Result<Vec<i64>> {
-        Ok(storage::runs::retries_of(&self.db, run_id).await?)
     }
 }
