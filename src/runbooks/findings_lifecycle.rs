@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use crate::args;
 use crate::domain::RunbookKey;
-use crate::runbooks::{About, JobError, Runbook, TenantJob, TenantPending, pending_per_tenant};
+use crate::runbooks::{About, JobError, Runbook, TenantJob};
 use crate::runs::{ItemFailure, TenantResult};
 use crate::storage::{Backend, Db, id_list, in_id_list};
 
@@ -19,6 +19,7 @@ static ABOUT: About = About {
      that predate the lifecycle, from their legacy state and observations.",
     item_noun: "findings",
     runs_on_deploy: true,
+    items_pending: "(SELECT count(*) FROM findings f WHERE f.tenant_id = t.id AND f.lifecycle_version IS NULL)",
 };
 
 pub const UNKNOWN_LEGACY_STATE: &str = "finding.unknown_legacy_state";
@@ -74,21 +75,6 @@ struct Unmappable {
 impl Runbook for FindingsLifecycleBackfill {
     fn about(&self) -> &'static About {
         &ABOUT
-    }
-
-    async fn pending(
-        &self,
-        db: &Db,
-        workspace_id: i64,
-        tenant_id: Option<i64>,
-    ) -> Result<Vec<TenantPending>, sqlx::Error> {
-        pending_per_tenant(
-            db,
-            workspace_id,
-            tenant_id,
-            "(SELECT count(*) FROM findings f WHERE f.tenant_id = t.id AND f.lifecycle_version IS NULL)",
-        )
-        .await
     }
 
     async fn already_done(

@@ -127,6 +127,9 @@ pub struct About {
     pub item_noun: &'static str,
     /// Whether `deploy:hook` runs it.
     pub runs_on_deploy: bool,
+    /// One SQL expression over a tenant `t` (its id `t.id`): how many of
+    /// its items need work (see [`pending_per_tenant`]).
+    pub items_pending: &'static str,
 }
 
 #[async_trait]
@@ -153,14 +156,16 @@ pub trait Runbook: Send + Sync {
     fn runs_on_deploy(&self) -> bool {
         self.about().runs_on_deploy
     }
-    /// Items needing work per tenant of the workspace (or just `tenant_id`).
-    /// Writes nothing.
+    /// Items needing work per tenant of the workspace (or just `tenant_id`),
+    /// counted by [`About::items_pending`]. Writes nothing.
     async fn pending(
         &self,
         db: &Db,
         workspace_id: i64,
         tenant_id: Option<i64>,
-    ) -> Result<Vec<TenantPending>, sqlx::Error>;
+    ) -> Result<Vec<TenantPending>, sqlx::Error> {
+        pending_per_tenant(db, workspace_id, tenant_id, self.about().items_pending).await
+    }
     /// Does one tenant's work in bounded chunks.
     async fn run_tenant(&self, job: &TenantJob) -> Result<TenantResult, JobError>;
     /// Of these locked tenants, those with nothing to do, with how many items

@@ -5,9 +5,8 @@ use async_trait::async_trait;
 
 use crate::args;
 use crate::domain::RunbookKey;
-use crate::runbooks::{About, JobError, Runbook, TenantJob, TenantPending, pending_per_tenant};
+use crate::runbooks::{About, JobError, Runbook, TenantJob};
 use crate::runs::TenantResult;
-use crate::storage::Db;
 
 pub const KEY: RunbookKey = RunbookKey("workspaces.backfill-ids");
 
@@ -17,6 +16,8 @@ static ABOUT: About = About {
     description: "Fills a missing workspace_id on findings and operation runs from their tenant.",
     item_noun: "records",
     runs_on_deploy: true,
+    items_pending: "(SELECT count(*) FROM findings f WHERE f.tenant_id = t.id AND f.workspace_id IS NULL) \
+         + (SELECT count(*) FROM operation_runs r WHERE r.tenant_id = t.id AND r.workspace_id IS NULL)",
 };
 
 pub struct WorkspaceIdsBackfill;
@@ -25,22 +26,6 @@ pub struct WorkspaceIdsBackfill;
 impl Runbook for WorkspaceIdsBackfill {
     fn about(&self) -> &'static About {
         &ABOUT
-    }
-
-    async fn pending(
-        &self,
-        db: &Db,
-        workspace_id: i64,
-        tenant_id: Option<i64>,
-    ) -> Result<Vec<TenantPending>, sqlx::Error> {
-        pending_per_tenant(
-            db,
-            workspace_id,
-            tenant_id,
-            "(SELECT count(*) FROM findings f WHERE f.tenant_id = t.id AND f.workspace_id IS NULL) \
-             + (SELECT count(*) FROM operation_runs r WHERE r.tenant_id = t.id AND r.workspace_id IS NULL)",
-        )
-        .await
     }
 
     async fn run_tenant(&self, job: &TenantJob) -> Result<TenantResult, JobError> {
