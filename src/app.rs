@@ -12,7 +12,10 @@ use crate::alerts::{
     LockoutAlerts, Sender,
 };
 use crate::clock::SharedClock;
-use crate::console::ConsoleService;
+use crate::console::{
+    AuditLogService, CustomerService, DemoService, HealthService, NotificationService,
+    RunListService,
+};
 use crate::queue::{Handlers, QueueSettings, Worker};
 use crate::runbooks::{Registry, RunbookService, TenantJobHandler};
 use crate::runs::{OperationRunService, RunCompletionSubscriber};
@@ -122,8 +125,9 @@ impl App {
         self
     }
 
-    /// The run service, with what a completed run sets off: the initiator's
-    /// notification and the alert dispatch.
+    /// The run service, with what a completed run sets off (the initiator's
+    /// notification and the alert dispatch) and the runbooks' registry to
+    /// plan a retry.
     pub fn runs(&self) -> OperationRunService {
         let subscribers: Vec<Arc<dyn RunCompletionSubscriber>> = vec![
             Arc::new(InitiatorNotifier),
@@ -137,6 +141,7 @@ impl App {
             self.clock.clone(),
             self.settings.max_attempts,
             subscribers,
+            self.registry.clone(),
         )
     }
 
@@ -220,9 +225,34 @@ impl App {
         self.db.close().await
     }
 
-    /// Reads of the console and the customer plane, and the demo data.
-    pub fn console(&self) -> ConsoleService {
-        ConsoleService::new(self.db.clone(), self.clock.clone(), self.runs())
+    /// The bell: an operator's notifications.
+    pub fn notifications(&self) -> NotificationService {
+        NotificationService::new(self.db.clone(), self.clock.clone())
+    }
+
+    /// Runs as lists, failure groups and the tenants to pick.
+    pub fn run_lists(&self) -> RunListService {
+        RunListService::new(self.db.clone(), self.clock.clone())
+    }
+
+    /// The audit log's search.
+    pub fn audit_log(&self) -> AuditLogService {
+        AuditLogService::new(self.db.clone())
+    }
+
+    /// The customer plane's reads.
+    pub fn customer(&self) -> CustomerService {
+        CustomerService::new(self.db.clone(), self.clock.clone(), self.runs())
+    }
+
+    /// Readiness and the gauges.
+    pub fn health(&self) -> HealthService {
+        HealthService::new(self.db.clone())
+    }
+
+    /// The demo data.
+    pub fn demo(&self) -> DemoService {
+        DemoService::new(self.db.clone(), self.clock.clone())
     }
 
     /// Sign-in, the signed-in people and their sessions; a throttled

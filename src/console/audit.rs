@@ -10,7 +10,19 @@ use crate::error::Result;
 use crate::storage::audit::AuditRow;
 use crate::storage::audit::{self as store, AuditSearch};
 
-use super::service::ConsoleService;
+use crate::storage::Db;
+
+/// The audit log's search, for operators who may view operations.
+#[derive(Clone)]
+pub struct AuditLogService {
+    db: Db,
+}
+
+impl AuditLogService {
+    pub fn new(db: Db) -> AuditLogService {
+        AuditLogService { db }
+    }
+}
 
 /// The audit filters as typed; empty means "any".
 #[derive(Debug, Clone, Default)]
@@ -198,7 +210,7 @@ impl AuditFilter {
     }
 }
 
-impl ConsoleService {
+impl AuditLogService {
     /// The audit log, newest first, searched by `filter`; `page` is clamped
     /// into the result.
     pub async fn audit_search(

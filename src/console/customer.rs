@@ -3,18 +3,33 @@
 //! answered exactly like a run that does not exist.
 
 use crate::accounts::CustomerIdentity;
+use crate::clock::SharedClock;
 use crate::domain::TextKind;
 use crate::error::{Error, Result};
+use crate::runs::OperationRunService;
 use crate::runs::{Run, RunFilter};
-use crate::storage::{directory, findings as store};
+use crate::storage::{Db, directory, findings as store};
 
 use super::items::{FindingItem, Page, Paged};
-use super::service::ConsoleService;
 
 const STATUSES: [&str; 4] = ["new", "acknowledged", "resolved", "risk_accepted"];
 const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
 
 /// The findings list's filters, checked.
+/// The customer plane's reads, each bounded by the user's workspace.
+#[derive(Clone)]
+pub struct CustomerService {
+    db: Db,
+    clock: SharedClock,
+    runs: OperationRunService,
+}
+
+impl CustomerService {
+    pub fn new(db: Db, clock: SharedClock, runs: OperationRunService) -> CustomerService {
+        CustomerService { db, clock, runs }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FindingFilter {
     pub status: Option<String>,
@@ -51,7 +66,7 @@ impl FindingFilter {
     }
 }
 
-impl ConsoleService {
+impl CustomerService {
     /// The name of the user's workspace.
     pub async fn workspace_name(&self, user: &CustomerIdentity) -> Result<String> {
         Ok(directory::workspace_by_id(&self.db, user.workspace_id)

@@ -3,11 +3,10 @@
 //! to sign in as.
 
 use crate::accounts::{self, NewPlatformUser, Password};
+use crate::clock::SharedClock;
 use crate::domain::{CapabilitySet, Email};
 use crate::error::{Error, Result};
-use crate::storage::{directory, seed};
-
-use super::service::ConsoleService;
+use crate::storage::{Db, directory, seed};
 
 pub use crate::storage::seed::SeedReport;
 
@@ -72,7 +71,20 @@ pub struct DemoSeed {
     pub generated_password: Option<String>,
 }
 
-impl ConsoleService {
+/// Adds the demo data (the CLI's `demo seed` and `serve --demo`).
+#[derive(Clone)]
+pub struct DemoService {
+    db: Db,
+    clock: SharedClock,
+}
+
+impl DemoService {
+    pub fn new(db: Db, clock: SharedClock) -> DemoService {
+        DemoService { db, clock }
+    }
+}
+
+impl DemoService {
     /// Adds demo tenants (`demo-00001`, … after those that exist) with legacy
     /// findings to the default workspace.
     pub async fn seed_tenants(&self, size: DemoSize) -> Result<SeedReport> {

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::domain::TextKind;
 use crate::domain::run_controls::{Estimate, RunLimits, estimate};
 pub use crate::domain::run_progress::Progress;
 use crate::domain::run_tenants::TenantState;
+use crate::domain::{Reason, TextKind};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -117,6 +117,22 @@ fn failed_only() -> Vec<TenantState> {
 }
 
 impl Scope {
+    /// The tenant of a one-tenant scope; None for a workspace's.
+    pub fn tenant_id(&self) -> Option<i64> {
+        match self {
+            Scope::Tenant { tenant_id, .. } => Some(*tenant_id),
+            _ => None,
+        }
+    }
+
+    /// The run a retry's scope retries; None for any other scope.
+    pub fn retry_of(&self) -> Option<i64> {
+        match self {
+            Scope::Tenants { retry_of, .. } => Some(*retry_of),
+            _ => None,
+        }
+    }
+
     /// The part of the run identity that names the scope.
     fn identity_part(&self) -> String {
         match self {
@@ -279,6 +295,31 @@ pub struct NewRun {
 }
 
 impl NewRun {
+    /// A run of `runbook` over `scope` in the workspace, started by
+    /// `initiator`; a retry's link is read off its scope. Without limits or
+    /// a preflight until the caller sets them.
+    pub fn new(
+        runbook: &str,
+        workspace_id: i64,
+        initiator: Initiator,
+        scope: Scope,
+        reason: Option<Reason>,
+    ) -> NewRun {
+        NewRun {
+            runbook: runbook.to_owned(),
+            workspace_id,
+            context: RunContext {
+                initiator,
+                runbook: runbook.to_owned(),
+                retry_of: scope.retry_of(),
+                scope,
+                reason: reason.map(|r| r.as_str().to_owned()),
+            },
+            limits: RunLimits::default(),
+            expected: None,
+        }
+    }
+
     /// Hash of type + workspace + scope: equal requests share one active run.
     pub fn identity(&self) -> String {
         let mut h = Sha256::new();
@@ -292,10 +333,7 @@ impl NewRun {
 
     /// A tenant run carries its tenant; every other scope is a workspace run.
     pub fn tenant_id(&self) -> Option<i64> {
-        match &self.context.scope {
-            Scope::Tenant { tenant_id, .. } => Some(*tenant_id),
-            _ => None,
-        }
+        self.context.scope.tenant_id()
     }
 }
 

@@ -51,6 +51,7 @@ impl TenantState {
     }
 
     /// A tenant state from a door; unknown is bad input.
+    /// (Stored states are checked by the database; they read through this.)
     pub fn parse_input(s: &str) -> Result<TenantState> {
         Self::parse(s.trim()).ok_or_else(|| {
             Error::BadInput(format!(
@@ -87,11 +88,21 @@ impl TenantState {
     }
 }
 
-/// One tenant of a run, as every door shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+impl TryFrom<String> for TenantState {
+    type Error = Error;
+
+    fn try_from(stored: String) -> Result<TenantState> {
+        Self::parse_input(&stored)
+    }
+}
+
+/// One tenant of a run, as every door shows it and as it is read (its
+/// duration is worked out from its times, [`TenantRow::timed`]).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct TenantRow {
     pub tenant_id: i64,
     pub external_id: String,
+    #[sqlx(try_from = "String")]
     pub state: TenantState,
     pub items_expected: Option<i64>,
     pub items_updated: i64,
@@ -100,9 +111,24 @@ pub struct TenantRow {
     pub attempts: i64,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    #[sqlx(skip)]
     pub duration_ms: Option<i64>,
     pub reason_code: Option<String>,
     pub message: Option<String>,
+}
+
+impl TenantRow {
+    /// The row with its duration: from start to finish, once finished.
+    pub fn timed(self) -> TenantRow {
+        let duration_ms = match (self.started_at, self.finished_at) {
+            (Some(s), Some(f)) => Some((f - s).num_milliseconds().max(0)),
+            _ => None,
+        };
+        TenantRow {
+            duration_ms,
+            ..self
+        }
+    }
 }
 
 /// Tenants per state; the parts always add up to `total`.

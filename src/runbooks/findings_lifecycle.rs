@@ -6,11 +6,21 @@ use async_trait::async_trait;
 
 use crate::args;
 use crate::domain::RunbookKey;
-use crate::runbooks::{JobError, Runbook, TenantJob, TenantPending};
+use crate::runbooks::{About, JobError, Runbook, TenantJob};
 use crate::runs::{ItemFailure, TenantResult};
 use crate::storage::{Backend, Db, id_list, in_id_list};
 
 pub const KEY: RunbookKey = RunbookKey("findings.backfill-lifecycle");
+
+static ABOUT: About = About {
+    key: KEY,
+    title: "Backfill findings lifecycle",
+    description: "Fills status, first/last seen, times seen, resolved at and SLA due date of findings \
+     that predate the lifecycle, from their legacy state and observations.",
+    item_noun: "findings",
+    runs_on_deploy: true,
+    items_pending: "(SELECT count(*) FROM findings f WHERE f.tenant_id = t.id AND f.lifecycle_version IS NULL)",
+};
 
 pub const UNKNOWN_LEGACY_STATE: &str = "finding.unknown_legacy_state";
 pub const UNKNOWN_SEVERITY: &str = "finding.unknown_severity";
@@ -63,37 +73,8 @@ struct Unmappable {
 
 #[async_trait]
 impl Runbook for FindingsLifecycleBackfill {
-    fn key(&self) -> RunbookKey {
-        KEY
-    }
-    fn title(&self) -> &'static str {
-        "Backfill findings lifecycle"
-    }
-    fn description(&self) -> &'static str {
-        "Fills status, first/last seen, times seen, resolved at and SLA due date of findings \
-         that predate the lifecycle, from their legacy state and observations."
-    }
-    fn item_noun(&self) -> &'static str {
-        "findings"
-    }
-    fn runs_on_deploy(&self) -> bool {
-        true
-    }
-
-    async fn pending(
-        &self,
-        db: &Db,
-        workspace_id: i64,
-        tenant_id: Option<i64>,
-    ) -> Result<Vec<TenantPending>, sqlx::Error> {
-        db.fetch_all(
-            "SELECT t.id AS tenant_id, t.external_id AS tenant_external_id, \
-                 (SELECT count(*) FROM findings f WHERE f.tenant_id = t.id AND f.lifecycle_version IS NULL) \
-                 AS items_pending \
-             FROM tenants t WHERE t.workspace_id = $1 AND ($2 IS NULL OR t.id = $2) ORDER BY t.external_id",
-            args![workspace_id, tenant_id],
-        )
-        .await
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
 
     async fn already_done(

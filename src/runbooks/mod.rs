@@ -1,9 +1,10 @@
 //! Runbooks: registered maintenance procedures. Each is one module with its
 //! preflight counter and its per-tenant work; adding one is adding a module
 //! and a line in [`Registry::standard`]. [`RunbookService`] is what every
-//! door calls; [`TenantJobHandler`] runs a run's per-tenant jobs.
+//! door calls to find, count and start a runbook; the registry is the run
+//! service's [`RunPlanner`] (a retry's plan); [`TenantJobHandler`] runs a
+//! run's per-tenant jobs.
 
-pub mod controls;
 pub mod findings_lifecycle;
 pub mod service;
 pub mod tenant_job;
@@ -20,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 
 use crate::domain::{Capability, RunbookKey};
-use crate::runs::{OperationRunService, TenantResult};
+use crate::runs::{NewRun, OperationRunService, RunPlanner, TenantResult};
 use crate::storage::{Db, Tx};
 
 /// Items pending in one tenant, as preflight shows them.
@@ -117,27 +118,54 @@ impl TenantJob {
     }
 }
 
+/// What a runbook is, as every door names it: declared once per runbook.
+pub struct About {
+    pub key: RunbookKey,
+    pub title: &'static str,
+    pub description: &'static str,
+    /// What the items are called ("findings").
+    pub item_noun: &'static str,
+    /// Whether `deploy:hook` runs it.
+    pub runs_on_deploy: bool,
+    /// One SQL expression over a tenant `t` (its id `t.id`): how many of
+    /// its items need work (see [`pending_per_tenant`]).
+    pub items_pending: &'static str,
+}
+
 #[async_trait]
 pub trait Runbook: Send + Sync {
-    fn key(&self) -> RunbookKey;
-    fn title(&self) -> &'static str;
-    fn description(&self) -> &'static str;
+    fn about(&self) -> &'static About;
+    fn key(&self) -> RunbookKey {
+        self.about().key
+    }
+    fn title(&self) -> &'static str {
+        self.about().title
+    }
+    fn description(&self) -> &'static str {
+        self.about().description
+    }
     /// What the items are called ("findings").
-    fn item_noun(&self) -> &'static str;
+    fn item_noun(&self) -> &'static str {
+        self.about().item_noun
+    }
     /// The capability needed to start it.
     fn capability(&self) -> Capability {
         Capability::RUNBOOKS_RUN
     }
     /// Whether `deploy:hook` runs it.
-    fn runs_on_deploy(&self) -> bool;
-    /// Items needing work per tenant of the workspace (or just `tenant_id`).
-    /// Writes nothing.
+    fn runs_on_deploy(&self) -> bool {
+        self.about().runs_on_deploy
+    }
+    /// Items needing work per tenant of the workspace (or just `tenant_id`),
+    /// counted by [`About::items_pending`]. Writes nothing.
     async fn pending(
         &self,
         db: &Db,
         workspace_id: i64,
         tenant_id: Option<i64>,
-    ) -> Result<Vec<TenantPending>, sqlx::Error>;
+    ) -> Result<Vec<TenantPending>, sqlx::Error> {
+        pending_per_tenant(db, workspace_id, tenant_id, self.about().items_pending).await
+    }
     /// Does one tenant's work in bounded chunks.
     async fn run_tenant(&self, job: &TenantJob) -> Result<TenantResult, JobError>;
     /// Of these locked tenants, those with nothing to do, with how many items
@@ -192,4 +220,51 @@ impl Registry {
     pub fn keys(&self) -> Vec<&'static str> {
         self.runbooks.iter().map(|r| r.key().0).collect()
     }
+}
+
+/// The run service asks the registry what a run of a runbook needs.
+#[async_trait]
+impl RunPlanner for Registry {
+    fn check(&self, runbook: &str) -> crate::error::Result<()> {
+        self.require(runbook).map(drop)
+    }
+
+    async fn expected(&self, db: &Db, run: &NewRun) -> crate::error::Result<Vec<(i64, i64)>> {
+        let runbook = self.require(&run.runbook)?;
+        planned(runbook.as_ref(), db, run.workspace_id, run.tenant_id()).await
+    }
+}
+
+/// The preflight stored on a run at its start: the items `runbook` has
+/// pending per tenant of the workspace (or of `tenant_id` alone).
+pub(crate) async fn planned(
+    runbook: &dyn Runbook,
+    db: &Db,
+    workspace_id: i64,
+    tenant_id: Option<i64>,
+) -> crate::error::Result<Vec<(i64, i64)>> {
+    let pending = runbook.pending(db, workspace_id, tenant_id).await?;
+    Ok(pending
+        .iter()
+        .map(|t| (t.tenant_id, t.items_pending))
+        .collect())
+}
+
+/// Items pending per tenant of the workspace (or of `tenant_id` alone), in
+/// external id order, counted for each tenant `t` by `items` (a runbook's
+/// one SQL expression over `t.id`).
+pub async fn pending_per_tenant(
+    db: &Db,
+    workspace_id: i64,
+    tenant_id: Option<i64>,
+    items: &str,
+) -> Result<Vec<TenantPending>, sqlx::Error> {
+    db.fetch_all(
+        &format!(
+            "SELECT t.id AS tenant_id, t.external_id AS tenant_external_id, {items} AS items_pending \
+             FROM tenants t WHERE t.workspace_id = $1 AND ($2 IS NULL OR t.id = $2) ORDER BY t.external_id"
+        ),
+        crate::args![workspace_id, tenant_id],
+    )
+    .await
 }

@@ -1,5 +1,6 @@
 //! The runbook service: the one place every door (console, CLI, deploy hook)
-//! calls to list runbooks, run preflight, start, cancel and retry runs.
+//! calls to list runbooks, run preflight and start runs (handed to the run
+//! service as a plan; a run's controls and retries are the run service's).
 //! Doors parse and present; checks that more than one door needs live here.
 
 pub mod drift;
@@ -13,10 +14,8 @@ use serde::Serialize;
 use crate::clock::SharedClock;
 use crate::domain::{Actor, AuditEntry, Capability, Reason, TenantExternalId, TextKind, Workspace};
 use crate::error::{Error, Result};
-use crate::runbooks::{Registry, Runbook, TenantPending};
-use crate::runs::{
-    Ensured, Initiator, NewRun, OperationRunService, Run, RunContext, RunLimits, Scope,
-};
+use crate::runbooks::{Registry, Runbook, TenantPending, planned};
+use crate::runs::{Ensured, Initiator, NewRun, OperationRunService, Run, RunLimits, Scope};
 use crate::storage::{Db, directory};
 
 /// The scope as a door received it: exactly one of "all tenants" or a tenant.
@@ -164,58 +163,22 @@ impl RunbookService {
         }
     }
 
+    /// The run `actor` would start of `runbook` over `scope`, without
+    /// limits or preflight: its identity finds the active run it would meet.
     pub(super) fn new_run(
-        &self,
         runbook: &dyn Runbook,
         ws: &Workspace,
         actor: &Actor,
         scope: Scope,
         reason: Option<Reason>,
     ) -> NewRun {
-        let retry_of = match &scope {
-            Scope::Tenants { retry_of, .. } => Some(*retry_of),
-            _ => None,
-        };
-        NewRun {
-            runbook: runbook.key().0.to_owned(),
-            workspace_id: ws.id,
-            context: RunContext {
-                initiator: actor.initiator.clone(),
-                runbook: runbook.key().0.to_owned(),
-                scope,
-                reason: reason.map(|r| r.as_str().to_owned()),
-                retry_of,
-            },
-            limits: RunLimits::default(),
-            expected: None,
-        }
-    }
-
-    /// The run to ensure, with the preflight at start stored on it: the
-    /// items pending per tenant in scope.
-    pub(super) async fn new_run_with_preflight(
-        &self,
-        runbook: &dyn Runbook,
-        ws: &Workspace,
-        actor: &Actor,
-        scope: Scope,
-        reason: Option<Reason>,
-        limits: RunLimits,
-    ) -> Result<NewRun> {
-        let tenant_id = match &scope {
-            Scope::Tenant { tenant_id, .. } => Some(*tenant_id),
-            _ => None,
-        };
-        let pending = runbook.pending(&self.db, ws.id, tenant_id).await?;
-        let mut new = self.new_run(runbook, ws, actor, scope, reason);
-        new.expected = Some(
-            pending
-                .iter()
-                .map(|t| (t.tenant_id, t.items_pending))
-                .collect(),
-        );
-        new.limits = limits;
-        Ok(new)
+        NewRun::new(
+            runbook.key().0,
+            ws.id,
+            actor.initiator.clone(),
+            scope,
+            reason,
+        )
     }
 
     /// Counts what a run would do. Writes nothing but its audit entry.
@@ -241,12 +204,8 @@ impl RunbookService {
         let runbook = self.runbook(key)?;
         let ws = self.workspace().await?;
         let scope = self.resolve_scope(&ws, scope).await?;
-        let tenant_id = match &scope {
-            Scope::Tenant { tenant_id, .. } => Some(*tenant_id),
-            _ => None,
-        };
-        let per_tenant = runbook.pending(&self.db, ws.id, tenant_id).await?;
-        let probe = self.new_run(runbook.as_ref(), &ws, actor, scope.clone(), None);
+        let per_tenant = runbook.pending(&self.db, ws.id, scope.tenant_id()).await?;
+        let probe = Self::new_run(runbook.as_ref(), &ws, actor, scope.clone(), None);
         let active_run_id = self.runs.active_by_identity(&probe).await?;
         Ok(Preflight {
             runbook: runbook.key().0,
@@ -287,48 +246,11 @@ impl RunbookService {
         let reason = Reason::parse(reason, actor.reason_required()).map_err(Error::BadInput)?;
         let ws = self.workspace().await?;
         let scope = self.resolve_scope(&ws, scope).await?;
-        let new = self
-            .new_run_with_preflight(runbook.as_ref(), &ws, actor, scope, reason, limits)
-            .await?;
-        let ensured = self
-            .runs
-            .ensure(new, Self::start_entry(actor, "run.start"))
-            .await?;
-        Self::count_started(&ensured);
-        Ok(ensured)
-    }
-
-    /// The audit entry of a run started (or of the active run answered
-    /// instead) by `actor`; the run service writes it with the run.
-    pub(super) fn start_entry<'a>(
-        actor: &'a Actor,
-        action: &'a str,
-    ) -> impl Fn(&Ensured) -> AuditEntry + Send + Sync + 'a {
-        move |ensured| {
-            actor.audit(
-                action,
-                Some(format!("run:{}", ensured.run.id)),
-                serde_json::json!({
-                    "runbook": ensured.run.run_type,
-                    "scope": ensured.run.context.scope,
-                    "reason": ensured.run.context.reason,
-                    "created": ensured.created,
-                    "limits": ensured.run.limits,
-                }),
-            )
-        }
-    }
-
-    pub(super) fn count_started(ensured: &Ensured) {
-        if ensured.created {
-            metrics::counter!("tenantatlas_runs_started_total", "runbook" => ensured.run.run_type.clone()).increment(1);
-        }
-    }
-
-    /// Cancels an active run (the capability checked and the audit entry
-    /// written by the run service, with the change).
-    pub async fn cancel(&self, actor: &Actor, run_id: i64) -> Result<Run> {
-        self.runs.cancel(actor, run_id).await
+        let expected = planned(runbook.as_ref(), &self.db, ws.id, scope.tenant_id()).await?;
+        let mut new = Self::new_run(runbook.as_ref(), &ws, actor, scope, reason);
+        new.limits = limits;
+        new.expected = Some(expected);
+        self.runs.start(actor, new).await
     }
 
     /// The deploy hook: for each runbook marked for deploy, preflight all

@@ -5,47 +5,27 @@ use async_trait::async_trait;
 
 use crate::args;
 use crate::domain::RunbookKey;
-use crate::runbooks::{JobError, Runbook, TenantJob, TenantPending};
+use crate::runbooks::{About, JobError, Runbook, TenantJob};
 use crate::runs::TenantResult;
-use crate::storage::Db;
 
 pub const KEY: RunbookKey = RunbookKey("workspaces.backfill-ids");
+
+static ABOUT: About = About {
+    key: KEY,
+    title: "Backfill workspace IDs",
+    description: "Fills a missing workspace_id on findings and operation runs from their tenant.",
+    item_noun: "records",
+    runs_on_deploy: true,
+    items_pending: "(SELECT count(*) FROM findings f WHERE f.tenant_id = t.id AND f.workspace_id IS NULL) \
+         + (SELECT count(*) FROM operation_runs r WHERE r.tenant_id = t.id AND r.workspace_id IS NULL)",
+};
 
 pub struct WorkspaceIdsBackfill;
 
 #[async_trait]
 impl Runbook for WorkspaceIdsBackfill {
-    fn key(&self) -> RunbookKey {
-        KEY
-    }
-    fn title(&self) -> &'static str {
-        "Backfill workspace IDs"
-    }
-    fn description(&self) -> &'static str {
-        "Fills a missing workspace_id on findings and operation runs from their tenant."
-    }
-    fn item_noun(&self) -> &'static str {
-        "records"
-    }
-    fn runs_on_deploy(&self) -> bool {
-        true
-    }
-
-    async fn pending(
-        &self,
-        db: &Db,
-        workspace_id: i64,
-        tenant_id: Option<i64>,
-    ) -> Result<Vec<TenantPending>, sqlx::Error> {
-        db.fetch_all(
-            "SELECT t.id AS tenant_id, t.external_id AS tenant_external_id, \
-                 (SELECT count(*) FROM findings f WHERE f.tenant_id = t.id AND f.workspace_id IS NULL) \
-                 + (SELECT count(*) FROM operation_runs r WHERE r.tenant_id = t.id AND r.workspace_id IS NULL) \
-                 AS items_pending \
-             FROM tenants t WHERE t.workspace_id = $1 AND ($2 IS NULL OR t.id = $2) ORDER BY t.external_id",
-            args![workspace_id, tenant_id],
-        )
-        .await
+    fn about(&self) -> &'static About {
+        &ABOUT
     }
 
     async fn run_tenant(&self, job: &TenantJob) -> Result<TenantResult, JobError> {

@@ -1,6 +1,8 @@
 //! The run service's operator controls: the gate every tenant passes before
-//! it starts (concurrency cap, pause, spent error budget), pause, resume and
-//! new limits, the error budget's stop, and the reads of per-tenant results.
+//! it starts (concurrency cap, pause, spent error budget), pause, resume,
+//! new limits, the error budget's stop, and cancel. Each control takes the
+//! run's waiting jobs, then its tenant rows, then its row: the one lock
+//! order (docs/architecture.md).
 //!
 //! The gate is enforced in the database: a capped, paused or stopped run's
 //! row is locked while one tenant's start is decided, so starts of its
@@ -11,15 +13,15 @@
 use chrono::{DateTime, Utc};
 
 use super::OperationRunService;
+use crate::domain::run::Run;
 use crate::domain::run_controls::{
     GateDecision, GateInputs, REASON_ERROR_BUDGET_EXHAUSTED, RunLimits,
 };
-use crate::domain::run_tenants::{BoxScore, TenantPage, TenantQuery, TenantRow, TenantState};
 use crate::domain::{Actor, Capability};
 use crate::error::{Error, Result};
-use crate::storage::run_controls::TenantsIn;
-use crate::storage::run_tenants::RunAfterCount;
-use crate::storage::{self, Tx, run_controls as rc};
+use crate::storage::runs::jobs as run_jobs;
+use crate::storage::runs::tenants::RunAfterCount;
+use crate::storage::{self, Tx, runs::controls as rc};
 
 /// What the gate decided for a tenant about to start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +129,7 @@ impl OperationRunService {
         now: DateTime<Utc>,
     ) -> Result<()> {
         if after.max_concurrency.is_some() && after.reason_code.is_none() {
-            storage::run_jobs::wake_next(tx, run_id, now.timestamp_millis()).await?;
+            run_jobs::wake_next(tx, run_id, now.timestamp_millis()).await?;
         }
         if after.max_errors.is_none() || after.reason_code.is_some() {
             return Ok(());
@@ -154,7 +156,7 @@ impl OperationRunService {
         }
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        storage::run_jobs::cancel_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
+        run_jobs::cancel_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
         let (_, completed) = rc::end_not_started(&mut tx, run_id, None, now).await?;
         if completed {
             self.on_completed(&mut tx, run_id, now).await?;
@@ -163,15 +165,25 @@ impl OperationRunService {
         Ok(())
     }
 
+    /// Pauses a run: no new tenant starts, tenants in flight finish.
+    pub async fn pause(&self, actor: &Actor, run_id: i64) -> Result<Run> {
+        self.set_paused(actor, run_id, true).await
+    }
+
+    /// Resumes a paused run: its waiting tenants become ready at once.
+    pub async fn resume(&self, actor: &Actor, run_id: i64) -> Result<Run> {
+        self.set_paused(actor, run_id, false).await
+    }
+
     /// Pauses (true) or resumes (false) an active run for `actor`, with its
     /// audit entry in the same transaction. Resuming makes its waiting
     /// tenant jobs ready at once (their rows locked before the run's).
-    pub async fn set_paused(&self, actor: &Actor, run_id: i64, paused: bool) -> Result<()> {
+    async fn set_paused(&self, actor: &Actor, run_id: i64, paused: bool) -> Result<Run> {
         actor.require(Capability::RUNBOOKS_RUN)?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         if !paused {
-            storage::run_jobs::wake_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
+            run_jobs::wake_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
         }
         if !rc::set_paused(&mut tx, run_id, paused).await? {
             tx.rollback().await?;
@@ -191,23 +203,27 @@ impl OperationRunService {
         let entry = actor.audit(action, Some(format!("run:{run_id}")), serde_json::json!({}));
         storage::directory::audit(&mut tx, &entry, now).await?;
         tx.commit().await?;
-        Ok(())
+        self.run(actor, run_id).await
     }
 
-    /// New cap and budget for an active run, `change` applied to its limits
-    /// as they are under the run's lock, with the audit entry in the same
-    /// transaction. Waiting tenants are woken (their jobs locked before the
-    /// run's row) so a raised cap takes effect at once.
+    /// Changes the cap and budget of a running or paused run. A field left
+    /// out (None) keeps its value as it is under the run's lock; an empty
+    /// text removes the limit. The audit entry (before and after) is written
+    /// in the same transaction. Waiting tenants are woken (their jobs locked
+    /// before the run's row) so a raised cap takes effect at once.
     pub async fn set_limits(
         &self,
         actor: &Actor,
         run_id: i64,
-        change: impl FnOnce(&RunLimits) -> RunLimits + Send,
-    ) -> Result<()> {
+        max_concurrency: Option<&str>,
+        max_errors: Option<&str>,
+        min_finished: Option<&str>,
+    ) -> Result<Run> {
         actor.require(Capability::RUNBOOKS_RUN)?;
+        let parsed = RunLimits::parse(max_concurrency, max_errors, min_finished)?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        storage::run_jobs::wake_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
+        run_jobs::wake_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
         let Some(run) = rc::lock_for_gate(&mut tx, run_id).await? else {
             tx.rollback().await?;
             self.get(run_id).await?;
@@ -220,7 +236,20 @@ impl OperationRunService {
             max_errors: run.max_errors,
             min_finished: run.min_finished,
         };
-        let after = change(&before);
+        let after = RunLimits {
+            max_concurrency: match max_concurrency {
+                Some(_) => parsed.max_concurrency,
+                None => before.max_concurrency.clone(),
+            },
+            max_errors: match max_errors {
+                Some(_) => parsed.max_errors,
+                None => before.max_errors.clone(),
+            },
+            min_finished: match min_finished {
+                Some(_) => parsed.min_finished,
+                None => before.min_finished,
+            },
+        };
         rc::set_limits(&mut tx, run_id, &after).await?;
         let entry = actor.audit(
             "run.limits",
@@ -229,116 +258,34 @@ impl OperationRunService {
         );
         storage::directory::audit(&mut tx, &entry, now).await?;
         tx.commit().await?;
-        Ok(())
+        self.run(actor, run_id).await
     }
 
-    /// One page of the run's tenants and its box score, waiting on one read
-    /// rather than the workspace's lookup and then the page.
-    pub async fn tenant_page(&self, run_id: i64, query: &TenantQuery) -> Result<TenantPage> {
-        self.in_runs_workspace(run_id, |within| self.tenant_page_in(run_id, within, query))
-            .await
-    }
-
-    /// `read` in the run's own workspace, beside the lookup of that
-    /// workspace; again over all tenants for a run without one. NotFound
-    /// without such a run.
-    async fn in_runs_workspace<T, F, Fut>(&self, run_id: i64, read: F) -> Result<T>
-    where
-        F: Fn(TenantsIn) -> Fut,
-        Fut: std::future::Future<Output = Result<T>>,
-    {
-        let (found, workspace_id) =
-            tokio::try_join!(read(TenantsIn::RunsOwn), self.workspace_of(run_id))?;
-        match workspace_id {
-            Some(_) => Ok(found),
-            None => read(TenantsIn::Any).await,
+    /// Cancels an active run for `actor`: queued tenant jobs are dropped,
+    /// tenants not yet done are marked cancelled, the outcome is
+    /// `cancelled`; the audit entry is written in the same transaction.
+    /// Jobs, then tenant rows, then the run's row: the one lock order.
+    pub async fn cancel(&self, actor: &Actor, run_id: i64) -> Result<Run> {
+        actor.require(Capability::RUNBOOKS_RUN)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        run_jobs::cancel_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
+        if !storage::runs::cancel(&mut tx, run_id, now).await? {
+            tx.rollback().await?;
+            let run = self.get(run_id).await?;
+            return Err(Error::Conflict(format!(
+                "run {run_id} is already completed ({})",
+                run.outcome.as_str()
+            )));
         }
-    }
-
-    /// [`Self::tenant_page`] within `within`. Without a search, how many
-    /// match is read off the box score rather than counted again.
-    async fn tenant_page_in(
-        &self,
-        run_id: i64,
-        within: TenantsIn,
-        query: &TenantQuery,
-    ) -> Result<TenantPage> {
-        let matching = async {
-            match &query.search {
-                Some(_) => rc::count_matching(&self.db, run_id, within, query)
-                    .await
-                    .map(Some),
-                None => Ok(None),
-            }
-        };
-        let (rows, counts, counted) = tokio::try_join!(
-            rc::tenant_page(&self.db, run_id, within, query, false),
-            rc::box_score(&self.db, run_id),
-            matching,
-        )?;
-        let box_score = BoxScore::from_counts(&counts);
-        let matching = match (counted, query.state) {
-            (Some(n), _) => n,
-            (None, Some(state)) => box_score.get(state),
-            (None, None) => box_score.total,
-        };
-        Ok(TenantPage {
-            run_id,
-            rows: rows.into_iter().map(into_row).collect(),
-            matching,
-            page: query.page,
-            per_page: query.per_page,
-            box_score,
-        })
-    }
-
-    /// Every tenant matching the query, in its order (exports).
-    pub async fn tenant_rows(&self, run_id: i64, query: &TenantQuery) -> Result<Vec<TenantRow>> {
-        let rows = self
-            .in_runs_workspace(run_id, |within| async move {
-                Ok(rc::tenant_page(&self.db, run_id, within, query, true).await?)
-            })
-            .await?;
-        Ok(rows.into_iter().map(into_row).collect())
-    }
-
-    /// The run's workspace; NotFound without such a run.
-    async fn workspace_of(&self, run_id: i64) -> Result<Option<i64>> {
-        rc::run_workspace(&self.db, run_id)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("run {run_id} does not exist")))
-    }
-
-    pub async fn box_score(&self, run_id: i64) -> Result<BoxScore> {
-        Ok(BoxScore::from_counts(
-            &rc::box_score(&self.db, run_id).await?,
-        ))
-    }
-
-    /// The runs started as retries of `run_id`, oldest first.
-    pub async fn retries_of(&self, run_id: i64) -> Result<Vec<i64>> {
-        Ok(storage::runs::retries_of(&self.db, run_id).await?)
-    }
-}
-
-fn into_row(r: rc::TenantResultRow) -> TenantRow {
-    let duration_ms = match (r.started_at, r.finished_at) {
-        (Some(s), Some(f)) => Some((f - s).num_milliseconds().max(0)),
-        _ => None,
-    };
-    TenantRow {
-        tenant_id: r.tenant_id,
-        external_id: r.external_id,
-        state: TenantState::parse(&r.state).unwrap_or(TenantState::Queued),
-        items_expected: r.items_expected,
-        items_updated: r.items_updated,
-        items_skipped: r.items_skipped,
-        items_failed: r.items_failed,
-        attempts: r.attempts,
-        started_at: r.started_at,
-        finished_at: r.finished_at,
-        duration_ms,
-        reason_code: r.reason_code,
-        message: r.message,
+        self.on_completed(&mut tx, run_id, now).await?;
+        let entry = actor.audit(
+            "run.cancel",
+            Some(format!("run:{run_id}")),
+            serde_json::json!({}),
+        );
+        storage::directory::audit(&mut tx, &entry, now).await?;
+        tx.commit().await?;
+        self.get(run_id).await
     }
 }

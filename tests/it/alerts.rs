@@ -430,7 +430,7 @@ both_backends!(
         let first = failing_run(t, &t.app).await;
         let retry = t
             .app
-            .runbooks()
+            .runs()
             .retry_failed(&cli(), first, None)
             .await
             .unwrap()

@@ -224,7 +224,7 @@ async fn a_worker_process_ahead_takes_only_the_dead_job_and_on_time() {
     };
     ahead.close().await;
     let seeded = normal
-        .console()
+        .demo()
         .seed_tenants(DemoSize::new(1, 0, 0).expect("size"))
         .await
         .expect("seed");
@@ -251,7 +251,7 @@ async fn a_worker_process_ahead_takes_only_the_dead_job_and_on_time() {
         .spawn()
         .expect("spawn worker");
 
-    let runs = normal.runbooks();
+    let runs = normal.runs();
     let deadline = died + lease + Duration::from_secs(20);
     let reclaimed = loop {
         let live = runs.run(&cli(), live_run).await.expect("live run");

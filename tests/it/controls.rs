@@ -36,7 +36,7 @@ async fn assert_adds_up(t: &TestApp, run_id: i64) -> tenantatlas::runs::BoxScore
     let run = t.app.runs().get(run_id).await.unwrap();
     let page = t
         .app
-        .runbooks()
+        .runs()
         .run_tenants(&cli(), run_id, &TenantQuery::default())
         .await
         .unwrap();
@@ -88,14 +88,14 @@ both_backends!(
             ran(worker.run_once().await.unwrap());
             assert_adds_up(t, run.id).await;
         }
-        let cancelled = t.app.runbooks().cancel(&cli(), run.id).await.unwrap();
+        let cancelled = t.app.runs().cancel(&cli(), run.id).await.unwrap();
         assert_eq!(cancelled.outcome, Outcome::Cancelled);
         let b = assert_adds_up(t, run.id).await;
         assert_eq!(b.cancelled, 3);
         assert_eq!(b.succeeded + b.failed, 4);
 
         // Filter, search, sort and page.
-        let service = t.app.runbooks();
+        let service = t.app.runs();
         let q = TenantQuery::parse(
             Some("cancelled"),
             None,
@@ -185,7 +185,7 @@ both_backends!(
 both_backends!(pause_and_resume_with_a_change_of_cap, |t| async move {
     t.seed(5, 3, 0).await;
     let run = start(t, limits(Some("1"), None)).await;
-    let service = t.app.runbooks();
+    let service = t.app.runs();
     let worker = t.worker();
     assert_eq!(ran(worker.run_once().await.unwrap()), Recorded::Completed);
 
@@ -300,7 +300,7 @@ both_backends!(
                 Step::Ran { .. } => {}
             }
         }
-        let stopped = t.app.runbooks().run(&cli(), run.id).await.unwrap();
+        let stopped = t.app.runs().run(&cli(), run.id).await.unwrap();
         assert_eq!(
             stopped.reason_code.as_deref(),
             Some("run.error_budget_exhausted")
@@ -317,7 +317,7 @@ both_backends!(
             .await;
         assert_eq!(queued_jobs, 0, "jobs of not started tenants are dropped");
 
-        t.app.runbooks().cancel(&cli(), run.id).await.unwrap();
+        t.app.runs().cancel(&cli(), run.id).await.unwrap();
         let b = assert_adds_up(t, run.id).await;
         assert_eq!(b.cancelled, 1);
         let ended = t.app.runs().get(run.id).await.unwrap();
@@ -347,13 +347,13 @@ both_backends!(
         let states = TenantState::parse_retry_states(Some("not_started,cancelled")).unwrap();
         let retry = t
             .app
-            .runbooks()
+            .runs()
             .retry(&cli(), run.id, &states, None)
             .await
             .unwrap();
         let mut picked: Vec<i64> = t
             .app
-            .runbooks()
+            .runs()
             .run_tenants_all(&cli(), retry.run.id, &TenantQuery::default())
             .await
             .unwrap()
@@ -777,7 +777,7 @@ both_backends!(
         // all the same, in the same order, with the same counts.
         t.seed(4, 2, 0).await;
         let run = start(t, RunLimits::default()).await;
-        let service = t.app.runbooks();
+        let service = t.app.runs();
         let service = &service;
         let run_id = run.id;
         let read = |q: TenantQuery| async move {

@@ -47,7 +47,7 @@ async fn cutting_every_database_connection_mid_run_loses_and_fails_nothing() {
     let app = App::new(db.clone(), clock::system(), settings);
     app.bootstrap().await.expect("bootstrap");
     let seeded = app
-        .console()
+        .demo()
         .seed_tenants(DemoSize::new(40, 200, 0).expect("size"))
         .await
         .expect("seed");

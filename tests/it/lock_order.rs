@@ -140,7 +140,7 @@ fn random_limits(rng: &mut impl Rng) -> (&'static str, &'static str) {
 
 /// One control at random on `run_id`, through the service or the API.
 async fn control(app: &App, api: &Api, errors: &Errors, run_id: i64, cancel: bool) {
-    let service = app.runbooks();
+    let service = app.runs();
     let mut rng = rand::thread_rng();
     let via_api = rng.gen_bool(0.5);
     let action = if cancel { 4 } else { rng.gen_range(0..4) };
@@ -212,7 +212,7 @@ async fn start_retry(app: &App, api: &Api, errors: &Errors, of: i64, i: usize) -
         TenantState::Cancelled,
     ];
     if i % 2 == 1 {
-        let retry = app.runbooks().retry(&cli(), of, &states, None).await;
+        let retry = app.runs().retry(&cli(), of, &states, None).await;
         errors.control("retry", retry).map(|e| e.run.id)
     } else {
         let body = serde_json::json!({"states": ["failed", "not_started", "cancelled"]});
@@ -286,7 +286,7 @@ async fn race(backend: Backend, budget: Duration) {
     };
     let app = App::new(db.clone(), clock::system(), settings);
     app.bootstrap().await.expect("bootstrap");
-    app.console()
+    app.demo()
         .seed_tenants(DemoSize::new(TENANTS, 3, BAD_TENANTS).expect("size"))
         .await
         .expect("seed");
@@ -337,7 +337,7 @@ async fn race(backend: Backend, budget: Duration) {
         // Then the run goes on unpaused and uncapped to its end, or is
         // cancelled.
         for &run_id in &runs {
-            let service = app.runbooks();
+            let service = app.runs();
             errors.control("resume", service.resume(&cli(), run_id).await);
             if i.is_multiple_of(3) {
                 errors.control("cancel", service.cancel(&cli(), run_id).await);

@@ -71,7 +71,7 @@ both_backends!(
         assert!(first.created && !again.created);
         assert_eq!(first.run.id, again.run.id);
         t.drain().await;
-        let done = service.run(&cli(), first.run.id).await.unwrap();
+        let done = t.app.runs().run(&cli(), first.run.id).await.unwrap();
         assert_eq!(done.status, RunStatus::Completed);
         let next = start_all(&t.app, BACKFILL).await;
         assert!(next.created);
@@ -279,7 +279,7 @@ both_backends!(
     |t| async move {
         t.seed(3, 4, 0).await;
         let run_id = start_all(&t.app, BACKFILL).await.run.id;
-        let (service, worker) = (t.app.runbooks(), t.worker());
+        let (service, worker) = (t.app.runs(), t.worker());
         let first = worker.run_once().await.unwrap();
         assert_eq!(ran(first, "the first job"), Recorded::Completed);
         let cancelled = service.cancel(&cli(), run_id).await.unwrap();
@@ -303,7 +303,7 @@ both_backends!(
     retry_failed_starts_a_run_over_the_failed_tenants,
     |t| async move {
         t.seed(4, 5, 2).await;
-        let service = t.app.runbooks();
+        let service = t.app.runs();
         let first_id = start_all(&t.app, BACKFILL).await.run.id;
         let retry_early = service.retry_failed(&cli(), first_id, None).await;
         assert!(
@@ -388,7 +388,7 @@ both_backends!(
             other => panic!("expected the job to end dead, got {other:?}"),
         }
         t.exec(back).await;
-        let run = t.app.runbooks().run(&cli(), run_id).await.unwrap();
+        let run = t.app.runs().run(&cli(), run_id).await.unwrap();
         assert_eq!(run.status, RunStatus::Completed);
         assert_eq!(run.outcome, Outcome::PartiallySucceeded);
         assert_eq!(

@@ -17,7 +17,7 @@ pub async fn run(config: &Config, command: DemoCommand, json: bool) -> Result<Ex
     let size = DemoSize::new(tenants, findings_per_tenant, bad_tenants)?;
     config
         .with_app(async |app| {
-            let report = app.console().seed_tenants(size).await?;
+            let report = app.demo().seed_tenants(size).await?;
             shell::line(
                 json,
                 &report,

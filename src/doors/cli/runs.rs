@@ -24,7 +24,7 @@ pub async fn run(config: &Config, command: RunsCommand, json: bool) -> Result<Ex
             };
             config
                 .with_app(async |app| {
-                    let runs = app.runbooks().runs(&actor, &filter).await?;
+                    let runs = app.runs().runs(&actor, &filter).await?;
                     shell::runs(json, &runs);
                     Ok(ExitCode::SUCCESS)
                 })
@@ -33,7 +33,7 @@ pub async fn run(config: &Config, command: RunsCommand, json: bool) -> Result<Ex
         RunsCommand::Show { id } => {
             config
                 .with_app(async |app| {
-                    let run = app.runbooks().run(&actor, id).await?;
+                    let run = app.runs().run(&actor, id).await?;
                     shell::run(json, &run);
                     Ok(ExitCode::SUCCESS)
                 })
@@ -42,7 +42,7 @@ pub async fn run(config: &Config, command: RunsCommand, json: bool) -> Result<Ex
         RunsCommand::Cancel { id } => {
             config
                 .with_app(async |app| {
-                    let run = app.runbooks().cancel(&actor, id).await?;
+                    let run = app.runs().cancel(&actor, id).await?;
                     shell::run(json, &run);
                     Ok(ExitCode::SUCCESS)
                 })
@@ -53,7 +53,7 @@ pub async fn run(config: &Config, command: RunsCommand, json: bool) -> Result<Ex
             config
                 .with_app(async |app| {
                     let ensured = app
-                        .runbooks()
+                        .runs()
                         .retry_failed(&actor, id, reason.as_deref())
                         .await?;
                     shell::finish_start(app, ensured.run, ensured.created, wait.concurrency(), json)
@@ -72,7 +72,7 @@ pub async fn run(config: &Config, command: RunsCommand, json: bool) -> Result<Ex
             config
                 .with_app(async |app| {
                     let ensured = app
-                        .runbooks()
+                        .runs()
                         .retry(&actor, id, &states, reason.as_deref())
                         .await?;
                     shell::finish_start(app, ensured.run, ensured.created, wait.concurrency(), json)
@@ -102,10 +102,10 @@ pub async fn run(config: &Config, command: RunsCommand, json: bool) -> Result<Ex
             config
                 .with_app(async |app| {
                     if csv {
-                        let rows = app.runbooks().run_tenants_all(&actor, id, &query).await?;
+                        let rows = app.runs().run_tenants_all(&actor, id, &query).await?;
                         shell::tenants_csv(&rows)?;
                     } else {
-                        let page = app.runbooks().run_tenants(&actor, id, &query).await?;
+                        let page = app.runs().run_tenants(&actor, id, &query).await?;
                         shell::tenants(json, &page);
                     }
                     Ok(ExitCode::SUCCESS)
@@ -115,7 +115,7 @@ pub async fn run(config: &Config, command: RunsCommand, json: bool) -> Result<Ex
         RunsCommand::Pause { id } => {
             config
                 .with_app(async |app| {
-                    let run = app.runbooks().pause(&actor, id).await?;
+                    let run = app.runs().pause(&actor, id).await?;
                     shell::run(json, &run);
                     Ok(ExitCode::SUCCESS)
                 })
@@ -124,7 +124,7 @@ pub async fn run(config: &Config, command: RunsCommand, json: bool) -> Result<Ex
         RunsCommand::Resume { id } => {
             config
                 .with_app(async |app| {
-                    let run = app.runbooks().resume(&actor, id).await?;
+                    let run = app.runs().resume(&actor, id).await?;
                     shell::run(json, &run);
                     Ok(ExitCode::SUCCESS)
                 })
@@ -143,7 +143,7 @@ pub async fn run(config: &Config, command: RunsCommand, json: bool) -> Result<Ex
             config
                 .with_app(async |app| {
                     let run = app
-                        .runbooks()
+                        .runs()
                         .set_limits(
                             &actor,
                             id,

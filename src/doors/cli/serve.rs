@@ -121,7 +121,7 @@ fn failed(e: Error) -> Failure {
 /// The sample tenants (unless there are demo tenants already) and the demo
 /// operator.
 async fn seed_demo(app: &App, password: Option<&str>) -> Result<DemoSeed, Error> {
-    let seeded = app.console().seed_demo(password).await?;
+    let seeded = app.demo().seed_demo(password).await?;
     if let Some(added) = &seeded.added {
         out!(
             "demo data: {} tenants, {} legacy findings ({} tenant with a bad finding)",

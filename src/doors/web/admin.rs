@@ -64,7 +64,7 @@ pub async fn findings(
 ) -> Result<Response, WebError> {
     let filter = FindingFilter::parse(q.status.get(), q.severity.get(), q.tenant.get())?;
     let asked = Page::new(q.page.page(), PAGE_SIZE);
-    let console = state.app.console();
+    let console = state.app.customer();
     let found = console.findings(&c.identity, &filter, asked).await?;
     let kept = [
         ("status", filter.status.as_deref()),
@@ -88,7 +88,7 @@ pub async fn runs(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
     let asked = Page::new(q.page.page(), PAGE_SIZE);
-    let console = state.app.console();
+    let console = state.app.customer();
     let runs = console.workspace_runs(&c.identity, asked).await?;
     page(&AdminRunsPage {
         chrome: Chrome::customer(&state, &c, &session, "runs").await?,
@@ -103,7 +103,7 @@ pub async fn view_run(
     session: Session,
     RunId(id): RunId,
 ) -> Result<Response, WebError> {
-    let run = state.app.console().workspace_run(&c.identity, id).await?;
+    let run = state.app.customer().workspace_run(&c.identity, id).await?;
     page(&AdminRunPage {
         chrome: Chrome::customer(&state, &c, &session, "runs").await?,
         run: RunView::of(&state, run),

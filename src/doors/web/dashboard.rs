@@ -83,7 +83,7 @@ struct NotificationsPage {
 }
 
 async fn active_panel(cx: &Ctx) -> Result<ActivePanel, WebError> {
-    let console = cx.state.app.console();
+    let console = cx.state.app.run_lists();
     let runs = console.active_runs(&cx.op.identity, ACTIVE_ROWS).await?;
     Ok(ActivePanel {
         active: RunView::all(&cx.state, runs),
@@ -91,7 +91,7 @@ async fn active_panel(cx: &Ctx) -> Result<ActivePanel, WebError> {
 }
 
 async fn failures_panel(cx: &Ctx) -> Result<FailuresPanel, WebError> {
-    let console = cx.state.app.console();
+    let console = cx.state.app.run_lists();
     let recent = console.recent_failures(&cx.op.identity, FAILURE_HOURS, FAILURE_ROWS);
     let recent = recent.await?;
     Ok(FailuresPanel {
@@ -102,7 +102,7 @@ async fn failures_panel(cx: &Ctx) -> Result<FailuresPanel, WebError> {
 }
 
 async fn recent_panel(cx: &Ctx) -> Result<RecentPanel, WebError> {
-    let console = cx.state.app.console();
+    let console = cx.state.app.run_lists();
     let all = console.recent_runs(&cx.op.identity, false, RECENT_ROWS);
     let one = console.recent_runs(&cx.op.identity, true, RECENT_ROWS);
     Ok(RecentPanel {
@@ -129,7 +129,7 @@ pub async fn dashboard(cx: Ctx) -> Result<Response, WebError> {
         Default::default()
     };
     let first = Page::new(1, DASHBOARD_NOTIFICATIONS);
-    let console = cx.state.app.console();
+    let console = cx.state.app.notifications();
     let unread = console.notifications(&cx.op.identity, true, first).await?;
     page(&Dashboard {
         chrome,
@@ -170,7 +170,7 @@ pub async fn bell(cx: Ctx) -> Result<Response, WebError> {
 pub async fn notifications(cx: Ctx, Query(q): Query<PageQuery>) -> Result<Response, WebError> {
     let chrome = cx.chrome("notifications").await?;
     let asked = Page::new(q.page.page(), PAGE_SIZE);
-    let console = cx.state.app.console();
+    let console = cx.state.app.notifications();
     let list = console.notifications(&cx.op.identity, false, asked).await?;
     page(&NotificationsPage {
         chrome,
@@ -186,7 +186,7 @@ pub async fn mark_read(
 ) -> Result<Response, WebError> {
     cx.state
         .app
-        .console()
+        .notifications()
         .mark_read(&cx.op.identity, id)
         .await?;
     Ok(Redirect::to("/system/notifications").into_response())
@@ -198,7 +198,7 @@ pub async fn mark_all_read(
 ) -> Result<Response, WebError> {
     cx.state
         .app
-        .console()
+        .notifications()
         .mark_all_read(&cx.op.identity)
         .await?;
     Ok(Redirect::to("/system/notifications").into_response())

@@ -19,7 +19,7 @@ pub async fn healthz() -> &'static str {
 }
 
 pub async fn readyz(State(state): State<WebState>) -> (StatusCode, &'static str) {
-    match state.app.console().ready().await {
+    match state.app.health().ready().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::warn!(error = %e.detail(), "readiness check failed");
@@ -56,7 +56,7 @@ async fn metrics(State(scrape): State<Scrape>, headers: HeaderMap) -> Response {
         )
             .into_response();
     }
-    let console = scrape.app.console();
+    let console = scrape.app.health();
     match console.queue_depth().await {
         Ok(depth) => metrics::gauge!("tenantatlas_queue_depth").set(depth as f64),
         Err(e) => tracing::warn!(error = %e.detail(), "queue depth unavailable"),

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Preflight, RunbookService, ScopeRequest};
 use crate::domain::{Actor, Capability};
 use crate::error::Result;
-use crate::runs::{Run, RunFilter, RunStatus, Scope};
+use crate::runs::Scope;
 
 /// The work a runbook has over all tenants of the workspace.
 #[derive(Debug, Clone, Serialize)]
@@ -24,36 +24,6 @@ pub struct PendingWork {
 }
 
 impl RunbookService {
-    /// One run with its estimate (while it goes) and its retries.
-    pub async fn run(&self, actor: &Actor, run_id: i64) -> Result<Run> {
-        actor.require(Capability::OPERATIONS_VIEW)?;
-        let (mut run, retries) =
-            tokio::try_join!(self.runs.get(run_id), self.runs.retries_of(run_id))?;
-        run.estimate = run.estimate(self.clock.now());
-        run.retries = retries;
-        Ok(run)
-    }
-
-    pub async fn runs(&self, actor: &Actor, filter: &RunFilter) -> Result<Vec<Run>> {
-        actor.require(Capability::OPERATIONS_VIEW)?;
-        self.runs.list(filter).await
-    }
-
-    /// Runs not yet completed, newest first: running ones, then queued
-    /// ones, up to `limit` of each.
-    pub async fn active_runs(&self, actor: &Actor, limit: i64) -> Result<Vec<Run>> {
-        let mut active = Vec::new();
-        for status in [RunStatus::Running, RunStatus::Queued] {
-            let filter = RunFilter {
-                status: Some(status),
-                limit,
-                ..RunFilter::default()
-            };
-            active.extend(self.runs(actor, &filter).await?);
-        }
-        Ok(active)
-    }
-
     /// Work pending per runbook over all tenants, without an audit entry
     /// (the dashboard polls it).
     pub async fn pending_work(&self, actor: &Actor) -> Result<Vec<PendingWork>> {
@@ -62,7 +32,7 @@ impl RunbookService {
         let mut work = Vec::new();
         for runbook in self.registry.all() {
             let per_tenant = runbook.pending(&self.db, ws.id, None).await?;
-            let probe = self.new_run(runbook.as_ref(), &ws, actor, Scope::AllTenants, None);
+            let probe = Self::new_run(runbook.as_ref(), &ws, actor, Scope::AllTenants, None);
             work.push(PendingWork {
                 key: runbook.key().0,
                 title: runbook.title(),

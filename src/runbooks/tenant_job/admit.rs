@@ -14,7 +14,8 @@ use super::{
 use crate::error::Result;
 use crate::queue::{Admit, Job, Outcome, Reason};
 use crate::runs::{Admission, GateDecision, OperationRunService, TenantJobArgs, TenantResult};
-use crate::storage::{Tx, run_jobs, tenant_locks};
+use crate::storage::runs::jobs as run_jobs;
+use crate::storage::{Tx, tenant_locks};
 
 /// How long a paused run's tenant job waits; resuming wakes it sooner.
 const PAUSED_RETRY_MS: i64 = 10 * 60 * 1000;

@@ -1,6 +1,6 @@
 //! Statements of the job queue: jobs, their leases and their kinds. The
 //! queue knows no run, tenant or lock: the runs' statements over their jobs
-//! are in `storage::run_jobs`, tenant locks in `storage::tenant_locks`.
+//! are in `storage::runs::jobs`, tenant locks in `storage::tenant_locks`.
 //!
 //! Queue times are epoch milliseconds from the service's clock, so one
 //! statement serves both backends and tests can move time. Every statement
@@ -35,6 +35,15 @@ const RETURNING: &str = "RETURNING id, kind, payload, attempts, max_attempts, la
 const CLAIM_SET: &str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
      lease_owner = $1, lease_until_ms = $2, updated_at_ms = $3";
 
+/// `select` taking the rows it reads: on PostgreSQL it skips rows other
+/// workers hold and locks the rest; SQLite's one writer needs neither.
+fn skipping_locked(ex: &impl Exec, select: &str) -> String {
+    match ex.backend() {
+        Backend::Sqlite => select.to_owned(),
+        Backend::Postgres => format!("{select} FOR UPDATE SKIP LOCKED"),
+    }
+}
+
 /// Claims one job: the oldest ready one or one whose worker died (lease
 /// expired); `expired_first` says which to look for first. PostgreSQL skips
 /// rows other workers hold; SQLite runs the single UPDATE under its write
@@ -46,16 +55,14 @@ pub async fn claim(
     lease_ms: i64,
     expired_first: bool,
 ) -> Result<Option<ClaimedJob>, sqlx::Error> {
-    let expired = ex.pick(
+    let expired = skipping_locked(
+        ex,
         "SELECT id FROM jobs WHERE status = 'running' AND lease_until_ms < $3 ORDER BY lease_until_ms LIMIT 1",
-        "SELECT id FROM jobs WHERE status = 'running' AND lease_until_ms < $3 ORDER BY lease_until_ms LIMIT 1 \
-         FOR UPDATE SKIP LOCKED",
     );
-    let ready = ex.pick(
+    let ready = skipping_locked(
+        ex,
         "SELECT id FROM jobs WHERE status IN ('available', 'retryable') AND run_at_ms <= $3 \
          ORDER BY run_at_ms, id LIMIT 1",
-        "SELECT id FROM jobs WHERE status IN ('available', 'retryable') AND run_at_ms <= $3 \
-         ORDER BY run_at_ms, id LIMIT 1 FOR UPDATE SKIP LOCKED",
     );
     let reclaim = format!(
         "{CLAIM_SET} WHERE id = ({expired}) AND status = 'running' AND lease_until_ms < $3 {RETURNING}"
@@ -91,15 +98,15 @@ pub async fn claim_many(
     lease_ms: i64,
     limit: i64,
 ) -> Result<Vec<ClaimedJob>, sqlx::Error> {
-    let pick = ex.pick(
+    let pick = skipping_locked(
+        ex,
         "SELECT id FROM jobs WHERE status IN ('available', 'retryable') AND run_at_ms <= $3 AND kind = $5 \
          ORDER BY run_at_ms, id LIMIT $4",
-        "ARRAY(SELECT id FROM jobs WHERE status IN ('available', 'retryable') AND run_at_ms <= $3 AND kind = $5 \
-         ORDER BY run_at_ms, id LIMIT $4 FOR UPDATE SKIP LOCKED)",
     );
-    let matches = ex.pick("id IN", "id = ANY");
+    let matches = ex.pick("id IN(", "id = ANY(ARRAY(");
+    let close = ex.pick(")", "))");
     let sql = format!(
-        "{CLAIM_SET} WHERE {matches}({pick}) AND status IN ('available', 'retryable') {RETURNING}"
+        "{CLAIM_SET} WHERE {matches}{pick}{close} AND status IN ('available', 'retryable') {RETURNING}"
     );
     let mut jobs: Vec<ClaimedJob> = ex
         .fetch_all(

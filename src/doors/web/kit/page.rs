@@ -61,7 +61,7 @@ impl Chrome {
     ) -> Result<Chrome, WebError> {
         // Side by side: the session's first read and the bell's count.
         let (csrf, unread) = tokio::try_join!(csrf_token(session), async {
-            Ok::<_, WebError>(state.app.console().unread_count(&op.identity).await?)
+            Ok::<_, WebError>(state.app.notifications().unread_count(&op.identity).await?)
         })?;
         Ok(Chrome {
             plane: "system",
@@ -90,7 +90,7 @@ impl Chrome {
             user_name: c.identity.name.clone(),
             user_email: c.identity.email.clone(),
             csrf: csrf_token(session).await?,
-            workspace: state.app.console().workspace_name(&c.identity).await?,
+            workspace: state.app.customer().workspace_name(&c.identity).await?,
             ..Chrome::default()
         })
     }

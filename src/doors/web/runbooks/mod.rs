@@ -238,7 +238,7 @@ pub async fn tenant_options(
     Query(q): Query<TenantOptionsQuery>,
 ) -> Result<Response, WebError> {
     let typed = opt(&q.tenant);
-    let console = cx.state.app.console();
+    let console = cx.state.app.run_lists();
     let tenants = console.search_tenants(&cx.op.identity, typed, TENANT_OPTIONS);
     let tenants = tenants.await?;
     page(&TenantOptions {

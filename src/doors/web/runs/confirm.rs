@@ -31,14 +31,14 @@ struct RunDetails {
 
 /// The confirmation of `action` (`cancel`, `retry-failed`) of run `id`.
 async fn confirm(cx: &Ctx, id: i64, action: &'static str) -> Result<Response, WebError> {
-    let run = cx.state.app.runbooks().run(&cx.actor(), id).await?;
+    let run = cx.state.app.runs().run(&cx.actor(), id).await?;
     let failed = plural(run.summary_counts.failed, "tenant");
     let retry = action != "cancel";
     let groups = match retry {
         true => {
             cx.state
                 .app
-                .console()
+                .run_lists()
                 .failure_groups(&cx.op.identity, id)
                 .await?
         }
@@ -94,7 +94,7 @@ pub async fn retry_failed_confirm(cx: Ctx, RunId(id): RunId) -> Result<Response,
 
 /// A confirmation's counts alone (polled while the run is active).
 pub async fn counts(cx: Ctx, RunId(id): RunId) -> Result<Response, WebError> {
-    let run = cx.state.app.runbooks().run(&cx.actor(), id).await?;
+    let run = cx.state.app.runs().run(&cx.actor(), id).await?;
     page(&Counts {
         run: RunView::of(&cx.state, run),
     })

@@ -58,7 +58,7 @@ impl Ctx {
     responses((status = 200, description = "The paused run", body = Run), WriteErrors)
 )]
 pub async fn pause(cx: Ctx, RunId(id): RunId, _: Input<TokenOnly>) -> Result<Response, WebError> {
-    let run = cx.state.app.runbooks().pause(&cx.actor(), id).await?;
+    let run = cx.state.app.runs().pause(&cx.actor(), id).await?;
     let message = format!("Run {} paused; tenants in flight finish.", run.id);
     cx.run_done(&run, Some(message)).await
 }
@@ -73,7 +73,7 @@ pub async fn pause(cx: Ctx, RunId(id): RunId, _: Input<TokenOnly>) -> Result<Res
     responses((status = 200, description = "The resumed run", body = Run), WriteErrors)
 )]
 pub async fn resume(cx: Ctx, RunId(id): RunId, _: Input<TokenOnly>) -> Result<Response, WebError> {
-    let run = cx.state.app.runbooks().resume(&cx.actor(), id).await?;
+    let run = cx.state.app.runs().resume(&cx.actor(), id).await?;
     cx.run_done(&run, Some(format!("Run {} resumed.", run.id)))
         .await
 }
@@ -102,7 +102,7 @@ pub async fn limits(
     Input(b): Input<LimitsBody>,
 ) -> Result<Response, WebError> {
     let (cap, errors) = (b.max_concurrency.as_deref(), b.max_errors.as_deref());
-    let (service, actor) = (cx.state.app.runbooks(), cx.actor());
+    let (service, actor) = (cx.state.app.runs(), cx.actor());
     let min = b.min_finished.as_deref();
     let run = service.set_limits(&actor, id, cap, errors, min).await?;
     let l = &run.limits;
@@ -126,6 +126,6 @@ pub async fn limits(
     responses((status = 200, description = "The cancelled run", body = Run), WriteErrors)
 )]
 pub async fn cancel(cx: Ctx, RunId(id): RunId, _: Input<TokenOnly>) -> Result<Response, WebError> {
-    let run = cx.state.app.runbooks().cancel(&cx.actor(), id).await?;
+    let run = cx.state.app.runs().cancel(&cx.actor(), id).await?;
     cx.run_done(&run, None).await
 }

@@ -96,7 +96,7 @@ pub async fn runs(cx: Ctx, Query(q): Query<RunsFilter>) -> Result<Response, WebE
     let state = &cx.state;
     let listed = state
         .app
-        .console()
+        .run_lists()
         .run_list(&cx.op.identity, &q.filter(), q.page.page(), PAGE_SIZE)
         .await;
     let (list, status, error_field, error) = match listed {
@@ -166,7 +166,7 @@ pub async fn runs_json(cx: Ctx, Query(q): Query<RunsQuery>) -> Result<Response, 
         offset: (q.page.page() - 1) * RUNS_LIMIT,
         ..RunFilter::parse(q.runbook.get(), q.status.get(), q.outcome.get())?
     };
-    let runs = cx.state.app.runbooks().runs(&cx.actor(), &filter).await?;
+    let runs = cx.state.app.runs().runs(&cx.actor(), &filter).await?;
     Ok(Json(runs).into_response())
 }
 
@@ -179,6 +179,6 @@ pub async fn runs_json(cx: Ctx, Query(q): Query<RunsQuery>) -> Result<Response, 
     responses((status = 200, description = "The run", body = Run), ReadErrors)
 )]
 pub async fn run_json(cx: Ctx, RunId(id): RunId) -> Result<Response, WebError> {
-    let run = cx.state.app.runbooks().run(&cx.actor(), id).await?;
+    let run = cx.state.app.runs().run(&cx.actor(), id).await?;
     Ok(Json(run).into_response())
 }

@@ -72,7 +72,7 @@ pub async fn retry_page(
     RunId(id): RunId,
     Query(ask): Query<RetryAsk>,
 ) -> Result<Response, WebError> {
-    let (service, actor) = (cx.state.app.runbooks(), cx.actor());
+    let (service, actor) = (cx.state.app.runs(), cx.actor());
     let run = service.run(&actor, id).await?;
     let score = service
         .run_tenants(&actor, run.id, &TenantQuery::default())
@@ -200,7 +200,7 @@ pub async fn retry(
         Some(StatesField::List(l)) => Some(l.join(",")),
     };
     let states = TenantState::parse_retry_states(states.as_deref())?;
-    let retry = cx.state.app.runbooks();
+    let retry = cx.state.app.runs();
     let e = retry
         .retry(&cx.actor(), id, &states, opt(&b.reason))
         .await?;
@@ -234,7 +234,7 @@ pub async fn retry_failed(
     RunId(id): RunId,
     Input(b): Input<RetryFailedBody>,
 ) -> Result<Response, WebError> {
-    let retry = cx.state.app.runbooks();
+    let retry = cx.state.app.runs();
     let e = retry.retry_failed(&cx.actor(), id, opt(&b.reason)).await?;
     cx.ensured(&e, None).await
 }

@@ -156,7 +156,7 @@ impl TenantTable {
     /// run's tenants only, so a page reads it beside the run; [`Self::of`]
     /// then says whether the run is still going.
     pub async fn load(cx: &Ctx, run_id: i64, ask: TenantsQuery) -> Result<TenantTable, WebError> {
-        let (service, actor) = (cx.state.app.runbooks(), cx.actor());
+        let (service, actor) = (cx.state.app.runs(), cx.actor());
         let (mut query, error_field, error) = match ask.parse(None) {
             Ok(q) => (q, "", String::new()),
             Err(e) if e.is_caller_error() => {
@@ -225,7 +225,7 @@ pub async fn tenants_fragment(
     Query(ask): Query<TenantsQuery>,
 ) -> Result<Response, WebError> {
     let (run, table) = tokio::try_join!(
-        async { Ok(cx.state.app.runbooks().run(&cx.actor(), id).await?) },
+        async { Ok(cx.state.app.runs().run(&cx.actor(), id).await?) },
         TenantTable::load(&cx, id, ask),
     )?;
     let mut table = table.of(&run);
@@ -255,7 +255,7 @@ pub async fn tenants(
     Query(q): Query<TenantsQuery>,
 ) -> Result<Response, WebError> {
     let query = q.parse(q.per_page.get())?;
-    let (service, actor) = (cx.state.app.runbooks(), cx.actor());
+    let (service, actor) = (cx.state.app.runs(), cx.actor());
     if cx.format == Format::Json {
         let page = service.run_tenants(&actor, id, &query).await?;
         return Ok(Json(page).into_response());

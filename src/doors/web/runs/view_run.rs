@@ -40,9 +40,9 @@ struct RunLive {
 /// The run and its failures grouped by reason, read side by side (the
 /// groups are kept only for a run with failures).
 async fn run_and_groups(cx: &Ctx, run_id: i64) -> Result<(RunView, Vec<FailureGroup>), WebError> {
-    let (runbooks, console, actor) = (cx.state.app.runbooks(), cx.state.app.console(), cx.actor());
+    let (runs, console, actor) = (cx.state.app.runs(), cx.state.app.run_lists(), cx.actor());
     let (run, groups) = tokio::try_join!(
-        runbooks.run(&actor, run_id),
+        runs.run(&actor, run_id),
         console.failure_groups(&cx.op.identity, run_id),
     )?;
     let failed = run.summary_counts.failed > 0 || !run.failures.is_empty();

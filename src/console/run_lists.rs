@@ -7,14 +7,28 @@
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 
 use crate::accounts::OperatorIdentity;
+use crate::clock::SharedClock;
 use crate::domain::{Capability, TenantExternalId, TextKind};
 use crate::error::{Error, Result};
 use crate::runs::{Run, RunFilter};
-use crate::storage::run_reads::{self as store, RunQuery};
-use crate::storage::{directory, runs as run_rows};
+use crate::storage::runs::reads::{self as store, RunQuery};
+use crate::storage::{Db, directory, runs as run_rows};
 
 use super::items::TenantChoice;
-use super::service::ConsoleService;
+
+/// Runs as lists (the runs page, the dashboard's slices, a run's failure
+/// groups) and the tenants to scope a run to, for operators.
+#[derive(Clone)]
+pub struct RunListService {
+    db: Db,
+    clock: SharedClock,
+}
+
+impl RunListService {
+    pub fn new(db: Db, clock: SharedClock) -> RunListService {
+        RunListService { db, clock }
+    }
+}
 
 /// The runs page's filters as a door received them; blank means "any".
 #[derive(Debug, Clone, Default)]
@@ -66,7 +80,21 @@ fn day(field: &str, v: Option<&str>) -> Result<Option<NaiveDate>> {
         .map_err(|_| Error::BadInput(format!("{field}: must be a date like 2026-03-01")))
 }
 
-impl ConsoleService {
+impl RunListService {
+    /// The tenants a run can be scoped to (v1: the default workspace's).
+    pub async fn tenants(&self, op: &OperatorIdentity) -> Result<Vec<TenantChoice>> {
+        op.capabilities.require(Capability::RUNBOOKS_VIEW)?;
+        let ws = directory::default_workspace(&self.db).await?;
+        Ok(directory::tenants_of(&self.db, ws.id)
+            .await?
+            .into_iter()
+            .map(|t| TenantChoice {
+                external_id: t.external_id,
+                name: t.name,
+            })
+            .collect())
+    }
+
     /// Checks a door's filters and turns them into a query.
     async fn run_query(&self, f: &RunListFilter) -> Result<RunQuery> {
         let base = RunFilter::parse(blank(&f.runbook), blank(&f.status), blank(&f.outcome))?;
@@ -233,7 +261,7 @@ pub struct FailureGroup {
     pub data_error: bool,
 }
 
-impl ConsoleService {
+impl RunListService {
     /// A run's failures grouped by reason code, the most common first.
     pub async fn failure_groups(
         &self,

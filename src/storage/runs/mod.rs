@@ -1,5 +1,11 @@
-//! Statements of operation runs and their failures; a run's per-tenant rows
-//! are in `run_tenants`.
+//! Statements of operation runs and their failures (this file), and, one
+//! submodule each, a run's tenant rows (`tenants`), its controls and gate
+//! (`controls`), its jobs (`jobs`) and runs read as lists (`reads`).
+
+pub mod controls;
+pub mod jobs;
+pub mod reads;
+pub mod tenants;
 
 use chrono::{DateTime, Utc};
 
@@ -301,8 +307,7 @@ pub async fn complete_if_done(
 /// the caller has dropped the run's queued jobs before). Returns false when
 /// the run was already completed; the caller rolls back then.
 pub async fn cancel(tx: &mut Tx, run_id: i64, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-    let rows =
-        super::run_tenants::tenant_rows_in_order(tx.backend(), "state IN ('queued', 'running')");
+    let rows = tenants::tenant_rows_in_order(tx.backend(), "state IN ('queued', 'running')");
     tx.execute(
         &format!(
             "UPDATE operation_run_tenants SET state = 'cancelled', finished_at = $2 \

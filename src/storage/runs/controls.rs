@@ -6,10 +6,10 @@
 
 use chrono::{DateTime, Utc};
 
+use super::tenants::tenant_rows_in_order;
 use crate::args;
 use crate::domain::run_controls::RunLimits;
-use crate::domain::run_tenants::{TenantQuery, TenantSort};
-use crate::storage::run_tenants::tenant_rows_in_order;
+use crate::domain::run_tenants::{TenantQuery, TenantRow, TenantSort};
 use crate::storage::{Db, Tx};
 
 /// Starts the tenant without the gate when its run has no cap, is not
@@ -206,23 +206,6 @@ pub async fn set_limits(tx: &mut Tx, run_id: i64, limits: &RunLimits) -> Result<
         == 1)
 }
 
-/// One tenant's result row as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct TenantResultRow {
-    pub tenant_id: i64,
-    pub external_id: String,
-    pub state: String,
-    pub items_expected: Option<i64>,
-    pub items_updated: i64,
-    pub items_skipped: i64,
-    pub items_failed: i64,
-    pub attempts: i64,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub reason_code: Option<String>,
-    pub message: Option<String>,
-}
-
 /// Tenants per state of the run. An active run's finished tenants are
 /// counted on its row, in the transactions that set their states, so only
 /// its running tenants are counted here (the `(run_id, state)` index reads
@@ -342,7 +325,7 @@ pub async fn tenant_page(
     within: TenantsIn,
     query: &TenantQuery,
     all: bool,
-) -> Result<Vec<TenantResultRow>, sqlx::Error> {
+) -> Result<Vec<TenantRow>, sqlx::Error> {
     let duration = db.pick(
         "(julianday(rt.finished_at) - julianday(rt.started_at))",
         "(rt.finished_at - rt.started_at)",
@@ -377,7 +360,7 @@ pub async fn tenant_page(
     args.push(limit.into());
     args.push(offset.into());
     let n = args.len();
-    db.fetch_all::<TenantResultRow>(
+    let rows = db.fetch_all::<TenantRow>(
         &format!(
             "SELECT rt.tenant_id, t.external_id, rt.state, rt.items_expected, rt.items_updated, \
                  rt.items_skipped, rt.items_failed, rt.attempts, rt.started_at, rt.finished_at, \
@@ -387,5 +370,6 @@ pub async fn tenant_page(
         ),
         args,
     )
-    .await
+    .await?;
+    Ok(rows.into_iter().map(TenantRow::timed).collect())
 }

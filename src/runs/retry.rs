@@ -1,0 +1,100 @@
+//! Retry: a new run over the tenants of a completed run in the chosen states
+//! (failed, not_started, cancelled), linked by `context.retry_of`. Runs pick
+//! the tenants; the runbook, through [`RunPlanner`](super::RunPlanner), is
+//! checked still registered and plans the items.
+
+use super::OperationRunService;
+use crate::domain::run::{Ensured, NewRun, Run, Scope};
+use crate::domain::run_tenants::TenantState;
+use crate::domain::{Actor, Capability, Reason};
+use crate::error::{Error, Result};
+use crate::storage::directory;
+
+impl OperationRunService {
+    /// A new run over just the failed tenants of a completed run.
+    pub async fn retry_failed(
+        &self,
+        actor: &Actor,
+        run_id: i64,
+        reason: Option<&str>,
+    ) -> Result<Ensured> {
+        self.retry_states(
+            actor,
+            run_id,
+            &[TenantState::Failed],
+            reason,
+            "run.retry_failed",
+        )
+        .await
+    }
+
+    /// A new run over the tenants of a completed run in the chosen states
+    /// (failed, not_started, cancelled), linked by `context.retry_of`.
+    pub async fn retry(
+        &self,
+        actor: &Actor,
+        run_id: i64,
+        states: &[TenantState],
+        reason: Option<&str>,
+    ) -> Result<Ensured> {
+        self.retry_states(actor, run_id, states, reason, "run.retry")
+            .await
+    }
+
+    async fn retry_states(
+        &self,
+        actor: &Actor,
+        run_id: i64,
+        states: &[TenantState],
+        reason: Option<&str>,
+        action: &str,
+    ) -> Result<Ensured> {
+        actor.require(Capability::RUNBOOKS_RUN)?;
+        if states.is_empty() || states.iter().any(|s| !TenantState::RETRYABLE.contains(s)) {
+            return Err(Error::BadInput(
+                "choose states to retry among failed, not_started and cancelled".into(),
+            ));
+        }
+        let run = self.get(run_id).await?;
+        if run.is_active() {
+            return Err(Error::Conflict(format!(
+                "run {run_id} is still {}; retry it when it completes",
+                run.status.as_str()
+            )));
+        }
+        let tenants = self.tenants_in_states(run_id, states).await?;
+        let names: Vec<&str> = states.iter().map(TenantState::as_str).collect();
+        if tenants.is_empty() {
+            return Err(Error::Conflict(format!(
+                "run {run_id} has no {} tenants to retry",
+                names.join("/")
+            )));
+        }
+        self.planner.check(&run.run_type)?;
+        // v1 runbooks act on the default workspace (seed decision 3).
+        let ws = directory::default_workspace(&self.db).await?;
+        let default_reason = format!("retry {} tenants of run {run_id}", names.join("/"));
+        let reason = Reason::parse(reason, false)
+            .map_err(Error::BadInput)?
+            .or(Reason::parse(Some(&default_reason), false).ok().flatten());
+        let scope = Scope::Tenants {
+            tenant_ids: tenants,
+            retry_of: run_id,
+            states: states.to_vec(),
+        };
+        let mut new = NewRun::new(&run.run_type, ws.id, actor.initiator.clone(), scope, reason);
+        new.limits = run.limits.clone();
+        new.expected = Some(self.planner.expected(&self.db, &new).await?);
+        self.start_as(actor, new, action).await
+    }
+
+    /// The runs started as retries of `run_id`, oldest first.
+    pub async fn retries_of(&self, actor: &Actor, run_id: i64) -> Result<Vec<Run>> {
+        actor.require(Capability::OPERATIONS_VIEW)?;
+        let mut runs = Vec::new();
+        for id in self.retry_ids(run_id).await? {
+            runs.push(self.get(id).await?);
+        }
+        Ok(runs)
+    }
+}
