@@ -165,7 +165,7 @@ fn run_counts(run: &Run) -> Vec<(String, i64)> {
 /// Why a run stopped early, for its summary (empty when it did not).
 fn stopped(run: &Run) -> String {
     match &run.reason_code {
-        Some(code) => format!(" Stopped early: {code}."),
+        Some(code) => format!(" Stopped: {code}."),
         None => String::new(),
     }
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::domain::run_controls::{Estimate, RunLimits, estimate};
-pub use crate::domain::run_progress::Progress;
+pub use crate::domain::run_progress::{Progress, Stage, SummaryCounts};
 use crate::domain::run_tenants::TenantState;
 use crate::domain::{Reason, TextKind};
 use crate::error::{Error, Result};
@@ -182,16 +182,6 @@ pub struct RunContext {
     pub retry_of: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct SummaryCounts {
-    pub total: i64,
-    pub processed: i64,
-    pub succeeded: i64,
-    pub failed: i64,
-    pub items_updated: i64,
-    pub items_skipped: i64,
-    pub items_failed: i64,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunFailure {
@@ -237,6 +227,17 @@ pub struct Run {
     /// Runs started as retries of this one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retries: Vec<i64>,
+}
+
+impl Outcome {
+    /// The stage of a run with this outcome, as its progress reads it.
+    pub fn stage(self) -> Stage {
+        match self {
+            Outcome::Pending => Stage::Going,
+            Outcome::Cancelled => Stage::Cancelled,
+            _ => Stage::Ended,
+        }
+    }
 }
 
 impl Run {

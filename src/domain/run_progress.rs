@@ -12,7 +12,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::figures::count;
-use crate::domain::run::{Outcome, SummaryCounts};
 
 /// A run's tenants by what became of them. `succeeded + failed + not_started
 /// + cancelled + remaining == total`.
@@ -32,22 +31,42 @@ pub struct Progress {
     pub percent: i64,
 }
 
+/// Where a run is, as far as its progress is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Queued, running or paused.
+    Going,
+    /// Completed by its tenants' results or its error budget.
+    Ended,
+    /// Cancelled: its unprocessed tenants were cancelled.
+    Cancelled,
+}
+
+/// The counters a run keeps (the completion rule reads `processed`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SummaryCounts {
+    pub total: i64,
+    pub processed: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub items_updated: i64,
+    pub items_skipped: i64,
+    pub items_failed: i64,
+}
+
 impl Progress {
-    /// The parts of a run with these counts, its not-started tenants and its
-    /// outcome (a cancelled run's unprocessed tenants were cancelled).
-    pub fn of(c: &SummaryCounts, not_started: i64, outcome: Outcome) -> Progress {
+    /// The parts of a run with these counts and not-started tenants.
+    pub fn of(c: &SummaryCounts, not_started: i64, stage: Stage) -> Progress {
         let unprocessed = (c.total - c.processed).max(0);
-        let (cancelled, remaining) = match outcome {
-            Outcome::Cancelled => (unprocessed, 0),
+        let (cancelled, remaining) = match stage {
+            Stage::Cancelled => (unprocessed, 0),
             _ => (0, unprocessed),
         };
         let ran = c.succeeded + c.failed;
-        let percent = if c.total > 0 {
-            (ran * 100 / c.total).clamp(0, 100)
-        } else if outcome == Outcome::Pending || outcome == Outcome::Cancelled {
-            0
-        } else {
-            100
+        let percent = match (c.total > 0, stage) {
+            (true, _) => (ran * 100 / c.total).clamp(0, 100),
+            (false, Stage::Ended) => 100,
+            (false, _) => 0,
         };
         Progress {
             total: c.total,
@@ -151,7 +170,7 @@ mod tests {
     fn a_budget_stopped_run_is_not_complete() {
         // 2,001 tenants, 1,028 never started: processed is the total
         // (the completion rule), but only 973 ran.
-        let p = Progress::of(&counts(2001, 2001, 950, 23), 1028, Outcome::Failed);
+        let p = Progress::of(&counts(2001, 2001, 950, 23), 1028, Stage::Ended);
         assert_eq!(p.ran(), 973);
         assert_eq!(p.percent, 48);
         assert_eq!(p.remaining, 0);
@@ -163,7 +182,7 @@ mod tests {
 
     #[test]
     fn a_cancelled_run_names_its_cancelled_tenants() {
-        let p = Progress::of(&counts(1001, 8, 8, 0), 0, Outcome::Cancelled);
+        let p = Progress::of(&counts(1001, 8, 8, 0), 0, Stage::Cancelled);
         assert_eq!(p.cancelled, 993);
         assert_eq!(p.percent, 0);
         assert_eq!(
@@ -174,17 +193,17 @@ mod tests {
 
     #[test]
     fn only_a_run_whose_every_tenant_ran_reads_100() {
-        let done = Progress::of(&counts(3, 3, 2, 1), 0, Outcome::PartiallySucceeded);
+        let done = Progress::of(&counts(3, 3, 2, 1), 0, Stage::Ended);
         assert_eq!(done.percent, 100);
         // 999 of 1,000 rounds down, never up to 100.
-        let almost = Progress::of(&counts(1000, 999, 999, 0), 0, Outcome::Pending);
+        let almost = Progress::of(&counts(1000, 999, 999, 0), 0, Stage::Going);
         assert_eq!(almost.percent, 99);
         assert_eq!(almost.remaining, 1);
         assert_eq!(
             almost.sentence(),
             "999 of 1,000 tenants ran: 999 succeeded, 0 failed, 1 still to run"
         );
-        let one = Progress::of(&counts(1, 0, 0, 0), 0, Outcome::Pending);
+        let one = Progress::of(&counts(1, 0, 0, 0), 0, Stage::Going);
         assert_eq!(
             one.sentence(),
             "0 of 1 tenant ran: 0 succeeded, 0 failed, 1 still to run"
@@ -193,7 +212,7 @@ mod tests {
 
     #[test]
     fn the_parts_add_up_and_a_present_part_is_visible() {
-        let p = Progress::of(&counts(2001, 2001, 950, 23), 1028, Outcome::Failed);
+        let p = Progress::of(&counts(2001, 2001, 950, 23), 1028, Stage::Ended);
         assert_eq!(
             p.succeeded + p.failed + p.not_started + p.cancelled + p.remaining,
             p.total
@@ -201,7 +220,7 @@ mod tests {
         let bar = Progress::of(
             &counts(10_000, 10_000, 9_999, 1),
             0,
-            Outcome::PartiallySucceeded,
+            Stage::Ended,
         )
         .bar();
         assert!(bar.failed >= 0.5);

@@ -333,6 +333,11 @@ both_backends!(
             "{}",
             message.summary
         );
+        assert!(
+            message.summary.contains("5 not started, 1 cancelled"),
+            "{}",
+            message.summary
+        );
         let expected: Vec<i64> = {
             let mut ids = t
                 .app
@@ -618,7 +623,7 @@ both_backends!(
         let out = bin.run(&format!("runs show {id}")).await;
         assert!(out.stdout.contains("retried by: run"), "{}", out.stdout);
         assert!(
-            out.stdout.contains("expected: 12 item(s)"),
+            out.stdout.contains("expected: 12 items, 11 done"),
             "{}",
             out.stdout
         );

@@ -315,11 +315,11 @@ both_backends!(
         // While it waits, the cancel confirmation's counts are live.
         let confirm = get_html(&c, format!("{url}/cancel")).await;
         assert!(confirm.contains(&format!("hx-get=\"/system/runs/{}/counts\"", run.id)));
-        assert!(confirm.contains("6 tenants not yet processed"), "{confirm}");
+        assert!(confirm.contains("0 of 6 tenants ran: 0 succeeded, 0 failed, 6 still to run"), "{confirm}");
         t.drain().await;
         let counts = get_html(&c, format!("{url}/counts")).await;
         assert!(!counts.contains("hx-get"), "stops once completed");
-        assert!(counts.contains("Partially succeeded: 6 of 6 tenants processed, 2 failed"));
+        assert!(counts.contains("Partially succeeded: 6 of 6 tenants ran: 4 succeeded, 2 failed"), "{counts}");
 
         let html = get_html(&c, &url).await;
         assert!(
@@ -328,7 +328,7 @@ both_backends!(
             ),
             "{html:.2000}"
         );
-        assert!(html.contains("Partially succeeded · 6 of 6 tenants processed · 2 failed · took"));
+        assert!(html.contains("Partially succeeded · 6 of 6 tenants ran: 4 succeeded, 2 failed · took"));
         assert!(html.contains("id=\"run-duration\""));
         assert!(html.contains("CLI: ana"));
         assert!(html.contains("id=\"failure-groups\""));

@@ -100,7 +100,7 @@ impl RunRow {
             outcome,
             workspace_id: self.workspace_id,
             tenant_id: self.tenant_id,
-            progress: Progress::of(&summary_counts, self.not_started, outcome),
+            progress: Progress::of(&summary_counts, self.not_started, outcome.stage()),
             summary_counts,
             failures,
             context,

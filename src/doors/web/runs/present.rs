@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::super::kit::WebState;
 use super::super::kit::format::{count, duration, plural};
+use crate::domain::figures::rate;
 use crate::console::FailureGroup;
 use crate::runs::{Initiator, Outcome, Run, RunStatus, Scope};
 
@@ -121,20 +122,39 @@ impl RunView {
         }
     }
 
-    /// How far the run is, in percent of its tenants processed.
-    pub fn percent(&self) -> i64 {
-        let c = &self.summary_counts;
-        match (c.total > 0, self.is_active()) {
-            (true, _) => (c.processed * 100 / c.total).clamp(0, 100),
-            (false, true) => 0,
-            (false, false) => 100,
-        }
+    /// "973 of 2,001 tenants ran: 950 succeeded, 23 failed, 1,028 not
+    /// started": what became of the tenants (never "100%" for a run that
+    /// stopped or was cancelled).
+    pub fn progress_line(&self) -> String {
+        self.progress.sentence()
     }
 
-    /// "1,234 of 20,009 tenants".
-    pub fn progress(&self) -> String {
-        let c = &self.summary_counts;
-        format!("{} of {}", count(c.processed), plural(c.total, "tenant"))
+    /// The parts with their bar colours (the legend beside the bar).
+    pub fn progress_parts(&self) -> Vec<(i64, &'static str, &'static str)> {
+        self.progress
+            .parts()
+            .into_iter()
+            .map(|(n, words)| (n, words, part_class(words)))
+            .collect()
+    }
+
+    /// The bar's coloured segments: class, start and width in percent.
+    pub fn bar_segments(&self) -> Vec<(&'static str, String, String)> {
+        let b = self.progress.bar();
+        let mut x = 0.0;
+        let mut segments = Vec::new();
+        for (class, width) in [
+            ("ok", b.succeeded),
+            ("bad", b.failed),
+            ("skip", b.not_started),
+            ("gone", b.cancelled),
+        ] {
+            if width > 0.0 {
+                segments.push((class, format!("{x:.2}"), format!("{width:.2}")));
+                x += width;
+            }
+        }
+        segments
     }
 
     pub fn who(&self) -> String {
@@ -182,11 +202,7 @@ impl RunView {
 
     /// View run's one status line.
     pub fn status_line(&self) -> String {
-        let c = &self.summary_counts;
-        let mut line = format!("{} · {} processed", self.label(), self.progress());
-        if c.failed > 0 {
-            line += &format!(" · {} failed", count(c.failed));
-        }
+        let mut line = format!("{} · {}", self.label(), self.progress_line());
         match self.took() {
             took if took.is_empty() => {}
             took if self.is_active() => line += &format!(" · running for {took}"),
@@ -200,22 +216,13 @@ impl RunView {
 
     /// Where the run stands, rounded to tens, for screen readers.
     pub fn announce(&self) -> String {
-        let tens = self.percent() / 10 * 10;
-        format!("Run #{}: {}, {tens}% processed", self.id, self.label())
+        let tens = self.progress.percent / 10 * 10;
+        format!("Run #{}: {}, {tens}% of tenants ran", self.id, self.label())
     }
 
-    /// A confirmation's counts ("Running: 3 of 10 tenants processed, …").
+    /// A confirmation's counts ("Running: 3 of 10 tenants ran: …").
     pub fn counts_line(&self) -> String {
-        let c = &self.summary_counts;
-        let mut text = format!("{}: {} processed", self.label(), self.progress());
-        if c.failed > 0 {
-            text += &format!(", {} failed", count(c.failed));
-        }
-        if self.is_active() {
-            let left = plural((c.total - c.processed).max(0), "tenant");
-            text += &format!("; {left} not yet processed");
-        }
-        text
+        format!("{}: {}", self.label(), self.progress_line())
     }
 
     /// Expected items against those done, when the start counted them.
@@ -239,11 +246,15 @@ impl RunView {
         )
     }
 
-    /// Rate so far and time remaining, while the run goes.
+    /// Rate so far and time remaining, while the run goes; while paused
+    /// there is no countdown.
     pub fn eta_line(&self) -> String {
+        if self.is_paused() {
+            return "Paused: no time left is counted until the run is resumed".into();
+        }
         match (&self.estimate, self.is_active()) {
             (Some(est), true) => {
-                let rate = format!("{:.1} items a second so far", est.items_per_second);
+                let rate = format!("{} items a second so far", rate(est.items_per_second));
                 match est.seconds_remaining {
                     Some(left) => format!("{rate} · about {} left", duration(left * 1_000)),
                     None => format!("{rate} · time left not yet known"),
@@ -299,6 +310,17 @@ impl RunView {
             (None, _) => "no error budget".into(),
         };
         format!("{cap}; {budget}")
+    }
+}
+
+/// The bar colour of a part of the progress.
+fn part_class(words: &str) -> &'static str {
+    match words {
+        "succeeded" => "ok",
+        "failed" => "bad",
+        "not started" => "skip",
+        "cancelled" => "gone",
+        _ => "rest",
     }
 }
 

@@ -1,11 +1,12 @@
 //! View run: one status line, the duration, expected against done with the
 //! rate and time remaining while it goes, the box score and per-tenant
-//! table, the operator's controls (pause, resume, limits), failures by
-//! reason code, and the links between a run and its retries.
+//! table, the operator's controls beside the progress (pause, resume,
+//! cancel, retry, limits), failures by reason code, and the links between a run and its retries.
 
 use askama::Template;
 use axum::response::Response;
 
+use super::super::kit::session::csrf_token;
 use super::super::kit::{Chrome, Ctx, Flash, Query, RunId, WebError, page};
 use super::present::RunView;
 use super::tenants::{SORTS, STATE_LABELS, TenantTable, TenantsQuery, filters};
@@ -23,8 +24,10 @@ struct RunPage {
     table: TenantTable,
     states: Vec<(&'static str, &'static str)>,
     sorts: Vec<(&'static str, &'static str)>,
-    /// The operator's controls of an active run: pause or resume, limits.
-    controls: bool,
+    /// The form token of the controls' forms.
+    csrf: String,
+    /// False: the failures are drawn in place (a poll swaps them out of band).
+    live: bool,
     /// What a control just did (pause, resume, limits, retry), once.
     flash: Option<Flash>,
 }
@@ -35,6 +38,8 @@ struct RunLive {
     run: RunView,
     groups: Vec<FailureGroup>,
     can_act: bool,
+    csrf: String,
+    live: bool,
 }
 
 /// The run and its failures grouped by reason, read side by side (the
@@ -64,8 +69,9 @@ pub async fn view_run(
     )?;
     let can_act = cx.op.can(Capability::RUNBOOKS_RUN);
     page(&RunPage {
+        csrf: chrome.csrf.clone(),
+        live: false,
         chrome,
-        controls: can_act && run.is_active(),
         table: table.of(&run),
         run,
         groups,
@@ -81,11 +87,13 @@ pub async fn view_run(
 
 /// The live part of View run, polled by htmx while the run is active.
 pub async fn live(cx: Ctx, RunId(id): RunId) -> Result<Response, WebError> {
-    let (run, groups) = run_and_groups(&cx, id).await?;
+    let ((run, groups), csrf) = tokio::try_join!(run_and_groups(&cx, id), csrf_token(&cx.session))?;
     let can_act = cx.op.can(Capability::RUNBOOKS_RUN);
     page(&RunLive {
         run,
         groups,
         can_act,
+        csrf,
+        live: true,
     })
 }
