@@ -182,7 +182,6 @@ pub struct RunContext {
     pub retry_of: Option<i64>,
 }
 
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunFailure {
     pub tenant_id: Option<i64>,

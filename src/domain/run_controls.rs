@@ -71,6 +71,15 @@ impl std::fmt::Display for Limit {
     }
 }
 
+/// Limits as a door took them: a field left out (None) keeps its value, an
+/// empty text removes the limit.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LimitsText<'a> {
+    pub max_concurrency: Option<&'a str>,
+    pub max_errors: Option<&'a str>,
+    pub min_finished: Option<&'a str>,
+}
+
 /// A run's cap and error budget, as stored and shown (`"10"`, `"5%"`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunLimits {
@@ -109,6 +118,31 @@ impl RunLimits {
             max_concurrency: cap.map(|l| l.to_string()),
             max_errors: budget.map(|l| l.to_string()),
             min_finished,
+        })
+    }
+
+    /// These limits changed by a door's text: a field left out (None)
+    /// keeps its value, an empty text removes the limit.
+    pub fn changed(
+        &self,
+        max_concurrency: Option<&str>,
+        max_errors: Option<&str>,
+        min_finished: Option<&str>,
+    ) -> Result<RunLimits> {
+        let parsed = RunLimits::parse(max_concurrency, max_errors, min_finished)?;
+        Ok(RunLimits {
+            max_concurrency: match max_concurrency {
+                Some(_) => parsed.max_concurrency,
+                None => self.max_concurrency.clone(),
+            },
+            max_errors: match max_errors {
+                Some(_) => parsed.max_errors,
+                None => self.max_errors.clone(),
+            },
+            min_finished: match min_finished {
+                Some(_) => parsed.min_finished,
+                None => self.min_finished,
+            },
         })
     }
 

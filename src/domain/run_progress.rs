@@ -217,12 +217,7 @@ mod tests {
             p.succeeded + p.failed + p.not_started + p.cancelled + p.remaining,
             p.total
         );
-        let bar = Progress::of(
-            &counts(10_000, 10_000, 9_999, 1),
-            0,
-            Stage::Ended,
-        )
-        .bar();
+        let bar = Progress::of(&counts(10_000, 10_000, 9_999, 1), 0, Stage::Ended).bar();
         assert!(bar.failed >= 0.5);
         assert_eq!(bar.not_started, 0.0);
     }

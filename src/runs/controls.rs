@@ -220,7 +220,8 @@ impl OperationRunService {
         min_finished: Option<&str>,
     ) -> Result<Run> {
         actor.require(Capability::RUNBOOKS_RUN)?;
-        let parsed = RunLimits::parse(max_concurrency, max_errors, min_finished)?;
+        // Checked before anything is locked: bad input writes nothing.
+        RunLimits::default().changed(max_concurrency, max_errors, min_finished)?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         run_jobs::wake_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
@@ -236,20 +237,7 @@ impl OperationRunService {
             max_errors: run.max_errors,
             min_finished: run.min_finished,
         };
-        let after = RunLimits {
-            max_concurrency: match max_concurrency {
-                Some(_) => parsed.max_concurrency,
-                None => before.max_concurrency.clone(),
-            },
-            max_errors: match max_errors {
-                Some(_) => parsed.max_errors,
-                None => before.max_errors.clone(),
-            },
-            min_finished: match min_finished {
-                Some(_) => parsed.min_finished,
-                None => before.min_finished,
-            },
-        };
+        let after = before.changed(max_concurrency, max_errors, min_finished)?;
         rc::set_limits(&mut tx, run_id, &after).await?;
         let entry = actor.audit(
             "run.limits",

@@ -16,17 +16,21 @@ impl OperationRunService {
     /// runbook checked), or answers the active run of the same identity;
     /// the audit entry `run.start` is written with it.
     pub async fn start(&self, actor: &Actor, new: NewRun) -> Result<Ensured> {
-        self.start_as(actor, new, "run.start").await
+        let scope = serde_json::to_value(&new.context.scope).unwrap_or_default();
+        self.start_as(actor, new, "run.start", scope).await
     }
 
-    /// [`OperationRunService::start`] audited as `action` (a retry's).
+    /// [`OperationRunService::start`] audited as `action` (a retry's), its
+    /// scope in the audit entry as `scope` says it (a retry names tenants
+    /// by external id).
     pub(super) async fn start_as(
         &self,
         actor: &Actor,
         new: NewRun,
         action: &str,
+        scope: serde_json::Value,
     ) -> Result<Ensured> {
-        let ensured = self.ensure(new, start_entry(actor, action)).await?;
+        let ensured = self.ensure(new, start_entry(actor, action, scope)).await?;
         if ensured.created {
             metrics::counter!("tenantatlas_runs_started_total", "runbook" => ensured.run.run_type.clone()).increment(1);
         }
@@ -213,6 +217,7 @@ impl OperationRunService {
 fn start_entry<'a>(
     actor: &'a Actor,
     action: &'a str,
+    scope: serde_json::Value,
 ) -> impl Fn(&Ensured) -> AuditEntry + Send + Sync + 'a {
     move |ensured| {
         actor.audit(
@@ -220,7 +225,7 @@ fn start_entry<'a>(
             Some(format!("run:{}", ensured.run.id)),
             serde_json::json!({
                 "runbook": ensured.run.run_type,
-                "scope": ensured.run.context.scope,
+                "scope": scope,
                 "reason": ensured.run.context.reason,
                 "created": ensured.created,
                 "limits": ensured.run.limits,

@@ -5,10 +5,14 @@
 
 use super::OperationRunService;
 use crate::domain::run::{Ensured, NewRun, Run, Scope};
+use crate::domain::run_controls::LimitsText;
 use crate::domain::run_tenants::TenantState;
 use crate::domain::{Actor, Capability, Reason};
 use crate::error::{Error, Result};
 use crate::storage::directory;
+
+/// Tenants a retry's audit entry names by external id.
+const AUDIT_NAMES: usize = 100;
 
 impl OperationRunService {
     /// A new run over just the failed tenants of a completed run.
@@ -24,12 +28,14 @@ impl OperationRunService {
             &[TenantState::Failed],
             reason,
             "run.retry_failed",
+            LimitsText::default(),
         )
         .await
     }
 
     /// A new run over the tenants of a completed run in the chosen states
-    /// (failed, not_started, cancelled), linked by `context.retry_of`.
+    /// (failed, not_started, cancelled), linked by `context.retry_of`,
+    /// with the run's limits.
     pub async fn retry(
         &self,
         actor: &Actor,
@@ -37,7 +43,21 @@ impl OperationRunService {
         states: &[TenantState],
         reason: Option<&str>,
     ) -> Result<Ensured> {
-        self.retry_states(actor, run_id, states, reason, "run.retry")
+        let keep = LimitsText::default();
+        self.retry_with(actor, run_id, states, reason, keep).await
+    }
+
+    /// [`retry`](Self::retry) with the run's limits changed as the operator
+    /// typed them (a field left out keeps the run's, an empty one removes it).
+    pub async fn retry_with(
+        &self,
+        actor: &Actor,
+        run_id: i64,
+        states: &[TenantState],
+        reason: Option<&str>,
+        limits: LimitsText<'_>,
+    ) -> Result<Ensured> {
+        self.retry_states(actor, run_id, states, reason, "run.retry", limits)
             .await
     }
 
@@ -48,6 +68,7 @@ impl OperationRunService {
         states: &[TenantState],
         reason: Option<&str>,
         action: &str,
+        limits: LimitsText<'_>,
     ) -> Result<Ensured> {
         actor.require(Capability::RUNBOOKS_RUN)?;
         if states.is_empty() || states.iter().any(|s| !TenantState::RETRYABLE.contains(s)) {
@@ -77,15 +98,30 @@ impl OperationRunService {
         let reason = Reason::parse(reason, false)
             .map_err(Error::BadInput)?
             .or(Reason::parse(Some(&default_reason), false).ok().flatten());
+        let limits = run.limits.changed(
+            limits.max_concurrency,
+            limits.max_errors,
+            limits.min_finished,
+        )?;
+        // The audit entry names the tenants as operators know them (the
+        // first hundred; the count says how many in all).
+        let named = directory::external_ids(&self.db, &tenants).await?;
+        let audit_scope = serde_json::json!({
+            "kind": "tenants",
+            "retry_of": run_id,
+            "states": states,
+            "tenants": named.len(),
+            "tenant_external_ids": named.iter().take(AUDIT_NAMES).collect::<Vec<_>>(),
+        });
         let scope = Scope::Tenants {
             tenant_ids: tenants,
             retry_of: run_id,
             states: states.to_vec(),
         };
         let mut new = NewRun::new(&run.run_type, ws.id, actor.initiator.clone(), scope, reason);
-        new.limits = run.limits.clone();
+        new.limits = limits;
         new.expected = Some(self.planner.expected(&self.db, &new).await?);
-        self.start_as(actor, new, action).await
+        self.start_as(actor, new, action, audit_scope).await
     }
 
     /// The runs started as retries of `run_id`, oldest first.

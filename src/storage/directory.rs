@@ -88,6 +88,18 @@ pub async fn tenants_of(db: &Db, workspace_id: i64) -> Result<Vec<Tenant>, sqlx:
     .await
 }
 
+/// The external ids of `ids`, in external id order.
+pub async fn external_ids(db: &Db, ids: &[i64]) -> Result<Vec<String>, sqlx::Error> {
+    let cond = crate::storage::exec::in_id_list(db.backend(), "id", "$1");
+    let rows: Vec<(String,)> = db
+        .fetch_all(
+            &format!("SELECT external_id FROM tenants WHERE {cond} ORDER BY external_id"),
+            args![crate::storage::exec::id_list(ids.iter().copied())],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(e,)| e).collect())
+}
+
 /// Records an audit entry in a transaction of its own.
 pub async fn audit_now(db: &Db, entry: &AuditEntry, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;

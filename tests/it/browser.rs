@@ -171,8 +171,9 @@ async fn an_operator_runs_a_backfill_in_the_browser() {
     let said: Vec<String> = serde_json::from_value(said.json().clone()).unwrap();
     let run_no = run_path.trim_start_matches("/system/runs/");
     assert!(
-        said.last()
-            .is_some_and(|s| s.contains(&format!("Run #{run_no}:")) && s.contains("100% of tenants ran")),
+        said.last().is_some_and(
+            |s| s.contains(&format!("Run #{run_no}:")) && s.contains("100% of tenants ran")
+        ),
         "{said:?}"
     );
     assert!(said.windows(2).all(|w| w[0] != w[1]), "{said:?}");

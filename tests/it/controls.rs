@@ -825,3 +825,65 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    a_retry_takes_the_runs_limits_or_new_ones_and_names_tenants_by_external_id,
+    |t| async move {
+        use tenantatlas::domain::run_controls::LimitsText;
+        t.seed(4, 3, 2).await;
+        let run = start(t, limits(Some("2"), Some("10"))).await;
+        t.drain().await;
+        let runs = t.app.runs();
+        // Left out: the run's own limits.
+        let kept = runs
+            .retry(&cli(), run.id, &[TenantState::Failed], None)
+            .await
+            .unwrap()
+            .run;
+        assert_eq!(kept.limits, run.limits);
+        runs.cancel(&cli(), kept.id).await.unwrap();
+        // Changed and removed as typed; a bad one writes nothing.
+        let audits = t.count("SELECT count(*) FROM audit_events").await;
+        let bad = LimitsText {
+            max_concurrency: Some("zero"),
+            ..LimitsText::default()
+        };
+        let refused = runs
+            .retry_with(&cli(), run.id, &[TenantState::Failed], None, bad)
+            .await;
+        assert!(refused.is_err());
+        assert_eq!(t.count("SELECT count(*) FROM audit_events").await, audits);
+        let changed = LimitsText {
+            max_concurrency: Some(""),
+            max_errors: Some("1"),
+            min_finished: None,
+        };
+        let retry = runs
+            .retry_with(&cli(), run.id, &[TenantState::Failed], None, changed)
+            .await
+            .unwrap()
+            .run;
+        assert_eq!(retry.limits, limits(None, Some("1")));
+        let (detail,): (String,) = t
+            .app
+            .db
+            .fetch_one(
+                &format!(
+                    "SELECT detail FROM audit_events WHERE subject = 'run:{}' AND action = 'run.retry'",
+                    retry.id
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+        assert_eq!(detail["scope"]["tenants"], 2, "{detail}");
+        assert_eq!(
+            detail["scope"]["tenant_external_ids"],
+            serde_json::json!(["demo-00001", "demo-00002"]),
+            "{detail}"
+        );
+        assert!(detail["scope"].get("tenant_ids").is_none(), "{detail}");
+        assert_eq!(detail["limits"]["max_errors"], "1");
+    }
+);

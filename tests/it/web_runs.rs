@@ -315,11 +315,17 @@ both_backends!(
         // While it waits, the cancel confirmation's counts are live.
         let confirm = get_html(&c, format!("{url}/cancel")).await;
         assert!(confirm.contains(&format!("hx-get=\"/system/runs/{}/counts\"", run.id)));
-        assert!(confirm.contains("0 of 6 tenants ran: 0 succeeded, 0 failed, 6 still to run"), "{confirm}");
+        assert!(
+            confirm.contains("0 of 6 tenants ran: 0 succeeded, 0 failed, 6 still to run"),
+            "{confirm}"
+        );
         t.drain().await;
         let counts = get_html(&c, format!("{url}/counts")).await;
         assert!(!counts.contains("hx-get"), "stops once completed");
-        assert!(counts.contains("Partially succeeded: 6 of 6 tenants ran: 4 succeeded, 2 failed"), "{counts}");
+        assert!(
+            counts.contains("Partially succeeded: 6 of 6 tenants ran: 4 succeeded, 2 failed"),
+            "{counts}"
+        );
 
         let html = get_html(&c, &url).await;
         assert!(
@@ -328,7 +334,17 @@ both_backends!(
             ),
             "{html:.2000}"
         );
-        assert!(html.contains("Partially succeeded · 6 of 6 tenants ran: 4 succeeded, 2 failed · took"));
+        assert!(html.contains("Partially succeeded · took"), "{html:.3000}");
+        let parts = html.split("id=\"run-parts\">").nth(1).unwrap_or_default();
+        let parts = parts.split("</p>").next().unwrap_or_default();
+        let words: String = parts
+            .split('<')
+            .map(|s| s.split_once('>').map_or(s, |(_, t)| t))
+            .collect();
+        assert_eq!(
+            words, "6 of 6 tenants ran: 4 succeeded, 2 failed",
+            "{parts}"
+        );
         assert!(html.contains("id=\"run-duration\""));
         assert!(html.contains("CLI: ana"));
         assert!(html.contains("id=\"failure-groups\""));
@@ -449,6 +465,9 @@ both_backends!(
             "{retry:.4000}"
         );
         assert!(retry.contains("id=\"same-data-error\""));
+        // The limits it will use: the run's own, to change or clear.
+        assert!(retry.contains("id=\"retry-limits\""), "{retry:.4000}");
+        assert!(retry.contains("name=\"max_concurrency\" value=\"\""));
         let only = get_html(&c, format!("{url}/retry?chosen=1&cancelled=1")).await;
         assert!(only.contains("name=\"states\" value=\"cancelled\""));
         assert!(only.contains("id=\"retry-nothing\""));

@@ -245,6 +245,17 @@ pub struct LimitArgs {
     pub min_finished: Option<String>,
 }
 
+impl LimitArgs {
+    /// The limits as typed: a flag left out keeps the run's value.
+    pub fn text(&self) -> crate::domain::run_controls::LimitsText<'_> {
+        crate::domain::run_controls::LimitsText {
+            max_concurrency: self.max_concurrency.as_deref(),
+            max_errors: self.max_errors.as_deref(),
+            min_finished: self.min_finished.as_deref(),
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum RunsCommand {
     /// Recent runs, newest first.
@@ -292,6 +303,9 @@ pub enum RunsCommand {
         /// Why the retry is started (recorded on the new run).
         #[arg(long)]
         reason: Option<String>,
+        /// The new run's limits (default: the run's own; "" removes one).
+        #[command(flatten)]
+        limits: LimitArgs,
         #[command(flatten)]
         wait: WaitArgs,
     },

@@ -65,6 +65,7 @@ pub async fn run(config: &Config, command: RunsCommand, json: bool) -> Result<Ex
             id,
             states,
             reason,
+            limits,
             wait,
         } => {
             Reason::parse(reason.as_deref(), false).map_err(Failure::bad_input)?;
@@ -73,7 +74,7 @@ pub async fn run(config: &Config, command: RunsCommand, json: bool) -> Result<Ex
                 .with_app(async |app| {
                     let ensured = app
                         .runs()
-                        .retry(&actor, id, &states, reason.as_deref())
+                        .retry_with(&actor, id, &states, reason.as_deref(), limits.text())
                         .await?;
                     shell::finish_start(app, ensured.run, ensured.created, wait.concurrency(), json)
                         .await

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 
 use super::super::kit::WebState;
 use super::super::kit::format::{count, duration, plural};
-use crate::domain::figures::rate;
 use crate::console::FailureGroup;
+use crate::domain::figures::rate;
 use crate::runs::{Initiator, Outcome, Run, RunStatus, Scope};
 
 /// Failure rows View run lists; the rest are summed up by reason code.
@@ -200,9 +200,10 @@ impl RunView {
         }
     }
 
-    /// View run's one status line.
+    /// View run's status line beside the bar's legend: the state, how long
+    /// it took or has run, and a pause's meaning.
     pub fn status_line(&self) -> String {
-        let mut line = format!("{} · {}", self.label(), self.progress_line());
+        let mut line = self.label().to_owned();
         match self.took() {
             took if took.is_empty() => {}
             took if self.is_active() => line += &format!(" · running for {took}"),

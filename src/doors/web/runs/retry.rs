@@ -16,6 +16,7 @@ use super::super::openapi::errors::WriteErrors;
 use super::controls::RunPath;
 use super::present::RunView;
 use super::tenants::label_of;
+use crate::domain::run_controls::LimitsText;
 use crate::runs::{Run, TenantQuery, TenantState};
 
 #[derive(Deserialize, Default)]
@@ -166,6 +167,12 @@ pub struct RetryBody {
     /// A list (`["failed"]`) in JSON; a comma list in a form.
     states: Option<StatesField>,
     reason: Option<String>,
+    /// The new run's cap: left out, the run's; empty, none.
+    max_concurrency: Option<String>,
+    /// The new run's error budget: left out, the run's; empty, none.
+    max_errors: Option<String>,
+    /// Tenants finished before a percentage budget applies: left out, the run's.
+    min_finished: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -201,8 +208,15 @@ pub async fn retry(
     };
     let states = TenantState::parse_retry_states(states.as_deref())?;
     let retry = cx.state.app.runs();
+    // Left out keeps the run's limit; an empty field (the form's cleared
+    // box) removes it.
+    let limits = LimitsText {
+        max_concurrency: b.max_concurrency.as_deref(),
+        max_errors: b.max_errors.as_deref(),
+        min_finished: b.min_finished.as_deref(),
+    };
     let e = retry
-        .retry(&cx.actor(), id, &states, opt(&b.reason))
+        .retry_with(&cx.actor(), id, &states, opt(&b.reason), limits)
         .await?;
     let message = format!("Run {} retries run {id}.", e.run.id);
     cx.ensured(&e, Some(message)).await
