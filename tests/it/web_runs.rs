@@ -426,6 +426,22 @@ both_backends!(
             ("max_concurrency", "3"),
             ("max_errors", ""),
         ];
+        // A bad value answers on View run, beside its field, typed kept,
+        // and changes nothing.
+        let bad = [
+            ("_token", tok.as_str()),
+            ("max_concurrency", "lots"),
+            ("max_errors", "2"),
+        ];
+        let r = assert_status(c.post(format!("{url}/limits")).form(&bad), 422).await;
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains("id=\"max-concurrency-error\""),
+            "{page:.8000}"
+        );
+        assert!(page.contains("Max concurrency must be"), "{page:.8000}");
+        assert!(page.contains("value=\"lots\""));
+        assert!(page.contains("id=\"run-progress\""), "View run itself");
         assert_status(c.post(format!("{url}/limits")).form(&limits), 303).await;
         let html = get_html(&c, &url).await;
         assert!(html.contains("id=\"pause-button\""));
@@ -467,7 +483,10 @@ both_backends!(
         assert!(retry.contains("id=\"same-data-error\""));
         // The limits it will use: the run's own, to change or clear.
         assert!(retry.contains("id=\"retry-limits\""), "{retry:.4000}");
-        assert!(retry.contains("name=\"max_concurrency\" value=\"\""));
+        assert!(
+            retry.contains("name=\"max_concurrency\" value=\"3\""),
+            "the cap set above"
+        );
         let only = get_html(&c, format!("{url}/retry?chosen=1&cancelled=1")).await;
         assert!(only.contains("name=\"states\" value=\"cancelled\""));
         assert!(only.contains("id=\"retry-nothing\""));

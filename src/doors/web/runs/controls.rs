@@ -6,8 +6,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::super::kit::{Ctx, Input, RunId, TokenOnly, WebError};
+use super::super::kit::{Ctx, Format, Input, RunId, TokenOnly, WebError};
 use super::super::openapi::errors::WriteErrors;
+use super::tenants::TenantsQuery;
+use super::view_run::{LimitsForm, render};
+use crate::error::Error;
 use crate::runs::{Ensured, Run};
 
 /// The run a control acts on, as the API's paths name it.
@@ -104,7 +107,17 @@ pub async fn limits(
     let (cap, errors) = (b.max_concurrency.as_deref(), b.max_errors.as_deref());
     let (service, actor) = (cx.state.app.runs(), cx.actor());
     let min = b.min_finished.as_deref();
-    let run = service.set_limits(&actor, id, cap, errors, min).await?;
+    let run = match service.set_limits(&actor, id, cap, errors, min).await {
+        Ok(run) => run,
+        // On the page: View run again, what was typed kept, the error
+        // beside its field.
+        Err(Error::BadInput(message)) if cx.format == Format::Html => {
+            let typed = [b.max_concurrency, b.max_errors, b.min_finished];
+            let form = LimitsForm::refused(typed, &message);
+            return render(&cx, id, TenantsQuery::default(), Some(form)).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
     let l = &run.limits;
     let message = format!(
         "Limits of run {} set: max concurrency {}, max errors {}.",

@@ -9,7 +9,7 @@ pub mod controls;
 pub mod present;
 pub mod retry;
 pub mod tenants;
-mod view_run;
+pub mod view_run;
 
 pub use confirm::{cancel_confirm, counts, retry_failed_confirm};
 pub use controls::{cancel, limits, pause, resume};
