@@ -8,6 +8,7 @@ mod backfill;
 mod backfill_lease;
 mod browser;
 mod browser_a11y;
+mod browser_progress;
 mod browser_runs;
 mod cli;
 mod clock_skew;
