@@ -219,6 +219,9 @@ pub struct Run {
     pub items_expected: Option<i64>,
     /// Tenants that ended without starting (the error budget was spent).
     pub not_started: i64,
+    /// Milliseconds the run spent paused after it started (ended pauses).
+    #[serde(skip)]
+    pub paused_ms: i64,
     /// Rate so far and time remaining while the run goes (filled by the
     /// service that reads the run for a door).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -248,16 +251,17 @@ impl Run {
         self.status == RunStatus::Paused
     }
 
-    /// Rate so far and time remaining while the run goes.
+    /// Rate so far and time remaining while the run goes, over running
+    /// time only (paused time left out); none while paused.
     pub fn estimate(&self, now: DateTime<Utc>) -> Option<Estimate> {
-        if !self.is_active() {
+        if !self.is_active() || self.is_paused() {
             return None;
         }
         estimate(
             self.items_expected,
             self.summary_counts.items_updated + self.summary_counts.items_skipped,
             self.started_at,
-            now,
+            now - chrono::Duration::milliseconds(self.paused_ms.max(0)),
         )
     }
 }

@@ -185,7 +185,7 @@ impl OperationRunService {
         if !paused {
             run_jobs::wake_waiting(&mut tx, run_id, now.timestamp_millis()).await?;
         }
-        if !rc::set_paused(&mut tx, run_id, paused).await? {
+        if !rc::set_paused(&mut tx, run_id, paused, now.timestamp_millis()).await? {
             tx.rollback().await?;
             let run = self.get(run_id).await?;
             return Err(Error::Conflict(if !run.is_active() {

@@ -57,7 +57,13 @@ async fn a_stopped_and_a_cancelled_run_never_read_complete() {
     let strict = RunLimits::parse(Some("1"), Some("0"), None).unwrap();
     let stopped = app
         .runbooks()
-        .start_with_limits(&ops, BACKFILL, &ScopeRequest::AllTenants, Some("strict"), strict)
+        .start_with_limits(
+            &ops,
+            BACKFILL,
+            &ScopeRequest::AllTenants,
+            Some("strict"),
+            strict,
+        )
         .await
         .unwrap()
         .run
@@ -105,7 +111,13 @@ async fn a_stopped_and_a_cancelled_run_never_read_complete() {
         viewport(&driver, width).await;
         for (path, shows_stopped, shows_cancelled) in &pages {
             goto(&driver, format!("{base}{path}")).await;
-            let text = driver.find(By::Tag("main")).await.unwrap().text().await.unwrap();
+            let text = driver
+                .find(By::Tag("main"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
             let (found, hundred) = bars(&driver).await;
             if hundred {
                 problems.push(format!("{path} @ {width}: some text reads 100%"));
@@ -116,10 +128,14 @@ async fn a_stopped_and_a_cancelled_run_never_read_complete() {
                 }
             }
             if *shows_stopped && !text.contains(&not_started) {
-                problems.push(format!("{path} @ {width}: no \"{not_started}\" in {text:.600}"));
+                problems.push(format!(
+                    "{path} @ {width}: no \"{not_started}\" in {text:.600}"
+                ));
             }
             if *shows_cancelled && !text.contains("1 cancelled") {
-                problems.push(format!("{path} @ {width}: no \"1 cancelled\" in {text:.600}"));
+                problems.push(format!(
+                    "{path} @ {width}: no \"1 cancelled\" in {text:.600}"
+                ));
             }
             let name = path.trim_start_matches('/').replace('/', "-");
             driver

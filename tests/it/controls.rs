@@ -887,3 +887,38 @@ both_backends!(
         assert_eq!(detail["limits"]["max_errors"], "1");
     }
 );
+
+both_backends!(
+    the_rate_counts_only_running_time_and_a_paused_run_has_no_countdown,
+    |t| async move {
+        t.seed(4, 10, 0).await;
+        let run = start(t, limits(Some("1"), None)).await;
+        let worker = t.worker();
+        let runs = t.app.runs();
+        // Tenants one at a time until some items are done, ten seconds in.
+        while runs.get(run.id).await.unwrap().summary_counts.items_updated == 0 {
+            worker.run_once().await.unwrap();
+        }
+        t.clock.advance(chrono::Duration::seconds(10));
+        let before = runs.run(&cli(), run.id).await.unwrap();
+        let rate = before
+            .estimate
+            .expect("a rate while it runs")
+            .items_per_second;
+        assert!(rate > 0.0);
+
+        runs.pause(&cli(), run.id).await.unwrap();
+        t.clock.advance(chrono::Duration::hours(1));
+        let paused = runs.run(&cli(), run.id).await.unwrap();
+        assert!(paused.estimate.is_none(), "no countdown while paused");
+        runs.resume(&cli(), run.id).await.unwrap();
+        let after = runs.run(&cli(), run.id).await.unwrap();
+        let resumed = after.estimate.expect("a rate again").items_per_second;
+        // The hour paused is left out: the same items over the same ten
+        // running seconds (not over an hour and ten seconds).
+        assert!(
+            (resumed - rate).abs() < 0.01,
+            "rate {rate} before the pause, {resumed} after"
+        );
+    }
+);

@@ -178,15 +178,27 @@ pub async fn set_reason(tx: &mut Tx, run_id: i64, reason: &str) -> Result<bool, 
 }
 
 /// Pauses or resumes an active run. Returns whether it changed.
-pub async fn set_paused(tx: &mut Tx, run_id: i64, paused: bool) -> Result<bool, sqlx::Error> {
-    Ok(tx
-        .execute(
-            "UPDATE operation_runs SET paused = $2 \
-             WHERE id = $1 AND status <> 'completed' AND paused <> $2",
-            args![run_id, paused],
-        )
-        .await?
-        == 1)
+pub async fn set_paused(
+    tx: &mut Tx,
+    run_id: i64,
+    paused: bool,
+    now_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    // A pause starts its clock; a resume adds the pause to the run's paused
+    // time when the run had started (a rate counts only running time).
+    let sql = match paused {
+        true => {
+            "UPDATE operation_runs SET paused = $2, paused_since_ms = $3 \
+                 WHERE id = $1 AND status <> 'completed' AND paused <> $2"
+        }
+        false => {
+            "UPDATE operation_runs SET paused = $2, paused_since_ms = NULL, \
+                 paused_ms = paused_ms + CASE WHEN started_at IS NULL THEN 0 \
+                                              ELSE $3 - COALESCE(paused_since_ms, $3) END \
+                 WHERE id = $1 AND status <> 'completed' AND paused <> $2"
+        }
+    };
+    Ok(tx.execute(sql, args![run_id, paused, now_ms]).await? == 1)
 }
 
 /// Replaces an active run's cap and budget. Returns whether it was active.
