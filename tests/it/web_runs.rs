@@ -387,6 +387,7 @@ both_backends!(
             ("reason", "with limits"),
             ("max_concurrency", "0"),
             ("max_errors", "50%"),
+            ("confirm", "1"),
         ];
         let r = assert_status(c.post(format!("{page}/start")).form(&fields), 422).await;
         let html = r.text().await.unwrap();
@@ -395,6 +396,18 @@ both_backends!(
             "{html:.4000}"
         );
         assert!(html.contains("value=\"50%\""), "the typed budget kept");
+        // A summary on top links to the field, in the field's label; the
+        // confirmation stays ticked.
+        let summary = html
+            .split("id=\"error-summary\"")
+            .nth(1)
+            .unwrap_or_default();
+        let summary = summary.split("</div>").next().unwrap_or_default();
+        assert!(summary.contains("Run not started:"), "{summary}");
+        assert!(summary.contains("href=\"#max_concurrency\""), "{summary}");
+        assert!(summary.contains("Max concurrency must be"), "{summary}");
+        assert!(!html.contains("max_concurrency must"), "no internal name");
+        assert!(html.contains("name=\"confirm\" value=\"1\" required checked"));
         fields[3] = ("max_concurrency", "2");
         let r = assert_status(c.post(format!("{page}/start")).form(&fields), 303).await;
         let url = format!("{base}{}", location(&r));

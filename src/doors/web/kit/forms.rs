@@ -244,6 +244,22 @@ pub fn field_error(message: &str, fields: &[&'static str]) -> (&'static str, Str
     (field, sentence)
 }
 
+/// [`field_error`] over `(name, label)` pairs: the sentence names the field
+/// by its label ("Max concurrency must be …"), never its internal name.
+pub fn labelled_error(
+    message: &str,
+    labels: &[(&'static str, &'static str)],
+) -> (&'static str, String) {
+    let names: Vec<&'static str> = labels.iter().map(|(n, _)| *n).collect();
+    let (field, sentence) = field_error(message, &names);
+    match labels.iter().find(|(n, _)| *n == field) {
+        Some((name, label)) if sentence.to_lowercase().starts_with(name) => {
+            (field, format!("{label}{}", &sentence[name.len()..]))
+        }
+        _ => (field, sentence),
+    }
+}
+
 /// The query of a list with nothing but pages.
 #[derive(Deserialize)]
 pub struct PageQuery {

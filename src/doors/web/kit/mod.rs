@@ -26,7 +26,7 @@ pub mod views;
 pub use confirm::Confirm;
 pub use error::{Format, WebError};
 pub use flash::Flash;
-pub use forms::{PageQuery, Query, SignedForm, Text, TokenOnly, field_error, opt};
+pub use forms::{PageQuery, Query, SignedForm, Text, TokenOnly, field_error, labelled_error, opt};
 pub use guard::{Access, RouteInfo};
 pub use identity::{AlreadySignedIn, ClientIp, Customer};
 pub use metrics::MetricsToken;

@@ -14,8 +14,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::kit::field_error;
 use super::kit::format::count;
+use super::kit::labelled_error;
 use super::kit::views::filters;
 use super::kit::{Chrome, Ctx, Key, Query, SignedForm, Text, WebError, opt, page, page_with};
 use crate::console::TenantChoice;
@@ -28,13 +28,14 @@ use preflight_view::{PreflightView, TableAsk};
 const TENANT_OPTIONS: i64 = 20;
 /// A start whose fresh count moved more than this (in percent) from the
 /// preflight the operator reviewed shows the new figures first.
-const FIELDS: [&str; 6] = [
-    "scope",
-    "tenant",
-    "reason",
-    "max_concurrency",
-    "max_errors",
-    "min_finished",
+/// The start form's fields and their labels (what a message calls them).
+const FIELDS: [(&str, &str); 6] = [
+    ("scope", "Scope"),
+    ("tenant", "Tenant"),
+    ("reason", "Reason"),
+    ("max_concurrency", "Max concurrency"),
+    ("max_errors", "Max errors"),
+    ("min_finished", "Min finished"),
 ];
 
 #[derive(Template)]
@@ -58,6 +59,10 @@ struct RunbookPage {
     reason: String,
     /// The cap, budget and minimum as typed.
     limits: [String; 3],
+    /// The confirmation box was ticked (kept when a start is refused).
+    confirmed: bool,
+    /// "Run not started" (a refused start) or "No preflight" (a bad scope).
+    error_title: &'static str,
 }
 
 /// The scope picker's radios (swapped in when a tenant is typed).
@@ -88,6 +93,9 @@ struct Typed<'a> {
     table_page: i64,
     /// The cap, budget and minimum typed on the start form.
     limits: [String; 3],
+    /// A start was refused: the confirmation box as it was ticked.
+    starting: bool,
+    confirmed: bool,
 }
 
 /// The form's or query's `scope` (`all` or `tenant`) and `tenant`.
@@ -140,7 +148,7 @@ async fn runbook_page(cx: &Ctx, key: &str, typed: Typed<'_>) -> Result<Response,
     let (status, error_field, message) = match error {
         Some(e) => {
             let e = plain(e);
-            let (field, message) = field_error(&e.to_string(), &FIELDS);
+            let (field, message) = labelled_error(&e.to_string(), &FIELDS);
             (WebError::from(e).status, field, message)
         }
         None => (StatusCode::OK, "", String::new()),
@@ -182,6 +190,11 @@ async fn runbook_page(cx: &Ctx, key: &str, typed: Typed<'_>) -> Result<Response,
             notice: typed.notice,
             reason: typed.reason.to_owned(),
             limits: typed.limits,
+            confirmed: typed.confirmed,
+            error_title: match typed.starting {
+                true => "Run not started",
+                false => "No preflight",
+            },
         },
     )
 }
@@ -257,6 +270,8 @@ pub struct StartForm {
     seen_tenants: Option<String>,
     seen_items: Option<String>,
     seen_active: Option<String>,
+    /// The "I have reviewed the preflight" box.
+    confirm: Option<String>,
 }
 
 /// What changed between the preflight the operator reviewed and a fresh
@@ -349,6 +364,8 @@ pub async fn start(
             &form.start.min_finished,
         ]
         .map(|v| opt(v).unwrap_or("").to_owned()),
+        starting: true,
+        confirmed: form.confirm.is_some(),
         ..Typed::default()
     };
     runbook_page(&cx, &key, typed).await

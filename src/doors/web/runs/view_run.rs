@@ -9,7 +9,9 @@ use axum::response::Response;
 use super::super::kit::session::csrf_token;
 use axum::http::StatusCode;
 
-use super::super::kit::{Chrome, Ctx, Flash, Query, RunId, WebError, field_error, page, page_with};
+use super::super::kit::{
+    Chrome, Ctx, Flash, Query, RunId, WebError, labelled_error, page, page_with,
+};
 use super::present::RunView;
 use super::tenants::{SORTS, STATE_LABELS, TenantTable, TenantsQuery, filters};
 use crate::console::FailureGroup;
@@ -104,11 +106,7 @@ impl LimitsForm {
     /// What was typed, with the service's refusal beside its field in the
     /// field's label ("Max concurrency must be …").
     pub fn refused(typed: [Option<String>; 3], message: &str) -> LimitsForm {
-        let fields = LIMIT_LABELS.map(|(f, _)| f);
-        let (field, mut error) = field_error(message, &fields);
-        if let Some((f, label)) = LIMIT_LABELS.iter().find(|(f, _)| *f == field) {
-            error = format!("{label}{}", &error[f.len()..]);
-        }
+        let (field, error) = labelled_error(message, &LIMIT_LABELS);
         let [c, e, m] = typed.map(Option::unwrap_or_default);
         LimitsForm {
             max_concurrency: c,
