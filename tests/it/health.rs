@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use tenantatlas::doors::web::{self, MetricsToken, WebConfig};
+use tenantatlas::doors::web::{self, WebConfig};
+use tenantatlas::telemetry::MetricsToken;
 use tenantatlas::runbooks::ScopeRequest;
 use tokio::sync::oneshot;
 

@@ -12,7 +12,8 @@ use crate::app::{App, DEFAULT_DATABASE_URL, Settings};
 use crate::clock;
 use crate::domain::{Actor, TextKind};
 use crate::doors::shell::Failure;
-use crate::doors::web::{self, MetricsToken, WebConfig};
+use crate::doors::web::{self, WebConfig};
+use crate::telemetry::MetricsToken;
 use crate::runs::Initiator;
 
 /// The console's public origin when `TENANTATLAS_PUBLIC_URL` is not set.

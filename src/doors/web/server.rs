@@ -11,11 +11,11 @@ use axum::response::Redirect;
 use axum::routing::get;
 
 use super::kit::error_page::missing;
-use super::kit::{MAX_BODY_BYTES, MetricsToken, WebConfig, WebState, security};
+use super::kit::{MAX_BODY_BYTES, WebConfig, WebState, security};
 use super::{assets, health, routes};
 use crate::accounts::Plane;
 use crate::app::App;
-use crate::telemetry;
+use crate::telemetry::{self, MetricsToken};
 
 /// The whole web door. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
 pub fn router_with(app: App, config: WebConfig) -> Router {

@@ -14,7 +14,6 @@ pub mod format;
 pub mod forms;
 pub mod guard;
 pub mod identity;
-pub mod metrics;
 pub mod page;
 pub mod pager;
 pub mod request;
@@ -29,7 +28,6 @@ pub use flash::Flash;
 pub use forms::{PageQuery, Query, SignedForm, Text, TokenOnly, field_error, opt};
 pub use guard::{Access, RouteInfo};
 pub use identity::{AlreadySignedIn, ClientIp, Customer};
-pub use metrics::MetricsToken;
 pub use page::{Chrome, page, page_with, with_retry_after};
 pub use pager::Pager;
 pub use request::{

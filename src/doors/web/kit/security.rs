@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use super::error::{WebError, finish, format_of};
 use super::guard::RouteLabel;
 use super::identity::ClientIp;
-use super::metrics;
 use super::state::{MAX_BODY_BYTES, WebConfig, WebState};
 
 /// Oversized bodies up to this size are drained before the 413 is sent.
@@ -143,7 +142,7 @@ pub async fn outer(State(state): State<WebState>, mut request: Request, next: Ne
             p if p.starts_with("/static/") => "/static/{file}",
             _ => "unmatched",
         });
-    metrics::http_request(route, response.status().as_u16(), started.elapsed());
+    crate::telemetry::metrics::http_request(route, response.status().as_u16(), started.elapsed());
     response
 }
 

@@ -7,9 +7,9 @@ use tokio::sync::OnceCell;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use super::metrics::MetricsToken;
 use crate::accounts::{DbSessionStore, Plane};
 use crate::app::App;
+use crate::telemetry::MetricsToken;
 
 /// Cookie of the `/system` plane (SR-004).
 pub const SYSTEM_COOKIE: &str = "tenantatlas_system_session";
