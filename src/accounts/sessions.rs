@@ -7,6 +7,7 @@
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use tower_sessions::session::{Id, Record};
+use tower_sessions::Session;
 use tower_sessions::session_store::{self, SessionStore};
 
 use crate::error::Result;
@@ -40,6 +41,27 @@ impl Plane {
 pub const OPERATOR_KEY: &str = "operator_id";
 /// Session key holding the signed-in customer user's id (`/admin`).
 pub const USER_KEY: &str = "user_id";
+
+/// Whether someone is signed in to this session (of either plane's key:
+/// a plane's session holds only its own).
+pub async fn anyone_signed_in(session: &Session) -> Result<bool> {
+    Ok(session.get::<i64>(OPERATOR_KEY).await?.is_some()
+        || session.get::<i64>(USER_KEY).await?.is_some())
+}
+
+/// Signs a person in: a new session id (no fixation), their id, and a new
+/// form token.
+pub async fn begin(session: &Session, plane: Plane, id: i64) -> Result<()> {
+    session.cycle_id().await?;
+    session.insert(plane.user_key(), id).await?;
+    super::form_tokens::new_session_token(session).await?;
+    Ok(())
+}
+
+/// Signs out: the session and its row are gone.
+pub async fn end(session: &Session) -> Result<()> {
+    Ok(session.flush().await?)
+}
 
 #[derive(Clone)]
 pub struct DbSessionStore {

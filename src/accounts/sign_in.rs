@@ -356,10 +356,7 @@ impl AccountService {
     /// made once per deployment and kept in the database, so every process
     /// sharing it accepts the others' tokens.
     pub async fn form_signing_key(&self) -> Result<String> {
-        use rand::RngCore;
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        let candidate = hex::encode(bytes);
+        let candidate = super::form_tokens::random_token();
         Ok(
             store::deployment_secret(&self.db, "form_signing_key", &candidate, self.clock.now())
                 .await?,

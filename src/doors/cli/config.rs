@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::accounts::{HashingSlots, SignInLimits};
+use crate::accounts::{HashingSlots, SecretKey, SignInLimits};
 use crate::alerts::{AlertSettings, EgressPolicy};
 use crate::app::{App, DEFAULT_DATABASE_URL, Settings};
 use crate::clock;
@@ -74,7 +74,7 @@ pub struct Config {
         env = "TENANTATLAS_SECRET_KEY",
         hide_env_values = true,
         value_name = "KEY",
-        value_parser = secret_key
+        value_parser = SecretKey::parse
     )]
     pub secret_key: Option<SecretKey>,
     /// Password verifications running at once in this process (default: one per core).
@@ -124,26 +124,6 @@ pub struct Config {
         allow_negative_numbers = true
     )]
     pub clock_skew_ms: i64,
-}
-
-/// `TENANTATLAS_SECRET_KEY`: never shown by `Debug`.
-#[derive(Clone)]
-pub struct SecretKey(String);
-
-impl std::fmt::Debug for SecretKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretKey(***)")
-    }
-}
-
-/// A secret key needs at least 32 characters (a guessable key would let
-/// anyone sign a form token).
-fn secret_key(value: &str) -> Result<SecretKey, String> {
-    let value = value.trim();
-    if value.chars().count() < 32 {
-        return Err("the secret key needs at least 32 characters".into());
-    }
-    Ok(SecretKey(value.to_owned()))
 }
 
 /// `1`, `true`, `yes` or `on` switch a setting on; anything else leaves it off.
@@ -221,7 +201,7 @@ impl Config {
             trusted_proxies,
             metrics_token,
             metrics_elsewhere: false,
-            secret_key: self.secret_key.as_ref().map(|k| k.0.clone()),
+            secret_key: self.secret_key.clone(),
         })
     }
 

@@ -11,11 +11,11 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::kit::csrf::anonymous_token;
-use super::kit::session;
 use super::kit::{
     AlreadySignedIn, ClientIp, Query, RouteInfo, SignedForm, TokenOnly, WebError, WebState, opt,
     page_with, with_retry_after,
 };
+use crate::accounts::sessions::{begin, end};
 use crate::accounts::{Plane, SignInOutcome};
 
 #[derive(Template)]
@@ -173,7 +173,7 @@ pub async fn login(
     let outcome = accounts.sign_in(plane, &ip, &form.email, &form.password);
     let (status, error, retry_after) = match outcome.await? {
         SignInOutcome::SignedIn(who) => {
-            session::begin(&session, plane, who.id()).await?;
+            begin(&session, plane, who.id()).await?;
             return Ok(Redirect::to(&safe_next(opt(&form.next), plane)).into_response());
         }
         SignInOutcome::Failed => (
@@ -208,6 +208,6 @@ pub async fn logout(
     session: Session,
     SignedForm(_): SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
-    session::end(&session).await?;
+    end(&session).await?;
     Ok(Redirect::to(&format!("{}/login", root(route.plane))).into_response())
 }

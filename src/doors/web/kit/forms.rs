@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::csrf::form_token_ok;
+use super::cookies::cookie_value;
+use super::csrf::CSRF_COOKIE;
 use super::error::WebError;
 use super::state::{MAX_BODY_BYTES, WebState};
 use crate::error::Result;
@@ -124,7 +125,9 @@ impl<T: DeserializeOwned> FromRequest<WebState> for SignedForm<T> {
             .find(|(k, _)| k == "_token")
             .map(|(_, v)| v.as_str())
             .unwrap_or("");
-        if !form_token_ok(state, session.as_ref(), &headers, sent).await? {
+        let (cookie, accounts) = (cookie_value(&headers, CSRF_COOKIE), state.app.accounts());
+        let checked = state.form_key.form_token_ok(&accounts, session.as_ref(), cookie, sent);
+        if !checked.await? {
             return Err(WebError::forbidden(
                 "This form's security token is missing or out of date. Reload the page and try again.",
             ));

@@ -13,7 +13,6 @@ use tower_sessions::Session;
 use super::cookies::cookie_value;
 use super::error::{Format, WebError, not_found};
 use super::error_page::{Asker, finish_for};
-use super::session::user_key;
 use super::state::{WebState, cookie_name};
 use crate::accounts::{Plane, SignedIn};
 use crate::domain::{Capability, CapabilitySet};
@@ -177,7 +176,7 @@ async fn check(g: &Guard, request: &mut Request) -> Result<(), Response> {
         if let Some(v) = cookie_value(request.headers(), cookie_name(other))
             && g.state
                 .sessions(other)
-                .is_signed_in(v, user_key(other))
+                .is_signed_in(v, other.user_key())
                 .await
         {
             return Err(not_found(&path));

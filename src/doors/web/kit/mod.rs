@@ -18,7 +18,6 @@ pub mod page;
 pub mod pager;
 pub mod request;
 pub mod security;
-pub mod session;
 pub mod state;
 pub mod views;
 

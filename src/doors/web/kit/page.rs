@@ -8,8 +8,8 @@ use tower_sessions::Session;
 
 use super::error::WebError;
 use super::identity::{Customer, Operator};
-use super::session::csrf_token;
 use super::state::WebState;
+use crate::accounts::form_tokens::session_token;
 use crate::domain::Capability;
 
 /// Renders a template as an HTML response.
@@ -60,9 +60,9 @@ impl Chrome {
         section: &'static str,
     ) -> Result<Chrome, WebError> {
         // Side by side: the session's first read and the bell's count.
-        let (csrf, unread) = tokio::try_join!(csrf_token(session), async {
-            Ok::<_, WebError>(state.app.notifications().unread_count(&op.identity).await?)
-        })?;
+        let notifications = state.app.notifications();
+        let unread = notifications.unread_count(&op.identity);
+        let (csrf, unread) = tokio::try_join!(session_token(session), unread)?;
         Ok(Chrome {
             plane: "system",
             section,
@@ -89,7 +89,7 @@ impl Chrome {
             section,
             user_name: c.identity.name.clone(),
             user_email: c.identity.email.clone(),
-            csrf: csrf_token(session).await?,
+            csrf: session_token(session).await?,
             workspace: state.app.customer().workspace_name(&c.identity).await?,
             ..Chrome::default()
         })
