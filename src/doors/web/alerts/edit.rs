@@ -5,10 +5,9 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::forms::{DestinationForm, RuleFields};
 use super::views::{DestinationEditPage, FormError, RuleEditPage};
 use super::{after, back};
-use crate::alerts::DestinationView;
+use crate::alerts::{DestinationDraft, DestinationView, RuleChoices, RuleDraft};
 use crate::domain::Invalid;
 use crate::doors::web::kit::{
     Ctx, DeliveryId, DestinationId, RuleId, SignedForm, TokenOnly, WebError, page_with,
@@ -25,13 +24,9 @@ fn status_of(error: &Option<Invalid>) -> StatusCode {
 async fn destination_page(
     cx: &Ctx,
     saved: DestinationView,
-    fields: DestinationForm,
+    fields: DestinationDraft,
     error: Option<Invalid>,
 ) -> Result<Response, WebError> {
-    let smtp_warning = match saved.kind.as_str() {
-        "email" => saved.warning.clone().unwrap_or_default(),
-        _ => String::new(),
-    };
     page_with(
         status_of(&error),
         &DestinationEditPage {
@@ -43,7 +38,6 @@ async fn destination_page(
             }),
             saved,
             fields,
-            smtp_warning,
         },
     )
 }
@@ -54,23 +48,14 @@ pub async fn edit_destination_page(
 ) -> Result<Response, WebError> {
     let (service, actor) = (cx.state.app.alert_service(), cx.actor());
     let saved = service.destination(&actor, id).await?;
-    let fields = DestinationForm {
-        kind: saved.kind.clone(),
-        name: saved.name.clone(),
-        // The webhook URL is a secret: never sent back, only replaced.
-        url: String::new(),
-        recipients: match saved.kind.as_str() {
-            "email" => saved.target.clone(),
-            _ => String::new(),
-        },
-    };
+    let fields = DestinationDraft::of_saved(&saved);
     destination_page(&cx, saved, fields, None).await
 }
 
 pub async fn edit_destination(
     cx: Ctx,
     DestinationId(id): DestinationId,
-    SignedForm(form): SignedForm<DestinationForm>,
+    SignedForm(form): SignedForm<DestinationDraft>,
 ) -> Result<Response, WebError> {
     let (service, actor) = (cx.state.app.alert_service(), cx.actor());
     match service
@@ -88,7 +73,7 @@ pub async fn edit_destination(
 async fn rule_page(
     cx: &Ctx,
     id: i64,
-    rule: RuleFields,
+    rule: RuleDraft,
     error: Option<Invalid>,
 ) -> Result<Response, WebError> {
     let (service, actor) = (cx.state.app.alert_service(), cx.actor());
@@ -102,7 +87,7 @@ async fn rule_page(
             enabled: saved.enabled,
             destinations,
             rule,
-            choices: Default::default(),
+            choices: RuleChoices::default(),
             error: error.map(|invalid| FormError {
                 form: "rule",
                 invalid,
@@ -115,7 +100,7 @@ async fn rule_page(
 
 pub async fn edit_rule_page(cx: Ctx, RuleId(id): RuleId) -> Result<Response, WebError> {
     let saved = cx.state.app.alert_service().rule(&cx.actor(), id).await?;
-    rule_page(&cx, id, RuleFields::of_rule(&saved), None).await
+    rule_page(&cx, id, RuleDraft::of_rule(&saved), None).await
 }
 
 pub async fn edit_rule(
@@ -123,7 +108,7 @@ pub async fn edit_rule(
     RuleId(id): RuleId,
     SignedForm(pairs): SignedForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let fields = RuleFields::of(pairs);
+    let fields = RuleDraft::of(pairs);
     let saved = match fields.request() {
         Ok(req) => {
             let service = cx.state.app.alert_service();
