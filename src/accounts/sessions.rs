@@ -6,8 +6,8 @@
 
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
-use tower_sessions::session::{Id, Record};
 use tower_sessions::Session;
+use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
 use crate::error::Result;

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use tenantatlas::doors::web::{self, WebConfig};
-use tenantatlas::telemetry::MetricsToken;
 use tenantatlas::runbooks::ScopeRequest;
+use tenantatlas::telemetry::MetricsToken;
 use tokio::sync::oneshot;
 
 use crate::both_backends;

@@ -13,8 +13,8 @@ use crate::clock;
 use crate::domain::{Actor, TextKind};
 use crate::doors::shell::Failure;
 use crate::doors::web::{self, WebConfig};
-use crate::telemetry::MetricsToken;
 use crate::runs::Initiator;
+use crate::telemetry::MetricsToken;
 
 /// The console's public origin when `TENANTATLAS_PUBLIC_URL` is not set.
 const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";

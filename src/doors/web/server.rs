@@ -35,7 +35,7 @@ pub fn router_with(app: App, config: WebConfig) -> Router {
         .fallback(missing)
         .layer(state.session_layer(Plane::System))
         .with_state(state.clone());
-    router
+    let router = router
         .route("/static/{file}", get(assets::serve))
         .route("/", get(|| async { Redirect::to("/system") }))
         .merge(system)
@@ -45,8 +45,8 @@ pub fn router_with(app: App, config: WebConfig) -> Router {
             state.clone(),
             security::outer,
         ))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
+        .with_state(state.clone());
+    security::headers(router, &state.config).layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
 /// `/metrics` alone, for a listener of its own (`serve --metrics-bind`, with

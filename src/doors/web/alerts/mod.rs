@@ -16,11 +16,11 @@ pub use self::edit::{
     set_destination, set_rule,
 };
 use self::views::{AlertForms, AlertsPage, FormError};
+use crate::alerts::{DestinationDraft, RuleDraft};
 use crate::doors::web::kit::{
     Confirm, Ctx, DestinationId, Flash, Pager, Query, RuleId, SignedForm, Text, TokenOnly,
     WebError, page, page_with,
 };
-use crate::alerts::{DestinationDraft, RuleDraft};
 use crate::error::Error;
 
 const PAGE: &str = "/system/alerts";

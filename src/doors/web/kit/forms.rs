@@ -126,7 +126,9 @@ impl<T: DeserializeOwned> FromRequest<WebState> for SignedForm<T> {
             .map(|(_, v)| v.as_str())
             .unwrap_or("");
         let (cookie, accounts) = (cookie_value(&headers, CSRF_COOKIE), state.app.accounts());
-        let checked = state.form_key.form_token_ok(&accounts, session.as_ref(), cookie, sent);
+        let checked = state
+            .form_key
+            .form_token_ok(&accounts, session.as_ref(), cookie, sent);
         if !checked.await? {
             return Err(WebError::forbidden(
                 "This form's security token is missing or out of date. Reload the page and try again.",

@@ -1,14 +1,16 @@
 //! Request checks every route gets: the client ip (SR-003), the body size
-//! limit, the Origin check on state-changing requests, security headers,
-//! and request metrics.
+//! limit, the Origin check on state-changing requests, and request metrics;
+//! and the security headers of every answer.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
+use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::error::{WebError, finish, format_of};
 use super::guard::RouteLabel;
@@ -65,6 +67,41 @@ fn origin_ok(headers: &HeaderMap, config: &WebConfig) -> bool {
         || origin.eq_ignore_ascii_case(&format!("https://{host}"))
 }
 
+/// The headers every answer carries (tower-http sets them): no sniffing, no
+/// framing, same-origin referrers, a strict content policy, `no-store`
+/// unless the answer chose its caching, and over HTTPS (directly or behind a
+/// TLS-terminating proxy) HSTS, so browsers keep to HTTPS for a year and a
+/// later plain-http link cannot strip it.
+pub fn headers(router: Router, config: &WebConfig) -> Router {
+    use header::{CACHE_CONTROL, STRICT_TRANSPORT_SECURITY as HSTS};
+    let fixed = [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "same-origin"),
+        ("content-security-policy", CSP),
+    ];
+    let hsts = config
+        .secure()
+        .then(|| HeaderValue::from_static("max-age=31536000"));
+    fixed
+        .into_iter()
+        .fold(router, |router, (name, value)| {
+            let name = HeaderName::from_static(name);
+            router.layer(SetResponseHeaderLayer::overriding(
+                name,
+                HeaderValue::from_static(value),
+            ))
+        })
+        .layer(SetResponseHeaderLayer::if_not_present(
+            CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(HSTS, hsts))
+}
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
 /// The outermost middleware of the web door.
 pub async fn outer(State(state): State<WebState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -106,33 +143,8 @@ pub async fn outer(State(state): State<WebState>, mut request: Request, next: Ne
         next.run(request).await
     };
     // Errors no route group answered get the body of their path's kind.
-    let mut response = finish(response, format_of(&path));
+    let response = finish(response, format_of(&path));
 
-    let headers = response.headers_mut();
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    headers.insert(
-        "content-security-policy",
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        ),
-    );
-    if !headers.contains_key(header::CACHE_CONTROL) {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    // Served over HTTPS (directly or behind a TLS-terminating proxy): browsers
-    // keep to HTTPS for a year, so a later plain-http link cannot strip it.
-    if state.config.secure() {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000"),
-        );
-    }
     let route = response
         .extensions()
         .get::<RouteLabel>()
