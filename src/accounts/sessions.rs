@@ -28,6 +28,21 @@ impl Plane {
         }
     }
 
+    /// The plane's pages: `/system` or `/admin`.
+    pub fn root(&self) -> &'static str {
+        match self {
+            Plane::System => "/system",
+            Plane::Admin => "/admin",
+        }
+    }
+
+    pub fn other(&self) -> Plane {
+        match self {
+            Plane::System => Plane::Admin,
+            Plane::Admin => Plane::System,
+        }
+    }
+
     /// The session key holding the id of whoever signed in to this plane.
     pub fn user_key(&self) -> &'static str {
         match self {

@@ -2,6 +2,7 @@
 //! with an environment variable, read by clap once, listed by `--help`, and
 //! handed from here to the services and the web door.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use clap::Args;
@@ -12,7 +13,7 @@ use crate::app::{App, DEFAULT_DATABASE_URL, Settings};
 use crate::clock;
 use crate::domain::{Actor, TextKind};
 use crate::doors::shell::Failure;
-use crate::doors::web::{self, WebConfig};
+use crate::doors::web::WebConfig;
 use crate::runs::Initiator;
 use crate::telemetry::MetricsToken;
 
@@ -126,6 +127,18 @@ pub struct Config {
     pub clock_skew_ms: i64,
 }
 
+/// `TENANTATLAS_TRUSTED_PROXIES`: comma-separated ip addresses.
+fn parse_proxies(list: &str) -> Result<Vec<IpAddr>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<IpAddr>()
+                .map_err(|_| format!("TENANTATLAS_TRUSTED_PROXIES: {s:?} is not an ip address"))
+        })
+        .collect()
+}
+
 /// `1`, `true`, `yes` or `on` switch a setting on; anything else leaves it off.
 fn switch(value: &str) -> Result<bool, String> {
     Ok(matches!(value.trim(), "1" | "true" | "yes" | "on"))
@@ -182,8 +195,7 @@ impl Config {
     /// The web door's settings; a trusted proxy that is not an ip, or a
     /// metrics token too short, is refused. A blank token is none.
     pub fn web_config(&self) -> Result<WebConfig, String> {
-        let trusted_proxies =
-            web::parse_proxies(self.trusted_proxies.as_deref().unwrap_or_default())?;
+        let trusted_proxies = parse_proxies(self.trusted_proxies.as_deref().unwrap_or_default())?;
         let metrics_token = self
             .metrics_token
             .as_deref()

@@ -23,18 +23,11 @@ use crate::accounts::{Plane, SignInOutcome};
 struct LoginPage {
     plane: &'static str,
     heading: &'static str,
-    action: &'static str,
+    action: String,
     csrf: String,
     email: String,
     next: String,
     error: String,
-}
-
-fn root(plane: Plane) -> &'static str {
-    match plane {
-        Plane::System => "/system",
-        Plane::Admin => "/admin",
-    }
 }
 
 /// Where to go after sign-in: `next` when it is a path of this plane in
@@ -42,16 +35,13 @@ fn root(plane: Plane) -> &'static str {
 /// or non-ASCII characters, `//` or a backslash could leave the site, and a
 /// dot segment (also as `%2e`) could climb out of the plane.
 fn safe_next(next: Option<&str>, plane: Plane) -> String {
-    let plane_root = root(plane);
-    match next {
-        Some(n) if is_plane_path(n, plane_root) => n.to_owned(),
-        _ => plane_root.to_owned(),
-    }
+    let carried = Some(carried_next(next, plane)).filter(|n| !n.is_empty());
+    carried.unwrap_or_else(|| plane.root().to_owned())
 }
 
 /// The `next` a sign-in page carries to its form: only one it would follow.
 fn carried_next(next: Option<&str>, plane: Plane) -> String {
-    next.filter(|n| is_plane_path(n, root(plane)))
+    next.filter(|n| is_plane_path(n, plane.root()))
         .map(str::to_owned)
         .unwrap_or_default()
 }
@@ -108,14 +98,14 @@ impl Visitor {
         error: String,
     ) -> Result<Response, WebError> {
         let (csrf, set_cookie) = anonymous_token(&self.state, &self.headers).await?;
-        let (heading, action) = match self.plane {
-            Plane::System => ("Operator sign-in", "/system/login"),
-            Plane::Admin => ("Sign in to your workspace", "/admin/login"),
+        let heading = match self.plane {
+            Plane::System => "Operator sign-in",
+            Plane::Admin => "Sign in to your workspace",
         };
         let view = LoginPage {
             plane: self.plane.as_str(),
             heading,
-            action,
+            action: format!("{}/login", self.plane.root()),
             csrf,
             email: email.to_owned(),
             next: carried_next(next, self.plane),
@@ -209,5 +199,5 @@ pub async fn logout(
     SignedForm(_): SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
     end(&session).await?;
-    Ok(Redirect::to(&format!("{}/login", root(route.plane))).into_response())
+    Ok(Redirect::to(&format!("{}/login", route.plane.root())).into_response())
 }

@@ -84,8 +84,6 @@ struct ErrorInChrome<'a> {
     status: u16,
     title: &'a str,
     message: &'a str,
-    home: &'a str,
-    home_label: &'a str,
     back: Option<String>,
 }
 
@@ -124,18 +122,7 @@ pub async fn finish_for(
         && let Some(chrome) = chrome_of(state, asker).await
     {
         let status = response.status();
-        let home = if chrome.plane == "admin" {
-            "/admin"
-        } else {
-            "/system"
-        };
         let page = ErrorInChrome {
-            home,
-            home_label: if chrome.plane == "admin" {
-                "Back to findings"
-            } else {
-                "Back to the dashboard"
-            },
             chrome,
             status: status.as_u16(),
             title: status.canonical_reason().unwrap_or("Error"),

@@ -32,4 +32,4 @@ pub use pager::Pager;
 pub use request::{
     Ctx, DeliveryId, DestinationId, Input, JsonBody, Key, NotificationId, RuleId, RunId,
 };
-pub use state::{ADMIN_COOKIE, MAX_BODY_BYTES, SYSTEM_COOKIE, WebConfig, WebState, parse_proxies};
+pub use state::{ADMIN_COOKIE, MAX_BODY_BYTES, SYSTEM_COOKIE, WebConfig, WebState};

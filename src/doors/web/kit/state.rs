@@ -52,18 +52,6 @@ impl WebConfig {
     }
 }
 
-/// `TENANTATLAS_TRUSTED_PROXIES`: comma-separated ip addresses.
-pub fn parse_proxies(list: &str) -> Result<Vec<IpAddr>, String> {
-    list.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<IpAddr>()
-                .map_err(|_| format!("TENANTATLAS_TRUSTED_PROXIES: {s:?} is not an ip address"))
-        })
-        .collect()
-}
-
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct WebState {
