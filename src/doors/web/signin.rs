@@ -142,15 +142,6 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-fn throttled_message(state: &WebState, secs: i64) -> String {
-    let at = state.app.clock.now() + chrono::Duration::seconds(secs);
-    format!(
-        "Too many sign-in attempts. Try again in {secs} second{} (after {}).",
-        if secs == 1 { "" } else { "s" },
-        at.format("%H:%M:%S UTC")
-    )
-}
-
 /// The visitor's sign-in to the route's plane.
 pub async fn login(
     visitor: Visitor,
@@ -161,29 +152,17 @@ pub async fn login(
     let (state, plane) = (&visitor.state, visitor.plane);
     let accounts = state.app.accounts();
     let outcome = accounts.sign_in(plane, &ip, &form.email, &form.password);
-    let (status, error, retry_after) = match outcome.await? {
+    let outcome = outcome.await?;
+    let status = match &outcome {
         SignInOutcome::SignedIn(who) => {
             begin(&session, plane, who.id()).await?;
             return Ok(Redirect::to(&safe_next(opt(&form.next), plane)).into_response());
         }
-        SignInOutcome::Failed => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Email or password is not correct.".to_owned(),
-            None,
-        ),
-        SignInOutcome::Throttled { retry_after_secs } => (
-            StatusCode::TOO_MANY_REQUESTS,
-            throttled_message(state, retry_after_secs),
-            Some(retry_after_secs),
-        ),
-        SignInOutcome::Busy { retry_after_secs } => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "Sign-in is busy right now. Your password was not checked; try again in a few seconds ({retry_after_secs} s)."
-            ),
-            Some(retry_after_secs),
-        ),
+        SignInOutcome::Failed => StatusCode::UNPROCESSABLE_ENTITY,
+        SignInOutcome::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+        SignInOutcome::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
     };
+    let (error, retry_after) = outcome.refusal(state.app.clock.now());
     let next = opt(&form.next);
     let response = visitor.page(status, form.email.trim(), next, error).await?;
     Ok(match retry_after {

@@ -26,7 +26,7 @@ pub use error::{Format, WebError};
 pub use flash::Flash;
 pub use forms::{PageQuery, Query, SignedForm, Text, TokenOnly, field_error, opt};
 pub use guard::{Access, RouteInfo};
-pub use identity::{AlreadySignedIn, ClientIp, Customer};
+pub use identity::{AlreadySignedIn, ClientIp};
 pub use page::{Chrome, page, page_with, with_retry_after};
 pub use pager::Pager;
 pub use request::{
