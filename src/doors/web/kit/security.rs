@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -73,30 +73,24 @@ fn origin_ok(headers: &HeaderMap, config: &WebConfig) -> bool {
 /// TLS-terminating proxy) HSTS, so browsers keep to HTTPS for a year and a
 /// later plain-http link cannot strip it.
 pub fn headers(router: Router, config: &WebConfig) -> Router {
-    use header::{CACHE_CONTROL, STRICT_TRANSPORT_SECURITY as HSTS};
-    let fixed = [
-        ("x-content-type-options", "nosniff"),
-        ("x-frame-options", "DENY"),
-        ("referrer-policy", "same-origin"),
-        ("content-security-policy", CSP),
-    ];
-    let hsts = config
-        .secure()
-        .then(|| HeaderValue::from_static("max-age=31536000"));
-    fixed
-        .into_iter()
-        .fold(router, |router, (name, value)| {
-            let name = HeaderName::from_static(name);
-            router.layer(SetResponseHeaderLayer::overriding(
-                name,
-                HeaderValue::from_static(value),
-            ))
-        })
-        .layer(SetResponseHeaderLayer::if_not_present(
-            CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(HSTS, hsts))
+    use header::{CACHE_CONTROL as CACHE, STRICT_TRANSPORT_SECURITY as HSTS};
+    let value = HeaderValue::from_static;
+    let hsts = config.secure().then(|| value("max-age=31536000"));
+    [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::CONTENT_SECURITY_POLICY, CSP),
+    ]
+    .into_iter()
+    .fold(router, |r, (name, v)| {
+        r.layer(SetResponseHeaderLayer::overriding(name, value(v)))
+    })
+    .layer(SetResponseHeaderLayer::if_not_present(
+        CACHE,
+        value("no-store"),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(HSTS, hsts))
 }
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
