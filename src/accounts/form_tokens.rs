@@ -1,7 +1,7 @@
 //! The tokens that guard forms against requests from other sites (CSRF).
 //! Someone signed in has their session's own token, kept in the session
-//! beside who they are. A visitor nobody has signed in yet (the sign-in
-//! forms) gets a signed token instead: a random nonce and its HMAC-SHA256
+//! beside who they are (`sessions`). A visitor nobody has signed in yet
+//! (the sign-in forms) gets a signed token instead: a random nonce and its HMAC-SHA256
 //! under the deployment's key, which the web door also hands over in a
 //! cookie (a signed double submit). Showing a sign-in page therefore writes
 //! nothing to the database; the session row appears at sign-in.
@@ -14,24 +14,14 @@ use subtle::ConstantTimeEq;
 use tokio::sync::OnceCell;
 use tower_sessions::Session;
 
-use super::AccountService;
-use super::sessions::anyone_signed_in;
+use super::sessions::{CSRF_KEY, anyone_signed_in, random_token};
+use super::sign_in::AccountService;
 use crate::error::{Error, Result};
 
-/// Session key holding the form token of a signed-in session (either plane).
-pub const CSRF_KEY: &str = "csrf";
 /// What the MAC covers besides the nonce, so the key signs nothing else.
 const PURPOSE: &[u8] = b"tenantatlas anonymous form token v1|";
 
 type HmacSha256 = Hmac<Sha256>;
-
-/// 32 random bytes in hex: a session's form token, a nonce, a new key.
-pub fn random_token() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
 
 /// Equal, compared in constant time for strings of one length.
 fn same(a: &str, b: &str) -> bool {
@@ -116,21 +106,6 @@ impl FormKey {
         let key = self.bytes(accounts).await?;
         Ok(!sent.is_empty() && same(sent, cookie) && is_signed(&key, cookie)?)
     }
-}
-
-/// The session's form token, created on first use.
-pub async fn session_token(session: &Session) -> Result<String> {
-    if let Some(t) = session.get::<String>(CSRF_KEY).await? {
-        return Ok(t);
-    }
-    new_session_token(session).await
-}
-
-/// A fresh form token for the session.
-pub(super) async fn new_session_token(session: &Session) -> Result<String> {
-    let token = random_token();
-    session.insert(CSRF_KEY, &token).await?;
-    Ok(token)
 }
 
 fn mac(key: &[u8], nonce: &str) -> Result<HmacSha256> {

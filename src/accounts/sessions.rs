@@ -57,6 +57,31 @@ pub const OPERATOR_KEY: &str = "operator_id";
 /// Session key holding the signed-in customer user's id (`/admin`).
 pub const USER_KEY: &str = "user_id";
 
+/// Session key holding the form token (CSRF) of a signed-in session.
+pub const CSRF_KEY: &str = "csrf";
+
+/// 32 random bytes in hex: a session's form token, a nonce, a new key.
+pub fn random_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The session's form token, created on first use.
+pub async fn session_token(session: &Session) -> Result<String> {
+    if let Some(t) = session.get::<String>(CSRF_KEY).await? {
+        return Ok(t);
+    }
+    new_session_token(session).await
+}
+
+async fn new_session_token(session: &Session) -> Result<String> {
+    let token = random_token();
+    session.insert(CSRF_KEY, &token).await?;
+    Ok(token)
+}
+
 /// Whether someone is signed in to this session (of either plane's key:
 /// a plane's session holds only its own).
 pub async fn anyone_signed_in(session: &Session) -> Result<bool> {
@@ -69,7 +94,7 @@ pub async fn anyone_signed_in(session: &Session) -> Result<bool> {
 pub async fn begin(session: &Session, plane: Plane, id: i64) -> Result<()> {
     session.cycle_id().await?;
     session.insert(plane.user_key(), id).await?;
-    super::form_tokens::new_session_token(session).await?;
+    new_session_token(session).await?;
     Ok(())
 }
 

@@ -388,7 +388,7 @@ impl AccountService {
     /// made once per deployment and kept in the database, so every process
     /// sharing it accepts the others' tokens.
     pub async fn form_signing_key(&self) -> Result<String> {
-        let candidate = super::form_tokens::random_token();
+        let candidate = sessions::random_token();
         Ok(
             store::deployment_secret(&self.db, "form_signing_key", &candidate, self.clock.now())
                 .await?,

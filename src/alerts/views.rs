@@ -83,7 +83,48 @@ pub struct RuleView {
     pub enabled: bool,
 }
 
+impl DestinationView {
+    /// What was done to it, as told to whoever did it.
+    pub fn told(&self, done: &str) -> String {
+        format!("Destination {:?} {done}.", self.name)
+    }
+
+    /// What enabling (`on`) or disabling it did.
+    pub fn switched(&self, on: bool) -> String {
+        self.told(match on {
+            true => "enabled",
+            false => "disabled: it is sent nothing until enabled",
+        })
+    }
+
+    /// The destination in one line, as a confirmation names it.
+    pub fn summary(&self) -> String {
+        format!("{} ({}, {})", self.name, self.kind, self.target)
+    }
+}
+
 impl RuleView {
+    /// What was done to it, as told to whoever did it.
+    pub fn told(&self, done: &str) -> String {
+        format!("Rule {:?} {done}.", self.name)
+    }
+
+    /// What enabling (`on`) or disabling it did.
+    pub fn switched(&self, on: bool) -> String {
+        self.told(match on {
+            true => "enabled",
+            false => "disabled: it matches no event until enabled",
+        })
+    }
+
+    /// The rule in one line, as a confirmation names it.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} ({}, {} and above)",
+            self.name, self.event, self.min_severity
+        )
+    }
+
     /// The quiet hours with their time zone, or `—`.
     pub fn quiet_hours_text(&self) -> String {
         match (&self.quiet_hours, &self.timezone) {

@@ -62,7 +62,7 @@ pub async fn edit_destination(
         .update_destination(&actor, id, &form.request())
         .await?
     {
-        Ok(d) => back(&cx, format!("Destination {:?} saved.", d.name)).await,
+        Ok(d) => back(&cx, d.told("saved")).await,
         Err(i) => {
             let saved = service.destination(&actor, id).await?;
             destination_page(&cx, saved, form, Some(i)).await
@@ -117,7 +117,7 @@ pub async fn edit_rule(
         Err(i) => Err(i),
     };
     match saved {
-        Ok(rule) => back(&cx, format!("Rule {:?} saved.", rule.name)).await,
+        Ok(rule) => back(&cx, rule.told("saved")).await,
         Err(i) => rule_page(&cx, id, fields, Some(i)).await,
     }
 }
@@ -130,14 +130,7 @@ pub async fn set_destination<const ON: bool>(
 ) -> Result<Response, WebError> {
     let service = cx.state.app.alert_service();
     let set = service.set_destination_enabled(&cx.actor(), id, ON).await;
-    let done = set.map(|d| match ON {
-        true => format!("Destination {:?} enabled.", d.name),
-        false => format!(
-            "Destination {:?} disabled: it is sent nothing until enabled.",
-            d.name
-        ),
-    });
-    after(&cx, done).await
+    after(&cx, set.map(|d| d.switched(ON))).await
 }
 
 /// Enables (`ON`) or disables a rule.
@@ -148,14 +141,7 @@ pub async fn set_rule<const ON: bool>(
 ) -> Result<Response, WebError> {
     let service = cx.state.app.alert_service();
     let set = service.set_rule_enabled(&cx.actor(), id, ON).await;
-    let done = set.map(|r| match ON {
-        true => format!("Rule {:?} enabled.", r.name),
-        false => format!(
-            "Rule {:?} disabled: it matches no event until enabled.",
-            r.name
-        ),
-    });
-    after(&cx, done).await
+    after(&cx, set.map(|r| r.switched(ON))).await
 }
 
 pub async fn retry_delivery(

@@ -119,7 +119,7 @@ pub async fn add_destination(
         .await?
     {
         Ok(d) => {
-            let mut message = format!("Destination {:?} ({}) added.", d.name, d.kind);
+            let mut message = d.told(&format!("({}) added", d.kind));
             if let Some(w) = &d.warning {
                 message.push_str(&format!(" Note: {w}."));
             }
@@ -189,7 +189,7 @@ pub async fn add_rule(
         Err(i) => Err(i),
     };
     match created {
-        Ok(rule) => back(&cx, format!("Rule {:?} added.", rule.name)).await,
+        Ok(rule) => back(&cx, rule.told("added")).await,
         Err(i) => {
             let forms = AlertForms {
                 rule: fields,
@@ -245,7 +245,7 @@ pub async fn confirm_remove_destination(
     let d = service.destination(&actor, id).await?;
     confirm_delete(
         &cx,
-        ("Delete this destination?", format!("{} ({}, {})", d.name, d.kind, d.target)),
+        ("Delete this destination?", d.summary()),
         "Rules stop sending to it; a rule left without destinations sends nothing. Past deliveries stay recorded. To pause it instead, disable it.",
         format!("/system/alerts/destinations/{id}/delete"),
         "Delete destination",
@@ -257,7 +257,7 @@ pub async fn confirm_remove_rule(cx: Ctx, RuleId(id): RuleId) -> Result<Response
     let r = cx.state.app.alert_service().rule(&cx.actor(), id).await?;
     confirm_delete(
         &cx,
-        ("Delete this rule?", format!("{} ({}, {} and above)", r.name, r.event, r.min_severity)),
+        ("Delete this rule?", r.summary()),
         "Events no longer match it; past deliveries stay recorded. To pause it instead, disable it.",
         format!("/system/alerts/rules/{id}/delete"),
         "Delete rule",

@@ -8,7 +8,7 @@ use tower_sessions::Session;
 
 use super::error::WebError;
 use super::state::WebState;
-use crate::accounts::form_tokens::session_token;
+use crate::accounts::sessions::session_token;
 use crate::accounts::{CustomerIdentity, OperatorIdentity};
 use crate::domain::Capability;
 
