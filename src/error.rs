@@ -26,6 +26,12 @@ pub enum Error {
     Internal(#[from] anyhow::Error),
 }
 
+impl From<tower_sessions::session::Error> for Error {
+    fn from(e: tower_sessions::session::Error) -> Error {
+        Error::Internal(anyhow::Error::new(e).context("session store failed"))
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {

@@ -3,6 +3,9 @@
 //! and the process's metrics recorder ([`metrics`]).
 
 pub mod metrics;
+pub mod metrics_token;
+
+pub use metrics_token::MetricsToken;
 
 use tracing_subscriber::EnvFilter;
 

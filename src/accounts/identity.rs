@@ -1,7 +1,8 @@
 //! Who is signed in, as the doors see them: name, email, capabilities or
 //! workspace, and never the password hash.
 
-use crate::domain::{Capability, CapabilitySet};
+use crate::domain::run::Initiator;
+use crate::domain::{Actor, Capability, CapabilitySet};
 use crate::storage::accounts::{CustomerUser, PlatformUser};
 
 /// A signed-in platform operator (`/system`).
@@ -25,6 +26,18 @@ impl OperatorIdentity {
 
     pub fn can(&self, c: Capability) -> bool {
         self.capabilities.has(c)
+    }
+
+    /// The operator as the services' actor, acting from `ip`.
+    pub fn actor(&self, ip: &str) -> Actor {
+        Actor {
+            initiator: Initiator::PlatformUser {
+                id: self.id,
+                email: self.email.clone(),
+            },
+            capabilities: self.capabilities.clone(),
+            ip: Some(ip.to_owned()),
+        }
     }
 }
 

@@ -1,9 +1,10 @@
 //! People who sign in: platform operators (`/system`) and customer users
 //! (`/admin`). Password hashing (Argon2id), one sign-in for both planes that
 //! takes as long for an unknown email as for a wrong password, login
-//! throttling (SR-003) and a limit per client address, bounded hashing, and
-//! the sessions of both planes.
+//! throttling (SR-003) and a limit per client address, bounded hashing,
+//! the sessions of both planes and the tokens that guard their forms.
 
+pub mod form_tokens;
 pub mod identity;
 pub mod password;
 pub mod sessions;
@@ -16,6 +17,7 @@ use crate::domain::{CapabilitySet, Email, TextKind};
 use crate::error::{Error, Result};
 use crate::storage::{Db, accounts as store};
 
+pub use form_tokens::{FormKey, SecretKey};
 pub use identity::{CustomerIdentity, OperatorIdentity};
 pub use password::{HashingSlots, Password, hash_password, verify_password};
 pub use sessions::{DbSessionStore, Plane};

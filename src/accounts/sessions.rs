@@ -6,6 +6,7 @@
 
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
+use tower_sessions::Session;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
@@ -27,6 +28,21 @@ impl Plane {
         }
     }
 
+    /// The plane's pages: `/system` or `/admin`.
+    pub fn root(&self) -> &'static str {
+        match self {
+            Plane::System => "/system",
+            Plane::Admin => "/admin",
+        }
+    }
+
+    pub fn other(&self) -> Plane {
+        match self {
+            Plane::System => Plane::Admin,
+            Plane::Admin => Plane::System,
+        }
+    }
+
     /// The session key holding the id of whoever signed in to this plane.
     pub fn user_key(&self) -> &'static str {
         match self {
@@ -40,6 +56,52 @@ impl Plane {
 pub const OPERATOR_KEY: &str = "operator_id";
 /// Session key holding the signed-in customer user's id (`/admin`).
 pub const USER_KEY: &str = "user_id";
+
+/// Session key holding the form token (CSRF) of a signed-in session.
+pub const CSRF_KEY: &str = "csrf";
+
+/// 32 random bytes in hex: a session's form token, a nonce, a new key.
+pub fn random_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The session's form token, created on first use.
+pub async fn session_token(session: &Session) -> Result<String> {
+    if let Some(t) = session.get::<String>(CSRF_KEY).await? {
+        return Ok(t);
+    }
+    new_session_token(session).await
+}
+
+async fn new_session_token(session: &Session) -> Result<String> {
+    let token = random_token();
+    session.insert(CSRF_KEY, &token).await?;
+    Ok(token)
+}
+
+/// Whether someone is signed in to this session (of either plane's key:
+/// a plane's session holds only its own).
+pub async fn anyone_signed_in(session: &Session) -> Result<bool> {
+    Ok(session.get::<i64>(OPERATOR_KEY).await?.is_some()
+        || session.get::<i64>(USER_KEY).await?.is_some())
+}
+
+/// Signs a person in: a new session id (no fixation), their id, and a new
+/// form token.
+pub async fn begin(session: &Session, plane: Plane, id: i64) -> Result<()> {
+    session.cycle_id().await?;
+    session.insert(plane.user_key(), id).await?;
+    new_session_token(session).await?;
+    Ok(())
+}
+
+/// Signs out: the session and its row are gone.
+pub async fn end(session: &Session) -> Result<()> {
+    Ok(session.flush().await?)
+}
 
 #[derive(Clone)]
 pub struct DbSessionStore {

@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::clock::SharedClock;
 use crate::domain::{Actor, AuditEntry};
 use crate::domain::{Email, TextKind};
@@ -62,6 +64,36 @@ pub enum SignInOutcome {
     Busy {
         retry_after_secs: i64,
     },
+}
+
+impl SignInOutcome {
+    /// What a refused attempt tells the visitor at `now`, and when they may
+    /// try again (`Retry-After`); nothing for a sign-in that succeeded.
+    pub fn refusal(&self, now: DateTime<Utc>) -> (String, Option<i64>) {
+        match *self {
+            SignInOutcome::SignedIn(_) => (String::new(), None),
+            SignInOutcome::Failed => ("Email or password is not correct.".to_owned(), None),
+            SignInOutcome::Throttled {
+                retry_after_secs: secs,
+            } => {
+                let at = now + chrono::Duration::seconds(secs);
+                let message = format!(
+                    "Too many sign-in attempts. Try again in {secs} second{} (after {}).",
+                    if secs == 1 { "" } else { "s" },
+                    at.format("%H:%M:%S UTC")
+                );
+                (message, Some(secs))
+            }
+            SignInOutcome::Busy {
+                retry_after_secs: secs,
+            } => (
+                format!(
+                    "Sign-in is busy right now. Your password was not checked; try again in a few seconds ({secs} s)."
+                ),
+                Some(secs),
+            ),
+        }
+    }
 }
 
 /// What sign-in may cost a process: slots for password verification, and
@@ -356,10 +388,7 @@ impl AccountService {
     /// made once per deployment and kept in the database, so every process
     /// sharing it accepts the others' tokens.
     pub async fn form_signing_key(&self) -> Result<String> {
-        use rand::RngCore;
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        let candidate = hex::encode(bytes);
+        let candidate = sessions::random_token();
         Ok(
             store::deployment_secret(&self.db, "form_signing_key", &candidate, self.clock.now())
                 .await?,

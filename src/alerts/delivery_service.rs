@@ -8,7 +8,7 @@ use crate::alerts::delivery::DeliveryArgs;
 use crate::alerts::message::AlertMessage;
 use crate::alerts::service::{AlertService, not_found};
 use crate::alerts::values::Channel;
-use crate::alerts::views::{DeliveryPage, DeliveryView};
+use crate::alerts::views::{AlertsOverview, DeliveryPage, DeliveryView};
 use crate::domain::{Actor, Capability, PageSpot};
 use crate::error::{Error, Result};
 use crate::queue::{self, Enqueue};
@@ -109,6 +109,16 @@ impl AlertService {
         Ok(DeliveryPage {
             items: self.with_next_attempts(items).await?,
             spot,
+        })
+    }
+
+    /// The alerts page's reads: destinations, rules and page `page` of the
+    /// deliveries, each rule and destination named.
+    pub async fn overview(&self, actor: &Actor, page: i64, size: i64) -> Result<AlertsOverview> {
+        Ok(AlertsOverview {
+            destinations: self.destinations(actor).await?,
+            rules: self.rules(actor).await?,
+            deliveries: self.delivery_page(actor, page, size).await?,
         })
     }
 

@@ -15,6 +15,7 @@ pub mod channels;
 pub mod delivery;
 pub mod delivery_service;
 pub mod dispatch;
+pub mod drafts;
 pub mod egress;
 pub mod intake;
 pub mod lockout;
@@ -27,6 +28,7 @@ pub mod views;
 pub use channels::Sender;
 pub use delivery::{DELIVERY_JOB, DeliveryArgs, DeliveryJobHandler};
 pub use dispatch::{AlertDispatcher, InitiatorNotifier};
+pub use drafts::{DestinationDraft, RuleChoices, RuleDraft};
 pub use egress::EgressPolicy;
 pub use lockout::LockoutAlerts;
 pub use message::AlertMessage;
@@ -35,7 +37,8 @@ pub use values::{
     Channel, LOGIN_THROTTLED_EVENT, QuietHours, RUN_FAILED_EVENT, RUN_RECOVERED_EVENT, Severity,
 };
 pub use views::{
-    DeliveryPage, DeliveryView, DestinationRequest, DestinationView, RuleRequest, RuleView,
+    AlertsOverview, DeliveryPage, DeliveryView, DestinationRequest, DestinationView, RuleRequest,
+    RuleView,
 };
 
 /// What alerts need from the environment.

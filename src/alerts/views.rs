@@ -1,5 +1,6 @@
 //! Alert routing as doors show it and send it: destinations with their
-//! webhook URL masked, rules, deliveries, and a rule as a door received it.
+//! webhook URL masked, rules, deliveries, the alerts page's reads with each
+//! rule and destination named, and a rule as a door received it.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -80,6 +81,101 @@ pub struct RuleView {
     pub created_at: DateTime<Utc>,
     /// A disabled rule matches no event.
     pub enabled: bool,
+}
+
+impl DestinationView {
+    /// What was done to it, as told to whoever did it.
+    pub fn told(&self, done: &str) -> String {
+        format!("Destination {:?} {done}.", self.name)
+    }
+
+    /// What enabling (`on`) or disabling it did.
+    pub fn switched(&self, on: bool) -> String {
+        self.told(match on {
+            true => "enabled",
+            false => "disabled: it is sent nothing until enabled",
+        })
+    }
+
+    /// The destination in one line, as a confirmation names it.
+    pub fn summary(&self) -> String {
+        format!("{} ({}, {})", self.name, self.kind, self.target)
+    }
+}
+
+impl RuleView {
+    /// What was done to it, as told to whoever did it.
+    pub fn told(&self, done: &str) -> String {
+        format!("Rule {:?} {done}.", self.name)
+    }
+
+    /// What enabling (`on`) or disabling it did.
+    pub fn switched(&self, on: bool) -> String {
+        self.told(match on {
+            true => "enabled",
+            false => "disabled: it matches no event until enabled",
+        })
+    }
+
+    /// The rule in one line, as a confirmation names it.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} ({}, {} and above)",
+            self.name, self.event, self.min_severity
+        )
+    }
+
+    /// The quiet hours with their time zone, or `—`.
+    pub fn quiet_hours_text(&self) -> String {
+        match (&self.quiet_hours, &self.timezone) {
+            (Some(w), Some(tz)) => format!("{w} {tz}"),
+            (Some(w), None) => w.clone(),
+            _ => "—".into(),
+        }
+    }
+}
+
+/// Destinations, rules and a page of deliveries, read together to be shown
+/// together: rules and deliveries name the destinations and rules by these.
+#[derive(Debug, Clone)]
+pub struct AlertsOverview {
+    pub destinations: Vec<DestinationView>,
+    pub rules: Vec<RuleView>,
+    pub deliveries: DeliveryPage,
+}
+
+impl AlertsOverview {
+    /// A destination by id as rules and deliveries name it.
+    pub fn destination_name(&self, id: &i64) -> String {
+        let found = self.destinations.iter().find(|d| d.id == *id);
+        found.map_or_else(|| format!("#{id}"), |d| format!("{} (#{id})", d.name))
+    }
+
+    /// A rule's destinations by name.
+    pub fn destinations_of(&self, r: &RuleView) -> String {
+        let names: Vec<String> = r
+            .destination_ids
+            .iter()
+            .map(|id| self.destination_name(id))
+            .collect();
+        names.join(", ")
+    }
+
+    /// A delivery's rule by name, and its id while it exists (else 0: no link).
+    pub fn rule_of(&self, d: &DeliveryView) -> (String, i64) {
+        let Some(id) = d.rule_id else {
+            let name = if d.event == "alert.test" {
+                "test message"
+            } else {
+                "deleted"
+            };
+            return (name.into(), 0);
+        };
+        match self.rules.iter().find(|r| r.id == id) {
+            Some(r) => (r.name.clone(), id),
+            None => (format!("#{id}"), 0),
+        }
+    }
 }
 
 /// A rule as a door received it, before checks.

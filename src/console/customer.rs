@@ -30,7 +30,8 @@ impl CustomerService {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The findings' filters; they serialize as a query (absent ones left out).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct FindingFilter {
     pub status: Option<String>,
     pub severity: Option<String>,

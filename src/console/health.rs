@@ -31,4 +31,23 @@ impl HealthService {
     pub async fn completed_runs(&self) -> Result<Vec<(String, i64)>> {
         Ok(run_reads::completed_runs_by_outcome(&self.db).await?)
     }
+
+    /// Sets the deployment-wide series (queue depth, completed runs) from
+    /// the database before a scrape; one that cannot be read keeps its
+    /// last value, and the failure is logged.
+    pub async fn refresh_gauges(&self) {
+        match self.queue_depth().await {
+            Ok(depth) => metrics::gauge!("tenantatlas_queue_depth").set(depth as f64),
+            Err(e) => tracing::warn!(error = %e.detail(), "queue depth unavailable"),
+        }
+        match self.completed_runs().await {
+            Ok(rows) => {
+                for (outcome, n) in rows {
+                    metrics::counter!("tenantatlas_runs_completed_total", "outcome" => outcome)
+                        .absolute(n.max(0) as u64);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e.detail(), "completed runs unavailable"),
+        }
+    }
 }

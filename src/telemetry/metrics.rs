@@ -127,3 +127,10 @@ fn keep_up(handle: PrometheusHandle) {
 pub fn render() -> Option<String> {
     HANDLE.get().and_then(Option::as_ref).map(|h| h.render())
 }
+
+/// Records one HTTP request answered by this process.
+pub fn http_request(route: &'static str, status: u16, elapsed: Duration) {
+    metrics::counter!("tenantatlas_http_requests_total", "route" => route, "status" => status.to_string()).increment(1);
+    metrics::histogram!("tenantatlas_http_request_duration_seconds", "route" => route)
+        .record(elapsed.as_secs_f64());
+}

@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use tenantatlas::doors::web::{self, MetricsToken, WebConfig};
+use tenantatlas::doors::web::{self, WebConfig};
 use tenantatlas::runbooks::ScopeRequest;
+use tenantatlas::telemetry::MetricsToken;
 use tokio::sync::oneshot;
 
 use crate::both_backends;

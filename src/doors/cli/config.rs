@@ -2,18 +2,20 @@
 //! with an environment variable, read by clap once, listed by `--help`, and
 //! handed from here to the services and the web door.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use clap::Args;
 
-use crate::accounts::{HashingSlots, SignInLimits};
+use crate::accounts::{HashingSlots, SecretKey, SignInLimits};
 use crate::alerts::{AlertSettings, EgressPolicy};
 use crate::app::{App, DEFAULT_DATABASE_URL, Settings};
 use crate::clock;
 use crate::domain::{Actor, TextKind};
 use crate::doors::shell::Failure;
-use crate::doors::web::{self, MetricsToken, WebConfig};
+use crate::doors::web::WebConfig;
 use crate::runs::Initiator;
+use crate::telemetry::MetricsToken;
 
 /// The console's public origin when `TENANTATLAS_PUBLIC_URL` is not set.
 const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
@@ -73,7 +75,7 @@ pub struct Config {
         env = "TENANTATLAS_SECRET_KEY",
         hide_env_values = true,
         value_name = "KEY",
-        value_parser = secret_key
+        value_parser = SecretKey::parse
     )]
     pub secret_key: Option<SecretKey>,
     /// Password verifications running at once in this process (default: one per core).
@@ -125,24 +127,16 @@ pub struct Config {
     pub clock_skew_ms: i64,
 }
 
-/// `TENANTATLAS_SECRET_KEY`: never shown by `Debug`.
-#[derive(Clone)]
-pub struct SecretKey(String);
-
-impl std::fmt::Debug for SecretKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretKey(***)")
-    }
-}
-
-/// A secret key needs at least 32 characters (a guessable key would let
-/// anyone sign a form token).
-fn secret_key(value: &str) -> Result<SecretKey, String> {
-    let value = value.trim();
-    if value.chars().count() < 32 {
-        return Err("the secret key needs at least 32 characters".into());
-    }
-    Ok(SecretKey(value.to_owned()))
+/// `TENANTATLAS_TRUSTED_PROXIES`: comma-separated ip addresses.
+fn parse_proxies(list: &str) -> Result<Vec<IpAddr>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<IpAddr>()
+                .map_err(|_| format!("TENANTATLAS_TRUSTED_PROXIES: {s:?} is not an ip address"))
+        })
+        .collect()
 }
 
 /// `1`, `true`, `yes` or `on` switch a setting on; anything else leaves it off.
@@ -201,8 +195,7 @@ impl Config {
     /// The web door's settings; a trusted proxy that is not an ip, or a
     /// metrics token too short, is refused. A blank token is none.
     pub fn web_config(&self) -> Result<WebConfig, String> {
-        let trusted_proxies =
-            web::parse_proxies(self.trusted_proxies.as_deref().unwrap_or_default())?;
+        let trusted_proxies = parse_proxies(self.trusted_proxies.as_deref().unwrap_or_default())?;
         let metrics_token = self
             .metrics_token
             .as_deref()
@@ -220,7 +213,7 @@ impl Config {
             trusted_proxies,
             metrics_token,
             metrics_elsewhere: false,
-            secret_key: self.secret_key.as_ref().map(|k| k.0.clone()),
+            secret_key: self.secret_key.clone(),
         })
     }
 

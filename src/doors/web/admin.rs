@@ -10,10 +10,9 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::kit::views::filters;
-use super::kit::{
-    Chrome, Customer, PageQuery, Pager, Query, RunId, Text, WebError, WebState, page,
-};
+use super::kit::{Chrome, PageQuery, Pager, Query, RunId, Text, WebError, WebState, page};
 use super::runs::present::RunView;
+use crate::accounts::CustomerIdentity;
 use crate::console::{FindingFilter, FindingItem, Page};
 
 const PAGE_SIZE: i64 = 50;
@@ -58,23 +57,18 @@ pub struct FindingsQuery {
 
 pub async fn findings(
     State(state): State<WebState>,
-    c: Customer,
+    c: CustomerIdentity,
     session: Session,
     Query(q): Query<FindingsQuery>,
 ) -> Result<Response, WebError> {
     let filter = FindingFilter::parse(q.status.get(), q.severity.get(), q.tenant.get())?;
     let asked = Page::new(q.page.page(), PAGE_SIZE);
     let console = state.app.customer();
-    let found = console.findings(&c.identity, &filter, asked).await?;
-    let kept = [
-        ("status", filter.status.as_deref()),
-        ("severity", filter.severity.as_deref()),
-        ("tenant", filter.tenant.as_deref()),
-    ];
+    let found = console.findings(&c, &filter, asked).await?;
     page(&FindingsPage {
         chrome: Chrome::customer(&state, &c, &session, "findings").await?,
         findings: found.items,
-        pager: Pager::ahead("/admin/findings", &kept, found.page, found.has_more),
+        pager: Pager::ahead("/admin/findings", &filter, found.page, found.has_more),
         status: filter.status.unwrap_or_default(),
         severity: filter.severity.unwrap_or_default(),
         tenant: filter.tenant.unwrap_or_default(),
@@ -83,13 +77,13 @@ pub async fn findings(
 
 pub async fn runs(
     State(state): State<WebState>,
-    c: Customer,
+    c: CustomerIdentity,
     session: Session,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
     let asked = Page::new(q.page.page(), PAGE_SIZE);
     let console = state.app.customer();
-    let runs = console.workspace_runs(&c.identity, asked).await?;
+    let runs = console.workspace_runs(&c, asked).await?;
     page(&AdminRunsPage {
         chrome: Chrome::customer(&state, &c, &session, "runs").await?,
         runs: RunView::all(&state, runs.items),
@@ -99,11 +93,11 @@ pub async fn runs(
 
 pub async fn view_run(
     State(state): State<WebState>,
-    c: Customer,
+    c: CustomerIdentity,
     session: Session,
     RunId(id): RunId,
 ) -> Result<Response, WebError> {
-    let run = state.app.customer().workspace_run(&c.identity, id).await?;
+    let run = state.app.customer().workspace_run(&c, id).await?;
     page(&AdminRunPage {
         chrome: Chrome::customer(&state, &c, &session, "runs").await?,
         run: RunView::of(&state, run),

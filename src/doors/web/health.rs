@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 
 use super::kit::WebState;
-use super::kit::metrics::MetricsToken;
 use crate::app::App;
+use crate::telemetry::MetricsToken;
 use crate::telemetry::metrics as recorder;
 
 pub async fn healthz() -> &'static str {
@@ -46,8 +46,9 @@ where
 }
 
 async fn metrics(State(scrape): State<Scrape>, headers: HeaderMap) -> Response {
+    let authorization = headers.get(header::AUTHORIZATION);
     if let Some(token) = &scrape.token
-        && !token.admits(&headers)
+        && !token.admits(authorization.and_then(|v| v.to_str().ok()))
     {
         return (
             StatusCode::UNAUTHORIZED,
@@ -56,20 +57,7 @@ async fn metrics(State(scrape): State<Scrape>, headers: HeaderMap) -> Response {
         )
             .into_response();
     }
-    let console = scrape.app.health();
-    match console.queue_depth().await {
-        Ok(depth) => metrics::gauge!("tenantatlas_queue_depth").set(depth as f64),
-        Err(e) => tracing::warn!(error = %e.detail(), "queue depth unavailable"),
-    }
-    match console.completed_runs().await {
-        Ok(rows) => {
-            for (outcome, n) in rows {
-                metrics::counter!("tenantatlas_runs_completed_total", "outcome" => outcome)
-                    .absolute(n.max(0) as u64);
-            }
-        }
-        Err(e) => tracing::warn!(error = %e.detail(), "completed runs unavailable"),
-    }
+    scrape.app.health().refresh_gauges().await;
     match recorder::render() {
         Some(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
         None => (

@@ -19,8 +19,6 @@ mod server;
 mod signin;
 
 pub use crate::console::DEMO_OPERATOR_EMAIL;
-pub use kit::{
-    ADMIN_COOKIE, MAX_BODY_BYTES, MetricsToken, SYSTEM_COOKIE, WebConfig, parse_proxies,
-};
+pub use kit::{ADMIN_COOKIE, MAX_BODY_BYTES, SYSTEM_COOKIE, WebConfig};
 pub use routes::{Access, RouteInfo};
 pub use server::{metrics_router, router_with, serve_on};

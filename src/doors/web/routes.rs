@@ -6,6 +6,8 @@
 //! A control served in both formats is one handler on two routes: the
 //! guard tells it the route's format.
 
+use std::collections::BTreeMap;
+
 use axum::Router;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
@@ -48,10 +50,17 @@ fn all() -> Vec<Route> {
     const OPS: Access = Cap(Capability::OPERATIONS_VIEW);
     const ALERTS: Access = Cap(Capability::ALERTS_MANAGE);
     routes! {
-        // /system: the operator console
+        // sign-in and sign-out of both planes, one handler each
         System Html {
             "/system/login" Public => { GET signin::login_page, POST signin::login }
             "/system/logout" SignedIn => { POST signin::logout }
+        }
+        Admin Html {
+            "/admin/login" Public => { GET signin::login_page, POST signin::login }
+            "/admin/logout" SignedIn => { POST signin::logout }
+        }
+        // /system: the operator console
+        System Html {
             "/system" SignedIn => { GET dashboard::dashboard }
             "/system/dashboard/active" OPS => { GET dashboard::active }
             "/system/dashboard/failures" OPS => { GET dashboard::failures }
@@ -121,8 +130,6 @@ fn all() -> Vec<Route> {
         }
         // /admin: the customer plane, read-only (FR-001)
         Admin Html {
-            "/admin/login" Public => { GET signin::login_page, POST signin::login }
-            "/admin/logout" SignedIn => { POST signin::logout }
             "/admin" SignedIn => { GET admin::home }
             "/admin/findings" SignedIn => { GET admin::findings }
             "/admin/runs" SignedIn => { GET admin::runs }
@@ -131,27 +138,17 @@ fn all() -> Vec<Route> {
     }
 }
 
-fn routes(plane: Plane) -> impl Iterator<Item = Route> {
-    all().into_iter().filter(move |r| r.info.plane == plane)
-}
-
 /// Every route of both planes (for tests and documentation).
 pub fn table() -> Vec<RouteInfo> {
-    routes(Plane::System)
-        .chain(routes(Plane::Admin))
-        .map(|r| r.info)
-        .collect()
+    all().into_iter().map(|r| r.info).collect()
 }
 
 /// The router of one plane, each route behind its guard, and every method a
 /// path does not declare behind the guard of that path.
 pub fn build(state: &WebState, plane: Plane) -> Router<WebState> {
-    let mut paths: Vec<(&'static str, Vec<Route>)> = Vec::new();
-    for route in routes(plane) {
-        match paths.iter_mut().find(|(path, _)| *path == route.info.path) {
-            Some((_, same)) => same.push(route),
-            None => paths.push((route.info.path, vec![route])),
-        }
+    let mut paths: BTreeMap<&'static str, Vec<Route>> = BTreeMap::new();
+    for route in all().into_iter().filter(|r| r.info.plane == plane) {
+        paths.entry(route.info.path).or_default().push(route);
     }
     paths
         .into_iter()

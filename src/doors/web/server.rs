@@ -11,11 +11,11 @@ use axum::response::Redirect;
 use axum::routing::get;
 
 use super::kit::error_page::missing;
-use super::kit::{MAX_BODY_BYTES, MetricsToken, WebConfig, WebState, security};
+use super::kit::{MAX_BODY_BYTES, WebConfig, WebState, security};
 use super::{assets, health, routes};
 use crate::accounts::Plane;
 use crate::app::App;
-use crate::telemetry;
+use crate::telemetry::{self, MetricsToken};
 
 /// The whole web door. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
 pub fn router_with(app: App, config: WebConfig) -> Router {
@@ -35,7 +35,7 @@ pub fn router_with(app: App, config: WebConfig) -> Router {
         .fallback(missing)
         .layer(state.session_layer(Plane::System))
         .with_state(state.clone());
-    router
+    let router = router
         .route("/static/{file}", get(assets::serve))
         .route("/", get(|| async { Redirect::to("/system") }))
         .merge(system)
@@ -45,8 +45,8 @@ pub fn router_with(app: App, config: WebConfig) -> Router {
             state.clone(),
             security::outer,
         ))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
+        .with_state(state.clone());
+    security::headers(router, &state.config).layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
 /// `/metrics` alone, for a listener of its own (`serve --metrics-bind`, with

@@ -11,11 +11,11 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::kit::csrf::anonymous_token;
-use super::kit::session;
 use super::kit::{
     AlreadySignedIn, ClientIp, Query, RouteInfo, SignedForm, TokenOnly, WebError, WebState, opt,
     page_with, with_retry_after,
 };
+use crate::accounts::sessions::{begin, end};
 use crate::accounts::{Plane, SignInOutcome};
 
 #[derive(Template)]
@@ -23,18 +23,11 @@ use crate::accounts::{Plane, SignInOutcome};
 struct LoginPage {
     plane: &'static str,
     heading: &'static str,
-    action: &'static str,
+    action: String,
     csrf: String,
     email: String,
     next: String,
     error: String,
-}
-
-fn root(plane: Plane) -> &'static str {
-    match plane {
-        Plane::System => "/system",
-        Plane::Admin => "/admin",
-    }
 }
 
 /// Where to go after sign-in: `next` when it is a path of this plane in
@@ -42,16 +35,13 @@ fn root(plane: Plane) -> &'static str {
 /// or non-ASCII characters, `//` or a backslash could leave the site, and a
 /// dot segment (also as `%2e`) could climb out of the plane.
 fn safe_next(next: Option<&str>, plane: Plane) -> String {
-    let plane_root = root(plane);
-    match next {
-        Some(n) if is_plane_path(n, plane_root) => n.to_owned(),
-        _ => plane_root.to_owned(),
-    }
+    let carried = Some(carried_next(next, plane)).filter(|n| !n.is_empty());
+    carried.unwrap_or_else(|| plane.root().to_owned())
 }
 
 /// The `next` a sign-in page carries to its form: only one it would follow.
 fn carried_next(next: Option<&str>, plane: Plane) -> String {
-    next.filter(|n| is_plane_path(n, root(plane)))
+    next.filter(|n| is_plane_path(n, plane.root()))
         .map(str::to_owned)
         .unwrap_or_default()
 }
@@ -108,14 +98,14 @@ impl Visitor {
         error: String,
     ) -> Result<Response, WebError> {
         let (csrf, set_cookie) = anonymous_token(&self.state, &self.headers).await?;
-        let (heading, action) = match self.plane {
-            Plane::System => ("Operator sign-in", "/system/login"),
-            Plane::Admin => ("Sign in to your workspace", "/admin/login"),
+        let heading = match self.plane {
+            Plane::System => "Operator sign-in",
+            Plane::Admin => "Sign in to your workspace",
         };
         let view = LoginPage {
             plane: self.plane.as_str(),
             heading,
-            action,
+            action: format!("{}/login", self.plane.root()),
             csrf,
             email: email.to_owned(),
             next: carried_next(next, self.plane),
@@ -152,15 +142,6 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-fn throttled_message(state: &WebState, secs: i64) -> String {
-    let at = state.app.clock.now() + chrono::Duration::seconds(secs);
-    format!(
-        "Too many sign-in attempts. Try again in {secs} second{} (after {}).",
-        if secs == 1 { "" } else { "s" },
-        at.format("%H:%M:%S UTC")
-    )
-}
-
 /// The visitor's sign-in to the route's plane.
 pub async fn login(
     visitor: Visitor,
@@ -171,29 +152,17 @@ pub async fn login(
     let (state, plane) = (&visitor.state, visitor.plane);
     let accounts = state.app.accounts();
     let outcome = accounts.sign_in(plane, &ip, &form.email, &form.password);
-    let (status, error, retry_after) = match outcome.await? {
+    let outcome = outcome.await?;
+    let status = match &outcome {
         SignInOutcome::SignedIn(who) => {
-            session::begin(&session, plane, who.id()).await?;
+            begin(&session, plane, who.id()).await?;
             return Ok(Redirect::to(&safe_next(opt(&form.next), plane)).into_response());
         }
-        SignInOutcome::Failed => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Email or password is not correct.".to_owned(),
-            None,
-        ),
-        SignInOutcome::Throttled { retry_after_secs } => (
-            StatusCode::TOO_MANY_REQUESTS,
-            throttled_message(state, retry_after_secs),
-            Some(retry_after_secs),
-        ),
-        SignInOutcome::Busy { retry_after_secs } => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "Sign-in is busy right now. Your password was not checked; try again in a few seconds ({retry_after_secs} s)."
-            ),
-            Some(retry_after_secs),
-        ),
+        SignInOutcome::Failed => StatusCode::UNPROCESSABLE_ENTITY,
+        SignInOutcome::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+        SignInOutcome::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
     };
+    let (error, retry_after) = outcome.refusal(state.app.clock.now());
     let next = opt(&form.next);
     let response = visitor.page(status, form.email.trim(), next, error).await?;
     Ok(match retry_after {
@@ -208,6 +177,6 @@ pub async fn logout(
     session: Session,
     SignedForm(_): SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
-    session::end(&session).await?;
-    Ok(Redirect::to(&format!("{}/login", root(route.plane))).into_response())
+    end(&session).await?;
+    Ok(Redirect::to(&format!("{}/login", route.plane.root())).into_response())
 }

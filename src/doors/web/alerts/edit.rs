@@ -5,10 +5,9 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::forms::{DestinationForm, RuleFields};
 use super::views::{DestinationEditPage, FormError, RuleEditPage};
 use super::{after, back};
-use crate::alerts::DestinationView;
+use crate::alerts::{DestinationDraft, DestinationView, RuleChoices, RuleDraft};
 use crate::domain::Invalid;
 use crate::doors::web::kit::{
     Ctx, DeliveryId, DestinationId, RuleId, SignedForm, TokenOnly, WebError, page_with,
@@ -25,13 +24,9 @@ fn status_of(error: &Option<Invalid>) -> StatusCode {
 async fn destination_page(
     cx: &Ctx,
     saved: DestinationView,
-    fields: DestinationForm,
+    fields: DestinationDraft,
     error: Option<Invalid>,
 ) -> Result<Response, WebError> {
-    let smtp_warning = match saved.kind.as_str() {
-        "email" => saved.warning.clone().unwrap_or_default(),
-        _ => String::new(),
-    };
     page_with(
         status_of(&error),
         &DestinationEditPage {
@@ -43,7 +38,6 @@ async fn destination_page(
             }),
             saved,
             fields,
-            smtp_warning,
         },
     )
 }
@@ -54,30 +48,21 @@ pub async fn edit_destination_page(
 ) -> Result<Response, WebError> {
     let (service, actor) = (cx.state.app.alert_service(), cx.actor());
     let saved = service.destination(&actor, id).await?;
-    let fields = DestinationForm {
-        kind: saved.kind.clone(),
-        name: saved.name.clone(),
-        // The webhook URL is a secret: never sent back, only replaced.
-        url: String::new(),
-        recipients: match saved.kind.as_str() {
-            "email" => saved.target.clone(),
-            _ => String::new(),
-        },
-    };
+    let fields = DestinationDraft::of_saved(&saved);
     destination_page(&cx, saved, fields, None).await
 }
 
 pub async fn edit_destination(
     cx: Ctx,
     DestinationId(id): DestinationId,
-    SignedForm(form): SignedForm<DestinationForm>,
+    SignedForm(form): SignedForm<DestinationDraft>,
 ) -> Result<Response, WebError> {
     let (service, actor) = (cx.state.app.alert_service(), cx.actor());
     match service
         .update_destination(&actor, id, &form.request())
         .await?
     {
-        Ok(d) => back(&cx, format!("Destination {:?} saved.", d.name)).await,
+        Ok(d) => back(&cx, d.told("saved")).await,
         Err(i) => {
             let saved = service.destination(&actor, id).await?;
             destination_page(&cx, saved, form, Some(i)).await
@@ -88,7 +73,7 @@ pub async fn edit_destination(
 async fn rule_page(
     cx: &Ctx,
     id: i64,
-    rule: RuleFields,
+    rule: RuleDraft,
     error: Option<Invalid>,
 ) -> Result<Response, WebError> {
     let (service, actor) = (cx.state.app.alert_service(), cx.actor());
@@ -102,7 +87,7 @@ async fn rule_page(
             enabled: saved.enabled,
             destinations,
             rule,
-            choices: Default::default(),
+            choices: RuleChoices::default(),
             error: error.map(|invalid| FormError {
                 form: "rule",
                 invalid,
@@ -115,7 +100,7 @@ async fn rule_page(
 
 pub async fn edit_rule_page(cx: Ctx, RuleId(id): RuleId) -> Result<Response, WebError> {
     let saved = cx.state.app.alert_service().rule(&cx.actor(), id).await?;
-    rule_page(&cx, id, RuleFields::of_rule(&saved), None).await
+    rule_page(&cx, id, RuleDraft::of_rule(&saved), None).await
 }
 
 pub async fn edit_rule(
@@ -123,7 +108,7 @@ pub async fn edit_rule(
     RuleId(id): RuleId,
     SignedForm(pairs): SignedForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let fields = RuleFields::of(pairs);
+    let fields = RuleDraft::of(pairs);
     let saved = match fields.request() {
         Ok(req) => {
             let service = cx.state.app.alert_service();
@@ -132,7 +117,7 @@ pub async fn edit_rule(
         Err(i) => Err(i),
     };
     match saved {
-        Ok(rule) => back(&cx, format!("Rule {:?} saved.", rule.name)).await,
+        Ok(rule) => back(&cx, rule.told("saved")).await,
         Err(i) => rule_page(&cx, id, fields, Some(i)).await,
     }
 }
@@ -145,14 +130,7 @@ pub async fn set_destination<const ON: bool>(
 ) -> Result<Response, WebError> {
     let service = cx.state.app.alert_service();
     let set = service.set_destination_enabled(&cx.actor(), id, ON).await;
-    let done = set.map(|d| match ON {
-        true => format!("Destination {:?} enabled.", d.name),
-        false => format!(
-            "Destination {:?} disabled: it is sent nothing until enabled.",
-            d.name
-        ),
-    });
-    after(&cx, done).await
+    after(&cx, set.map(|d| d.switched(ON))).await
 }
 
 /// Enables (`ON`) or disables a rule.
@@ -163,14 +141,7 @@ pub async fn set_rule<const ON: bool>(
 ) -> Result<Response, WebError> {
     let service = cx.state.app.alert_service();
     let set = service.set_rule_enabled(&cx.actor(), id, ON).await;
-    let done = set.map(|r| match ON {
-        true => format!("Rule {:?} enabled.", r.name),
-        false => format!(
-            "Rule {:?} disabled: it matches no event until enabled.",
-            r.name
-        ),
-    });
-    after(&cx, done).await
+    after(&cx, set.map(|r| r.switched(ON))).await
 }
 
 pub async fn retry_delivery(

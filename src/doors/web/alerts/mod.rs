@@ -5,7 +5,6 @@
 //! field. Editing, pausing and retrying are in [`edit`].
 
 mod edit;
-mod forms;
 mod views;
 
 use axum::http::StatusCode;
@@ -16,8 +15,8 @@ pub use self::edit::{
     edit_destination, edit_destination_page, edit_rule, edit_rule_page, retry_delivery,
     set_destination, set_rule,
 };
-use self::forms::{DestinationForm, RuleFields};
 use self::views::{AlertForms, AlertsPage, FormError};
+use crate::alerts::{DestinationDraft, RuleDraft};
 use crate::doors::web::kit::{
     Confirm, Ctx, DestinationId, Flash, Pager, Query, RuleId, SignedForm, Text, TokenOnly,
     WebError, page, page_with,
@@ -42,21 +41,16 @@ async fn render(
     delivery_page: i64,
 ) -> Result<Response, WebError> {
     let (service, actor) = (cx.state.app.alert_service(), cx.actor());
-    let destinations = service.destinations(&actor).await?;
-    let rules = service.rules(&actor).await?;
-    let deliveries = service
-        .delivery_page(&actor, delivery_page, DELIVERIES_PER_PAGE)
-        .await?;
-    let noun = ("delivery", "deliveries");
+    let overview = service.overview(&actor, delivery_page, DELIVERIES_PER_PAGE);
+    let overview = overview.await?;
+    let (spot, noun) = (overview.deliveries.spot, ("delivery", "deliveries"));
     page_with(
         status,
         &AlertsPage {
             chrome: cx.chrome("alerts").await?,
             flash,
-            rules,
-            destinations,
-            deliveries: deliveries.items,
-            pager: Pager::spot(PAGE, &(), deliveries.spot, noun).labelled("Delivery pages"),
+            overview,
+            pager: Pager::spot(PAGE, &(), spot, noun).labelled("Delivery pages"),
             choices: Default::default(),
             rule: forms.rule.clone(),
             rule_action: "/system/alerts/rules".into(),
@@ -117,7 +111,7 @@ pub async fn index(cx: Ctx, Query(q): Query<AlertsQuery>) -> Result<Response, We
 
 pub async fn add_destination(
     cx: Ctx,
-    SignedForm(form): SignedForm<DestinationForm>,
+    SignedForm(form): SignedForm<DestinationDraft>,
 ) -> Result<Response, WebError> {
     let service = cx.state.app.alert_service();
     match service
@@ -125,7 +119,7 @@ pub async fn add_destination(
         .await?
     {
         Ok(d) => {
-            let mut message = format!("Destination {:?} ({}) added.", d.name, d.kind);
+            let mut message = d.told(&format!("({}) added", d.kind));
             if let Some(w) = &d.warning {
                 message.push_str(&format!(" Note: {w}."));
             }
@@ -186,7 +180,7 @@ pub async fn add_rule(
     cx: Ctx,
     SignedForm(pairs): SignedForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let fields = RuleFields::of(pairs);
+    let fields = RuleDraft::of(pairs);
     let created = match fields.request() {
         Ok(req) => {
             let service = cx.state.app.alert_service();
@@ -195,7 +189,7 @@ pub async fn add_rule(
         Err(i) => Err(i),
     };
     match created {
-        Ok(rule) => back(&cx, format!("Rule {:?} added.", rule.name)).await,
+        Ok(rule) => back(&cx, rule.told("added")).await,
         Err(i) => {
             let forms = AlertForms {
                 rule: fields,
@@ -251,7 +245,7 @@ pub async fn confirm_remove_destination(
     let d = service.destination(&actor, id).await?;
     confirm_delete(
         &cx,
-        ("Delete this destination?", format!("{} ({}, {})", d.name, d.kind, d.target)),
+        ("Delete this destination?", d.summary()),
         "Rules stop sending to it; a rule left without destinations sends nothing. Past deliveries stay recorded. To pause it instead, disable it.",
         format!("/system/alerts/destinations/{id}/delete"),
         "Delete destination",
@@ -263,7 +257,7 @@ pub async fn confirm_remove_rule(cx: Ctx, RuleId(id): RuleId) -> Result<Response
     let r = cx.state.app.alert_service().rule(&cx.actor(), id).await?;
     confirm_delete(
         &cx,
-        ("Delete this rule?", format!("{} ({}, {} and above)", r.name, r.event, r.min_severity)),
+        ("Delete this rule?", r.summary()),
         "Events no longer match it; past deliveries stay recorded. To pause it instead, disable it.",
         format!("/system/alerts/rules/{id}/delete"),
         "Delete rule",

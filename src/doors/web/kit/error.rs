@@ -121,17 +121,12 @@ pub fn unrendered_message(response: &Response) -> Option<String> {
         .map(|Unrendered(m)| m.clone())
 }
 
-/// Whether a path belongs to the JSON API (answers in JSON, never redirects).
-pub fn is_api(path: &str) -> bool {
-    path == "/system/api" || path.starts_with("/system/api/")
-}
-
-/// The format of a path outside any route group.
+/// The format of a path outside any route group: the JSON API's paths
+/// answer in JSON (and never redirect), all others with pages.
 pub fn format_of(path: &str) -> Format {
-    if is_api(path) {
-        Format::Json
-    } else {
-        Format::Html
+    match path == "/system/api" || path.starts_with("/system/api/") {
+        true => Format::Json,
+        false => Format::Html,
     }
 }
 
@@ -140,9 +135,7 @@ const NO_PAGE: &str = "There is no page at this address.";
 /// The one "does not exist" answer: for unknown paths and for a session of
 /// the wrong plane alike (SR-002), so the two cannot be told apart.
 pub fn not_found(path: &str) -> Response {
-    WebError::new(StatusCode::NOT_FOUND, NO_PAGE)
-        .in_format(format_of(path))
-        .into_response()
+    finish(not_found_unrendered(), format_of(path))
 }
 
 /// The same answer, its body still to be given (`error_page::missing`).

@@ -9,7 +9,6 @@ use axum::response::{Html, IntoResponse, Response};
 use tower_sessions::Session;
 
 use super::error::{Format, finish, format_of, unrendered_message};
-use super::identity::{ClientIp, Customer, Operator};
 use super::page::Chrome;
 use super::state::WebState;
 use crate::accounts::{CustomerIdentity, OperatorIdentity, Plane, SignedIn};
@@ -21,7 +20,6 @@ pub struct Asker {
     pub session: Option<Session>,
     pub operator: Option<OperatorIdentity>,
     pub customer: Option<CustomerIdentity>,
-    pub ip: String,
     /// The previous page, when it is one of this site's.
     pub back: Option<String>,
     pub path: String,
@@ -34,10 +32,6 @@ impl Asker {
             session: ext.get::<Session>().cloned(),
             operator: ext.get::<OperatorIdentity>().cloned(),
             customer: ext.get::<CustomerIdentity>().cloned(),
-            ip: ext
-                .get::<ClientIp>()
-                .map(|c| c.0.clone())
-                .unwrap_or_default(),
             back: same_site_referer(request.headers(), request.uri().path()),
             path: request.uri().path().to_owned(),
         }
@@ -84,8 +78,6 @@ struct ErrorInChrome<'a> {
     status: u16,
     title: &'a str,
     message: &'a str,
-    home: &'a str,
-    home_label: &'a str,
     back: Option<String>,
 }
 
@@ -93,20 +85,12 @@ struct ErrorInChrome<'a> {
 async fn chrome_of(state: &WebState, asker: &Asker) -> Option<Chrome> {
     let session = asker.session.as_ref()?;
     let section = section_of(&asker.path);
-    if let Some(identity) = &asker.operator {
-        let op = Operator {
-            identity: identity.clone(),
-            ip: asker.ip.clone(),
-        };
-        return Chrome::operator(state, &op, session, section).await.ok();
-    }
-    if let Some(identity) = &asker.customer {
-        let c = Customer {
-            identity: identity.clone(),
-        };
-        return Chrome::customer(state, &c, session, section).await.ok();
-    }
-    None
+    let chrome = match (&asker.operator, &asker.customer) {
+        (Some(op), _) => Chrome::operator(state, op, session, section).await,
+        (None, Some(c)) => Chrome::customer(state, c, session, section).await,
+        (None, None) => return None,
+    };
+    chrome.ok()
 }
 
 /// Gives an error response without a body its body: a page inside the
@@ -124,18 +108,7 @@ pub async fn finish_for(
         && let Some(chrome) = chrome_of(state, asker).await
     {
         let status = response.status();
-        let home = if chrome.plane == "admin" {
-            "/admin"
-        } else {
-            "/system"
-        };
         let page = ErrorInChrome {
-            home,
-            home_label: if chrome.plane == "admin" {
-                "Back to findings"
-            } else {
-                "Back to the dashboard"
-            },
             chrome,
             status: status.as_u16(),
             title: status.canonical_reason().unwrap_or("Error"),

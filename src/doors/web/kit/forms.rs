@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::csrf::form_token_ok;
+use super::cookies::cookie_value;
+use super::csrf::CSRF_COOKIE;
 use super::error::WebError;
 use super::state::{MAX_BODY_BYTES, WebState};
 use crate::error::Result;
@@ -49,30 +50,22 @@ fn refuse_nul(key: &str, value: &str) -> Result<(), WebError> {
     )))
 }
 
+/// One name or value: `+` is a space, every `%` starts two hex digits, and
+/// the bytes decoded are UTF-8.
 fn decode_component(s: &str) -> Result<String, WebError> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok());
-                let byte = hex
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| {
-                        WebError::bad_request("The form has a malformed percent escape.")
-                    })?;
-                out.push(byte);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
+    let hex = |rest: &str| {
+        rest.get(..2)
+            .is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    if !s.split('%').skip(1).all(hex) {
+        let message = "The form has a malformed percent escape.";
+        return Err(WebError::bad_request(message));
     }
-    String::from_utf8(out).map_err(|_| WebError::bad_request("The form is not valid UTF-8."))
+    let spaced = s.replace('+', " ");
+    let decoded = percent_encoding::percent_decode_str(&spaced).decode_utf8();
+    decoded
+        .map(|text| text.into_owned())
+        .map_err(|_| WebError::bad_request("The form is not valid UTF-8."))
 }
 
 /// A checked form: the body decoded strictly and `_token` equal to the
@@ -124,7 +117,11 @@ impl<T: DeserializeOwned> FromRequest<WebState> for SignedForm<T> {
             .find(|(k, _)| k == "_token")
             .map(|(_, v)| v.as_str())
             .unwrap_or("");
-        if !form_token_ok(state, session.as_ref(), &headers, sent).await? {
+        let (cookie, accounts) = (cookie_value(&headers, CSRF_COOKIE), state.app.accounts());
+        let checked = state
+            .form_key
+            .form_token_ok(&accounts, session.as_ref(), cookie, sent);
+        if !checked.await? {
             return Err(WebError::forbidden(
                 "This form's security token is missing or out of date. Reload the page and try again.",
             ));

@@ -13,7 +13,6 @@ use tower_sessions::Session;
 use super::cookies::cookie_value;
 use super::error::{Format, WebError, not_found};
 use super::error_page::{Asker, finish_for};
-use super::session::user_key;
 use super::state::{WebState, cookie_name};
 use crate::accounts::{Plane, SignedIn};
 use crate::domain::{Capability, CapabilitySet};
@@ -170,14 +169,11 @@ async fn check(g: &Guard, request: &mut Request) -> Result<(), Response> {
     }
     let Some(caps) = signed_in else {
         // A session of the other plane: the same answer as an unknown path (SR-002).
-        let other = match g.info.plane {
-            Plane::System => Plane::Admin,
-            Plane::Admin => Plane::System,
-        };
+        let other = g.info.plane.other();
         if let Some(v) = cookie_value(request.headers(), cookie_name(other))
             && g.state
                 .sessions(other)
-                .is_signed_in(v, user_key(other))
+                .is_signed_in(v, other.user_key())
                 .await
         {
             return Err(not_found(&path));
@@ -191,18 +187,11 @@ async fn check(g: &Guard, request: &mut Request) -> Result<(), Response> {
             .in_format(Format::Json)
             .into_response());
         }
-        let login = match g.info.plane {
-            Plane::System => "/system/login",
-            Plane::Admin => "/admin/login",
-        };
-        let next = request
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or(login);
-        let target = match serde_urlencoded::to_string([("next", next)]) {
+        let login = format!("{}/login", g.info.plane.root());
+        let next = request.uri().path_and_query().map(|p| p.as_str());
+        let target = match serde_urlencoded::to_string([("next", next.unwrap_or(&login))]) {
             Ok(q) if request.method() == Method::GET => format!("{login}?{q}"),
-            _ => login.to_owned(),
+            _ => login,
         };
         return Err(Redirect::to(&target).into_response());
     };

@@ -7,9 +7,7 @@ use axum::http::request::Parts;
 
 use super::error::WebError;
 use crate::accounts::{CustomerIdentity, OperatorIdentity};
-use crate::domain::Actor;
-use crate::domain::Capability;
-use crate::runs::Initiator;
+use crate::domain::{Actor, Capability};
 
 /// The client's address: the socket peer, or what a trusted proxy says.
 #[derive(Debug, Clone)]
@@ -25,25 +23,12 @@ pub struct Operator {
 impl Operator {
     /// The operator as the services' actor.
     pub fn actor(&self) -> Actor {
-        Actor {
-            initiator: Initiator::PlatformUser {
-                id: self.identity.id,
-                email: self.identity.email.clone(),
-            },
-            capabilities: self.identity.capabilities.clone(),
-            ip: Some(self.ip.clone()),
-        }
+        self.identity.actor(&self.ip)
     }
 
     pub fn can(&self, c: Capability) -> bool {
         self.identity.can(c)
     }
-}
-
-/// The signed-in customer user of an `/admin` request.
-#[derive(Debug, Clone)]
-pub struct Customer {
-    pub identity: CustomerIdentity,
 }
 
 fn ip_of(parts: &Parts) -> String {
@@ -74,16 +59,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Operator {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Customer {
+/// The signed-in customer user of an `/admin` request.
+impl<S: Send + Sync> FromRequestParts<S> for CustomerIdentity {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<CustomerIdentity>()
-            .cloned()
-            .map(|identity| Customer { identity })
-            .ok_or_else(not_signed_in)
+        let identity = parts.extensions.get::<CustomerIdentity>().cloned();
+        identity.ok_or_else(not_signed_in)
     }
 }
 

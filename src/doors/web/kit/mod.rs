@@ -14,12 +14,10 @@ pub mod format;
 pub mod forms;
 pub mod guard;
 pub mod identity;
-pub mod metrics;
 pub mod page;
 pub mod pager;
 pub mod request;
 pub mod security;
-pub mod session;
 pub mod state;
 pub mod views;
 
@@ -28,11 +26,10 @@ pub use error::{Format, WebError};
 pub use flash::Flash;
 pub use forms::{PageQuery, Query, SignedForm, Text, TokenOnly, field_error, labelled_error, opt};
 pub use guard::{Access, RouteInfo};
-pub use identity::{AlreadySignedIn, ClientIp, Customer};
-pub use metrics::MetricsToken;
+pub use identity::{AlreadySignedIn, ClientIp};
 pub use page::{Chrome, page, page_with, with_retry_after};
 pub use pager::Pager;
 pub use request::{
     Ctx, DeliveryId, DestinationId, Input, JsonBody, Key, NotificationId, RuleId, RunId,
 };
-pub use state::{ADMIN_COOKIE, MAX_BODY_BYTES, SYSTEM_COOKIE, WebConfig, WebState, parse_proxies};
+pub use state::{ADMIN_COOKIE, MAX_BODY_BYTES, SYSTEM_COOKIE, WebConfig, WebState};

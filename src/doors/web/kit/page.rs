@@ -7,9 +7,9 @@ use axum::response::{Html, IntoResponse, Response};
 use tower_sessions::Session;
 
 use super::error::WebError;
-use super::identity::{Customer, Operator};
-use super::session::csrf_token;
 use super::state::WebState;
+use crate::accounts::sessions::session_token;
+use crate::accounts::{CustomerIdentity, OperatorIdentity};
 use crate::domain::Capability;
 
 /// Renders a template as an HTML response.
@@ -55,19 +55,19 @@ impl Chrome {
     /// The chrome of a `/system` page.
     pub async fn operator(
         state: &WebState,
-        op: &Operator,
+        op: &OperatorIdentity,
         session: &Session,
         section: &'static str,
     ) -> Result<Chrome, WebError> {
         // Side by side: the session's first read and the bell's count.
-        let (csrf, unread) = tokio::try_join!(csrf_token(session), async {
-            Ok::<_, WebError>(state.app.notifications().unread_count(&op.identity).await?)
-        })?;
+        let notifications = state.app.notifications();
+        let unread = notifications.unread_count(op);
+        let (csrf, unread) = tokio::try_join!(session_token(session), unread)?;
         Ok(Chrome {
             plane: "system",
             section,
-            user_name: op.identity.name.clone(),
-            user_email: op.identity.email.clone(),
+            user_name: op.name.clone(),
+            user_email: op.email.clone(),
             csrf,
             unread,
             can_runbooks: op.can(Capability::RUNBOOKS_VIEW),
@@ -80,17 +80,17 @@ impl Chrome {
     /// The chrome of an `/admin` page.
     pub async fn customer(
         state: &WebState,
-        c: &Customer,
+        c: &CustomerIdentity,
         session: &Session,
         section: &'static str,
     ) -> Result<Chrome, WebError> {
         Ok(Chrome {
             plane: "admin",
             section,
-            user_name: c.identity.name.clone(),
-            user_email: c.identity.email.clone(),
-            csrf: csrf_token(session).await?,
-            workspace: state.app.customer().workspace_name(&c.identity).await?,
+            user_name: c.name.clone(),
+            user_email: c.email.clone(),
+            csrf: session_token(session).await?,
+            workspace: state.app.customer().workspace_name(c).await?,
             ..Chrome::default()
         })
     }

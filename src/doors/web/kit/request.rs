@@ -60,7 +60,7 @@ impl Ctx {
 
     /// The chrome of a page of `section`.
     pub async fn chrome(&self, section: &'static str) -> Result<Chrome, WebError> {
-        Chrome::operator(&self.state, &self.op, &self.session, section).await
+        Chrome::operator(&self.state, &self.op.identity, &self.session, section).await
     }
 
     /// A runbook's title (its key when it has none).

@@ -1,19 +1,20 @@
 //! Request checks every route gets: the client ip (SR-003), the body size
-//! limit, the Origin check on state-changing requests, security headers,
-//! and request metrics.
+//! limit, the Origin check on state-changing requests, and request metrics;
+//! and the security headers of every answer.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
+use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::error::{WebError, finish, format_of};
 use super::guard::RouteLabel;
 use super::identity::ClientIp;
-use super::metrics;
 use super::state::{MAX_BODY_BYTES, WebConfig, WebState};
 
 /// Oversized bodies up to this size are drained before the 413 is sent.
@@ -66,6 +67,35 @@ fn origin_ok(headers: &HeaderMap, config: &WebConfig) -> bool {
         || origin.eq_ignore_ascii_case(&format!("https://{host}"))
 }
 
+/// The headers every answer carries (tower-http sets them): no sniffing, no
+/// framing, same-origin referrers, a strict content policy, `no-store`
+/// unless the answer chose its caching, and over HTTPS (directly or behind a
+/// TLS-terminating proxy) HSTS, so browsers keep to HTTPS for a year and a
+/// later plain-http link cannot strip it.
+pub fn headers(router: Router, config: &WebConfig) -> Router {
+    use header::{CACHE_CONTROL as CACHE, STRICT_TRANSPORT_SECURITY as HSTS};
+    let value = HeaderValue::from_static;
+    let hsts = config.secure().then(|| value("max-age=31536000"));
+    [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::CONTENT_SECURITY_POLICY, CSP),
+    ]
+    .into_iter()
+    .fold(router, |r, (name, v)| {
+        r.layer(SetResponseHeaderLayer::overriding(name, value(v)))
+    })
+    .layer(SetResponseHeaderLayer::if_not_present(
+        CACHE,
+        value("no-store"),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(HSTS, hsts))
+}
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
 /// The outermost middleware of the web door.
 pub async fn outer(State(state): State<WebState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -107,33 +137,8 @@ pub async fn outer(State(state): State<WebState>, mut request: Request, next: Ne
         next.run(request).await
     };
     // Errors no route group answered get the body of their path's kind.
-    let mut response = finish(response, format_of(&path));
+    let response = finish(response, format_of(&path));
 
-    let headers = response.headers_mut();
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    headers.insert(
-        "content-security-policy",
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        ),
-    );
-    if !headers.contains_key(header::CACHE_CONTROL) {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    // Served over HTTPS (directly or behind a TLS-terminating proxy): browsers
-    // keep to HTTPS for a year, so a later plain-http link cannot strip it.
-    if state.config.secure() {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000"),
-        );
-    }
     let route = response
         .extensions()
         .get::<RouteLabel>()
@@ -143,7 +148,7 @@ pub async fn outer(State(state): State<WebState>, mut request: Request, next: Ne
             p if p.starts_with("/static/") => "/static/{file}",
             _ => "unmatched",
         });
-    metrics::http_request(route, response.status().as_u16(), started.elapsed());
+    crate::telemetry::metrics::http_request(route, response.status().as_u16(), started.elapsed());
     response
 }
 

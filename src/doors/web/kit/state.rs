@@ -3,13 +3,12 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use tokio::sync::OnceCell;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use super::metrics::MetricsToken;
-use crate::accounts::{DbSessionStore, Plane};
+use crate::accounts::{DbSessionStore, FormKey, Plane, SecretKey};
 use crate::app::App;
+use crate::telemetry::MetricsToken;
 
 /// Cookie of the `/system` plane (SR-004).
 pub const SYSTEM_COOKIE: &str = "tenantatlas_system_session";
@@ -22,7 +21,7 @@ const SESSION_HOURS: i64 = 8;
 
 /// Settings of the web door; the CLI's configuration builds them from
 /// flags and the environment.
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct WebConfig {
     /// `TENANTATLAS_PUBLIC_URL`: the console's public origin, used by the
     /// Origin check and, when it is https, to mark cookies Secure.
@@ -39,20 +38,7 @@ pub struct WebConfig {
     pub metrics_elsewhere: bool,
     /// `TENANTATLAS_SECRET_KEY`: signs the sign-in forms' CSRF tokens; when
     /// absent a key generated once is kept in the database.
-    pub secret_key: Option<String>,
-}
-
-impl std::fmt::Debug for WebConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebConfig")
-            .field("public_url", &self.public_url)
-            .field("secure_cookies", &self.secure_cookies)
-            .field("trusted_proxies", &self.trusted_proxies)
-            .field("metrics_token", &self.metrics_token)
-            .field("metrics_elsewhere", &self.metrics_elsewhere)
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
-            .finish()
-    }
+    pub secret_key: Option<SecretKey>,
 }
 
 impl WebConfig {
@@ -66,18 +52,6 @@ impl WebConfig {
     }
 }
 
-/// `TENANTATLAS_TRUSTED_PROXIES`: comma-separated ip addresses.
-pub fn parse_proxies(list: &str) -> Result<Vec<IpAddr>, String> {
-    list.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<IpAddr>()
-                .map_err(|_| format!("TENANTATLAS_TRUSTED_PROXIES: {s:?} is not an ip address"))
-        })
-        .collect()
-}
-
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct WebState {
@@ -85,19 +59,15 @@ pub struct WebState {
     pub config: Arc<WebConfig>,
     pub system_sessions: DbSessionStore,
     pub admin_sessions: DbSessionStore,
-    /// The key signing the sign-in forms' tokens, read once (`csrf.rs`).
-    pub form_key: Arc<OnceCell<Arc<[u8]>>>,
+    /// The key signing the sign-in forms' tokens, read once.
+    pub form_key: FormKey,
 }
 
 impl WebState {
     pub fn new(app: App, config: WebConfig) -> WebState {
         let accounts = app.accounts();
-        let configured_key = config
-            .secret_key
-            .as_ref()
-            .map(|k| Arc::<[u8]>::from(k.as_bytes()));
         WebState {
-            form_key: Arc::new(OnceCell::new_with(configured_key)),
+            form_key: FormKey::new(config.secret_key.as_ref()),
             system_sessions: accounts.sessions(Plane::System),
             admin_sessions: accounts.sessions(Plane::Admin),
             config: Arc::new(config),

@@ -1,17 +1,19 @@
-//! The alert forms as typed: a destination's kind, URL or recipients, and a
-//! rule with its repeated `destination` checkboxes and a cooldown in
-//! minutes or hours. What was typed is kept to be shown again, the webhook
-//! URL included (it is masked only once saved).
+//! Destinations and rules as a person types them into the console's forms:
+//! a destination's kind, URL or recipients, and a rule with its repeated
+//! `destination` checkboxes and a cooldown in minutes or hours. A draft is
+//! kept to be shown again beside its error, the webhook URL included (it is
+//! masked only once saved), and read into the request the services check.
 
 use serde::Deserialize;
 
-use crate::alerts::{DestinationRequest, RuleRequest, RuleView};
+use super::values::{EVENTS, time_zones};
+use super::views::{DestinationRequest, DestinationView, RuleRequest, RuleView};
 use crate::domain::{Invalid, TextKind};
 
-/// A destination form's fields as typed (kept to be shown again).
+/// A destination as typed (kept to be shown again).
 #[derive(Deserialize, Debug, Clone, Default)]
 #[serde(default)]
-pub struct DestinationForm {
+pub struct DestinationDraft {
     pub kind: String,
     pub name: String,
     pub url: String,
@@ -26,7 +28,21 @@ fn recipients(raw: &str) -> Vec<String> {
         .collect()
 }
 
-impl DestinationForm {
+impl DestinationDraft {
+    /// A saved destination, to edit. The webhook URL is a secret: never
+    /// sent back, only replaced.
+    pub fn of_saved(saved: &DestinationView) -> DestinationDraft {
+        DestinationDraft {
+            kind: saved.kind.clone(),
+            name: saved.name.clone(),
+            url: String::new(),
+            recipients: match saved.kind.as_str() {
+                "email" => saved.target.clone(),
+                _ => String::new(),
+            },
+        }
+    }
+
     pub fn request(&self) -> DestinationRequest {
         DestinationRequest {
             kind: self.kind.clone(),
@@ -37,9 +53,9 @@ impl DestinationForm {
     }
 }
 
-/// A rule form's fields as typed.
+/// A rule as typed.
 #[derive(Debug, Clone, Default)]
-pub struct RuleFields {
+pub struct RuleDraft {
     pub name: String,
     pub event: String,
     pub min_severity: String,
@@ -54,9 +70,9 @@ pub struct RuleFields {
 /// The units a cooldown can be typed in, and their seconds.
 const UNITS: [(&str, i64); 3] = [("minutes", 60), ("hours", 3600), ("seconds", 1)];
 
-impl RuleFields {
-    pub fn of(pairs: Vec<(String, String)>) -> RuleFields {
-        let mut f = RuleFields::default();
+impl RuleDraft {
+    pub fn of(pairs: Vec<(String, String)>) -> RuleDraft {
+        let mut f = RuleDraft::default();
         for (k, v) in pairs {
             let v = v.trim().to_owned();
             match k.as_str() {
@@ -80,14 +96,14 @@ impl RuleFields {
     }
 
     /// A saved rule, to edit.
-    pub fn of_rule(r: &RuleView) -> RuleFields {
+    pub fn of_rule(r: &RuleView) -> RuleDraft {
         let (cooldown, unit) = match r.cooldown_seconds {
             0 => (String::new(), "minutes"),
             s if s % 3600 == 0 => ((s / 3600).to_string(), "hours"),
             s if s % 60 == 0 => ((s / 60).to_string(), "minutes"),
             s => (s.to_string(), "seconds"),
         };
-        RuleFields {
+        RuleDraft {
             name: r.name.clone(),
             event: r.event.clone(),
             min_severity: r.min_severity.clone(),
@@ -171,5 +187,23 @@ impl RuleFields {
             quiet_hours,
             timezone,
         })
+    }
+}
+
+/// What the rule form offers (the add form and the edit page).
+#[derive(Debug, Clone)]
+pub struct RuleChoices {
+    pub events: Vec<&'static str>,
+    pub severities: Vec<&'static str>,
+    pub time_zones: Vec<&'static str>,
+}
+
+impl Default for RuleChoices {
+    fn default() -> Self {
+        RuleChoices {
+            events: EVENTS.to_vec(),
+            severities: vec!["low", "medium", "high", "critical"],
+            time_zones: time_zones(),
+        }
     }
 }

@@ -1,18 +1,10 @@
-//! The web door's own request series, and who may read `/metrics`: a
-//! setting of each router ([`MetricsToken`]), never of the recorder
-//! ([`crate::telemetry::metrics`]), which the whole process shares.
+//! Who may read `/metrics`: the bearer token scrapers send
+//! (`TENANTATLAS_METRICS_TOKEN`). A setting of each router that serves the
+//! series, never of the recorder ([`super::metrics`]), which the whole
+//! process shares.
 
-use std::time::Duration;
-
-use axum::http::{HeaderMap, header};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-
-pub fn http_request(route: &'static str, status: u16, elapsed: Duration) {
-    metrics::counter!("tenantatlas_http_requests_total", "route" => route, "status" => status.to_string()).increment(1);
-    metrics::histogram!("tenantatlas_http_request_duration_seconds", "route" => route)
-        .record(elapsed.as_secs_f64());
-}
 
 /// The bearer token scrapers must send for `/metrics`
 /// (`TENANTATLAS_METRICS_TOKEN`). Only its SHA-256 is kept, and `Debug`
@@ -43,15 +35,11 @@ impl MetricsToken {
         Ok(MetricsToken(Sha256::digest(token.as_bytes()).into()))
     }
 
-    /// Whether a request carries `Authorization: Bearer <this token>`. The
+    /// Whether a request's `Authorization` is `Bearer <this token>`. The
     /// digests are compared in constant time, so the answer's timing tells
     /// nothing about how much of a guess was right, nor the token's length.
-    pub fn admits(&self, headers: &HeaderMap) -> bool {
-        let Some(given) = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(bearer)
-        else {
+    pub fn admits(&self, authorization: Option<&str>) -> bool {
+        let Some(given) = authorization.and_then(bearer) else {
             return false;
         };
         let digest: [u8; 32] = Sha256::digest(given.as_bytes()).into();
@@ -76,19 +64,12 @@ fn bearer(value: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
-
-    fn with_auth(value: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
-        h
-    }
 
     #[test]
     fn a_token_admits_only_its_bearer() {
         let token = MetricsToken::parse("  scrape-0123456789abcdef ").unwrap();
-        assert!(token.admits(&with_auth("Bearer scrape-0123456789abcdef")));
-        assert!(token.admits(&with_auth("bearer scrape-0123456789abcdef")));
+        assert!(token.admits(Some("Bearer scrape-0123456789abcdef")));
+        assert!(token.admits(Some("bearer scrape-0123456789abcdef")));
         for refused in [
             "Bearer scrape-0123456789abcdeF",
             "Bearer scrape-0123456789abcde",
@@ -96,9 +77,9 @@ mod tests {
             "scrape-0123456789abcdef",
             "Bearer",
         ] {
-            assert!(!token.admits(&with_auth(refused)), "{refused}");
+            assert!(!token.admits(Some(refused)), "{refused}");
         }
-        assert!(!token.admits(&HeaderMap::new()));
+        assert!(!token.admits(None));
         assert_eq!(format!("{token:?}"), "MetricsToken(…)");
     }
 
