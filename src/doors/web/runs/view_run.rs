@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::response::Response;
 
-use super::super::kit::session::csrf_token;
+use crate::accounts::sessions::session_token;
 use axum::http::StatusCode;
 
 use super::super::kit::{
@@ -193,7 +193,9 @@ pub async fn render(
 
 /// The live part of View run, polled by htmx while the run is active.
 pub async fn live(cx: Ctx, RunId(id): RunId) -> Result<Response, WebError> {
-    let ((run, groups), csrf) = tokio::try_join!(run_and_groups(&cx, id), csrf_token(&cx.session))?;
+    let ((run, groups), csrf) = tokio::try_join!(run_and_groups(&cx, id), async {
+        Ok::<_, WebError>(session_token(&cx.session).await?)
+    })?;
     let can_act = cx.op.can(Capability::RUNBOOKS_RUN);
     page(&RunLive {
         limits_form: LimitsForm::of(&run),
