@@ -12,6 +12,7 @@ pub mod run;
 pub mod run_controls;
 pub mod run_progress;
 pub mod run_tenants;
+pub mod run_words;
 pub mod text;
 pub mod values;
 

@@ -11,7 +11,7 @@ use crate::domain::csv_export;
 use crate::domain::figures::{count, counted, duration, rate};
 use crate::error::Result;
 use crate::runbooks::Preflight;
-use crate::runs::{Initiator, Outcome, Run, TenantPage, TenantRow, TenantState};
+use crate::runs::{Outcome, Run, TenantPage, TenantRow, TenantState};
 
 /// How times are written: to the second, in UTC (the default) or in the
 /// machine's local time zone (`--local-time`).
@@ -133,7 +133,7 @@ pub fn run(as_json: bool, run: &Run) {
     if let Some(reason) = &run.context.reason {
         out!("  reason:   {reason}");
     }
-    out!("  started by: {}", initiator(&run.context.initiator));
+    out!("  started by: {}", run.context.initiator.describe());
     out!(
         "  created {} · started {} · completed {}",
         times.show(run.created_at),
@@ -279,20 +279,4 @@ pub fn preflight(as_json: bool, p: &Preflight) {
         "  can start:        {}",
         if p.can_start { "yes" } else { "no" }
     );
-}
-
-fn initiator(i: &Initiator) -> String {
-    match i {
-        Initiator::PlatformUser { email, .. } => format!("operator {email}"),
-        Initiator::Cli {
-            os_user: Some(u),
-            host: Some(h),
-        } => format!("cli ({u}@{h})"),
-        Initiator::Cli {
-            os_user: Some(u), ..
-        } => format!("cli ({u})"),
-        Initiator::Cli { .. } => "cli".into(),
-        Initiator::Deploy { release: Some(r) } => format!("deploy of release {r}"),
-        Initiator::Deploy { release: None } => "deploy".into(),
-    }
 }

@@ -9,10 +9,9 @@ use std::ops::Deref;
 use chrono::{DateTime, Utc};
 
 use super::super::kit::WebState;
-use super::super::kit::format::{count, duration, plural};
+use super::super::kit::format::count;
 use crate::console::FailureGroup;
-use crate::domain::figures::rate;
-use crate::runs::{Initiator, Outcome, Run, RunStatus, Scope};
+use crate::runs::{Outcome, Run, RunStatus};
 
 /// Failure rows View run lists; the rest are summed up by reason code.
 const FAILURE_ROWS: usize = 20;
@@ -57,6 +56,16 @@ pub struct FailureView {
 }
 
 impl RunView {
+    /// How long the run took, or has been running; blank while queued.
+    pub fn took(&self) -> String {
+        self.run.took(self.now)
+    }
+
+    /// View run's status line beside the bar's legend.
+    pub fn status_line(&self) -> String {
+        self.run.status_line(self.now)
+    }
+
     pub fn of(state: &WebState, run: Run) -> RunView {
         let title = state.app.runbooks().title_of(&run.run_type);
         RunView {
@@ -70,20 +79,6 @@ impl RunView {
         runs.into_iter().map(|r| RunView::of(state, r)).collect()
     }
 
-    /// The one word (or two) for where the run stands.
-    pub fn label(&self) -> &'static str {
-        match (self.status, self.outcome) {
-            (RunStatus::Queued, _) => "Queued",
-            (RunStatus::Running, _) => "Running",
-            (RunStatus::Paused, _) => "Paused",
-            (_, Outcome::Succeeded) => "Succeeded",
-            (_, Outcome::PartiallySucceeded) => "Partially succeeded",
-            (_, Outcome::Failed) => "Failed",
-            (_, Outcome::Cancelled) => "Cancelled",
-            (_, Outcome::Pending) => "Completed",
-        }
-    }
-
     /// The badge class of the run's state (colours in app.css).
     pub fn class(&self) -> &'static str {
         match (self.status, self.outcome) {
@@ -92,21 +87,6 @@ impl RunView {
             (RunStatus::Paused, _) => "paused",
             (_, Outcome::Pending) => "muted",
             _ => self.outcome_class(),
-        }
-    }
-
-    /// The customer plane's badge: the status while active, else the outcome.
-    pub fn badge(&self) -> &'static str {
-        match self.is_active() {
-            true => self.status.as_str(),
-            false => self.outcome_label(),
-        }
-    }
-
-    pub fn outcome_label(&self) -> &'static str {
-        match self.outcome {
-            Outcome::PartiallySucceeded => "partially succeeded",
-            other => other.as_str(),
         }
     }
 
@@ -120,13 +100,6 @@ impl RunView {
             Outcome::Failed => "bad",
             Outcome::Cancelled => "muted",
         }
-    }
-
-    /// "973 of 2,001 tenants ran: 950 succeeded, 23 failed, 1,028 not
-    /// started": what became of the tenants (never "100%" for a run that
-    /// stopped or was cancelled).
-    pub fn progress_line(&self) -> String {
-        self.progress.sentence()
     }
 
     /// The parts with their bar colours (the legend beside the bar).
@@ -157,119 +130,6 @@ impl RunView {
         segments
     }
 
-    pub fn who(&self) -> String {
-        who(&self.context.initiator)
-    }
-
-    /// The scope in words, with counts formatted.
-    pub fn scope_words(&self) -> String {
-        match &self.context.scope {
-            Scope::AllTenants => "All tenants".into(),
-            Scope::Tenant {
-                tenant_external_id, ..
-            } => format!("Tenant {tenant_external_id}"),
-            Scope::Tenants {
-                tenant_ids,
-                retry_of,
-                ..
-            } => format!(
-                "Retry of {} of run #{retry_of}",
-                plural(tenant_ids.len() as i64, "tenant")
-            ),
-        }
-    }
-
-    /// The run this one retries.
-    pub fn retry_of(&self) -> Option<i64> {
-        match &self.context.scope {
-            Scope::Tenants { retry_of, .. } => Some(*retry_of),
-            _ => None,
-        }
-    }
-
-    pub fn reason(&self) -> &str {
-        self.context.reason.as_deref().unwrap_or_default()
-    }
-
-    /// How long the run took, or has been running; blank while queued.
-    pub fn took(&self) -> String {
-        match (self.started_at, self.completed_at) {
-            (Some(start), Some(end)) => duration((end - start).num_milliseconds()),
-            (Some(start), None) => duration((self.now - start).num_milliseconds()),
-            _ => String::new(),
-        }
-    }
-
-    /// View run's status line beside the bar's legend: the state, how long
-    /// it took or has run, and a pause's meaning.
-    pub fn status_line(&self) -> String {
-        let mut line = self.label().to_owned();
-        match self.took() {
-            took if took.is_empty() => {}
-            took if self.is_active() => line += &format!(" · running for {took}"),
-            took => line += &format!(" · took {took}"),
-        }
-        if self.is_paused() {
-            line += " · paused: no new tenant starts until it is resumed";
-        }
-        line
-    }
-
-    /// Where the run stands, rounded to tens, for screen readers.
-    pub fn announce(&self) -> String {
-        let tens = self.progress.percent / 10 * 10;
-        format!("Run #{}: {}, {tens}% of tenants ran", self.id, self.label())
-    }
-
-    /// A confirmation's counts ("Running: 3 of 10 tenants ran: …").
-    pub fn counts_line(&self) -> String {
-        format!("{}: {}", self.label(), self.progress_line())
-    }
-
-    /// Expected items against those done, when the start counted them.
-    pub fn expected_line(&self) -> String {
-        let c = &self.summary_counts;
-        let Some(e) = self.items_expected else {
-            return String::new();
-        };
-        let done = c.items_updated + c.items_skipped;
-        let pct = if e > 0 {
-            (done * 100 / e).clamp(0, 100)
-        } else {
-            100
-        };
-        format!(
-            "Expected {} · done {} ({pct}%): {} updated, {} skipped",
-            plural(e, "item"),
-            count(done),
-            count(c.items_updated),
-            count(c.items_skipped)
-        )
-    }
-
-    /// Rate so far and time remaining, while the run goes; while paused
-    /// there is no countdown.
-    pub fn eta_line(&self) -> String {
-        if self.is_paused() {
-            return "Paused: no time left is counted until the run is resumed".into();
-        }
-        match (&self.estimate, self.is_active()) {
-            (Some(est), true) => {
-                let rate = format!("{} items a second so far", rate(est.items_per_second));
-                match est.seconds_remaining {
-                    Some(left) => format!("{rate} · about {} left", duration(left * 1_000)),
-                    None => format!("{rate} · time left not yet known"),
-                }
-            }
-            _ => String::new(),
-        }
-    }
-
-    /// Some tenants failed, were not started or were cancelled.
-    pub fn retryable(&self) -> bool {
-        self.summary_counts.failed > 0 || self.not_started > 0 || self.outcome == Outcome::Cancelled
-    }
-
     /// The first failure rows; the rest are counted in the groups.
     pub fn failure_rows(&self) -> Vec<FailureView> {
         let rows = self.failures.iter().take(FAILURE_ROWS);
@@ -294,24 +154,6 @@ impl RunView {
             false => String::new(),
         }
     }
-
-    /// The limits in words, for View run's controls.
-    pub fn limits_summary(&self) -> String {
-        let l = &self.limits;
-        let cap = match &l.max_concurrency {
-            Some(c) => format!("at most {c} tenants at once"),
-            None => "no concurrency cap".into(),
-        };
-        let budget = match (&l.max_errors, l.min_finished) {
-            (Some(e), Some(m)) if e.ends_with('%') => format!(
-                "stops when more than {e} of tenants fail (once {} have finished)",
-                count(m)
-            ),
-            (Some(e), _) => format!("stops when more than {e} tenants fail"),
-            (None, _) => "no error budget".into(),
-        };
-        format!("{cap}; {budget}")
-    }
 }
 
 /// The bar colour of a part of the progress.
@@ -322,41 +164,5 @@ fn part_class(words: &str) -> &'static str {
         "not started" => "skip",
         "cancelled" => "gone",
         _ => "rest",
-    }
-}
-
-/// Who started a run: an operator's email, the CLI's user (and host), or
-/// the deploy of a release.
-fn who(i: &Initiator) -> String {
-    match i {
-        Initiator::PlatformUser { email, .. } => email.clone(),
-        Initiator::Cli { os_user, host } => match (os_user, host) {
-            (Some(user), Some(host)) => format!("CLI: {user} on {host}"),
-            (Some(user), None) => format!("CLI: {user}"),
-            (None, Some(host)) => format!("CLI on {host}"),
-            (None, None) => "CLI".into(),
-        },
-        Initiator::Deploy { release } => match release {
-            Some(r) => format!("Deploy of release {r}"),
-            None => "Deploy".into(),
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_initiator_is_shown_as_who() {
-        let cli = Initiator::Cli {
-            os_user: Some("ana".into()),
-            host: Some("build-01".into()),
-        };
-        assert_eq!(who(&cli), "CLI: ana on build-01");
-        let deploy = Initiator::Deploy {
-            release: Some("2026.3".into()),
-        };
-        assert_eq!(who(&deploy), "Deploy of release 2026.3");
     }
 }
