@@ -37,6 +37,7 @@ pub use crate::domain::run::{
 pub use crate::domain::run_controls::{Estimate, GateDecision, RunLimits};
 pub use crate::domain::run_tenants::{BoxScore, TenantPage, TenantQuery, TenantRow, TenantState};
 pub use controls::Admission;
+pub use retry::{RetryGroup, RetryPreview};
 
 /// The per-tenant job of a run; its handler lives with the runbooks.
 pub const TENANT_JOB: JobKind = JobKind("runbook.tenant");

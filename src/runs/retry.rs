@@ -6,10 +6,35 @@
 use super::OperationRunService;
 use crate::domain::run::{Ensured, NewRun, Run, Scope};
 use crate::domain::run_controls::LimitsText;
-use crate::domain::run_tenants::TenantState;
+use crate::domain::run_tenants::{TenantQuery, TenantState};
 use crate::domain::{Actor, Capability, Reason};
 use crate::error::{Error, Result};
 use crate::storage::directory;
+
+/// What a retry would pick (see [`OperationRunService::retry_preview`]).
+#[derive(Debug, Clone, Default)]
+pub struct RetryPreview {
+    pub groups: Vec<RetryGroup>,
+    pub tenants: i64,
+    /// The data-error code every failed tenant shares, or empty.
+    pub same_data_error: String,
+}
+
+/// Tenants a retry picks that share a state and a reason code.
+#[derive(Debug, Clone)]
+pub struct RetryGroup {
+    pub state: TenantState,
+    pub reason_code: String,
+    pub tenants: i64,
+    /// One of their messages.
+    pub sample: String,
+}
+
+/// Whether a reason code names a fault of the data (a retry meets it again)
+/// rather than of the machinery (`job.*`) or the run (`run.*`).
+fn is_data_error(code: &str) -> bool {
+    !code.is_empty() && !code.starts_with("job.") && !code.starts_with("run.")
+}
 
 /// Tenants a retry's audit entry names by external id.
 const AUDIT_NAMES: usize = 100;
@@ -122,6 +147,55 @@ impl OperationRunService {
         new.limits = limits;
         new.expected = Some(self.planner.expected(&self.db, &new).await?);
         self.start_as(actor, new, action, audit_scope).await
+    }
+
+    /// What a retry of `run_id` over `states` would pick: its tenants
+    /// grouped by state and reason code (largest first), their number, and
+    /// the one data-error code every failed tenant shares, when they do
+    /// (a retry would most likely meet it again).
+    pub async fn retry_preview(
+        &self,
+        actor: &Actor,
+        run_id: i64,
+        states: &[TenantState],
+    ) -> Result<RetryPreview> {
+        actor.require(Capability::OPERATIONS_VIEW)?;
+        let mut groups: Vec<RetryGroup> = Vec::new();
+        for state in states {
+            let query = TenantQuery {
+                state: Some(*state),
+                ..TenantQuery::default()
+            };
+            for row in self.run_tenants_all(actor, run_id, &query).await? {
+                let code = row.reason_code.unwrap_or_default();
+                match groups
+                    .iter_mut()
+                    .find(|g| g.state == *state && g.reason_code == code)
+                {
+                    Some(group) => group.tenants += 1,
+                    None => groups.push(RetryGroup {
+                        state: *state,
+                        reason_code: code,
+                        tenants: 1,
+                        sample: row.message.unwrap_or_default(),
+                    }),
+                }
+            }
+        }
+        groups.sort_by_key(|g| std::cmp::Reverse(g.tenants));
+        let failed: Vec<&RetryGroup> = groups
+            .iter()
+            .filter(|g| g.state == TenantState::Failed)
+            .collect();
+        let same_data_error = match failed.as_slice() {
+            [only] if is_data_error(&only.reason_code) => only.reason_code.clone(),
+            _ => String::new(),
+        };
+        Ok(RetryPreview {
+            tenants: groups.iter().map(|g| g.tenants).sum(),
+            groups,
+            same_data_error,
+        })
     }
 
     /// The runs started as retries of `run_id`, oldest first.

@@ -40,17 +40,28 @@ async fn shots(driver: &WebDriver, name: &str, anchor: &str) {
 
 /// Clicks the element `id`, scrolled to the middle of the window first so
 /// that the sticky top bar does not cover it.
+/// The controls sit in View run's polled part: a control swapped by a
+/// poll between finding and clicking it is found again.
 async fn click(driver: &WebDriver, id: &str) {
-    let e = driver.find(By::Id(id)).await.unwrap();
-    e.scroll_into_view().await.unwrap();
-    driver
-        .execute(
-            "arguments[0].scrollIntoView({block: 'center'}); return true;",
-            vec![e.to_json().unwrap()],
-        )
-        .await
-        .unwrap();
-    e.click().await.unwrap();
+    for _ in 0..5 {
+        let e = driver.find(By::Id(id)).await.unwrap();
+        let clicked = async {
+            e.scroll_into_view().await?;
+            driver
+                .execute(
+                    "arguments[0].scrollIntoView({block: 'center'}); return true;",
+                    vec![e.to_json()?],
+                )
+                .await?;
+            e.click().await
+        };
+        match clicked.await {
+            Ok(()) => return,
+            Err(e) if format!("{e:?}").contains("StaleElementReference") => continue,
+            Err(other) => panic!("click #{id}: {other}"),
+        }
+    }
+    panic!("click #{id}: swapped away five times");
 }
 
 /// The count the element `id` leads with ("9", "9 tenants"); -1 if none.

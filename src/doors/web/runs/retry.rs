@@ -10,14 +10,15 @@ use askama::Template;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::super::kit::format::{count, plural};
+use super::super::kit::format::plural;
 use super::super::kit::{Chrome, Ctx, Input, Query, RunId, WebError, opt, page};
 use super::super::openapi::errors::WriteErrors;
 use super::controls::RunPath;
 use super::present::RunView;
+use super::tenants::filters;
 use super::tenants::label_of;
 use crate::domain::run_controls::LimitsText;
-use crate::runs::{Run, TenantQuery, TenantState};
+use crate::runs::{RetryPreview, Run, TenantQuery, TenantState};
 
 #[derive(Deserialize, Default)]
 pub struct RetryAsk {
@@ -37,15 +38,6 @@ struct StateChoice {
     checked: bool,
 }
 
-/// Tenants a retry picks that share a state and a reason code.
-#[derive(Debug, Clone)]
-struct RetryGroup {
-    state: &'static str,
-    reason_code: String,
-    tenants: String,
-    sample: String,
-}
-
 #[derive(Template)]
 #[template(path = "system/retry.html")]
 struct RetryPage {
@@ -54,18 +46,11 @@ struct RetryPage {
     choices: Vec<StateChoice>,
     /// `failed,not_started`: what the confirmation posts.
     states: String,
-    groups: Vec<RetryGroup>,
+    preview: RetryPreview,
     /// "26 tenants" when anything is picked.
     picked: String,
     nothing: bool,
-    same_data_error: String,
     error: String,
-}
-
-/// Whether a reason code names a fault of the data (a retry meets it again)
-/// rather than of the machinery (`job.*`) or the run (`run.*`).
-fn is_data_error(code: &str) -> bool {
-    !code.starts_with("job.") && !code.starts_with("run.")
 }
 
 pub async fn retry_page(
@@ -101,30 +86,7 @@ pub async fn retry_page(
             checked: picked.contains(&s),
         })
         .collect();
-    let mut groups: Vec<(TenantState, String, i64, String)> = Vec::new();
-    for s in &picked {
-        let query = TenantQuery {
-            state: Some(*s),
-            ..TenantQuery::default()
-        };
-        for row in service.run_tenants_all(&actor, run.id, &query).await? {
-            let code = row.reason_code.clone().unwrap_or_default();
-            match groups.iter_mut().find(|(g, c, _, _)| g == s && *c == code) {
-                Some(group) => group.2 += 1,
-                None => groups.push((*s, code, 1, row.message.clone().unwrap_or_default())),
-            }
-        }
-    }
-    groups.sort_by_key(|g| std::cmp::Reverse(g.2));
-    let total: i64 = groups.iter().map(|g| g.2).sum();
-    let failed: Vec<&(TenantState, String, i64, String)> = groups
-        .iter()
-        .filter(|g| g.0 == TenantState::Failed)
-        .collect();
-    let same_data_error = match failed.as_slice() {
-        [only] if is_data_error(&only.1) && !only.1.is_empty() => only.1.clone(),
-        _ => String::new(),
-    };
+    let preview = service.retry_preview(&actor, run.id, &picked).await?;
     let error = if picked.is_empty() {
         "Choose at least one state to retry.".to_owned()
     } else if run.is_active() {
@@ -143,18 +105,9 @@ pub async fn retry_page(
             .map(TenantState::as_str)
             .collect::<Vec<_>>()
             .join(","),
-        groups: groups
-            .into_iter()
-            .map(|(s, code, n, sample)| RetryGroup {
-                state: label(s),
-                reason_code: code,
-                tenants: count(n),
-                sample,
-            })
-            .collect(),
-        picked: plural(total, "tenant"),
-        nothing: total == 0,
-        same_data_error,
+        picked: plural(preview.tenants, "tenant"),
+        nothing: preview.tenants == 0,
+        preview,
         error,
         run: RunView::of(&cx.state, run),
     })
