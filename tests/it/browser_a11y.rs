@@ -13,17 +13,15 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use chrono::{DateTime, FixedOffset};
-use tenantatlas::domain::{Actor, Capability, CapabilitySet};
 use tenantatlas::runbooks::ScopeRequest;
-use tenantatlas::runs::Initiator;
 use thirtyfour::prelude::*;
 
 use crate::support::browser::{
     artifacts, browser, browser_available, browser_with, chromedriver_in, current_path, goto,
-    sign_in, viewport, wait_for_path,
+    operator_world, sign_in, viewport, wait_for_path,
 };
+use crate::support::drain;
 use crate::support::web::*;
-use crate::support::{Backend, TestApp, drain};
 
 /// The axe-core release the accessibility check uses.
 const AXE_CORE_VERSION: &str = "4.14.1";
@@ -214,23 +212,12 @@ async fn every_main_page_fits_a_phone_and_passes_axe() {
     let Some(axe) = axe_script() else {
         return;
     };
-    let t = TestApp::new(Backend::Sqlite).await.expect("sqlite");
+    let (t, ops) = operator_world().await;
     let app = t.app.clone();
-    let op_id = operator(&app, "operator@ops.test", &Capability::ALL).await;
-    customer(&app, "user@acme.test").await;
-    t.seed(6, 40, 1).await;
 
     // A completed run with a failed tenant (so a notification, a retry page,
     // failures, audit entries and an alert delivery exist), and a queued one.
     let hook = crate::support::receivers::Webhook::start(&[]).await;
-    let ops = Actor {
-        initiator: Initiator::PlatformUser {
-            id: op_id,
-            email: "operator@ops.test".into(),
-        },
-        capabilities: CapabilitySet::all(),
-        ip: Some("127.0.0.1".into()),
-    };
     let dest = app
         .alert_service()
         .add_destination(

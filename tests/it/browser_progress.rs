@@ -5,17 +5,17 @@
 //! not-started and cancelled tenants are counted; View run's controls are in
 //! the first screen at both widths.
 
-use tenantatlas::domain::{Actor, Capability, CapabilitySet};
 use tenantatlas::runbooks::ScopeRequest;
-use tenantatlas::runs::{Initiator, RunLimits};
+use tenantatlas::runs::RunLimits;
 use thirtyfour::prelude::*;
 
 use crate::support::browser::{
-    artifacts, browser, browser_available, chromedriver, goto, sign_in, viewport, wait_for_path,
+    artifacts, browser, browser_available, chromedriver, goto, operator_world, sign_in, viewport,
+    wait_for_path,
 };
+use crate::support::drain;
 use crate::support::runs::BACKFILL;
 use crate::support::web::*;
-use crate::support::{Backend, TestApp, drain};
 
 /// What a page shows of the runs' progress bars (their run, the value and
 /// the words) and whether any text on it reads "100%".
@@ -38,19 +38,8 @@ async fn a_stopped_and_a_cancelled_run_never_read_complete() {
     if !browser_available() {
         return;
     }
-    let t = TestApp::new(Backend::Sqlite).await.expect("sqlite");
+    let (t, ops) = operator_world().await;
     let app = t.app.clone();
-    let op_id = operator(&app, "operator@ops.test", &Capability::ALL).await;
-    customer(&app, "user@acme.test").await;
-    t.seed(6, 40, 1).await;
-    let ops = Actor {
-        initiator: Initiator::PlatformUser {
-            id: op_id,
-            email: "operator@ops.test".into(),
-        },
-        capabilities: CapabilitySet::all(),
-        ip: Some("127.0.0.1".into()),
-    };
     // One tenant at a time and no failure allowed: the bad tenant (the
     // first after the platform tenant) stops the run with the rest not
     // started.

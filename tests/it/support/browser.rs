@@ -234,3 +234,27 @@ pub(crate) async fn current_path(driver: &WebDriver) -> String {
         .map(|u| u.path().to_owned())
         .unwrap_or_default()
 }
+
+/// The browser tests' world: SQLite with six demo tenants (one bad), the
+/// operator `operator@ops.test` with every capability (returned as the
+/// actor the console would make of them) and the customer `user@acme.test`.
+pub(crate) async fn operator_world() -> (crate::support::TestApp, tenantatlas::domain::Actor) {
+    use tenantatlas::domain::{Actor, Capability, CapabilitySet};
+    use tenantatlas::runs::Initiator;
+    let t = crate::support::TestApp::new(crate::support::Backend::Sqlite)
+        .await
+        .expect("sqlite");
+    let email = "operator@ops.test";
+    let id = crate::support::web::operator(&t.app, email, &Capability::ALL).await;
+    crate::support::web::customer(&t.app, "user@acme.test").await;
+    t.seed(6, 40, 1).await;
+    let ops = Actor {
+        initiator: Initiator::PlatformUser {
+            id,
+            email: email.into(),
+        },
+        capabilities: CapabilitySet::all(),
+        ip: Some("127.0.0.1".into()),
+    };
+    (t, ops)
+}
