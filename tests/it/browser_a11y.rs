@@ -116,6 +116,27 @@ async fn check_width(driver: &WebDriver, name: &str, width: i64) -> Vec<String> 
             culprits.json()
         ));
     }
+    // At desktop width no table is wider than its card (no sideways
+    // scrolling inside a card: columns wrap or are left out).
+    if width >= 1400 {
+        let wide = driver
+            .execute(
+                r#"return [...document.querySelectorAll('table')].map(t => {
+                     const card = t.closest('.card') || document.body;
+                     const inner = card.clientWidth;
+                     return [t.id || t.className, Math.round(t.scrollWidth), inner];
+                   }).filter(([_, w, inner]) => w > inner);"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        let wide: Vec<(String, i64, i64)> = serde_json::from_value(wide.json().clone()).unwrap();
+        for (table, w, card) in wide {
+            problems.push(format!(
+                "{name} @ {width}px: table {table} is {w} px wide in a {card} px card"
+            ));
+        }
+    }
     driver
         .screenshot(&artifacts().join(format!("{name}-{width}.png")))
         .await
