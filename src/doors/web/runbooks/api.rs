@@ -5,12 +5,14 @@
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::openapi::{RefOr, schema::Schema};
 
 use super::super::kit::{Ctx, JsonBody, Key, Query, WebError, opt};
 use super::super::openapi::errors::{ReadErrors, WriteErrors};
+use super::super::openapi::inputs;
 use super::scope_request;
-use crate::runbooks::{Preflight, RunbookInfo};
+use crate::error::{Error, Result};
+use crate::runbooks::{Preflight, RunbookInfo, ScopeRequest};
 use crate::runs::{Run, RunLimits};
 
 /// The runbooks this service offers, and whether the operator may start each.
@@ -30,9 +32,24 @@ pub async fn runbooks_json(cx: Ctx) -> Result<Response, WebError> {
 #[into_params(parameter_in = Query)]
 pub struct ScopeQuery {
     /// `all` (every tenant) or `tenant` (the one named by `tenant`).
+    #[param(required, schema_with = inputs::scope)]
     pub scope: Option<String>,
-    /// The tenant's external id, with `scope=tenant`.
+    /// The tenant's external id, with `scope=tenant` only.
+    #[param(schema_with = inputs::tenant_param)]
     pub tenant: Option<String>,
+}
+
+/// The API's scope: `tenant` goes with `scope: tenant` only. A tenant
+/// beside `all` (even a blank one) contradicts it and is refused, naming
+/// both, where the console's form asks which was meant: an API that guessed
+/// would start a run over every tenant for a caller who named one.
+fn api_scope(scope: Option<&str>, tenant: Option<&String>) -> Result<ScopeRequest> {
+    match (scope, tenant) {
+        (Some("all"), Some(t)) => Err(Error::BadInput(format!(
+            "tenant: scope \"all\" takes no tenant, and {t:?} was given; send scope \"tenant\" to act on that tenant, or leave tenant out"
+        ))),
+        _ => scope_request(scope, tenant.map(String::as_str)),
+    }
 }
 
 /// What a run of the runbook over the scope would do: tenants, items
@@ -51,13 +68,13 @@ pub async fn preflight_json(
 ) -> Result<Response, WebError> {
     let service = cx.state.app.runbooks();
     service.runbook(&key)?;
-    let scope = scope_request(opt(&q.scope), opt(&q.tenant))?;
+    let scope = api_scope(opt(&q.scope), q.tenant.as_ref())?;
     let p = service.preflight(&cx.actor(), &key, &scope).await?;
     Ok(Json(p).into_response())
 }
 
-/// What starts a run.
-#[derive(Deserialize, ToSchema)]
+/// What starts a run (its schema: [`inputs::start_body`]).
+#[derive(Deserialize)]
 pub struct StartBody {
     /// `all` (every tenant) or `tenant` (the one named by `tenant`).
     pub scope: Option<String>,
@@ -69,6 +86,14 @@ pub struct StartBody {
     pub max_errors: Option<String>,
     pub min_finished: Option<String>,
 }
+
+impl utoipa::PartialSchema for StartBody {
+    fn schema() -> RefOr<Schema> {
+        inputs::start_body()
+    }
+}
+
+impl utoipa::ToSchema for StartBody {}
 
 /// Starts a run of the runbook over the scope, or answers the active run of
 /// the same scope.
@@ -91,7 +116,7 @@ pub async fn start_json(
 ) -> Result<Response, WebError> {
     let service = cx.state.app.runbooks();
     service.runbook(&key)?;
-    let scope = scope_request(opt(&b.scope), opt(&b.tenant))?;
+    let scope = api_scope(opt(&b.scope), b.tenant.as_ref())?;
     let reason = Some(b.reason.as_deref().unwrap_or(""));
     let (cap, errors, min) = (&b.max_concurrency, &b.max_errors, &b.min_finished);
     let limits = RunLimits::parse(opt(cap), opt(errors), opt(min))?;

@@ -14,6 +14,7 @@ use super::super::kit::field_error;
 use super::super::kit::format::{count, plural};
 use super::super::kit::{Ctx, Format, Pager, Query, RunId, Text, WebError, page_with};
 use super::super::openapi::errors::ReadErrors;
+use super::super::openapi::inputs;
 use super::controls::RunPath;
 use crate::domain::csv_export;
 use crate::error::Result;
@@ -52,21 +53,21 @@ pub fn label_of(state: TenantState) -> (&'static str, &'static str) {
 #[derive(Deserialize, Serialize, Default, Clone, Debug, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TenantsQuery {
-    /// Only tenants in this state.
-    #[param(value_type = Option<String>)]
+    /// Only tenants in this state (blank: any).
+    #[param(value_type = Option<String>, schema_with = inputs::state)]
     pub state: Text,
     /// Part of the tenant's external id.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, schema_with = inputs::filter)]
     pub q: Text,
-    /// A column, `-` first for descending (`-duration`).
-    #[param(value_type = Option<String>)]
+    /// A column, `-` first (or `:desc` after) for descending (`-duration`).
+    #[param(value_type = Option<String>, schema_with = inputs::sort)]
     pub sort: Text,
     /// Page number from 1.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, schema_with = inputs::page)]
     #[serde(skip_serializing)]
     pub page: Text,
     /// Tenants a page (at most 500; the API's).
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, schema_with = inputs::per_page)]
     #[serde(skip_serializing)]
     pub per_page: Text,
 }
