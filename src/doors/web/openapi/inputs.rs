@@ -163,7 +163,7 @@ pub fn limits_body() -> RefOr<Schema> {
 pub fn retry_body() -> RefOr<Schema> {
     let state = "(?:failed|not_started|cancelled)";
     let gap = format!("(?:{SPACE}|,)*");
-    let list = format!("^{gap}(?:{state}(?:{SPACE}*,{gap}{state})*)?{gap}$");
+    let list = format!("^(?:{SPACE}*|{gap}{state}(?:{SPACE}*,{gap}{state})*{gap})$");
     let states = json!({
         "description": "The states whose tenants are retried, a list or a comma list; left out, null or empty: all three.",
         "anyOf": [
