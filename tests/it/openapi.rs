@@ -15,8 +15,8 @@ use crate::both_backends;
 use crate::support::cli::Binary;
 use crate::support::runs::{BACKFILL, cli as trusted};
 use crate::support::web::{
-    assert_status, check_against, check_api_answer, console_as, customer, get_html, get_json,
-    send, signed_in, token_of,
+    assert_status, check_against, check_api_answer, console_as, customer, get_html, get_json, send,
+    signed_in, token_of,
 };
 
 const API: &str = "/system/api/";
@@ -136,10 +136,41 @@ fn passes(body: &str, field: &str, value: &str) -> bool {
 fn the_descriptions_patterns_accept_what_the_service_accepts() {
     let long = "x".repeat(2000);
     let mut texts: Vec<String> = [
-        "", " ", "0", "1", "01", "000000001", "0000000001", "999999999", "1000000000", "10%",
-        " 10 % ", "100%", "0100%", "101%", "0%", "5%%", "%", "-1", "+1", "1e3", "\t7\n",
-        "\u{a0}3", "\u{feff}3", "\u{85}4", "٣", "x", " x ", "a\nb", "a\r\nb", "a\rb", "a\u{0}b",
-        "a\u{202e}b", "\u{2028}", "a\u{2028}b", "\u{feff}",
+        "",
+        " ",
+        "0",
+        "1",
+        "01",
+        "000000001",
+        "0000000001",
+        "999999999",
+        "1000000000",
+        "10%",
+        " 10 % ",
+        "100%",
+        "0100%",
+        "101%",
+        "0%",
+        "5%%",
+        "%",
+        "-1",
+        "+1",
+        "1e3",
+        "\t7\n",
+        "\u{a0}3",
+        "\u{feff}3",
+        "\u{85}4",
+        "٣",
+        "x",
+        " x ",
+        "a\nb",
+        "a\r\nb",
+        "a\rb",
+        "a\u{0}b",
+        "a\u{202e}b",
+        "\u{2028}",
+        "a\u{2028}b",
+        "\u{feff}",
     ]
     .map(String::from)
     .to_vec();
@@ -147,17 +178,47 @@ fn the_descriptions_patterns_accept_what_the_service_accepts() {
     for v in &texts {
         let v = v.as_str();
         let limits = |cap, errors, min| RunLimits::parse(cap, errors, min).is_ok();
-        assert_eq!(passes("LimitsBody", "max_concurrency", v), limits(Some(v), None, None), "cap {v:?}");
-        assert_eq!(passes("LimitsBody", "max_errors", v), limits(None, Some(v), None), "budget {v:?}");
-        assert_eq!(passes("LimitsBody", "min_finished", v), limits(None, None, Some(v)), "min {v:?}");
+        assert_eq!(
+            passes("LimitsBody", "max_concurrency", v),
+            limits(Some(v), None, None),
+            "cap {v:?}"
+        );
+        assert_eq!(
+            passes("LimitsBody", "max_errors", v),
+            limits(None, Some(v), None),
+            "budget {v:?}"
+        );
+        assert_eq!(
+            passes("LimitsBody", "min_finished", v),
+            limits(None, None, Some(v)),
+            "min {v:?}"
+        );
         let reason = Reason::parse(Some(v), true).is_ok();
-        assert_eq!(passes("RetryFailedBody", "reason", v), reason, "reason {v:?}");
+        assert_eq!(
+            passes("RetryFailedBody", "reason", v),
+            reason,
+            "reason {v:?}"
+        );
         let states = TenantState::parse_retry_states(Some(v)).is_ok_and(|s| !s.is_empty());
-        assert_eq!(passes("RetryByStateBody", "states", v), states, "states {v:?}");
+        assert_eq!(
+            passes("RetryByStateBody", "states", v),
+            states,
+            "states {v:?}"
+        );
     }
-    for v in ["failed", " failed , cancelled,", ",not_started", "failed failed", "succeeded"] {
+    for v in [
+        "failed",
+        " failed , cancelled,",
+        ",not_started",
+        "failed failed",
+        "succeeded",
+    ] {
         let states = TenantState::parse_retry_states(Some(v)).is_ok();
-        assert_eq!(passes("RetryByStateBody", "states", v), states, "states {v:?}");
+        assert_eq!(
+            passes("RetryByStateBody", "states", v),
+            states,
+            "states {v:?}"
+        );
     }
 }
 
@@ -185,14 +246,24 @@ both_backends!(
         // A body that is not the schema's object, even one serde would read
         // as the fields in order.
         let in_order = serde_json::json!(["all", null, "x", null, null, null]);
-        for body in [in_order, serde_json::json!([]), "all".into(), 1.into(), serde_json::Value::Null] {
+        for body in [
+            in_order,
+            serde_json::json!([]),
+            "all".into(),
+            1.into(),
+            serde_json::Value::Null,
+        ] {
             refused(body, &["object"]).await;
         }
         let malformed = c.post(&start).header("content-type", "application/json");
         assert_status(malformed.body("{\"scope\":"), 400).await;
         // Contradictions are refused on the preflight too.
         let preflight = format!("{base}/system/api/runbooks/{BACKFILL}/preflight");
-        assert_status(c.get(format!("{preflight}?scope=all&tenant=demo-00002")), 422).await;
+        assert_status(
+            c.get(format!("{preflight}?scope=all&tenant=demo-00002")),
+            422,
+        )
+        .await;
         assert_eq!(t.count(runs).await, 0, "nothing started");
         let (runbooks, actor) = (t.app.runbooks(), trusted());
         let run = runbooks.start(&actor, BACKFILL, &ScopeRequest::AllTenants, None);
@@ -207,10 +278,18 @@ both_backends!(
             }
         }
         assert_eq!(get_json(&c, &api).await["status"], "queued");
-        assert_status(c.post(format!("{api}/pause")).json(&serde_json::json!({})), 200).await;
+        assert_status(
+            c.post(format!("{api}/pause")).json(&serde_json::json!({})),
+            200,
+        )
+        .await;
 
         // A blank reason is refused on retry as on start: API, form, CLI.
-        assert_status(c.post(format!("{api}/resume")).json(&serde_json::json!({})), 200).await;
+        assert_status(
+            c.post(format!("{api}/resume")).json(&serde_json::json!({})),
+            200,
+        )
+        .await;
         t.drain().await;
         for reason in ["", "   "] {
             for retry in ["retry", "retry-failed"] {
@@ -242,7 +321,12 @@ both_backends!(
             assert!(html.contains("page must be a whole number"), "page={bad}");
         }
         let far = assert_status(c.get(format!("{base}/system/runs?page=999")), 200).await;
-        assert!(far.text().await.unwrap().contains(&format!("/system/runs/{id}")));
+        assert!(
+            far.text()
+                .await
+                .unwrap()
+                .contains(&format!("/system/runs/{id}"))
+        );
         let far = get_json(&c, format!("{base}/system/api/runs?page=999")).await;
         assert_eq!(far, serde_json::json!([]));
     }

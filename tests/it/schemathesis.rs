@@ -37,7 +37,9 @@ fn binary() -> Option<PathBuf> {
     match found {
         Some(p) => Some(p),
         None if std::env::var_os("CI").is_some() => {
-            panic!("CI is set but schemathesis is missing: set SCHEMATHESIS or put `st` on the PATH (.ci/run installs it)")
+            panic!(
+                "CI is set but schemathesis is missing: set SCHEMATHESIS or put `st` on the PATH (.ci/run installs it)"
+            )
         }
         None => {
             eprintln!("schemathesis is not installed (SCHEMATHESIS or `st` on the PATH): skipping");
@@ -77,7 +79,12 @@ async fn schemathesis_finds_nothing_against_the_description() {
     let prefix = format!("{SYSTEM_COOKIE}=");
     let session = set_cookies(&r)
         .into_iter()
-        .filter_map(|c| c.split(';').next()?.strip_prefix(&prefix).map(str::to_owned))
+        .filter_map(|c| {
+            c.split(';')
+                .next()?
+                .strip_prefix(&prefix)
+                .map(str::to_owned)
+        })
         .next()
         .expect("a session cookie");
 
@@ -85,8 +92,15 @@ async fn schemathesis_finds_nothing_against_the_description() {
     let report = tempfile::tempdir().expect("report dir");
     let base = server.base.clone();
     // The description as served (to the operator: it is behind the session).
-    let served = c.get(format!("{base}/system/api/openapi.json")).send().await;
-    let document = served.expect("the description").bytes().await.expect("body");
+    let served = c
+        .get(format!("{base}/system/api/openapi.json"))
+        .send()
+        .await;
+    let document = served
+        .expect("the description")
+        .bytes()
+        .await
+        .expect("body");
     let location = report.path().join("openapi.json");
     std::fs::write(&location, &document).expect("write the description");
     let mut command = Command::new(&st);

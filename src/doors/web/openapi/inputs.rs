@@ -9,11 +9,12 @@
 //! one it refuses without asking it.
 
 use serde_json::{Value, json};
-use utoipa::openapi::schema::{Object, OneOfBuilder, Schema};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Object, OneOfBuilder, Schema};
 
 /// White space as `str::trim` removes it (Unicode `White_Space`).
-const SPACE: &str = r"[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+const SPACE: &str =
+    r"[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
 /// Control characters (`char::is_control`) and the bidirectional
 /// overrides and isolates, which no kind of text but a password holds.
 const REFUSED: &str = r"\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069";
@@ -258,7 +259,12 @@ pub fn sort() -> Object {
     ];
     let mut sorts: Vec<String> = Vec::new();
     for c in columns {
-        sorts.extend([c.to_owned(), format!("-{c}"), format!("{c}:asc"), format!("{c}:desc")]);
+        sorts.extend([
+            c.to_owned(),
+            format!("-{c}"),
+            format!("{c}:asc"),
+            format!("{c}:desc"),
+        ]);
     }
     let mut all = vec![String::new()];
     all.extend(sorts);
