@@ -104,7 +104,9 @@ async fn schemathesis_finds_nothing_against_the_description() {
     let location = report.path().join("openapi.json");
     std::fs::write(&location, &document).expect("write the description");
     let mut command = Command::new(&st);
+    // Its cache (`.schemathesis/`) goes to the scratch folder, not the repo.
     command
+        .current_dir(report.path())
         .arg("--config-file")
         .arg(config)
         .arg("run")

@@ -63,6 +63,25 @@ fn limit_pattern(min: i64, percent: bool) -> String {
     format!("^{SPACE}*(?:{value})?{SPACE}*$")
 }
 
+/// A body type's `PartialSchema` and `ToSchema` from its schema function
+/// here (and the component's name when it is not the type's).
+macro_rules! schema_of {
+    ($ty:ty = $schema:path $(, named $name:literal)?) => {
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $schema()
+            }
+        }
+
+        impl utoipa::ToSchema for $ty {
+            $(fn name() -> std::borrow::Cow<'static, str> {
+                $name.into()
+            })?
+        }
+    };
+}
+pub(crate) use schema_of;
+
 fn object(v: Value) -> Object {
     serde_json::from_value(v).unwrap_or_default()
 }

@@ -5,7 +5,6 @@
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use utoipa::openapi::{RefOr, schema::Schema};
 
 use super::super::kit::{Ctx, JsonBody, Key, Query, WebError, opt};
 use super::super::openapi::errors::{ReadErrors, WriteErrors};
@@ -87,13 +86,7 @@ pub struct StartBody {
     pub min_finished: Option<String>,
 }
 
-impl utoipa::PartialSchema for StartBody {
-    fn schema() -> RefOr<Schema> {
-        inputs::start_body()
-    }
-}
-
-impl utoipa::ToSchema for StartBody {}
+inputs::schema_of!(StartBody = inputs::start_body);
 
 /// Starts a run of the runbook over the scope, or answers the active run of
 /// the same scope.

@@ -83,13 +83,7 @@ pub async fn resume(cx: Ctx, RunId(id): RunId, _: Input<TokenOnly>) -> Result<Re
 /// else (any field is refused, 422), as a form takes nothing but its token.
 pub struct NoFields;
 
-impl utoipa::PartialSchema for NoFields {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        inputs::empty_body()
-    }
-}
-
-impl utoipa::ToSchema for NoFields {}
+inputs::schema_of!(NoFields = inputs::empty_body);
 
 /// A run's new cap and error budget: a count (`10`) or a percentage (`5%`);
 /// blank for none (its schema: [`inputs::limits_body`]).
@@ -100,13 +94,7 @@ pub struct LimitsBody {
     min_finished: Option<String>,
 }
 
-impl utoipa::PartialSchema for LimitsBody {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        inputs::limits_body()
-    }
-}
-
-impl utoipa::ToSchema for LimitsBody {}
+inputs::schema_of!(LimitsBody = inputs::limits_body);
 
 /// Sets a running or paused run's concurrency cap and error budget.
 #[utoipa::path(

@@ -168,17 +168,7 @@ pub struct RetryBody {
     reason: Option<String>,
 }
 
-impl utoipa::PartialSchema for RetryBody {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        inputs::retry_body()
-    }
-}
-
-impl utoipa::ToSchema for RetryBody {
-    fn name() -> std::borrow::Cow<'static, str> {
-        "RetryByStateBody".into()
-    }
-}
+inputs::schema_of!(RetryBody = inputs::retry_body, named "RetryByStateBody");
 
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -236,13 +226,7 @@ pub struct RetryFailedBody {
     reason: Option<String>,
 }
 
-impl utoipa::PartialSchema for RetryFailedBody {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        inputs::retry_failed_body()
-    }
-}
-
-impl utoipa::ToSchema for RetryFailedBody {}
+inputs::schema_of!(RetryFailedBody = inputs::retry_failed_body);
 
 /// Starts a run over the failed tenants of a completed run, or answers the
 /// active retry.
