@@ -10,6 +10,7 @@
 
 use serde_json::{Value, json};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{Object, OneOfBuilder, Schema};
 
 /// White space as `str::trim` removes it (Unicode `White_Space`).
@@ -213,6 +214,24 @@ pub fn retry_failed_body() -> RefOr<Schema> {
 pub fn empty_body() -> RefOr<Schema> {
     let about = "`{}`: this control takes no fields.";
     RefOr::T(Schema::Object(body(about, json!({}), &[])))
+}
+
+/// A query parameter: its name, whether it must be given, what it means
+/// and what it accepts. (Query types list theirs by hand: utoipa's
+/// `schema_with` on a derived parameter drops its description and
+/// `required`.)
+pub fn query(name: &str, required: bool, about: &str, schema: Object) -> Parameter {
+    let required = match required {
+        true => utoipa::openapi::Required::True,
+        false => utoipa::openapi::Required::False,
+    };
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(required)
+        .description(Some(about))
+        .schema(Some(schema))
+        .build()
 }
 
 /// A query's scope: `all` or `tenant`.

@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use utoipa::openapi::path::{Parameter, ParameterIn};
 
 use super::super::kit::{Ctx, JsonBody, Key, Query, WebError, opt};
 use super::super::openapi::errors::{ReadErrors, WriteErrors};
@@ -27,15 +28,21 @@ pub async fn runbooks_json(cx: Ctx) -> Result<Response, WebError> {
 }
 
 /// A scope as a query asks for it (the API's preflight, the runbook page).
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Deserialize)]
 pub struct ScopeQuery {
-    /// `all` (every tenant) or `tenant` (the one named by `tenant`).
-    #[param(required, schema_with = inputs::scope)]
     pub scope: Option<String>,
-    /// The tenant's external id, with `scope=tenant` only.
-    #[param(schema_with = inputs::tenant_param)]
     pub tenant: Option<String>,
+}
+
+impl utoipa::IntoParams for ScopeQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let scope = "`all` (every tenant) or `tenant` (the one named by `tenant`).";
+        let tenant = "The tenant's external id, with `scope=tenant` only.";
+        vec![
+            inputs::query("scope", true, scope, inputs::scope()),
+            inputs::query("tenant", false, tenant, inputs::tenant_param()),
+        ]
+    }
 }
 
 /// The API's scope: `tenant` goes with `scope: tenant` only. A tenant

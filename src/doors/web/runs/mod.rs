@@ -22,6 +22,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::path::{Parameter, ParameterIn};
 
 use super::kit::format::plural;
 use super::kit::views::filters;
@@ -159,21 +160,44 @@ fn page_number(raw: &Text) -> crate::error::Result<i64> {
 }
 
 /// Query of `GET /system/api/runs`.
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Deserialize)]
 pub struct RunsQuery {
-    /// Only runs of this runbook.
-    #[param(value_type = Option<String>, schema_with = inputs::filter)]
     runbook: Text,
-    /// Only runs in this status (blank: any).
-    #[param(value_type = Option<String>, schema_with = inputs::status)]
     status: Text,
-    /// Only runs with this outcome (blank: any).
-    #[param(value_type = Option<String>, schema_with = inputs::outcome)]
     outcome: Text,
-    /// Page number from 1, 50 runs a page, newest first.
-    #[param(value_type = Option<String>, schema_with = inputs::page)]
     page: Text,
+}
+
+impl utoipa::IntoParams for RunsQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        use inputs::query;
+        vec![
+            query(
+                "runbook",
+                false,
+                "Only runs of this runbook.",
+                inputs::filter(),
+            ),
+            query(
+                "status",
+                false,
+                "Only runs in this status (blank: any).",
+                inputs::status(),
+            ),
+            query(
+                "outcome",
+                false,
+                "Only runs with this outcome (blank: any).",
+                inputs::outcome(),
+            ),
+            query(
+                "page",
+                false,
+                "Page number from 1, 50 runs a page, newest first.",
+                inputs::page(),
+            ),
+        ]
+    }
 }
 
 /// Runs, newest first, filtered and paginated.
