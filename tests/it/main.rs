@@ -23,6 +23,7 @@ mod pipes;
 mod queue_batches;
 mod queue_executor;
 mod runs;
+mod schemathesis;
 mod support;
 mod web_alerts;
 mod web_audit;

@@ -74,7 +74,7 @@ fn decode_component(s: &str) -> Result<String, WebError> {
 pub struct SignedForm<T>(pub T);
 
 /// A form with nothing but its token (sign-out, mark read, deletes); on
-/// the API, any JSON body.
+/// the API, `{}` (a field there is refused, see `JsonBody`).
 pub type TokenOnly = serde::de::IgnoredAny;
 
 impl<T: DeserializeOwned> FromRequest<WebState> for SignedForm<T> {

@@ -143,8 +143,9 @@ ids! {
 }
 
 /// A JSON body, refused with the API's statuses (400 malformed, 413, 415,
-/// 422 for a body of the wrong shape or with a field the route does not
-/// know: an operator API refuses what it does not understand).
+/// 422 for a body that is not an object, of the wrong shape or with a field
+/// the route does not know: an operator API refuses what it does not
+/// understand).
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
@@ -161,13 +162,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 return Err(WebError::new(status, e.body_text()));
             }
         };
+        // Every body of the API is an object: an array, a string, a number
+        // or null is not one with its fields missing (serde would read an
+        // array as a struct's fields in order).
+        let Some(fields) = value.as_object() else {
+            return Err(WebError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the body must be a JSON object",
+            ));
+        };
+        let names: Vec<String> = fields.keys().cloned().collect();
         let mut unknown = Vec::new();
-        // A body taken whole as ignored (`TokenOnly`: `{}` expected) is not
-        // a stray field; a named field the type does not know is.
-        let body = serde_ignored::deserialize(value, |path| {
-            if !matches!(path, serde_ignored::Path::Root) {
-                unknown.push(path.to_string())
-            }
+        // A body taken whole as ignored (`TokenOnly`) is `{}`: each of its
+        // fields is one the route does not know, as a named field the type
+        // does not know is.
+        let body = serde_ignored::deserialize(value, |path| match path {
+            serde_ignored::Path::Root => unknown.extend(names.iter().cloned()),
+            _ => unknown.push(path.to_string()),
         })
         .map_err(|e| {
             let message = format!("Failed to deserialize the JSON body into the target type: {e}");

@@ -15,6 +15,7 @@ use super::{runbooks, runs};
 use crate::accounts::Plane;
 
 pub mod errors;
+pub mod inputs;
 
 pub use errors::{ApiError, ReadErrors, WriteErrors};
 

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::super::kit::{Ctx, Format, Input, RunId, TokenOnly, WebError};
 use super::super::openapi::errors::WriteErrors;
+use super::super::openapi::inputs;
 use super::tenants::TenantsQuery;
 use super::view_run::{LimitsForm, render};
 use crate::error::Error;
@@ -57,7 +58,7 @@ impl Ctx {
     path = "/system/api/runs/{id}/pause",
     tag = "runs",
     params(RunPath),
-    request_body(content = Object, content_type = "application/json", description = "`{}`"),
+    request_body(content = inline(NoFields), content_type = "application/json"),
     responses((status = 200, description = "The paused run", body = Run), WriteErrors)
 )]
 pub async fn pause(cx: Ctx, RunId(id): RunId, _: Input<TokenOnly>) -> Result<Response, WebError> {
@@ -72,7 +73,7 @@ pub async fn pause(cx: Ctx, RunId(id): RunId, _: Input<TokenOnly>) -> Result<Res
     path = "/system/api/runs/{id}/resume",
     tag = "runs",
     params(RunPath),
-    request_body(content = Object, content_type = "application/json", description = "`{}`"),
+    request_body(content = inline(NoFields), content_type = "application/json"),
     responses((status = 200, description = "The resumed run", body = Run), WriteErrors)
 )]
 pub async fn resume(cx: Ctx, RunId(id): RunId, _: Input<TokenOnly>) -> Result<Response, WebError> {
@@ -81,14 +82,22 @@ pub async fn resume(cx: Ctx, RunId(id): RunId, _: Input<TokenOnly>) -> Result<Re
         .await
 }
 
+/// The body of pause, resume and cancel on the API: `{}` and nothing
+/// else (any field is refused, 422), as a form takes nothing but its token.
+pub struct NoFields;
+
+inputs::schema_of!(NoFields = inputs::empty_body);
+
 /// A run's new cap and error budget: a count (`10`) or a percentage (`5%`);
-/// blank for none.
-#[derive(Deserialize, Default, utoipa::ToSchema)]
+/// blank for none (its schema: [`inputs::limits_body`]).
+#[derive(Deserialize, Default)]
 pub struct LimitsBody {
     max_concurrency: Option<String>,
     max_errors: Option<String>,
     min_finished: Option<String>,
 }
+
+inputs::schema_of!(LimitsBody = inputs::limits_body);
 
 /// Sets a running or paused run's concurrency cap and error budget.
 #[utoipa::path(
@@ -135,7 +144,7 @@ pub async fn limits(
     path = "/system/api/runs/{id}/cancel",
     tag = "runs",
     params(RunPath),
-    request_body(content = Object, content_type = "application/json", description = "`{}`"),
+    request_body(content = inline(NoFields), content_type = "application/json"),
     responses((status = 200, description = "The cancelled run", body = Run), WriteErrors)
 )]
 pub async fn cancel(cx: Ctx, RunId(id): RunId, _: Input<TokenOnly>) -> Result<Response, WebError> {

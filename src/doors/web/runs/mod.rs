@@ -22,11 +22,13 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::path::{Parameter, ParameterIn};
 
 use super::kit::format::plural;
 use super::kit::views::filters;
 use super::kit::{Chrome, Ctx, Pager, Query, RunId, Text, WebError, field_error, page_with};
 use super::openapi::errors::ReadErrors;
+use super::openapi::inputs;
 use crate::console::RunListFilter;
 use crate::runs::{Run, RunFilter};
 use controls::RunPath;
@@ -94,11 +96,15 @@ struct RunsPage {
 
 pub async fn runs(cx: Ctx, Query(q): Query<RunsFilter>) -> Result<Response, WebError> {
     let state = &cx.state;
-    let listed = state
-        .app
-        .run_lists()
-        .run_list(&cx.op.identity, &q.filter(), q.page.page(), PAGE_SIZE)
-        .await;
+    let listed = match page_number(&q.page) {
+        Ok(page) => {
+            let lists = state.app.run_lists();
+            lists
+                .run_list(&cx.op.identity, &q.filter(), page, PAGE_SIZE)
+                .await
+        }
+        Err(e) => Err(e),
+    };
     let (list, status, error_field, error) = match listed {
         Ok(list) => (Some(list), StatusCode::OK, "", String::new()),
         Err(e) if e.is_caller_error() => {
@@ -134,22 +140,64 @@ pub async fn runs(cx: Ctx, Query(q): Query<RunsFilter>) -> Result<Response, WebE
     )
 }
 
+/// The most pages a list pages through, as a run's tenants do.
+const MAX_PAGE: i64 = 1_000_000;
+
+/// The page asked for: blank is the first; a page past the last shows the
+/// last (the list clamps it), but a page that is no page number (`abc`,
+/// `-1`, `10^12`) is bad input, as on a run's tenants.
+fn page_number(raw: &Text) -> crate::error::Result<i64> {
+    let Some(v) = raw.get().map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(1);
+    };
+    match v.parse::<i64>() {
+        Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        _ => Err(crate::error::Error::BadInput(format!(
+            "page must be a whole number from 1 to {MAX_PAGE}, not {:?}",
+            v.chars().take(40).collect::<String>()
+        ))),
+    }
+}
+
 /// Query of `GET /system/api/runs`.
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Deserialize)]
 pub struct RunsQuery {
-    /// Only runs of this runbook.
-    #[param(value_type = Option<String>)]
     runbook: Text,
-    /// `queued`, `running` or `completed`.
-    #[param(value_type = Option<String>)]
     status: Text,
-    /// `pending`, `succeeded`, `partially_succeeded`, `failed` or `cancelled`.
-    #[param(value_type = Option<String>)]
     outcome: Text,
-    /// Page number from 1, 50 runs a page, newest first.
-    #[param(value_type = Option<String>)]
     page: Text,
+}
+
+impl utoipa::IntoParams for RunsQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        use inputs::query;
+        vec![
+            query(
+                "runbook",
+                false,
+                "Only runs of this runbook.",
+                inputs::filter(),
+            ),
+            query(
+                "status",
+                false,
+                "Only runs in this status (blank: any).",
+                inputs::status(),
+            ),
+            query(
+                "outcome",
+                false,
+                "Only runs with this outcome (blank: any).",
+                inputs::outcome(),
+            ),
+            query(
+                "page",
+                false,
+                "Page number from 1, 50 runs a page, newest first.",
+                inputs::page(),
+            ),
+        ]
+    }
 }
 
 /// Runs, newest first, filtered and paginated.
@@ -163,7 +211,7 @@ pub struct RunsQuery {
 pub async fn runs_json(cx: Ctx, Query(q): Query<RunsQuery>) -> Result<Response, WebError> {
     let filter = RunFilter {
         limit: RUNS_LIMIT,
-        offset: (q.page.page() - 1) * RUNS_LIMIT,
+        offset: (page_number(&q.page)? - 1) * RUNS_LIMIT,
         ..RunFilter::parse(q.runbook.get(), q.status.get(), q.outcome.get())?
     };
     let runs = cx.state.app.runs().runs(&cx.actor(), &filter).await?;

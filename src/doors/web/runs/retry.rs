@@ -11,8 +11,9 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::super::kit::format::plural;
-use super::super::kit::{Chrome, Ctx, Input, Query, RunId, WebError, opt, page};
+use super::super::kit::{Chrome, Ctx, Format, Input, Query, RunId, WebError, page};
 use super::super::openapi::errors::WriteErrors;
+use super::super::openapi::inputs;
 use super::controls::RunPath;
 use super::present::RunView;
 use super::tenants::filters;
@@ -113,9 +114,8 @@ pub async fn retry_page(
     })
 }
 
-/// What a retry by state takes.
-#[derive(Deserialize, Default, utoipa::ToSchema)]
-#[schema(as = RetryByStateBody)]
+/// What a retry by state takes (its schema: [`inputs::retry_body`]).
+#[derive(Deserialize, Default)]
 pub struct RetryBody {
     /// A list (`["failed"]`) in JSON; a comma list in a form.
     states: Option<StatesField>,
@@ -128,11 +128,21 @@ pub struct RetryBody {
     min_finished: Option<String>,
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+inputs::schema_of!(RetryBody = inputs::retry_body, named "RetryByStateBody");
+
+#[derive(Deserialize)]
 #[serde(untagged)]
 pub enum StatesField {
     List(Vec<String>),
     Text(String),
+}
+
+/// The reason a retry was given: a form's empty box is none (the default
+/// reason); anything else — on the API even `""` — goes to the service,
+/// which refuses a blank one as a start does.
+fn given<'a>(cx: &Ctx, reason: &'a Option<String>) -> Option<&'a str> {
+    let empty_box = cx.format == Format::Html && reason.as_deref() == Some("");
+    reason.as_deref().filter(|_| !empty_box)
 }
 
 /// Starts a run over the tenants of a completed run in the chosen states
@@ -169,18 +179,21 @@ pub async fn retry(
         min_finished: b.min_finished.as_deref(),
     };
     let e = retry
-        .retry_with(&cx.actor(), id, &states, opt(&b.reason), limits)
+        .retry_with(&cx.actor(), id, &states, given(&cx, &b.reason), limits)
         .await?;
     let message = format!("Run {} retries run {id}.", e.run.id);
     cx.ensured(&e, Some(message)).await
 }
 
-/// What retries a run's failed tenants.
-#[derive(Deserialize, Default, utoipa::ToSchema)]
+/// What retries a run's failed tenants (its schema:
+/// [`inputs::retry_failed_body`]).
+#[derive(Deserialize, Default)]
 pub struct RetryFailedBody {
     /// Why (required where the runbook asks for one).
     reason: Option<String>,
 }
+
+inputs::schema_of!(RetryFailedBody = inputs::retry_failed_body);
 
 /// Starts a run over the failed tenants of a completed run, or answers the
 /// active retry.
@@ -202,6 +215,7 @@ pub async fn retry_failed(
     Input(b): Input<RetryFailedBody>,
 ) -> Result<Response, WebError> {
     let retry = cx.state.app.runs();
-    let e = retry.retry_failed(&cx.actor(), id, opt(&b.reason)).await?;
+    let reason = given(&cx, &b.reason);
+    let e = retry.retry_failed(&cx.actor(), id, reason).await?;
     cx.ensured(&e, None).await
 }

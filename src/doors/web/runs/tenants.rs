@@ -9,11 +9,13 @@ use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::path::{Parameter, ParameterIn};
 
 use super::super::kit::field_error;
 use super::super::kit::format::{count, plural};
 use super::super::kit::{Ctx, Format, Pager, Query, RunId, Text, WebError, page_with};
 use super::super::openapi::errors::ReadErrors;
+use super::super::openapi::inputs;
 use super::controls::RunPath;
 use crate::domain::csv_export;
 use crate::error::Result;
@@ -49,26 +51,45 @@ pub fn label_of(state: TenantState) -> (&'static str, &'static str) {
 }
 
 /// The tenants asked for (the table's filters, kept by its links).
-#[derive(Deserialize, Serialize, Default, Clone, Debug, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Deserialize, Serialize, Default, Clone, Debug)]
 pub struct TenantsQuery {
-    /// Only tenants in this state.
-    #[param(value_type = Option<String>)]
     pub state: Text,
-    /// Part of the tenant's external id.
-    #[param(value_type = Option<String>)]
     pub q: Text,
-    /// A column, `-` first for descending (`-duration`).
-    #[param(value_type = Option<String>)]
     pub sort: Text,
-    /// Page number from 1.
-    #[param(value_type = Option<String>)]
     #[serde(skip_serializing)]
     pub page: Text,
-    /// Tenants a page (at most 500; the API's).
-    #[param(value_type = Option<String>)]
+    /// Tenants a page (the API's).
     #[serde(skip_serializing)]
     pub per_page: Text,
+}
+
+impl utoipa::IntoParams for TenantsQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        use inputs::query;
+        let sort = "A column, `-` first (or `:desc` after) for descending (`-duration`).";
+        vec![
+            query(
+                "state",
+                false,
+                "Only tenants in this state (blank: any).",
+                inputs::state(),
+            ),
+            query(
+                "q",
+                false,
+                "Part of the tenant's external id.",
+                inputs::filter(),
+            ),
+            query("sort", false, sort, inputs::sort()),
+            query("page", false, "Page number from 1.", inputs::page()),
+            query(
+                "per_page",
+                false,
+                "Tenants a page, at most 500.",
+                inputs::per_page(),
+            ),
+        ]
+    }
 }
 
 impl TenantsQuery {
