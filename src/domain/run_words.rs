@@ -176,6 +176,32 @@ impl Run {
     }
 }
 
+impl Run {
+    /// What a customer is told of a run that did not simply succeed, in
+    /// their words (empty otherwise).
+    pub fn customer_note(&self) -> String {
+        let p = &self.progress;
+        let tenants = |n: i64| plural(n, "tenant");
+        match self.outcome {
+            Outcome::Cancelled => format!(
+                "The platform team cancelled this maintenance: {} not updated and left as they were.",
+                tenants(p.cancelled + p.not_started)
+            ),
+            Outcome::Failed | Outcome::PartiallySucceeded if p.not_started > 0 => format!(
+                "This maintenance stopped early because too many tenants could not be updated: {} failed, and {} not started were left as they were. The platform team has been told.",
+                count(p.failed),
+                tenants(p.not_started)
+            ),
+            Outcome::Failed | Outcome::PartiallySucceeded => format!(
+                "{} could not be updated and {} left as they were; the platform team has been told and will follow up.",
+                tenants(p.failed),
+                if p.failed == 1 { "was" } else { "were" }
+            ),
+            _ => String::new(),
+        }
+    }
+}
+
 impl Initiator {
     /// Who started a run: an operator's email, the CLI's user (and host), or
     /// the deploy of a release.

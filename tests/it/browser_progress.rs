@@ -126,6 +126,21 @@ async fn a_stopped_and_a_cancelled_run_never_read_complete() {
                     "{path} @ {width}: no \"1 cancelled\" in {text:.600}"
                 ));
             }
+            // The customer plane speaks the customer's words: the run's
+            // name, not its key, and what a stopped or cancelled run meant.
+            if path.starts_with("/admin") {
+                if text.contains(BACKFILL) || !text.contains("Backfill findings lifecycle") {
+                    problems.push(format!("{path} @ {width}: the runbook's key, not its name"));
+                }
+                let note = match (*shows_stopped, *shows_cancelled) {
+                    (true, false) => "stopped early",
+                    (false, true) => "cancelled this maintenance",
+                    _ => "",
+                };
+                if !text.contains(note) {
+                    problems.push(format!("{path} @ {width}: no {note:?} in {text:.600}"));
+                }
+            }
             let name = path.trim_start_matches('/').replace('/', "-");
             driver
                 .screenshot(&artifacts().join(format!("progress-{name}-{width}.png")))
