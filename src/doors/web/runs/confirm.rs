@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use super::super::kit::format::plural;
 use super::super::kit::{Confirm, Ctx, RunId, WebError, page};
-use super::controls::run_page;
+use super::path::run_page;
 use super::present::RunView;
 use crate::console::FailureGroup;
 

@@ -9,24 +9,11 @@ use serde::Deserialize;
 use super::super::kit::{Ctx, Format, Input, RunId, TokenOnly, WebError};
 use super::super::openapi::errors::WriteErrors;
 use super::super::openapi::inputs;
+use super::path::{RunPath, run_page};
 use super::tenants::TenantsQuery;
 use super::view_run::{LimitsForm, render};
 use crate::error::Error;
 use crate::runs::{Ensured, Run};
-
-/// The run a control acts on, as the API's paths name it.
-#[derive(utoipa::IntoParams)]
-#[into_params(names("id"), parameter_in = Path)]
-pub struct RunPath(
-    /// The run's id
-    #[allow(dead_code)]
-    i64,
-);
-
-/// View run of run `id`.
-pub fn run_page(id: i64) -> String {
-    format!("/system/runs/{id}")
-}
 
 impl Ctx {
     /// A control's answer about `run`: the run on the API, View run with

@@ -6,6 +6,7 @@
 
 mod confirm;
 pub mod controls;
+mod path;
 pub mod present;
 pub mod retry;
 pub mod tenants;
@@ -31,7 +32,7 @@ use super::openapi::errors::ReadErrors;
 use super::openapi::inputs;
 use crate::console::RunListFilter;
 use crate::runs::{Run, RunFilter};
-use controls::RunPath;
+use path::RunPath;
 use present::{OUTCOME_LABELS, RunView, STATUS_LABELS};
 
 const PAGE_SIZE: i64 = 25;

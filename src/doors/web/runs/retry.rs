@@ -14,7 +14,7 @@ use super::super::kit::format::plural;
 use super::super::kit::{Chrome, Ctx, Format, Input, Query, RunId, WebError, page};
 use super::super::openapi::errors::WriteErrors;
 use super::super::openapi::inputs;
-use super::controls::RunPath;
+use super::path::RunPath;
 use super::present::RunView;
 use super::tenants::filters;
 use super::tenants::label_of;

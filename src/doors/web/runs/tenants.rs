@@ -16,7 +16,7 @@ use super::super::kit::format::{count, plural};
 use super::super::kit::{Ctx, Format, Pager, Query, RunId, Text, WebError, page_with};
 use super::super::openapi::errors::ReadErrors;
 use super::super::openapi::inputs;
-use super::controls::RunPath;
+use super::path::RunPath;
 use crate::domain::csv_export;
 use crate::error::Result;
 use crate::runs::{Run, TenantPage, TenantQuery, TenantRow, TenantState};
