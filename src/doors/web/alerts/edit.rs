@@ -109,14 +109,8 @@ pub async fn edit_rule(
     SignedForm(pairs): SignedForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let fields = RuleDraft::of(pairs);
-    let saved = match fields.request() {
-        Ok(req) => {
-            let service = cx.state.app.alert_service();
-            service.update_rule(&cx.actor(), id, req).await?
-        }
-        Err(i) => Err(i),
-    };
-    match saved {
+    let service = cx.state.app.alert_service();
+    match service.update_rule(&cx.actor(), id, &fields).await? {
         Ok(rule) => back(&cx, rule.told("saved")).await,
         Err(i) => rule_page(&cx, id, fields, Some(i)).await,
     }

@@ -84,7 +84,7 @@ async fn after(cx: &Ctx, done: Result<String, Error>) -> Result<Response, WebErr
 }
 
 /// The page with a form's mistake beside its field (422).
-async fn invalid(cx: &Ctx, forms: AlertForms) -> Result<Response, WebError> {
+async fn invalid_page(cx: &Ctx, forms: AlertForms) -> Result<Response, WebError> {
     render(cx, StatusCode::UNPROCESSABLE_ENTITY, None, forms, 1).await
 }
 
@@ -118,28 +118,23 @@ pub async fn add_destination(
         .create_destination(&cx.actor(), &form.request())
         .await?
     {
-        Ok(d) => {
-            let mut message = d.told(&format!("({}) added", d.kind));
-            if let Some(w) = &d.warning {
-                message.push_str(&format!(" Note: {w}."));
-            }
-            back(&cx, message).await
-        }
-        Err(invalid_field) => {
-            let email = form.kind == "email";
-            let mut forms = AlertForms {
-                error: Some(FormError {
-                    form: if email { "email" } else { "teams" },
-                    invalid: invalid_field,
-                }),
-                ..AlertForms::default()
+        Ok(d) => back(&cx, d.added()).await,
+        Err(invalid) => {
+            let mut forms = AlertForms::default();
+            let form_name = match form.kind.as_str() {
+                "email" => "email",
+                _ => "teams",
             };
-            *(if email {
+            *(if form_name == "email" {
                 &mut forms.email
             } else {
                 &mut forms.teams
             }) = form;
-            invalid(&cx, forms).await
+            forms.error = Some(FormError {
+                form: form_name,
+                invalid,
+            });
+            invalid_page(&cx, forms).await
         }
     }
 }
@@ -150,18 +145,13 @@ pub async fn test_destination(
     SignedForm(_): SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
     let service = cx.state.app.alert_service();
-    match service.test_destination(&cx.actor(), id).await {
-        Ok(d) if d.status == "sent" => {
-            back(&cx, format!("Test message sent (delivery {}).", d.id)).await
-        }
-        Ok(d) => {
-            let message = format!(
-                "The test message could not be sent (delivery {}): {}",
-                d.id,
-                d.last_error.as_deref().unwrap_or("unknown error")
-            );
-            Flash::error(message).redirect(&cx.session, PAGE).await
-        }
+    match service
+        .test_destination(&cx.actor(), id)
+        .await
+        .map(|d| d.test_told())
+    {
+        Ok(Ok(sent)) => back(&cx, sent).await,
+        Ok(Err(failed)) => Flash::error(failed).redirect(&cx.session, PAGE).await,
         Err(e) => rerender(&cx, e).await,
     }
 }
@@ -181,25 +171,19 @@ pub async fn add_rule(
     SignedForm(pairs): SignedForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let fields = RuleDraft::of(pairs);
-    let created = match fields.request() {
-        Ok(req) => {
-            let service = cx.state.app.alert_service();
-            service.create_rule(&cx.actor(), req).await?
-        }
-        Err(i) => Err(i),
-    };
-    match created {
+    let service = cx.state.app.alert_service();
+    match service.create_rule(&cx.actor(), &fields).await? {
         Ok(rule) => back(&cx, rule.told("added")).await,
-        Err(i) => {
+        Err(invalid) => {
             let forms = AlertForms {
                 rule: fields,
                 error: Some(FormError {
                     form: "rule",
-                    invalid: i,
+                    invalid,
                 }),
                 ..AlertForms::default()
             };
-            invalid(&cx, forms).await
+            invalid_page(&cx, forms).await
         }
     }
 }
