@@ -58,10 +58,7 @@ pub async fn edit_destination(
     SignedForm(form): SignedForm<DestinationDraft>,
 ) -> Result<Response, WebError> {
     let (service, actor) = (cx.state.app.alert_service(), cx.actor());
-    match service
-        .update_destination(&actor, id, &form.request())
-        .await?
-    {
+    match service.update_destination(&actor, id, &form).await? {
         Ok(d) => back(&cx, d.told("saved")).await,
         Err(i) => {
             let saved = service.destination(&actor, id).await?;

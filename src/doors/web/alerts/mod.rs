@@ -114,10 +114,7 @@ pub async fn add_destination(
     SignedForm(form): SignedForm<DestinationDraft>,
 ) -> Result<Response, WebError> {
     let service = cx.state.app.alert_service();
-    match service
-        .create_destination(&cx.actor(), &form.request())
-        .await?
-    {
+    match service.create_destination(&cx.actor(), &form).await? {
         Ok(d) => back(&cx, d.added()).await,
         Err(invalid) => {
             let mut forms = AlertForms::default();
