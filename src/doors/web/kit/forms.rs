@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use super::cookies::cookie_value;
 use super::csrf::CSRF_COOKIE;
 use super::error::WebError;
-use super::state::{MAX_BODY_BYTES, WebState};
+use super::state::WebState;
 use crate::error::Result;
 
 /// Decodes `application/x-www-form-urlencoded` strictly: bad percent
@@ -100,13 +100,7 @@ impl<T: DeserializeOwned> FromRequest<WebState> for SignedForm<T> {
         }
         let body = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                WebError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!(
-                        "The request body is larger than {} KiB.",
-                        MAX_BODY_BYTES / 1024
-                    ),
-                )
+                WebError::too_large()
             } else {
                 WebError::bad_request("The request body could not be read.")
             }
@@ -156,7 +150,8 @@ pub fn opt(v: &Option<String>) -> Option<&str> {
 /// A query's text field, trimmed, absent when blank. It serializes as it
 /// was read (absent fields left out), so a query struct of these feeds the
 /// pager's links and the templates without naming its fields again.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(from = "Option<String>")]
 pub struct Text(Option<String>);
 
 impl Text {
@@ -193,18 +188,10 @@ impl std::fmt::Display for Text {
     }
 }
 
-impl<'de> Deserialize<'de> for Text {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
-        let v = Option::<String>::deserialize(d)?;
-        Ok(Text(
-            v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
-        ))
-    }
-}
-
-impl Serialize for Text {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
+/// Read trimmed, blank as absent.
+impl From<Option<String>> for Text {
+    fn from(v: Option<String>) -> Text {
+        Text(v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
     }
 }
 
