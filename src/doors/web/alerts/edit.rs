@@ -32,10 +32,7 @@ async fn destination_page(
         &DestinationEditPage {
             chrome: cx.chrome("alerts").await?,
             id: saved.id,
-            error: error.map(|invalid| FormError {
-                form: "destination",
-                invalid,
-            }),
+            error: error.map(FormError::at("destination")),
             saved,
             fields,
         },
@@ -85,10 +82,7 @@ async fn rule_page(
             destinations,
             rule,
             choices: RuleChoices::default(),
-            error: error.map(|invalid| FormError {
-                form: "rule",
-                invalid,
-            }),
+            error: error.map(FormError::at("rule")),
             rule_action: format!("/system/alerts/rules/{id}/edit"),
             rule_button: "Save rule",
         },

@@ -100,9 +100,8 @@ pub async fn index(cx: Ctx, Query(q): Query<AlertsQuery>) -> Result<Response, We
     let page = match q.delivery.get().and_then(|d| d.parse::<i64>().ok()) {
         Some(id) => {
             let (service, actor) = (cx.state.app.alert_service(), cx.actor());
-            service
-                .page_of_delivery(&actor, id, DELIVERIES_PER_PAGE)
-                .await?
+            let page = service.page_of_delivery(&actor, id, DELIVERIES_PER_PAGE);
+            page.await?
         }
         None => q.page.page(),
     };
@@ -117,20 +116,17 @@ pub async fn add_destination(
     match service.create_destination(&cx.actor(), &form).await? {
         Ok(d) => back(&cx, d.added()).await,
         Err(invalid) => {
-            let mut forms = AlertForms::default();
-            let form_name = match form.kind.as_str() {
-                "email" => "email",
-                _ => "teams",
-            };
-            *(if form_name == "email" {
-                &mut forms.email
+            let kind = if form.kind == "email" {
+                "email"
             } else {
-                &mut forms.teams
-            }) = form;
-            forms.error = Some(FormError {
-                form: form_name,
-                invalid,
-            });
+                "teams"
+            };
+            let mut forms = AlertForms::default();
+            forms.error = Some(FormError::at(kind)(invalid));
+            match kind {
+                "email" => forms.email = form,
+                _ => forms.teams = form,
+            }
             invalid_page(&cx, forms).await
         }
     }
@@ -142,11 +138,8 @@ pub async fn test_destination(
     SignedForm(_): SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
     let service = cx.state.app.alert_service();
-    match service
-        .test_destination(&cx.actor(), id)
-        .await
-        .map(|d| d.test_told())
-    {
+    let tested = service.test_destination(&cx.actor(), id).await;
+    match tested.map(|d| d.test_told()) {
         Ok(Ok(sent)) => back(&cx, sent).await,
         Ok(Err(failed)) => Flash::error(failed).redirect(&cx.session, PAGE).await,
         Err(e) => rerender(&cx, e).await,
@@ -172,12 +165,10 @@ pub async fn add_rule(
     match service.create_rule(&cx.actor(), &fields).await? {
         Ok(rule) => back(&cx, rule.told("added")).await,
         Err(invalid) => {
+            let error = Some(FormError::at("rule")(invalid));
             let forms = AlertForms {
                 rule: fields,
-                error: Some(FormError {
-                    form: "rule",
-                    invalid,
-                }),
+                error,
                 ..AlertForms::default()
             };
             invalid_page(&cx, forms).await

@@ -18,6 +18,13 @@ pub struct FormError {
     pub invalid: Invalid,
 }
 
+impl FormError {
+    /// Tags a mistake with the form it was made in.
+    pub fn at(form: &'static str) -> impl Fn(Invalid) -> FormError {
+        move |invalid| FormError { form, invalid }
+    }
+}
+
 fn error_in(error: &Option<FormError>, form: &str, field: &str) -> String {
     match error {
         Some(e) if e.form == form && e.invalid.field == field => e.invalid.message.clone(),
