@@ -64,13 +64,10 @@ async fn render(
 /// Shows the page again after a refused action: 404 for something that
 /// does not exist, 409 for the wrong state; anything else is an error page.
 async fn rerender(cx: &Ctx, e: Error) -> Result<Response, WebError> {
-    if !matches!(
-        e,
-        Error::BadInput(_) | Error::Unknown(_) | Error::NotFound(_) | Error::Conflict(_)
-    ) {
-        return Err(e.into());
-    }
     let e = WebError::from(e);
+    if !matches!(e.status.as_u16(), 404 | 409 | 422) {
+        return Err(e);
+    }
     let flash = Some(Flash::error(e.message));
     render(cx, e.status, flash, AlertForms::default(), 1).await
 }
