@@ -113,17 +113,17 @@ pub async fn add_destination(
     match service.create_destination(&cx.actor(), &form).await? {
         Ok(d) => back(&cx, d.added()).await,
         Err(invalid) => {
-            let kind = if form.kind == "email" {
-                "email"
-            } else {
-                "teams"
+            let (kind, teams, email) = match form.kind.as_str() {
+                "email" => ("email", DestinationDraft::default(), form),
+                _ => ("teams", form, DestinationDraft::default()),
             };
-            let mut forms = AlertForms::default();
-            forms.error = Some(FormError::at(kind)(invalid));
-            match kind {
-                "email" => forms.email = form,
-                _ => forms.teams = form,
-            }
+            let error = Some(FormError::at(kind)(invalid));
+            let forms = AlertForms {
+                teams,
+                email,
+                error,
+                ..AlertForms::default()
+            };
             invalid_page(&cx, forms).await
         }
     }
