@@ -50,6 +50,46 @@ impl Plane {
             Plane::Admin => USER_KEY,
         }
     }
+
+    /// The heading of the plane's sign-in page.
+    pub fn sign_in_heading(&self) -> &'static str {
+        match self {
+            Plane::System => "Operator sign-in",
+            Plane::Admin => "Sign in to your workspace",
+        }
+    }
+
+    /// Where to go after sign-in: `next` when it is a path of this plane in
+    /// visible ASCII, else the plane's root. A header value cannot hold control
+    /// or non-ASCII characters, `//` or a backslash could leave the site, and a
+    /// dot segment (also as `%2e`) could climb out of the plane.
+    pub fn safe_next(&self, next: Option<&str>) -> String {
+        let carried = Some(self.carried_next(next)).filter(|n| !n.is_empty());
+        carried.unwrap_or_else(|| self.root().to_owned())
+    }
+
+    /// The `next` a sign-in page carries to its form: only one it would follow.
+    pub fn carried_next(&self, next: Option<&str>) -> String {
+        next.filter(|n| self.is_own_path(n))
+            .map(str::to_owned)
+            .unwrap_or_default()
+    }
+
+    fn is_own_path(&self, next: &str) -> bool {
+        let Some(rest) = next.strip_prefix(self.root()) else {
+            return false;
+        };
+        let path = next.split(['?', '#']).next().unwrap_or_default();
+        (rest.is_empty() || rest.starts_with(['/', '?', '#']))
+            && next.bytes().all(|b| b.is_ascii_graphic())
+            && !next.contains("//")
+            && !next.contains('\\')
+            && !path.contains("/login")
+            && !path.split('/').any(|segment| {
+                let segment = segment.to_ascii_lowercase().replace("%2e", ".");
+                segment == "." || segment == ".."
+            })
+    }
 }
 
 /// Session key holding the signed-in operator's id (`/system`).

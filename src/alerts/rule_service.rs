@@ -2,6 +2,7 @@
 //! an event at or above its minimum severity and queues one delivery per
 //! destination, within its cooldown and quiet hours.
 
+use crate::alerts::drafts::RuleDraft;
 use crate::alerts::service::{AlertService, checked};
 use crate::alerts::values::{self, QuietHours, Severity};
 use crate::alerts::views::{RuleRequest, RuleView};
@@ -86,8 +87,13 @@ impl AlertService {
         }))
     }
 
-    /// Adds a rule from a form.
-    pub async fn create_rule(&self, actor: &Actor, req: RuleRequest) -> Result<Checked<RuleView>> {
+    /// Adds a rule from a form, as typed.
+    pub async fn create_rule(&self, actor: &Actor, draft: &RuleDraft) -> Result<Checked<RuleView>> {
+        let req = checked!(draft.request());
+        self.insert_rule(actor, req).await
+    }
+
+    async fn insert_rule(&self, actor: &Actor, req: RuleRequest) -> Result<Checked<RuleView>> {
         actor.require(Capability::ALERTS_MANAGE)?;
         let r = checked!(self.check_rule(&req).await?);
         let ws = self.workspace_id().await?;
@@ -120,16 +126,18 @@ impl AlertService {
 
     /// Adds a rule (the CLI's door).
     pub async fn add_rule(&self, actor: &Actor, req: RuleRequest) -> Result<RuleView> {
-        Ok(self.create_rule(actor, req).await??)
+        Ok(self.insert_rule(actor, req).await??)
     }
 
-    /// Changes every setting of a rule; its destinations are replaced.
+    /// Changes every setting of a rule, as typed; its destinations are
+    /// replaced.
     pub async fn update_rule(
         &self,
         actor: &Actor,
         id: i64,
-        req: RuleRequest,
+        draft: &RuleDraft,
     ) -> Result<Checked<RuleView>> {
+        let req = checked!(draft.request());
         actor.require(Capability::ALERTS_MANAGE)?;
         self.rule(actor, id).await?;
         let r = checked!(self.check_rule(&req).await?);

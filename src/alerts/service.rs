@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::alerts::AlertSettings;
 use crate::alerts::channels::Sender;
+use crate::alerts::drafts::DestinationDraft;
 use crate::alerts::values::Channel;
 use crate::alerts::views::{DestinationRequest, DestinationView};
 use crate::clock::SharedClock;
@@ -148,13 +149,14 @@ impl AlertService {
         Ok(channel)
     }
 
-    /// Adds a destination from a form.
+    /// Adds a destination from a form, as typed.
     pub async fn create_destination(
         &self,
         actor: &Actor,
-        req: &DestinationRequest,
+        draft: &DestinationDraft,
     ) -> Result<Checked<DestinationView>> {
         actor.require(Capability::ALERTS_MANAGE)?;
+        let req = &draft.request();
         let name = checked!(Self::check_name(&req.name));
         let channel = checked!(self.channel_of(req, None).await);
         self.insert_destination(actor, name, channel).await.map(Ok)
@@ -202,9 +204,10 @@ impl AlertService {
         &self,
         actor: &Actor,
         id: i64,
-        req: &DestinationRequest,
+        draft: &DestinationDraft,
     ) -> Result<Checked<DestinationView>> {
         actor.require(Capability::ALERTS_MANAGE)?;
+        let req = &draft.request();
         let ws = self.workspace_id().await?;
         let saved = self.row(ws, id).await?;
         let saved_channel: Channel =

@@ -31,6 +31,21 @@ pub struct DeliveryView {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
+impl DeliveryView {
+    /// How a test message went, as told to whoever sent it: sent, or the
+    /// error that kept it from being sent.
+    pub fn test_told(&self) -> std::result::Result<String, String> {
+        match self.status.as_str() {
+            "sent" => Ok(format!("Test message sent (delivery {}).", self.id)),
+            _ => Err(format!(
+                "The test message could not be sent (delivery {}): {}",
+                self.id,
+                self.last_error.as_deref().unwrap_or("unknown error")
+            )),
+        }
+    }
+}
+
 impl From<Delivery> for DeliveryView {
     fn from(d: Delivery) -> DeliveryView {
         DeliveryView {
@@ -95,6 +110,15 @@ impl DestinationView {
             true => "enabled",
             false => "disabled: it is sent nothing until enabled",
         })
+    }
+
+    /// What adding it did, with the warning it was saved with.
+    pub fn added(&self) -> String {
+        let told = self.told(&format!("({}) added", self.kind));
+        match &self.warning {
+            Some(w) => format!("{told} Note: {w}."),
+            None => told,
+        }
     }
 
     /// The destination in one line, as a confirmation names it.

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::accounts::OperatorIdentity;
+use crate::domain::figures::count;
 use crate::domain::{Capability, Checked, Invalid, Numbered, PageSpot, TextKind};
 use crate::error::Result;
 use crate::storage::audit::AuditRow;
@@ -81,6 +82,28 @@ pub struct AuditPage {
     pub entries: Numbered<AuditEntryView>,
     /// Entries of the system that match but are hidden (0 when shown).
     pub hidden_system: i64,
+}
+
+impl AuditPage {
+    /// A page with nothing found (what a wrong filter shows).
+    pub fn empty(size: i64) -> AuditPage {
+        AuditPage {
+            entries: Numbered {
+                items: Vec::new(),
+                spot: PageSpot::clamp(1, size, 0),
+            },
+            hidden_system: 0,
+        }
+    }
+
+    /// "12 system events hidden"; nothing when none are.
+    pub fn hidden_words(&self) -> String {
+        match self.hidden_system {
+            0 => String::new(),
+            1 => "1 system event hidden".into(),
+            n => format!("{} system events hidden", count(n)),
+        }
+    }
 }
 
 impl AuditEntryView {

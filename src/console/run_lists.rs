@@ -57,11 +57,26 @@ pub struct RunList {
     pub pages: i64,
 }
 
+/// Active runs the dashboard shows (queued, running, paused).
+pub const ACTIVE_ROWS: i64 = 10;
+/// Recent runs of each kind of scope the dashboard shows.
+pub const RECENT_ROWS: i64 = 5;
+/// Recent failures the dashboard shows, and the hours it looks back.
+pub const FAILURE_ROWS: i64 = 5;
+pub const FAILURE_HOURS: i64 = 24;
+
 /// The failed and partially succeeded runs of a recent window.
 #[derive(Debug, Clone)]
 pub struct RecentFailures {
     pub total: i64,
     pub runs: Vec<Run>,
+}
+
+impl RecentFailures {
+    /// How many, in words (`3 runs`).
+    pub fn total_words(&self) -> String {
+        crate::domain::figures::plural(self.total, "run")
+    }
 }
 
 fn blank(v: &Option<String>) -> Option<&str> {
@@ -170,14 +185,11 @@ impl RunListService {
         })
     }
 
-    /// The latest runs of one kind of scope: one-tenant runs, or runs over
-    /// a workspace (all tenants, retries), so neither pushes the other out.
-    pub async fn recent_runs(
-        &self,
-        op: &OperatorIdentity,
-        one_tenant: bool,
-        limit: i64,
-    ) -> Result<Vec<Run>> {
+    /// The latest runs of one kind of scope ([`RECENT_ROWS`]): one-tenant
+    /// runs, or runs over a workspace (all tenants, retries), so neither
+    /// pushes the other out.
+    pub async fn recent_runs(&self, op: &OperatorIdentity, one_tenant: bool) -> Result<Vec<Run>> {
+        let limit = RECENT_ROWS;
         op.capabilities.require(Capability::OPERATIONS_VIEW)?;
         let query = RunQuery {
             one_tenant: Some(one_tenant),
@@ -187,8 +199,10 @@ impl RunListService {
         Ok(run_rows::list_by_ids(&self.db, &ids).await?)
     }
 
-    /// Runs not yet completed (queued, running, paused), newest first.
-    pub async fn active_runs(&self, op: &OperatorIdentity, limit: i64) -> Result<Vec<Run>> {
+    /// Runs not yet completed (queued, running, paused), newest first
+    /// ([`ACTIVE_ROWS`]).
+    pub async fn active_runs(&self, op: &OperatorIdentity) -> Result<Vec<Run>> {
+        let limit = ACTIVE_ROWS;
         op.capabilities.require(Capability::OPERATIONS_VIEW)?;
         let query = RunQuery {
             active_only: true,
@@ -199,13 +213,9 @@ impl RunListService {
     }
 
     /// Runs that completed failed or partially succeeded in the last
-    /// `hours`: how many, and the latest `limit`.
-    pub async fn recent_failures(
-        &self,
-        op: &OperatorIdentity,
-        hours: i64,
-        limit: i64,
-    ) -> Result<RecentFailures> {
+    /// [`FAILURE_HOURS`]: how many, and the latest [`FAILURE_ROWS`].
+    pub async fn recent_failures(&self, op: &OperatorIdentity) -> Result<RecentFailures> {
+        let (hours, limit) = (FAILURE_HOURS, FAILURE_ROWS);
         op.capabilities.require(Capability::OPERATIONS_VIEW)?;
         let query = RunQuery {
             failed_since: Some(self.clock.now() - Duration::hours(hours)),

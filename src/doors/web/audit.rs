@@ -7,18 +7,17 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
-use super::kit::format::count;
 use super::kit::views::filters;
 use super::kit::{Chrome, Ctx, Pager, Query, Text, WebError, page_with};
-use crate::console::{AUDIT_ACTIONS, AuditEntryView, AuditFilter};
-use crate::domain::{Invalid, PageSpot};
+use crate::console::{AUDIT_ACTIONS, AuditEntryView, AuditFilter, AuditPage};
+use crate::domain::Invalid;
 
 const PATH: &str = "/system/audit";
 const PAGE_SIZE: i64 = 25;
 
 #[derive(Template)]
 #[template(path = "system/audit.html")]
-struct AuditPage {
+struct AuditLogPage {
     chrome: Chrome,
     events: Vec<AuditEntryView>,
     filter: AuditFilter,
@@ -31,7 +30,7 @@ struct AuditPage {
     pager: Pager,
 }
 
-impl AuditPage {
+impl AuditLogPage {
     fn error_of(&self, field: &str) -> String {
         match &self.invalid {
             Some(i) if i.field == field => i.message.clone(),
@@ -75,21 +74,12 @@ pub async fn audit_log(cx: Ctx, Query(mut q): Query<AuditQuery>) -> Result<Respo
     let found = console.audit_search(&cx.op.identity, &filter, q.page.page(), PAGE_SIZE);
     let found = found.await?;
     let chrome = cx.chrome("audit").await?;
-    let (status, events, spot, hidden, invalid) = match found {
-        Ok(p) => (
-            StatusCode::OK,
-            p.entries.items,
-            p.entries.spot,
-            p.hidden_system,
-            None,
-        ),
-        Err(i) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Vec::new(),
-            PageSpot::clamp(1, PAGE_SIZE, 0),
-            0,
-            Some(i),
-        ),
+    let (status, found, invalid) = match found {
+        Ok(p) => (StatusCode::OK, p, None),
+        Err(i) => {
+            let none = AuditPage::empty(PAGE_SIZE);
+            (StatusCode::UNPROCESSABLE_ENTITY, none, Some(i))
+        }
     };
     let all = AuditQuery {
         system: Text::from("1"),
@@ -97,18 +87,15 @@ pub async fn audit_log(cx: Ctx, Query(mut q): Query<AuditQuery>) -> Result<Respo
     };
     page_with(
         status,
-        &AuditPage {
+        &AuditLogPage {
             chrome,
-            events,
+            hidden_system: found.hidden_words(),
+            pager: Pager::spot(PATH, &q, found.entries.spot, ("entry", "entries"))
+                .labelled("Audit log pages"),
+            events: found.entries.items,
             actions: AUDIT_ACTIONS.to_vec(),
             invalid,
-            hidden_system: match hidden {
-                0 => String::new(),
-                1 => "1 system event hidden".into(),
-                n => format!("{} system events hidden", count(n)),
-            },
             show_system_url: Pager::url(PATH, &all, "page", 1),
-            pager: Pager::spot(PATH, &q, spot, ("entry", "entries")).labelled("Audit log pages"),
             filter,
         },
     )

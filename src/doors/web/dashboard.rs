@@ -7,7 +7,6 @@
 use askama::Template;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::kit::format::plural;
 use super::kit::views::filters;
 use super::kit::{
     Chrome, Ctx, NotificationId, PageQuery, Pager, Query, SignedForm, TokenOnly, WebError, page,
@@ -18,12 +17,6 @@ use crate::domain::Capability;
 use crate::runbooks::PendingWork;
 
 const PAGE_SIZE: i64 = 25;
-/// Active runs the dashboard shows (queued, running, paused).
-const ACTIVE_ROWS: i64 = 10;
-/// Recent runs of each kind of scope.
-const RECENT_ROWS: i64 = 5;
-const FAILURE_ROWS: i64 = 5;
-const FAILURE_HOURS: i64 = 24;
 const DASHBOARD_NOTIFICATIONS: i64 = 5;
 
 /// The active runs panel.
@@ -84,7 +77,7 @@ struct NotificationsPage {
 
 async fn active_panel(cx: &Ctx) -> Result<ActivePanel, WebError> {
     let console = cx.state.app.run_lists();
-    let runs = console.active_runs(&cx.op.identity, ACTIVE_ROWS).await?;
+    let runs = console.active_runs(&cx.op.identity).await?;
     Ok(ActivePanel {
         active: RunView::all(&cx.state, runs),
     })
@@ -92,10 +85,9 @@ async fn active_panel(cx: &Ctx) -> Result<ActivePanel, WebError> {
 
 async fn failures_panel(cx: &Ctx) -> Result<FailuresPanel, WebError> {
     let console = cx.state.app.run_lists();
-    let recent = console.recent_failures(&cx.op.identity, FAILURE_HOURS, FAILURE_ROWS);
-    let recent = recent.await?;
+    let recent = console.recent_failures(&cx.op.identity).await?;
     Ok(FailuresPanel {
-        failures_total: plural(recent.total, "run"),
+        failures_total: recent.total_words(),
         failures_none: recent.total == 0,
         failures: RunView::all(&cx.state, recent.runs),
     })
@@ -103,8 +95,8 @@ async fn failures_panel(cx: &Ctx) -> Result<FailuresPanel, WebError> {
 
 async fn recent_panel(cx: &Ctx) -> Result<RecentPanel, WebError> {
     let console = cx.state.app.run_lists();
-    let all = console.recent_runs(&cx.op.identity, false, RECENT_ROWS);
-    let one = console.recent_runs(&cx.op.identity, true, RECENT_ROWS);
+    let all = console.recent_runs(&cx.op.identity, false);
+    let one = console.recent_runs(&cx.op.identity, true);
     Ok(RecentPanel {
         recent_all: RunView::all(&cx.state, all.await?),
         recent_one: RunView::all(&cx.state, one.await?),
@@ -184,11 +176,8 @@ pub async fn mark_read(
     NotificationId(id): NotificationId,
     SignedForm(_): SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
-    cx.state
-        .app
-        .notifications()
-        .mark_read(&cx.op.identity, id)
-        .await?;
+    let console = cx.state.app.notifications();
+    console.mark_read(&cx.op.identity, id).await?;
     Ok(Redirect::to("/system/notifications").into_response())
 }
 
@@ -196,10 +185,7 @@ pub async fn mark_all_read(
     cx: Ctx,
     SignedForm(_): SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
-    cx.state
-        .app
-        .notifications()
-        .mark_all_read(&cx.op.identity)
-        .await?;
+    let console = cx.state.app.notifications();
+    console.mark_all_read(&cx.op.identity).await?;
     Ok(Redirect::to("/system/notifications").into_response())
 }

@@ -30,38 +30,6 @@ struct LoginPage {
     error: String,
 }
 
-/// Where to go after sign-in: `next` when it is a path of this plane in
-/// visible ASCII, else the plane's root. A header value cannot hold control
-/// or non-ASCII characters, `//` or a backslash could leave the site, and a
-/// dot segment (also as `%2e`) could climb out of the plane.
-fn safe_next(next: Option<&str>, plane: Plane) -> String {
-    let carried = Some(carried_next(next, plane)).filter(|n| !n.is_empty());
-    carried.unwrap_or_else(|| plane.root().to_owned())
-}
-
-/// The `next` a sign-in page carries to its form: only one it would follow.
-fn carried_next(next: Option<&str>, plane: Plane) -> String {
-    next.filter(|n| is_plane_path(n, plane.root()))
-        .map(str::to_owned)
-        .unwrap_or_default()
-}
-
-fn is_plane_path(next: &str, plane_root: &str) -> bool {
-    let Some(rest) = next.strip_prefix(plane_root) else {
-        return false;
-    };
-    let path = next.split(['?', '#']).next().unwrap_or_default();
-    (rest.is_empty() || rest.starts_with(['/', '?', '#']))
-        && next.bytes().all(|b| b.is_ascii_graphic())
-        && !next.contains("//")
-        && !next.contains('\\')
-        && !path.contains("/login")
-        && !path.split('/').any(|segment| {
-            let segment = segment.to_ascii_lowercase().replace("%2e", ".");
-            segment == "." || segment == ".."
-        })
-}
-
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
@@ -98,17 +66,13 @@ impl Visitor {
         error: String,
     ) -> Result<Response, WebError> {
         let (csrf, set_cookie) = anonymous_token(&self.state, &self.headers).await?;
-        let heading = match self.plane {
-            Plane::System => "Operator sign-in",
-            Plane::Admin => "Sign in to your workspace",
-        };
         let view = LoginPage {
             plane: self.plane.as_str(),
-            heading,
+            heading: self.plane.sign_in_heading(),
             action: format!("{}/login", self.plane.root()),
             csrf,
             email: email.to_owned(),
-            next: carried_next(next, self.plane),
+            next: self.plane.carried_next(next),
             error,
         };
         let mut response = page_with(status, &view)?;
@@ -126,7 +90,7 @@ pub async fn login_page(
     Query(q): Query<NextQuery>,
 ) -> Result<Response, WebError> {
     if signed_in {
-        return Ok(Redirect::to(&safe_next(opt(&q.next), visitor.plane)).into_response());
+        return Ok(Redirect::to(&visitor.plane.safe_next(opt(&q.next))).into_response());
     }
     visitor
         .page(StatusCode::OK, "", opt(&q.next), String::new())
@@ -156,7 +120,7 @@ pub async fn login(
     let status = match &outcome {
         SignInOutcome::SignedIn(who) => {
             begin(&session, plane, who.id()).await?;
-            return Ok(Redirect::to(&safe_next(opt(&form.next), plane)).into_response());
+            return Ok(Redirect::to(&plane.safe_next(opt(&form.next))).into_response());
         }
         SignInOutcome::Failed => StatusCode::UNPROCESSABLE_ENTITY,
         SignInOutcome::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,

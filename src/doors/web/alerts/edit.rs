@@ -32,10 +32,7 @@ async fn destination_page(
         &DestinationEditPage {
             chrome: cx.chrome("alerts").await?,
             id: saved.id,
-            error: error.map(|invalid| FormError {
-                form: "destination",
-                invalid,
-            }),
+            error: error.map(FormError::at("destination")),
             saved,
             fields,
         },
@@ -58,10 +55,7 @@ pub async fn edit_destination(
     SignedForm(form): SignedForm<DestinationDraft>,
 ) -> Result<Response, WebError> {
     let (service, actor) = (cx.state.app.alert_service(), cx.actor());
-    match service
-        .update_destination(&actor, id, &form.request())
-        .await?
-    {
+    match service.update_destination(&actor, id, &form).await? {
         Ok(d) => back(&cx, d.told("saved")).await,
         Err(i) => {
             let saved = service.destination(&actor, id).await?;
@@ -88,10 +82,7 @@ async fn rule_page(
             destinations,
             rule,
             choices: RuleChoices::default(),
-            error: error.map(|invalid| FormError {
-                form: "rule",
-                invalid,
-            }),
+            error: error.map(FormError::at("rule")),
             rule_action: format!("/system/alerts/rules/{id}/edit"),
             rule_button: "Save rule",
         },
@@ -109,14 +100,8 @@ pub async fn edit_rule(
     SignedForm(pairs): SignedForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let fields = RuleDraft::of(pairs);
-    let saved = match fields.request() {
-        Ok(req) => {
-            let service = cx.state.app.alert_service();
-            service.update_rule(&cx.actor(), id, req).await?
-        }
-        Err(i) => Err(i),
-    };
-    match saved {
+    let service = cx.state.app.alert_service();
+    match service.update_rule(&cx.actor(), id, &fields).await? {
         Ok(rule) => back(&cx, rule.told("saved")).await,
         Err(i) => rule_page(&cx, id, fields, Some(i)).await,
     }

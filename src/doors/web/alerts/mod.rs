@@ -64,13 +64,10 @@ async fn render(
 /// Shows the page again after a refused action: 404 for something that
 /// does not exist, 409 for the wrong state; anything else is an error page.
 async fn rerender(cx: &Ctx, e: Error) -> Result<Response, WebError> {
-    if !matches!(
-        e,
-        Error::BadInput(_) | Error::Unknown(_) | Error::NotFound(_) | Error::Conflict(_)
-    ) {
-        return Err(e.into());
-    }
     let e = WebError::from(e);
+    if !matches!(e.status.as_u16(), 404 | 409 | 422) {
+        return Err(e);
+    }
     let flash = Some(Flash::error(e.message));
     render(cx, e.status, flash, AlertForms::default(), 1).await
 }
@@ -84,7 +81,7 @@ async fn after(cx: &Ctx, done: Result<String, Error>) -> Result<Response, WebErr
 }
 
 /// The page with a form's mistake beside its field (422).
-async fn invalid(cx: &Ctx, forms: AlertForms) -> Result<Response, WebError> {
+async fn invalid_page(cx: &Ctx, forms: AlertForms) -> Result<Response, WebError> {
     render(cx, StatusCode::UNPROCESSABLE_ENTITY, None, forms, 1).await
 }
 
@@ -100,9 +97,8 @@ pub async fn index(cx: Ctx, Query(q): Query<AlertsQuery>) -> Result<Response, We
     let page = match q.delivery.get().and_then(|d| d.parse::<i64>().ok()) {
         Some(id) => {
             let (service, actor) = (cx.state.app.alert_service(), cx.actor());
-            service
-                .page_of_delivery(&actor, id, DELIVERIES_PER_PAGE)
-                .await?
+            let page = service.page_of_delivery(&actor, id, DELIVERIES_PER_PAGE);
+            page.await?
         }
         None => q.page.page(),
     };
@@ -114,32 +110,21 @@ pub async fn add_destination(
     SignedForm(form): SignedForm<DestinationDraft>,
 ) -> Result<Response, WebError> {
     let service = cx.state.app.alert_service();
-    match service
-        .create_destination(&cx.actor(), &form.request())
-        .await?
-    {
-        Ok(d) => {
-            let mut message = d.told(&format!("({}) added", d.kind));
-            if let Some(w) = &d.warning {
-                message.push_str(&format!(" Note: {w}."));
-            }
-            back(&cx, message).await
-        }
-        Err(invalid_field) => {
-            let email = form.kind == "email";
-            let mut forms = AlertForms {
-                error: Some(FormError {
-                    form: if email { "email" } else { "teams" },
-                    invalid: invalid_field,
-                }),
+    match service.create_destination(&cx.actor(), &form).await? {
+        Ok(d) => back(&cx, d.added()).await,
+        Err(invalid) => {
+            let (kind, teams, email) = match form.kind.as_str() {
+                "email" => ("email", DestinationDraft::default(), form),
+                _ => ("teams", form, DestinationDraft::default()),
+            };
+            let error = Some(FormError::at(kind)(invalid));
+            let forms = AlertForms {
+                teams,
+                email,
+                error,
                 ..AlertForms::default()
             };
-            *(if email {
-                &mut forms.email
-            } else {
-                &mut forms.teams
-            }) = form;
-            invalid(&cx, forms).await
+            invalid_page(&cx, forms).await
         }
     }
 }
@@ -150,18 +135,10 @@ pub async fn test_destination(
     SignedForm(_): SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
     let service = cx.state.app.alert_service();
-    match service.test_destination(&cx.actor(), id).await {
-        Ok(d) if d.status == "sent" => {
-            back(&cx, format!("Test message sent (delivery {}).", d.id)).await
-        }
-        Ok(d) => {
-            let message = format!(
-                "The test message could not be sent (delivery {}): {}",
-                d.id,
-                d.last_error.as_deref().unwrap_or("unknown error")
-            );
-            Flash::error(message).redirect(&cx.session, PAGE).await
-        }
+    let tested = service.test_destination(&cx.actor(), id).await;
+    match tested.map(|d| d.test_told()) {
+        Ok(Ok(sent)) => back(&cx, sent).await,
+        Ok(Err(failed)) => Flash::error(failed).redirect(&cx.session, PAGE).await,
         Err(e) => rerender(&cx, e).await,
     }
 }
@@ -181,25 +158,17 @@ pub async fn add_rule(
     SignedForm(pairs): SignedForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let fields = RuleDraft::of(pairs);
-    let created = match fields.request() {
-        Ok(req) => {
-            let service = cx.state.app.alert_service();
-            service.create_rule(&cx.actor(), req).await?
-        }
-        Err(i) => Err(i),
-    };
-    match created {
+    let service = cx.state.app.alert_service();
+    match service.create_rule(&cx.actor(), &fields).await? {
         Ok(rule) => back(&cx, rule.told("added")).await,
-        Err(i) => {
+        Err(invalid) => {
+            let error = Some(FormError::at("rule")(invalid));
             let forms = AlertForms {
                 rule: fields,
-                error: Some(FormError {
-                    form: "rule",
-                    invalid: i,
-                }),
+                error,
                 ..AlertForms::default()
             };
-            invalid(&cx, forms).await
+            invalid_page(&cx, forms).await
         }
     }
 }

@@ -18,11 +18,32 @@ pub struct FormError {
     pub invalid: Invalid,
 }
 
-fn error_in(error: &Option<FormError>, form: &str, field: &str) -> String {
-    match error {
-        Some(e) if e.form == form && e.invalid.field == field => e.invalid.message.clone(),
-        _ => String::new(),
+impl FormError {
+    /// Tags a mistake with the form it was made in.
+    pub fn at(form: &'static str) -> impl Fn(Invalid) -> FormError {
+        move |invalid| FormError { form, invalid }
     }
+}
+
+/// `error_of(form, field)` for each page: the mistake made in `field` of
+/// `form`, or nothing.
+macro_rules! error_of {
+    ($($page:ident => $($error:ident).+;)*) => {$(
+        impl $page {
+            pub fn error_of(&self, form: &str, field: &str) -> String {
+                match &self.$($error).+ {
+                    Some(e) if e.form == form && e.invalid.field == field => e.invalid.message.clone(),
+                    _ => String::new(),
+                }
+            }
+        }
+    )*};
+}
+
+error_of! {
+    AlertsPage => forms.error;
+    DestinationEditPage => error;
+    RuleEditPage => error;
 }
 
 /// What was typed into the alert forms, shown again with a 422.
@@ -79,12 +100,6 @@ impl Deref for AlertsPage {
     }
 }
 
-impl AlertsPage {
-    pub fn error_of(&self, form: &str, field: &str) -> String {
-        error_in(&self.forms.error, form, field)
-    }
-}
-
 #[derive(Template)]
 #[template(path = "system/alert_destination_edit.html")]
 pub struct DestinationEditPage {
@@ -93,12 +108,6 @@ pub struct DestinationEditPage {
     pub saved: DestinationView,
     pub fields: DestinationDraft,
     pub error: Option<FormError>,
-}
-
-impl DestinationEditPage {
-    pub fn error_of(&self, form: &str, field: &str) -> String {
-        error_in(&self.error, form, field)
-    }
 }
 
 #[derive(Template)]
@@ -113,10 +122,4 @@ pub struct RuleEditPage {
     pub error: Option<FormError>,
     pub rule_action: String,
     pub rule_button: &'static str,
-}
-
-impl RuleEditPage {
-    pub fn error_of(&self, form: &str, field: &str) -> String {
-        error_in(&self.error, form, field)
-    }
 }

@@ -8,6 +8,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+use super::state::MAX_BODY_BYTES;
 use crate::error::Error;
 
 /// How a route group answers: pages or the JSON API.
@@ -48,6 +49,13 @@ impl WebError {
 
     pub fn forbidden(message: impl Into<String>) -> WebError {
         WebError::new(StatusCode::FORBIDDEN, message)
+    }
+
+    /// A body over [`MAX_BODY_BYTES`] (413).
+    pub fn too_large() -> WebError {
+        let kib = MAX_BODY_BYTES / 1024;
+        let message = format!("The request body is larger than {kib} KiB.");
+        WebError::new(StatusCode::PAYLOAD_TOO_LARGE, message)
     }
 
     pub fn internal() -> WebError {

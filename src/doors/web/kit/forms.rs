@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use super::cookies::cookie_value;
 use super::csrf::CSRF_COOKIE;
 use super::error::WebError;
-use super::state::{MAX_BODY_BYTES, WebState};
+use super::state::WebState;
 use crate::error::Result;
 
 /// Decodes `application/x-www-form-urlencoded` strictly: bad percent
@@ -100,13 +100,7 @@ impl<T: DeserializeOwned> FromRequest<WebState> for SignedForm<T> {
         }
         let body = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                WebError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!(
-                        "The request body is larger than {} KiB.",
-                        MAX_BODY_BYTES / 1024
-                    ),
-                )
+                WebError::too_large()
             } else {
                 WebError::bad_request("The request body could not be read.")
             }
@@ -156,7 +150,8 @@ pub fn opt(v: &Option<String>) -> Option<&str> {
 /// A query's text field, trimmed, absent when blank. It serializes as it
 /// was read (absent fields left out), so a query struct of these feeds the
 /// pager's links and the templates without naming its fields again.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(from = "Option<String>")]
 pub struct Text(Option<String>);
 
 impl Text {
@@ -193,67 +188,10 @@ impl std::fmt::Display for Text {
     }
 }
 
-impl<'de> Deserialize<'de> for Text {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
-        let v = Option::<String>::deserialize(d)?;
-        Ok(Text(
-            v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
-        ))
-    }
-}
-
-impl Serialize for Text {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
-    }
-}
-
-/// Which of `fields` an error message names (`status: …`, `unknown status
-/// …`), and the message as a sentence (first letter upper-case, a full stop
-/// at the end). No field named: `""`.
-pub fn field_error(message: &str, fields: &[&'static str]) -> (&'static str, String) {
-    let lower = message.to_lowercase();
-    let starts = [
-        "{f}:",
-        "{f} must",
-        "{f} as a",
-        "{f} is",
-        "unknown {f}",
-        "choose a {f}",
-    ];
-    let field = fields
-        .iter()
-        .find(|f| {
-            starts
-                .iter()
-                .any(|s| lower.starts_with(&s.replace("{f}", f)))
-        })
-        .copied()
-        .unwrap_or("");
-    let mut chars = message.trim().chars();
-    let mut sentence: String = match chars.next() {
-        Some(c) => c.to_uppercase().chain(chars).collect(),
-        None => return (field, String::new()),
-    };
-    if !sentence.ends_with(['.', '!', '?']) {
-        sentence.push('.');
-    }
-    (field, sentence)
-}
-
-/// [`field_error`] over `(name, label)` pairs: the sentence names the field
-/// by its label ("Max concurrency must be …"), never its internal name.
-pub fn labelled_error(
-    message: &str,
-    labels: &[(&'static str, &'static str)],
-) -> (&'static str, String) {
-    let names: Vec<&'static str> = labels.iter().map(|(n, _)| *n).collect();
-    let (field, sentence) = field_error(message, &names);
-    match labels.iter().find(|(n, _)| *n == field) {
-        Some((name, label)) if sentence.to_lowercase().starts_with(name) => {
-            (field, format!("{label}{}", &sentence[name.len()..]))
-        }
-        _ => (field, sentence),
+/// Read trimmed, blank as absent.
+impl From<Option<String>> for Text {
+    fn from(v: Option<String>) -> Text {
+        Text(v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
     }
 }
 
@@ -261,23 +199,4 @@ pub fn labelled_error(
 #[derive(Deserialize)]
 pub struct PageQuery {
     pub page: Text,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_error_is_put_beside_the_field_it_names() {
-        let fields = ["status", "tenant"];
-        assert_eq!(
-            field_error("unknown status \"x\" (queued)", &fields),
-            ("status", "Unknown status \"x\" (queued).".to_owned())
-        );
-        assert_eq!(
-            field_error("tenant: must not be empty", &fields).0,
-            "tenant"
-        );
-        assert_eq!(field_error("database is down", &fields).0, "");
-    }
 }

@@ -81,14 +81,12 @@ pub fn other_methods(state: &WebState, declared: &[RouteInfo]) -> MethodRouter<W
         },
         ..*first
     };
-    let mut methods: Vec<&str> = Vec::new();
-    for r in declared {
-        methods.push(r.method);
-        if r.method == "GET" {
-            methods.push("HEAD");
-        }
-    }
-    let allow = methods.join(", ");
+    let allow = declared
+        .iter()
+        .flat_map(|r| [Some(r.method), (r.method == "GET").then_some("HEAD")])
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
     let guard = Guard {
         state: state.clone(),
         info,

@@ -21,10 +21,11 @@ pub mod security;
 pub mod state;
 pub mod views;
 
+pub use crate::domain::field::{field_error, labelled_error};
 pub use confirm::Confirm;
 pub use error::{Format, WebError};
 pub use flash::Flash;
-pub use forms::{PageQuery, Query, SignedForm, Text, TokenOnly, field_error, labelled_error, opt};
+pub use forms::{PageQuery, Query, SignedForm, Text, TokenOnly, opt};
 pub use guard::{Access, RouteInfo};
 pub use identity::{AlreadySignedIn, ClientIp};
 pub use page::{Chrome, page, page_with, with_retry_after};

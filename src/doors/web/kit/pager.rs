@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::format::count;
+use super::format::counted;
 use crate::domain::PageSpot;
 
 #[derive(Debug, Clone)]
@@ -66,8 +66,7 @@ impl Pager {
     /// Where a counted list's page stands, with its total in words.
     pub fn spot(path: &str, filters: &impl Serialize, spot: PageSpot, noun: (&str, &str)) -> Pager {
         let mut pager = Pager::counted(path, filters, "page", spot.page, spot.pages).newest_first();
-        let noun = if spot.total == 1 { noun.0 } else { noun.1 };
-        pager.total = format!("{} {noun}", count(spot.total));
+        pager.total = counted(spot.total, noun.0, noun.1);
         pager
     }
 

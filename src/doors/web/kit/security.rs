@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -122,14 +122,7 @@ pub async fn outer(State(state): State<WebState>, mut request: Request, next: Ne
         if declared_len.is_some_and(|n| n <= DRAIN_LIMIT as u64) {
             let _ = axum::body::to_bytes(request.into_body(), DRAIN_LIMIT).await;
         }
-        WebError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "The request body is larger than {} KiB.",
-                MAX_BODY_BYTES / 1024
-            ),
-        )
-        .into_response()
+        WebError::too_large().into_response()
     } else if unsafe_method && !origin_ok(request.headers(), &state.config) {
         WebError::forbidden("This request did not come from this site (Origin check failed).")
             .into_response()
