@@ -12,6 +12,9 @@ use crate::alerts::AlertSettings;
 use crate::alerts::message::AlertMessage;
 use crate::alerts::values::{Channel, mask_url};
 
+/// Characters of a refusing receiver's answer kept in the delivery's error.
+const ERROR_BODY_CHARS: usize = 120;
+
 /// What sending needs: one HTTP client (a connection pool for every
 /// webhook) and the alert settings (SMTP, sender, time-out).
 #[derive(Clone)]
@@ -96,14 +99,27 @@ async fn teams(app: &Sender, url: &str, m: &AlertMessage) -> Result<(), String> 
         })?;
     let status = response.status();
     if status.is_success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "Teams webhook {} answered HTTP {}",
-            mask_url(url),
-            status.as_u16()
-        ))
+        return Ok(());
     }
+    // The start of what it said, on one line: enough to tell a throttle
+    // from a removed webhook, never a page of HTML.
+    let body = response.text().await.unwrap_or_default();
+    let body: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let short: String = body.chars().take(ERROR_BODY_CHARS).collect();
+    let more = if body.chars().count() > ERROR_BODY_CHARS {
+        "…"
+    } else {
+        ""
+    };
+    Err(format!(
+        "Teams webhook {} answered HTTP {}{}",
+        mask_url(url),
+        status.as_u16(),
+        match short.is_empty() {
+            true => String::new(),
+            false => format!(": {short}{more}"),
+        }
+    ))
 }
 
 fn plain_text(m: &AlertMessage) -> String {

@@ -119,6 +119,7 @@ impl AlertService {
             destinations: self.destinations(actor).await?,
             rules: self.rules(actor).await?,
             deliveries: self.delivery_page(actor, page, size).await?,
+            max_attempts: self.max_attempts,
         })
     }
 

@@ -166,9 +166,48 @@ pub struct AlertsOverview {
     pub destinations: Vec<DestinationView>,
     pub rules: Vec<RuleView>,
     pub deliveries: DeliveryPage,
+    /// Attempts a delivery gets before it fails.
+    pub max_attempts: i64,
 }
 
 impl AlertsOverview {
+    /// A delivery's state in words: a waiting retry says which attempt
+    /// comes and why the last one failed.
+    pub fn state_words(&self, d: &DeliveryView) -> String {
+        let error = d.last_error.as_deref().unwrap_or("unknown error");
+        match d.status.as_str() {
+            "queued" if d.attempts > 0 => format!(
+                "retrying (attempt {} of {}): last error {error}",
+                d.attempts + 1,
+                self.max_attempts
+            ),
+            "failed" if d.attempts > 0 => format!(
+                "failed after {} of {} attempts: {error}",
+                d.attempts, self.max_attempts
+            ),
+            other => other.to_owned(),
+        }
+    }
+
+    /// Some delivery still waits to go out (the page refreshes itself).
+    pub fn pending(&self) -> bool {
+        let waiting = |d: &DeliveryView| matches!(d.status.as_str(), "queued" | "deferred");
+        self.deliveries.items.iter().any(waiting)
+    }
+
+    /// The destination's most recent delivery on the page failed (or is
+    /// being retried after a failure).
+    pub fn failing(&self, destination_id: &i64) -> bool {
+        let latest = self
+            .deliveries
+            .items
+            .iter()
+            .filter(|d| d.destination_id == Some(*destination_id));
+        latest
+            .max_by_key(|d| d.id)
+            .is_some_and(|d| d.status == "failed" || (d.status == "queued" && d.attempts > 0))
+    }
+
     /// A destination by id as rules and deliveries name it.
     pub fn destination_name(&self, id: &i64) -> String {
         let found = self.destinations.iter().find(|d| d.id == *id);
@@ -229,4 +268,59 @@ pub struct DestinationRequest {
 pub struct DeliveryPage {
     pub items: Vec<DeliveryView>,
     pub spot: crate::domain::PageSpot,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(id: i64, status: &str, attempts: i64, error: Option<&str>) -> DeliveryView {
+        DeliveryView {
+            id,
+            rule_id: Some(1),
+            destination_id: Some(7),
+            event: "operation_run.failed".into(),
+            status: status.into(),
+            attempts,
+            last_error: error.map(str::to_owned),
+            created_at: DateTime::<Utc>::MIN_UTC,
+            sent_at: None,
+            deliver_after: None,
+            run_id: None,
+            suppressed_reason: None,
+            next_attempt_at: None,
+        }
+    }
+
+    fn overview(items: Vec<DeliveryView>) -> AlertsOverview {
+        AlertsOverview {
+            destinations: vec![],
+            rules: vec![],
+            deliveries: DeliveryPage {
+                items,
+                spot: crate::domain::PageSpot::clamp(1, 25, 2),
+            },
+            max_attempts: 5,
+        }
+    }
+
+    #[test]
+    fn a_retried_delivery_says_which_attempt_comes_and_why() {
+        let error = "Teams webhook https://h/… answered HTTP 429: slow down";
+        let retrying = delivery(2, "queued", 2, Some(error));
+        let o = overview(vec![delivery(1, "sent", 1, None), retrying.clone()]);
+        assert_eq!(
+            o.state_words(&retrying),
+            format!("retrying (attempt 3 of 5): last error {error}")
+        );
+        assert_eq!(o.state_words(&delivery(3, "sent", 1, None)), "sent");
+        assert!(o.pending(), "a queued delivery: the page refreshes");
+        assert!(o.failing(&7), "its latest delivery is being retried");
+        let fine = overview(vec![
+            delivery(1, "failed", 5, Some("x")),
+            delivery(2, "sent", 1, None),
+        ]);
+        assert!(!fine.failing(&7), "the latest went out");
+        assert!(!fine.pending());
+    }
 }
