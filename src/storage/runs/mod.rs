@@ -125,15 +125,15 @@ impl RunRow {
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<Run>, sqlx::Error> {
     let sql = format!("SELECT {RUN_COLUMNS} FROM operation_runs WHERE id = $1");
-    // Side by side: a page waits for the slower of the two, not their sum.
-    let ids = [id];
-    let (row, failures) = tokio::try_join!(
-        db.fetch_optional::<RunRow>(&sql, args![id]),
-        failures_of(db, &ids)
-    )?;
-    let Some(row) = row else {
+    // The row first, then its failures: failures are only ever added, in
+    // the transaction that counts their tenant, so a later read holds every
+    // failure the row's counts include. (Read side by side, the failures
+    // could come from before the row's snapshot: a completed run with no
+    // failures, seen under load.)
+    let Some(row) = db.fetch_optional::<RunRow>(&sql, args![id]).await? else {
         return Ok(None);
     };
+    let failures = failures_of(db, &[id]).await?;
     row.into_run(failures.into_iter().map(|(_, f)| f).collect())
         .map(Some)
 }
