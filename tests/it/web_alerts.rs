@@ -508,7 +508,10 @@ both_backends!(
             .remove(0);
         assert_eq!(r.cooldown_seconds, 7200);
         let html = alerts.page().await;
-        assert!(html.contains("<td class=\"nowrap\">2 h</td>"), "{html}");
+        assert!(
+            html.contains("<td class=\"more nowrap\">2 h</td>"),
+            "{html}"
+        );
         assert!(
             html.contains("<datalist id=\"time-zones\">")
                 && html.contains("value=\"Europe/Berlin\"")
