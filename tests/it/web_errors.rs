@@ -85,3 +85,27 @@ async fn get_status_html(c: &reqwest::Client, url: &str, status: u16) -> String 
         .await
         .unwrap()
 }
+
+both_backends!(
+    every_list_refuses_a_page_that_is_no_page_number,
+    |t| async move {
+        let (_server, base, c) = console_as(&t.app, "lists@ops.test", &Capability::ALL).await;
+        // A page past the end is the last page; one that is no page number
+        // (`abc`, `-1`, `10^12`) is refused with the reason, on every list.
+        for path in [
+            "/system/runs",
+            "/system/audit",
+            "/system/alerts",
+            "/system/notifications",
+            "/system/api/runs",
+        ] {
+            for bad in ["abc", "-1", "1000000000000"] {
+                let r = c.get(format!("{base}{path}?page={bad}"));
+                let body = assert_status(r, 422).await.text().await.unwrap();
+                let said = body.to_lowercase().contains("page must be a whole number");
+                assert!(said, "{path}?page={bad}: {body:.300}");
+            }
+            assert_status(c.get(format!("{base}{path}?page=999")), 200).await;
+        }
+    }
+);

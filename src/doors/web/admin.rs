@@ -62,7 +62,7 @@ pub async fn findings(
     Query(q): Query<FindingsQuery>,
 ) -> Result<Response, WebError> {
     let filter = FindingFilter::parse(q.status.get(), q.severity.get(), q.tenant.get())?;
-    let asked = Page::new(q.page.page(), PAGE_SIZE);
+    let asked = Page::new(q.page.page()?, PAGE_SIZE);
     let console = state.app.customer();
     let found = console.findings(&c, &filter, asked).await?;
     page(&FindingsPage {
@@ -81,7 +81,7 @@ pub async fn runs(
     session: Session,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
-    let asked = Page::new(q.page.page(), PAGE_SIZE);
+    let asked = Page::new(q.page.page()?, PAGE_SIZE);
     let console = state.app.customer();
     let runs = console.workspace_runs(&c, asked).await?;
     page(&AdminRunsPage {

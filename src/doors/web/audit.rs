@@ -71,7 +71,7 @@ pub async fn audit_log(cx: Ctx, Query(mut q): Query<AuditQuery>) -> Result<Respo
     }
     let filter = q.filter();
     let console = cx.state.app.audit_log();
-    let found = console.audit_search(&cx.op.identity, &filter, q.page.page(), PAGE_SIZE);
+    let found = console.audit_search(&cx.op.identity, &filter, q.page.page()?, PAGE_SIZE);
     let found = found.await?;
     let chrome = cx.chrome("audit").await?;
     let (status, found, invalid) = match found {

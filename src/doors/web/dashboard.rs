@@ -161,7 +161,7 @@ pub async fn bell(cx: Ctx) -> Result<Response, WebError> {
 
 pub async fn notifications(cx: Ctx, Query(q): Query<PageQuery>) -> Result<Response, WebError> {
     let chrome = cx.chrome("notifications").await?;
-    let asked = Page::new(q.page.page(), PAGE_SIZE);
+    let asked = Page::new(q.page.page()?, PAGE_SIZE);
     let console = cx.state.app.notifications();
     let list = console.notifications(&cx.op.identity, false, asked).await?;
     page(&NotificationsPage {

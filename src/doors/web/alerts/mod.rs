@@ -100,7 +100,7 @@ pub async fn index(cx: Ctx, Query(q): Query<AlertsQuery>) -> Result<Response, We
             let page = service.page_of_delivery(&actor, id, DELIVERIES_PER_PAGE);
             page.await?
         }
-        None => q.page.page(),
+        None => q.page.page()?,
     };
     render(&cx, StatusCode::OK, flash, AlertForms::default(), page).await
 }

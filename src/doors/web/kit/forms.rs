@@ -147,6 +147,9 @@ pub fn opt(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// The most pages a list pages through.
+pub const MAX_PAGE: i64 = 1_000_000;
+
 /// A query's text field, trimmed, absent when blank. It serializes as it
 /// was read (absent fields left out), so a query struct of these feeds the
 /// pager's links and the templates without naming its fields again.
@@ -167,12 +170,21 @@ impl Text {
         self.0.clone()
     }
 
-    /// A page number (1-based; anything odd is page 1).
-    pub fn page(&self) -> i64 {
-        self.get()
-            .and_then(|p| p.parse::<i64>().ok())
-            .filter(|p| *p >= 1 && *p <= 100_000)
-            .unwrap_or(1)
+    /// The page asked for: blank is the first; a page past the last shows
+    /// the last (the list clamps it), but a page that is no page number
+    /// (`abc`, `-1`, `10^12`) is bad input on every list, as on a run's
+    /// tenants (422).
+    pub fn page(&self) -> crate::error::Result<i64> {
+        let Some(v) = self.get().map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(1);
+        };
+        match v.parse::<i64>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+            _ => Err(crate::error::Error::BadInput(format!(
+                "page must be a whole number from 1 to {MAX_PAGE}, not {:?}",
+                v.chars().take(40).collect::<String>()
+            ))),
+        }
     }
 }
 

@@ -231,7 +231,7 @@ pub async fn runbook(
         scope: opt(&q.scope.scope),
         tenant: opt(&q.scope.tenant),
         table_filter: q.pq.as_str(),
-        table_page: q.pp.page(),
+        table_page: q.pp.page()?,
         ..Typed::default()
     };
     runbook_page(&cx, &key, typed).await

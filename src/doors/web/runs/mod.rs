@@ -97,7 +97,7 @@ struct RunsPage {
 
 pub async fn runs(cx: Ctx, Query(q): Query<RunsFilter>) -> Result<Response, WebError> {
     let state = &cx.state;
-    let listed = match page_number(&q.page) {
+    let listed = match q.page.page() {
         Ok(page) => {
             let lists = state.app.run_lists();
             lists
@@ -139,25 +139,6 @@ pub async fn runs(cx: Ctx, Query(q): Query<RunsFilter>) -> Result<Response, WebE
             error,
         },
     )
-}
-
-/// The most pages a list pages through, as a run's tenants do.
-const MAX_PAGE: i64 = 1_000_000;
-
-/// The page asked for: blank is the first; a page past the last shows the
-/// last (the list clamps it), but a page that is no page number (`abc`,
-/// `-1`, `10^12`) is bad input, as on a run's tenants.
-fn page_number(raw: &Text) -> crate::error::Result<i64> {
-    let Some(v) = raw.get().map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(1);
-    };
-    match v.parse::<i64>() {
-        Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        _ => Err(crate::error::Error::BadInput(format!(
-            "page must be a whole number from 1 to {MAX_PAGE}, not {:?}",
-            v.chars().take(40).collect::<String>()
-        ))),
-    }
 }
 
 /// Query of `GET /system/api/runs`.
@@ -212,7 +193,7 @@ impl utoipa::IntoParams for RunsQuery {
 pub async fn runs_json(cx: Ctx, Query(q): Query<RunsQuery>) -> Result<Response, WebError> {
     let filter = RunFilter {
         limit: RUNS_LIMIT,
-        offset: (page_number(&q.page)? - 1) * RUNS_LIMIT,
+        offset: (q.page.page()? - 1) * RUNS_LIMIT,
         ..RunFilter::parse(q.runbook.get(), q.status.get(), q.outcome.get())?
     };
     let runs = cx.state.app.runs().runs(&cx.actor(), &filter).await?;
