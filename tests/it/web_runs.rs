@@ -352,6 +352,9 @@ both_backends!(
         // The retry page lists what it retries and warns of the one data error.
         let retry = get_html(&c, format!("{url}/retry-failed")).await;
         assert!(retry.contains("id=\"retry-groups\""));
+        assert!(retry.contains(
+            "id=\"retry-limits\">no concurrency cap; no error budget: the new run keeps them"
+        ));
         assert!(
             retry.contains("<code>finding.unknown_legacy_state</code></td><td class=\"num\">2<")
         );

@@ -27,6 +27,8 @@ struct RunDetails {
     groups: Vec<FailureGroup>,
     /// Set when every failure shares one data-error code.
     same_data_error: String,
+    /// A retry: the limits the new run keeps are shown.
+    retry: bool,
 }
 
 /// The confirmation of `action` (`cancel`, `retry-failed`) of run `id`.
@@ -65,6 +67,7 @@ async fn confirm(cx: &Ctx, id: i64, action: &'static str) -> Result<Response, We
         run,
         groups,
         same_data_error,
+        retry,
     };
     page(&Confirm {
         chrome: cx.chrome("runs").await?,
