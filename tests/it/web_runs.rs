@@ -508,6 +508,28 @@ both_backends!(
         assert!(only.contains("id=\"retry-nothing\""));
         let none = get_html(&c, format!("{url}/retry?chosen=1")).await;
         assert!(none.contains("Choose at least one state"));
+        // A bad limit answers on the retry page, beside its field, with the
+        // states, the reason and the typed value kept; nothing starts.
+        let runs_before = t.count("SELECT count(*) FROM operation_runs").await;
+        let bad = [
+            ("_token", tok.as_str()),
+            ("states", "failed,cancelled"),
+            ("reason", "second pass"),
+            ("max_concurrency", "lots"),
+        ];
+        let r = assert_status(c.post(format!("{url}/retry")).form(&bad), 422).await;
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains("id=\"max-concurrency-error\""),
+            "{page:.6000}"
+        );
+        assert!(page.contains("Max concurrency must be"), "{page:.6000}");
+        assert!(page.contains("value=\"lots\"") && page.contains(">second pass</textarea>"));
+        assert!(page.contains("name=\"states\" value=\"failed,cancelled\""));
+        assert_eq!(
+            t.count("SELECT count(*) FROM operation_runs").await,
+            runs_before
+        );
         let retry_fields = [
             ("_token", tok.as_str()),
             ("states", "failed,not_started,cancelled"),

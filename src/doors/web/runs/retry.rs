@@ -7,18 +7,21 @@
 //! form and the API.
 
 use askama::Template;
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::super::kit::format::plural;
-use super::super::kit::{Chrome, Ctx, Format, Input, Query, RunId, WebError, page};
+use super::super::kit::{Chrome, Ctx, Format, Input, Query, RunId, WebError, page_with};
 use super::super::openapi::errors::WriteErrors;
 use super::super::openapi::inputs;
 use super::path::RunPath;
 use super::present::RunView;
 use super::tenants::filters;
 use super::tenants::label_of;
+use super::view_run::LimitsForm;
 use crate::domain::run_controls::LimitsText;
+use crate::error::Error;
 use crate::runs::{RetryPreview, Run, TenantQuery, TenantState};
 
 #[derive(Deserialize, Default)]
@@ -52,12 +55,27 @@ struct RetryPage {
     picked: String,
     nothing: bool,
     error: String,
+    /// The new run's limits: the run's own, or as typed with the error
+    /// beside its field.
+    limits_form: LimitsForm,
+    reason: String,
 }
 
 pub async fn retry_page(
     cx: Ctx,
     RunId(id): RunId,
     Query(ask): Query<RetryAsk>,
+) -> Result<Response, WebError> {
+    retry_view(&cx, id, ask, None, "").await
+}
+
+/// The retry page; with `limits` (a refused value) it answers 422.
+async fn retry_view(
+    cx: &Ctx,
+    id: i64,
+    ask: RetryAsk,
+    limits: Option<LimitsForm>,
+    reason: &str,
 ) -> Result<Response, WebError> {
     let (service, actor) = (cx.state.app.runs(), cx.actor());
     let run = service.run(&actor, id).await?;
@@ -98,20 +116,30 @@ pub async fn retry_page(
     } else {
         String::new()
     };
-    page(&RetryPage {
-        chrome: cx.chrome("runs").await?,
-        choices,
-        states: picked
-            .iter()
-            .map(TenantState::as_str)
-            .collect::<Vec<_>>()
-            .join(","),
-        picked: plural(preview.tenants, "tenant"),
-        nothing: preview.tenants == 0,
-        preview,
-        error,
-        run: RunView::of(&cx.state, run),
-    })
+    let run = RunView::of(&cx.state, run);
+    let status = match limits {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
+    };
+    page_with(
+        status,
+        &RetryPage {
+            limits_form: limits.unwrap_or_else(|| LimitsForm::of(&run)),
+            reason: reason.to_owned(),
+            chrome: cx.chrome("runs").await?,
+            choices,
+            states: picked
+                .iter()
+                .map(TenantState::as_str)
+                .collect::<Vec<_>>()
+                .join(","),
+            picked: plural(preview.tenants, "tenant"),
+            nothing: preview.tenants == 0,
+            preview,
+            error,
+            run,
+        },
+    )
 }
 
 /// What a retry by state takes (its schema: [`inputs::retry_body`]).
@@ -178,9 +206,28 @@ pub async fn retry(
         max_errors: b.max_errors.as_deref(),
         min_finished: b.min_finished.as_deref(),
     };
-    let e = retry
+    let e = match retry
         .retry_with(&cx.actor(), id, &states, given(&cx, &b.reason), limits)
-        .await?;
+        .await
+    {
+        Ok(e) => e,
+        // On the page: the retry page again, the states and what was typed
+        // kept, the error beside its field.
+        Err(Error::BadInput(message)) if cx.format == Format::Html => {
+            let ticked = |s: TenantState| states.contains(&s).then(|| "1".to_owned());
+            let ask = RetryAsk {
+                chosen: Some("1".into()),
+                failed: ticked(TenantState::Failed),
+                not_started: ticked(TenantState::NotStarted),
+                cancelled: ticked(TenantState::Cancelled),
+            };
+            let typed = [b.max_concurrency, b.max_errors, b.min_finished];
+            let form = LimitsForm::refused(typed, &message);
+            let reason = b.reason.as_deref().unwrap_or_default();
+            return retry_view(&cx, id, ask, Some(form), reason).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
     let message = format!("Run {} retries run {id}.", e.run.id);
     cx.ensured(&e, Some(message)).await
 }

@@ -93,7 +93,7 @@ impl LimitsForm {
             .collect()
     }
 
-    fn of(run: &RunView) -> LimitsForm {
+    pub fn of(run: &RunView) -> LimitsForm {
         let l = &run.limits;
         LimitsForm {
             max_concurrency: l.max_concurrency.clone().unwrap_or_default(),
