@@ -14,6 +14,8 @@ use crate::alerts::values::{Channel, mask_url};
 
 /// Characters of a refusing receiver's answer kept in the delivery's error.
 const ERROR_BODY_CHARS: usize = 120;
+/// Bytes of that answer read at most.
+const ERROR_BODY_BYTES: usize = 4 * 1024;
 
 /// What sending needs: one HTTP client (a connection pool for every
 /// webhook) and the alert settings (SMTP, sender, time-out).
@@ -103,7 +105,7 @@ async fn teams(app: &Sender, url: &str, m: &AlertMessage) -> Result<(), String> 
     }
     // The start of what it said, on one line: enough to tell a throttle
     // from a removed webhook, never a page of HTML.
-    let body = response.text().await.unwrap_or_default();
+    let body = answer_start(response).await;
     let body: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
     let short: String = body.chars().take(ERROR_BODY_CHARS).collect();
     let more = if body.chars().count() > ERROR_BODY_CHARS {
@@ -120,6 +122,21 @@ async fn teams(app: &Sender, url: &str, m: &AlertMessage) -> Result<(), String> 
             false => format!(": {short}{more}"),
         }
     ))
+}
+
+/// The first bytes of a refusing receiver's answer: read a chunk at a time
+/// and no further than a few kilobytes, so a receiver that answers with a
+/// huge (or endless) body costs a delivery nothing more.
+async fn answer_start(mut response: reqwest::Response) -> String {
+    let mut read = Vec::new();
+    while read.len() < ERROR_BODY_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => read.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    read.truncate(ERROR_BODY_BYTES);
+    String::from_utf8_lossy(&read).into_owned()
 }
 
 fn plain_text(m: &AlertMessage) -> String {

@@ -215,7 +215,7 @@ both_backends!(quiet_hours_defer_until_the_window_ends, |t| async move {
 both_backends!(
     a_failing_receiver_gets_the_message_once_after_retries,
     |t| async move {
-        let hook = Webhook::start(&[Answer::Status(500), Answer::Status(500)]).await;
+        let hook = Webhook::start(&[Answer::Status(500), Answer::Loud(429)]).await;
         let app = t.app_with_alerts(settings(None, 2_000));
         route(&app, &hook, false, failed_rule()).await;
         t.seed(1, 3, 1).await;
@@ -235,6 +235,16 @@ both_backends!(
         t.clock.advance(Duration::seconds(1));
         drain(&app).await;
         assert_eq!(hook.requests(), 2);
+        // A 5 MB answer: its start on one line, not the whole of it.
+        let error = deliveries(&app).await[0]
+            .last_error
+            .clone()
+            .unwrap_or_default();
+        assert!(
+            error.contains("HTTP 429: slow down slow down"),
+            "{error:.300}"
+        );
+        assert!(error.len() < 400 && error.ends_with('…'), "{error:.500}");
         t.clock.advance(Duration::seconds(2));
         drain(&app).await;
         assert_eq!(hook.requests(), 3);

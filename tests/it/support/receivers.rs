@@ -15,6 +15,8 @@ use tokio::net::TcpListener;
 #[derive(Clone, Copy, Debug)]
 pub enum Answer {
     Status(u16),
+    /// This status with a 5 MB body (a receiver that talks too much).
+    Loud(u16),
     /// Never answers (longer than any client timeout in the tests).
     Hang,
 }
@@ -63,7 +65,7 @@ impl Webhook {
 async fn hook(
     State(state): State<Arc<Mutex<HookState>>>,
     Json(body): Json<serde_json::Value>,
-) -> StatusCode {
+) -> (StatusCode, String) {
     let answer = {
         let mut s = state.lock().unwrap();
         s.requests.push(body.clone());
@@ -74,10 +76,14 @@ async fn hook(
         answer
     };
     match answer {
-        Answer::Status(code) => StatusCode::from_u16(code).unwrap(),
+        Answer::Status(code) => (StatusCode::from_u16(code).unwrap(), String::new()),
+        Answer::Loud(code) => (
+            StatusCode::from_u16(code).unwrap(),
+            "slow down ".repeat(500_000),
+        ),
         Answer::Hang => {
             tokio::time::sleep(Duration::from_secs(30)).await;
-            StatusCode::OK
+            (StatusCode::OK, String::new())
         }
     }
 }
