@@ -6,10 +6,11 @@
 use super::OperationRunService;
 use crate::domain::run::{Ensured, NewRun, Run, Scope};
 use crate::domain::run_controls::LimitsText;
-use crate::domain::run_tenants::{TenantQuery, TenantState};
+use crate::domain::run_tenants::TenantState;
 use crate::domain::{Actor, Capability, Reason};
 use crate::error::{Error, Result};
 use crate::storage::directory;
+use crate::storage::runs::tenants as run_tenants;
 
 /// What a retry would pick (see [`OperationRunService::retry_preview`]).
 #[derive(Debug, Clone, Default)]
@@ -37,7 +38,7 @@ fn is_data_error(code: &str) -> bool {
 }
 
 /// Tenants a retry's audit entry names by external id.
-const AUDIT_NAMES: usize = 100;
+const AUDIT_NAMES: i64 = 100;
 
 impl OperationRunService {
     /// A new run over just the failed tenants of a completed run.
@@ -130,13 +131,13 @@ impl OperationRunService {
         )?;
         // The audit entry names the tenants as operators know them (the
         // first hundred; the count says how many in all).
-        let named = directory::external_ids(&self.db, &tenants).await?;
+        let named = directory::external_ids(&self.db, &tenants, AUDIT_NAMES).await?;
         let audit_scope = serde_json::json!({
             "kind": "tenants",
             "retry_of": run_id,
             "states": states,
-            "tenants": named.len(),
-            "tenant_external_ids": named.iter().take(AUDIT_NAMES).collect::<Vec<_>>(),
+            "tenants": tenants.len(),
+            "tenant_external_ids": named,
         });
         let scope = Scope::Tenants {
             tenant_ids: tenants,
@@ -160,29 +161,19 @@ impl OperationRunService {
         states: &[TenantState],
     ) -> Result<RetryPreview> {
         actor.require(Capability::OPERATIONS_VIEW)?;
-        let mut groups: Vec<RetryGroup> = Vec::new();
-        for state in states {
-            let query = TenantQuery {
-                state: Some(*state),
-                ..TenantQuery::default()
-            };
-            for row in self.run_tenants_all(actor, run_id, &query).await? {
-                let code = row.reason_code.unwrap_or_default();
-                match groups
-                    .iter_mut()
-                    .find(|g| g.state == *state && g.reason_code == code)
-                {
-                    Some(group) => group.tenants += 1,
-                    None => groups.push(RetryGroup {
-                        state: *state,
-                        reason_code: code,
-                        tenants: 1,
-                        sample: row.message.unwrap_or_default(),
-                    }),
-                }
-            }
-        }
-        groups.sort_by_key(|g| std::cmp::Reverse(g.tenants));
+        let rows = run_tenants::count_by_state_and_reason(&self.db, run_id, states).await?;
+        let groups: Vec<RetryGroup> = rows
+            .into_iter()
+            .filter_map(|(state, reason_code, tenants, sample)| {
+                let state = TenantState::try_from(state).ok()?;
+                Some(RetryGroup {
+                    state,
+                    reason_code,
+                    tenants,
+                    sample,
+                })
+            })
+            .collect();
         let failed: Vec<&RetryGroup> = groups
             .iter()
             .filter(|g| g.state == TenantState::Failed)

@@ -88,13 +88,13 @@ pub async fn tenants_of(db: &Db, workspace_id: i64) -> Result<Vec<Tenant>, sqlx:
     .await
 }
 
-/// The external ids of `ids`, in external id order.
-pub async fn external_ids(db: &Db, ids: &[i64]) -> Result<Vec<String>, sqlx::Error> {
+/// The first `limit` external ids of `ids`, in external id order.
+pub async fn external_ids(db: &Db, ids: &[i64], limit: i64) -> Result<Vec<String>, sqlx::Error> {
     let cond = crate::storage::exec::in_id_list(db.backend(), "id", "$1");
     let rows: Vec<(String,)> = db
         .fetch_all(
-            &format!("SELECT external_id FROM tenants WHERE {cond} ORDER BY external_id"),
-            args![crate::storage::exec::id_list(ids.iter().copied())],
+            &format!("SELECT external_id FROM tenants WHERE {cond} ORDER BY external_id LIMIT $2"),
+            args![crate::storage::exec::id_list(ids.iter().copied()), limit],
         )
         .await?;
     Ok(rows.into_iter().map(|(e,)| e).collect())

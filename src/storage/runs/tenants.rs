@@ -378,6 +378,33 @@ pub async fn tenants_in_states(
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
+/// A run's tenants in `states` counted by state and reason code, largest
+/// first, each group with one of its messages: (state, reason code or "",
+/// tenants, message or ""). One grouped read, whatever the run's size.
+pub async fn count_by_state_and_reason(
+    db: &Db,
+    run_id: i64,
+    states: &[TenantState],
+) -> Result<Vec<(String, String, i64, String)>, sqlx::Error> {
+    if states.is_empty() {
+        return Ok(vec![]);
+    }
+    // The states are the enum's own words, never input.
+    let states: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+    db.fetch_all(
+        &format!(
+            "SELECT state, COALESCE(reason_code, '') AS code, COUNT(*) AS tenants, \
+                    COALESCE(MIN(message), '') AS sample \
+             FROM operation_run_tenants WHERE run_id = $1 AND state IN ({}) \
+             GROUP BY state, COALESCE(reason_code, '') \
+             ORDER BY tenants DESC, state, code",
+            states.join(", ")
+        ),
+        args![run_id],
+    )
+    .await
+}
+
 /// Locks the listed tenant rows of a run in tenant order (the one lock
 /// order), for a transaction that records several of them in more than one
 /// statement before touching the run's row. SQLite lets one writer in at a
