@@ -222,6 +222,9 @@ pub struct Run {
     /// Milliseconds the run spent paused after it started (ended pauses).
     #[serde(skip)]
     pub paused_ms: i64,
+    /// When the current pause began (epoch milliseconds).
+    #[serde(skip)]
+    pub paused_since_ms: Option<i64>,
     /// Rate so far and time remaining while the run goes (filled by the
     /// service that reads the run for a door).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -243,6 +246,20 @@ impl Outcome {
 }
 
 impl Run {
+    /// Milliseconds the run has been working: from its start to its end
+    /// (or `now`), less the time it was paused after it started.
+    pub fn running_ms(&self, now: DateTime<Utc>) -> Option<i64> {
+        let start = self.started_at?;
+        let end = self.completed_at.unwrap_or(now);
+        let current = match (self.completed_at, self.paused_since_ms) {
+            (None, Some(since)) => {
+                (now.timestamp_millis() - since.max(start.timestamp_millis())).max(0)
+            }
+            _ => 0,
+        };
+        Some(((end - start).num_milliseconds() - self.paused_ms - current).max(0))
+    }
+
     pub fn is_active(&self) -> bool {
         self.status != RunStatus::Completed
     }

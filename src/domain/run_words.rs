@@ -78,7 +78,8 @@ impl Run {
     pub fn took(&self, now: DateTime<Utc>) -> String {
         match (self.started_at, self.completed_at) {
             (Some(start), Some(end)) => duration((end - start).num_milliseconds()),
-            (Some(start), None) => duration((now - start).num_milliseconds()),
+            // While it goes: its working time, pauses left out.
+            (Some(_), None) => self.running_ms(now).map(duration).unwrap_or_default(),
             _ => String::new(),
         }
     }

@@ -911,9 +911,19 @@ both_backends!(
         t.clock.advance(chrono::Duration::hours(1));
         let paused = runs.run(&cli(), run.id).await.unwrap();
         assert!(paused.estimate.is_none(), "no countdown while paused");
+        let now = tenantatlas::clock::Clock::now(&*t.clock);
+        assert_eq!(
+            paused.took(now),
+            "10 s",
+            "the hour paused is no working time"
+        );
         runs.resume(&cli(), run.id).await.unwrap();
         let after = runs.run(&cli(), run.id).await.unwrap();
         let resumed = after.estimate.expect("a rate again").items_per_second;
+        assert_eq!(
+            after.took(tenantatlas::clock::Clock::now(&*t.clock)),
+            "10 s"
+        );
         // The hour paused is left out: the same items over the same ten
         // running seconds (not over an hour and ten seconds).
         assert!(

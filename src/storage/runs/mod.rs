@@ -44,11 +44,12 @@ struct RunRow {
     items_expected: Option<i64>,
     not_started: i64,
     paused_ms: i64,
+    paused_since_ms: Option<i64>,
 }
 
 const RUN_COLUMNS: &str = "id, workspace_id, tenant_id, type, status, outcome, total, processed, succeeded, failed, \
      items_updated, items_skipped, items_failed, context, created_at, started_at, completed_at, \
-     max_concurrency, max_errors, min_finished, paused, reason_code, items_expected, not_started, paused_ms";
+     max_concurrency, max_errors, min_finished, paused, reason_code, items_expected, not_started, paused_ms, paused_since_ms";
 
 #[derive(sqlx::FromRow)]
 struct FailureRow {
@@ -117,6 +118,7 @@ impl RunRow {
             items_expected: self.items_expected,
             not_started: self.not_started,
             paused_ms: self.paused_ms,
+            paused_since_ms: self.paused_since_ms,
             estimate: None,
             retries: Vec::new(),
         })
